@@ -1,0 +1,318 @@
+// `b2c build`: Debian packages in, initramfs + kernel + manifest out, byte-identical for the same package versions.
+
+import { spawn } from 'node:child_process';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { copyFile, lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import type { System } from '../system/system.ts';
+import { DEFAULT_KEYRING, DEFAULT_MIRROR, PrivateApt, type DebianPackage } from './apt.ts';
+import { architecture, type Architecture } from './architectures.ts';
+import { busyboxAppletNames } from './busybox.ts';
+import { cpioChunks } from './cpio.ts';
+import { isElf, readElfDynamicInfo } from './elf.ts';
+import { etcFiles, PODMAN_GRAPHROOT, udhcpcScript } from './image-config.ts';
+import { ImageTree } from './image-tree.ts';
+import { bundleInit } from './init-bundle.ts';
+import { indexKernelModules, selectModules, stageModules } from './modules.ts';
+import { extractDeb, MERGED_USR_LINKS, PackageRoot } from './package-root.ts';
+import type { Progress } from './progress.ts';
+
+export type Compression = 'xz' | 'zstd' | 'none';
+
+export interface BuildOptions {
+  arch: string;
+  suite: string;
+  mirror?: string;
+  keyring?: string;
+  cacheDir: string;
+  outDir: string;
+  /** xz is always written: it is the archive farms fetch. */
+  compressions: Compression[];
+  /** Fetch the package lists again even when cached. */
+  refresh: boolean;
+  /** Every mtime in the archive. */
+  sourceDateEpoch: number;
+  version: string;
+}
+
+export interface BuildResult {
+  initramfs: Record<Compression, string | undefined>;
+  kernel: string;
+  manifest: string;
+  unpackedBytes: number;
+  sizes: Partial<Record<Compression, number>>;
+}
+
+export interface ManifestFile {
+  path: string;
+  size: number;
+  origin: string;
+}
+
+export class BuildError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BuildError';
+  }
+}
+
+/** The Debian packages the image is made from. */
+export const IMAGE_PACKAGES = ['busybox-static', 'quickjs', 'podman', 'crun', 'conmon', 'netavark', 'ca-certificates'];
+
+/** The programs taken into the image; their libraries and loader follow from their ELF headers. */
+// podman refuses to start without netavark, even for containers on the host network.
+export const IMAGE_PROGRAMS = ['/usr/bin/busybox', '/usr/bin/qjs', '/usr/bin/podman', '/usr/bin/crun', '/usr/bin/conmon', '/usr/lib/podman/netavark'];
+
+/** Modules shipped with their dependencies; the ones in BOOT_MODULES are loaded by /init, the rest on demand. */
+export const IMAGE_MODULES = ['virtio_net', 'virtio_blk', 'virtio_pci', 'overlay', 'ext4'];
+export const BOOT_MODULES = ['virtio_net', 'virtio_blk', 'overlay'];
+
+/** Names in the output folder for one architecture. */
+export function outputNames(arch: string): { initramfs: Record<Compression, string>; kernel: string; manifest: string } {
+  return {
+    initramfs: {
+      xz: `initramfs.linux_${arch}.cpio.xz`,
+      zstd: `initramfs.linux_${arch}.cpio.zst`,
+      none: `initramfs.linux_${arch}.cpio`,
+    },
+    kernel: `linux-${arch}`,
+    manifest: `manifest.${arch}.json`,
+  };
+}
+
+export async function buildImage(system: System, options: BuildOptions, progress: Progress): Promise<BuildResult> {
+  const arch = architecture(options.arch);
+  const apt = new PrivateApt(system, options.cacheDir, {
+    suite: options.suite,
+    arch: arch.debian,
+    mirror: options.mirror ?? DEFAULT_MIRROR,
+    keyring: options.keyring ?? DEFAULT_KEYRING,
+  });
+
+  progress.step(`package lists for ${options.suite}/${arch.debian}`);
+  const lists = await apt.prepare(options.refresh);
+  progress.update(lists === 'cached' ? 'using the cached lists (--refresh fetches them again)' : 'fetched and verified');
+
+  progress.step('resolving packages');
+  const imagePackages = await apt.resolve(IMAGE_PACKAGES);
+  const kernelPackage = (await apt.resolve([arch.kernelPackage])).find((pkg) => /^linux-image-\d/.test(pkg.name));
+  if (!kernelPackage) throw new BuildError(`${arch.kernelPackage} names no linux-image package in ${options.suite}`);
+  const kernelVersion = kernelPackage.name.slice('linux-image-'.length);
+  progress.update(`${imagePackages.length} packages for the image, kernel ${kernelVersion}`);
+
+  progress.step('downloading packages');
+  const debs = await apt.download([...imagePackages, kernelPackage], (done, total, names) =>
+    progress.update(`${done}/${total} ${names}`),
+  );
+
+  progress.step('extracting packages');
+  const root = new PackageRoot();
+  for (const [index, pkg] of imagePackages.entries()) {
+    progress.update(`${index + 1}/${imagePackages.length} ${pkg.name}`);
+    await root.addPackage(pkg, await extractDeb(system, debs[index] as string, options.cacheDir));
+  }
+  const extractedKernel = await extractDeb(system, debs[debs.length - 1] as string, options.cacheDir);
+
+  progress.step('assembling the image');
+  const tree = new ImageTree();
+  layOutBase(tree);
+  for (const program of IMAGE_PROGRAMS) await addProgram(tree, root, arch, program);
+  await addBusyboxApplets(tree, root);
+  await addCaCertificates(tree, root);
+
+  progress.step(`kernel modules for ${kernelVersion}`);
+  const index = await indexKernelModules(system, extractedKernel, kernelVersion);
+  const selection = selectModules(IMAGE_MODULES, index.modulesDep, index.modulesBuiltin);
+  const staged = await stageModules(system, index.modulesDir, kernelVersion, selection, join(options.cacheDir, 'work', `modules-${arch.debian}`));
+  await addFolder(tree, staged, `usr/lib/modules/${kernelVersion}`, kernelPackage.name);
+  tree.add('etc/b2c/modules', file(`${BOOT_MODULES.join('\n')}\n`, 'b2c'));
+  progress.update(`${selection.files.length} modules (built in: ${selection.builtin.join(', ') || 'none'})`);
+
+  progress.step('bundling the init');
+  tree.add('init', { kind: 'file', mode: 0o755, data: new TextEncoder().encode(await bundleInit(options.version)), origin: 'b2c' });
+
+  const names = outputNames(arch.debian);
+  await mkdir(options.outDir, { recursive: true });
+  const cpioPath = join(options.outDir, names.initramfs.none);
+  const entries = tree.toCpioEntries();
+  const unpackedBytes = entries.reduce((sum, entry) => sum + entry.data.length, 0);
+  progress.step(`writing the archive: ${entries.length} entries, ${megabytes(unpackedBytes)} unpacked`);
+  await writeAtomically(cpioPath, (path) => pipeline(Readable.from(cpioChunks(entries, options.sourceDateEpoch)), createWriteStream(path)));
+
+  const result: BuildResult = {
+    initramfs: { xz: undefined, zstd: undefined, none: undefined },
+    kernel: join(options.outDir, names.kernel),
+    manifest: join(options.outDir, names.manifest),
+    unpackedBytes,
+    sizes: {},
+  };
+  const compressions = new Set<Compression>(['xz', ...options.compressions]);
+  for (const compression of compressions) {
+    if (compression === 'none') continue;
+    progress.step(`compressing with ${compression}`);
+    const target = join(options.outDir, names.initramfs[compression]);
+    await writeAtomically(target, (path) => compress(cpioPath, path, compression));
+    result.initramfs[compression] = target;
+    result.sizes[compression] = (await stat(target)).size;
+  }
+  if (compressions.has('none')) {
+    result.initramfs.none = cpioPath;
+    result.sizes.none = unpackedBytes;
+  } else {
+    await rm(cpioPath);
+  }
+
+  await copyFile(join(extractedKernel, 'boot', `${arch.kernelImage}-${kernelVersion}`), result.kernel);
+
+  const manifest = buildManifest(tree, [...imagePackages, kernelPackage], {
+    arch: arch.debian,
+    suite: options.suite,
+    kernel: { package: kernelPackage.name, version: kernelPackage.version, release: kernelVersion },
+    sizes: { unpacked: unpackedBytes, ...result.sizes },
+  });
+  await writeFile(result.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
+  return result;
+}
+
+/** The folders, device node and links every boot needs before any package file. */
+function layOutBase(tree: ImageTree): void {
+  for (const dir of ['dev', 'proc', 'sys', 'run', 'tmp', 'var/tmp', 'root', 'usr/bin', 'usr/lib', 'usr/lib64', 'mnt', PODMAN_GRAPHROOT]) tree.mkdir(dir);
+  tree.add('tmp', { kind: 'dir', mode: 0o1777 });
+  // The kernel opens /dev/console for init's stdio before anything is mounted.
+  tree.add('dev/console', { kind: 'chardev', mode: 0o600, major: 5, minor: 1 });
+  for (const [link, target] of MERGED_USR_LINKS) tree.add(link, { kind: 'symlink', target, origin: 'b2c' });
+  for (const [path, text] of Object.entries(etcFiles())) tree.add(path, file(text, 'b2c'));
+  tree.add('usr/share/b2c/udhcpc.script', { ...file(udhcpcScript(), 'b2c'), mode: 0o755 });
+}
+
+function file(text: string, origin: string): { kind: 'file'; mode: number; data: Uint8Array; origin: string } {
+  return { kind: 'file', mode: 0o644, data: new TextEncoder().encode(text), origin };
+}
+
+async function readFileFromRoot(root: PackageRoot, path: string): Promise<Uint8Array> {
+  const chain = root.resolveChain(path);
+  return readFile((chain[chain.length - 1] as { file: { hostPath: string } }).file.hostPath);
+}
+
+/** Adds a path as the packages have it: every link on the way, then the file. Returns the file's image path. */
+async function addPath(tree: ImageTree, root: PackageRoot, path: string): Promise<{ path: string; data: Uint8Array }> {
+  const chain = root.resolveChain(path);
+  for (const { path: linkPath, file: entry } of chain.slice(0, -1)) {
+    tree.add(linkPath, { kind: 'symlink', target: entry.target as string, origin: entry.pkg.name });
+  }
+  const last = chain[chain.length - 1] as (typeof chain)[number];
+  const data = await readFile(last.file.hostPath);
+  if (!tree.has(last.path)) tree.add(last.path, { kind: 'file', mode: last.file.mode, data, origin: last.file.pkg.name });
+  return { path: last.path, data };
+}
+
+/** A program with its loader and the closure of its DT_NEEDED libraries, searched as ld.so would. */
+async function addProgram(tree: ImageTree, root: PackageRoot, arch: Architecture, path: string): Promise<void> {
+  const pending: string[] = [path];
+  const done = new Set<string>();
+  while (pending.length > 0) {
+    const next = pending.shift() as string;
+    if (done.has(next)) continue;
+    done.add(next);
+    const added = await addPath(tree, root, next);
+    if (!isElf(added.data)) continue;
+    const info = readElfDynamicInfo(added.data);
+    if (info.interpreter) pending.push(info.interpreter);
+    const origin = added.path.slice(0, added.path.lastIndexOf('/'));
+    const searchPath = [
+      ...info.runPaths.map((dir) => dir.replace('$ORIGIN', `/${origin}`)),
+      `/usr/lib/${arch.triplet}`,
+      '/usr/lib',
+    ];
+    for (const needed of info.needed) {
+      const dir = searchPath.find((candidate) => root.exists(`${candidate}/${needed}`));
+      if (dir === undefined) throw new BuildError(`${needed}, needed by /${added.path}, is in none of the packages (searched ${searchPath.join(', ')})`);
+      pending.push(`${dir}/${needed}`);
+    }
+  }
+}
+
+async function addBusyboxApplets(tree: ImageTree, root: PackageRoot): Promise<void> {
+  const applets = busyboxAppletNames(await readFileFromRoot(root, '/usr/bin/busybox'));
+  for (const needed of ['sh', 'mount', 'modprobe', 'udhcpc', 'ip', 'poweroff', 'reboot']) {
+    if (!applets.includes(needed)) throw new BuildError(`this busybox has no ${needed} applet, which /init needs`);
+  }
+  for (const applet of applets) {
+    if (applet === 'busybox' || tree.has(`usr/bin/${applet}`)) continue;
+    tree.add(`usr/bin/${applet}`, { kind: 'symlink', target: 'busybox', origin: 'busybox-static' });
+  }
+}
+
+/** What update-ca-certificates would make: every certificate the package ships, in one bundle. */
+async function addCaCertificates(tree: ImageTree, root: PackageRoot): Promise<void> {
+  const certificates = root.below('/usr/share/ca-certificates').filter((path) => path.endsWith('.crt'));
+  if (certificates.length === 0) throw new BuildError('ca-certificates ships no certificate');
+  const parts: Uint8Array[] = [];
+  for (const path of certificates) parts.push(await readFileFromRoot(root, path));
+  const bundle = Buffer.concat(parts.map((part) => (part[part.length - 1] === 0x0a ? part : Buffer.concat([part, Buffer.from('\n')]))));
+  tree.add('etc/ssl/certs/ca-certificates.crt', { kind: 'file', mode: 0o644, data: bundle, origin: 'ca-certificates' });
+}
+
+async function addFolder(tree: ImageTree, hostDir: string, imageDir: string, origin: string): Promise<void> {
+  for (const name of (await readdir(hostDir)).sort()) {
+    const hostPath = join(hostDir, name);
+    const info = await lstat(hostPath);
+    if (info.isDirectory()) await addFolder(tree, hostPath, `${imageDir}/${name}`, origin);
+    else tree.add(`${imageDir}/${name}`, { kind: 'file', mode: 0o644, data: await readFile(hostPath), origin });
+  }
+}
+
+async function writeAtomically(target: string, write: (path: string) => Promise<void>): Promise<void> {
+  const partial = `${target}.partial`;
+  try {
+    await write(partial);
+    await rename(partial, target);
+  } finally {
+    await rm(partial, { force: true });
+  }
+}
+
+/** Compresses with the host's xz or zstd; single-threaded so the output does not depend on the machine. */
+function compress(input: string, output: string, compression: 'xz' | 'zstd'): Promise<void> {
+  // The kernel's xz decoder wants CRC32 checks, not xz's default CRC64.
+  const argv = compression === 'xz' ? ['xz', '--check=crc32', '--threads=1', '-6', '--stdout'] : ['zstd', '-19', '--single-thread', '--stdout', '--quiet'];
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
+    child.on('error', (error) => reject(new BuildError(`cannot run ${argv[0]}: install ${compression === 'xz' ? 'xz-utils' : 'zstd'}`, { cause: error })));
+    const out = createWriteStream(output);
+    Promise.all([pipeline(createReadStream(input), child.stdin), pipeline(child.stdout, out)]).catch(reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new BuildError(`${argv[0]} failed with status ${code}`))));
+  });
+}
+
+function buildManifest(
+  tree: ImageTree,
+  packages: DebianPackage[],
+  summary: { arch: string; suite: string; kernel: { package: string; version: string; release: string }; sizes: Record<string, number> },
+): unknown {
+  const files: ManifestFile[] = [];
+  const used = new Set<string>();
+  for (const [path, entry] of tree.entries) {
+    if (entry.kind === 'file') {
+      files.push({ path: `/${path}`, size: entry.data.length, origin: entry.origin });
+      used.add(entry.origin);
+    } else if (entry.kind === 'symlink') {
+      used.add(entry.origin);
+    }
+  }
+  files.sort((a, b) => (a.path < b.path ? -1 : 1));
+  const bytesByOrigin: Record<string, number> = {};
+  for (const entry of files) bytesByOrigin[entry.origin] = (bytesByOrigin[entry.origin] ?? 0) + entry.size;
+  return {
+    ...summary,
+    packages: packages.filter((pkg) => used.has(pkg.name)).map((pkg) => ({ name: pkg.name, version: pkg.version, arch: pkg.arch, bytes: bytesByOrigin[pkg.name] ?? 0 })),
+    totals: { files: files.length, bytes: files.reduce((sum, entry) => sum + entry.size, 0) },
+    files,
+  };
+}
+
+export function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}

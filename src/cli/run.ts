@@ -1,0 +1,101 @@
+// `b2c run`: boots a kernel and initramfs in QEMU, streams the console, and exits with the pipeline status.
+
+import { InvalidArgumentError, type Command } from 'commander';
+import { join, resolve } from 'node:path';
+import { architecture } from '../build/architectures.ts';
+import { outputNames } from '../build/build.ts';
+import { bootMachine, checkHostTools, chooseAccelerator, HostToolError } from '../vm/machine.ts';
+import { describeOutcome, exitCodeOf, RUN_EXIT } from '../vm/outcome.ts';
+import { FORWARD_ADDRESS, type VmSpec } from '../vm/qemu.ts';
+import { ExitError } from './errors.ts';
+import { defaultCacheDir } from './paths.ts';
+
+function positiveInteger(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) <= 0) throw new InvalidArgumentError(`${value} is not a positive whole number`);
+  return Number(value);
+}
+
+function port(value: string, previous: number[] = []): number[] {
+  const number = positiveInteger(value);
+  if (number > 65535) throw new InvalidArgumentError(`${value} is not a TCP port`);
+  return [...previous, number];
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function accel(value: string): 'auto' | 'kvm' | 'tcg' {
+  if (value !== 'auto' && value !== 'kvm' && value !== 'tcg') throw new InvalidArgumentError('choose auto, kvm or tcg');
+  return value;
+}
+
+interface RunOptions {
+  arch: string;
+  kernel?: string;
+  initrd?: string;
+  out: string;
+  memory: number;
+  cpus: number;
+  accel: 'auto' | 'kvm' | 'tcg';
+  disk: string[];
+  forward: number[];
+  forwarder: string;
+  timeout: number;
+}
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('boot a kernel and initramfs in a local QEMU VM and exit with the pipeline status')
+    .argument('[cmdline...]', 'kernel command line words, e.g. b2c.container="docker://10.0.2.100:5000/img:1"')
+    .option('--arch <arch>', 'architecture of the kernel and initramfs', 'amd64')
+    .option('--kernel <file>', 'kernel image (default: OUT/linux-ARCH)')
+    .option('--initrd <file>', 'initramfs (default: OUT/initramfs.linux_ARCH.cpio.xz)')
+    .option('--out <dir>', 'where b2c build wrote its output', 'out')
+    .option('--memory <MiB>', 'guest memory in MiB', positiveInteger, 2048)
+    .option('--cpus <n>', 'guest CPUs', positiveInteger, 2)
+    .option('--accel <auto|kvm|tcg>', 'auto: KVM only when a quick probe shows it is fast', accel, 'auto')
+    .option('--disk <file>', 'a raw (or .qcow2) disk image, as a virtio disk; repeatable; writes persist', collect, [])
+    .option('--forward <port>', `make 127.0.0.1:PORT reachable from the guest at ${FORWARD_ADDRESS}:PORT; repeatable`, port, [])
+    .option('--forwarder <busybox>', 'busybox binary that carries forwarded connections', 'busybox')
+    .option('--timeout <seconds>', 'stop the machine after this long', positiveInteger, 600)
+    .addHelpText(
+      'after',
+      `
+The guest reaches nothing but the forwarded ports (QEMU user networking with restrict=on).
+
+Exit status: the pipeline status the machine printed, or
+  ${RUN_EXIT.guestCrash}  the guest kernel crashed (oops or panic; the lines are on stderr)
+  ${RUN_EXIT.timeout}  no pipeline status before --timeout
+  ${RUN_EXIT.noStatus}  the machine stopped without printing a pipeline status
+  ${RUN_EXIT.hostProblem}  QEMU could not run (a missing tool or file, named on stderr)`,
+    )
+    .action(async (words: string[], options: RunOptions) => {
+      const arch = architecture(options.arch);
+      const names = outputNames(arch.debian);
+      const spec: VmSpec = {
+        arch,
+        kernel: resolve(options.kernel ?? join(options.out, names.kernel)),
+        initrd: resolve(options.initrd ?? join(options.out, names.initramfs.xz)),
+        cmdline: words.join(' '),
+        memoryMiB: options.memory,
+        cpus: options.cpus,
+        accel: 'tcg',
+        disks: options.disk.map((disk) => resolve(disk)),
+        forwards: options.forward,
+        forwarder: options.forwarder,
+      };
+      try {
+        checkHostTools(spec);
+        spec.accel = await chooseAccelerator(options.accel, spec, join(defaultCacheDir(), 'accel-probe.json'));
+        process.stderr.write(`b2c: booting ${spec.kernel} with ${spec.accel === 'kvm' ? 'KVM' : 'software emulation (TCG)'}\n`);
+        const result = await bootMachine(spec, { timeoutSeconds: options.timeout, output: process.stdout });
+        process.stderr.write(`b2c: ${describeOutcome(result.outcome)} (${result.seconds.toFixed(1)} s)\n`);
+        throw new ExitError(exitCodeOf(result.outcome));
+      } catch (error) {
+        if (error instanceof HostToolError) throw new ExitError(RUN_EXIT.hostProblem, error.message);
+        throw error;
+      }
+    });
+}

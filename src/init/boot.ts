@@ -1,0 +1,260 @@
+// The boot sequence of /init: bring the machine up, run the pipeline, clean up, and say how to shut down.
+
+import type { ContainerStep } from '../cmdline/container.ts';
+import { parseCmdline, type B2cConfig } from '../cmdline/parse.ts';
+import type { System } from '../system/system.ts';
+import {
+  logLine,
+  parseCpuInfo,
+  parseMemTotalKiB,
+  pipelineStatusMessage,
+  runtimeSummary,
+  sectionEnd,
+  sectionStart,
+  shellQuote,
+  shutdownNotice,
+  type ShutdownMode,
+} from './console.ts';
+import { configureFromLease, parseLease } from './network.ts';
+import { runPipeline, type StepKind } from './pipeline.ts';
+import { PODMAN_CLEANUP_COMMANDS, podmanRunArgs } from './podman.ts';
+import { unmountOrder } from './mounts.ts';
+
+export const CONTAINER_STORAGE = '/var/lib/containers';
+const PODMAN_RUNROOT = '/run/containers';
+
+/** How the machine ends: the status to report and the command that powers off or reboots it. */
+export interface BootOutcome {
+  status: number;
+  shutdownMode: ShutdownMode;
+  shutdownCommand: string[];
+  poweroffDelay: number;
+}
+
+export class BootError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BootError';
+  }
+}
+
+/** Console output with uptime stamps and GitLab sections. */
+export class InitConsole {
+  constructor(private readonly system: System) {}
+
+  async uptime(): Promise<string> {
+    const text = await this.system.readText('/proc/uptime');
+    return text?.split(' ')[0] ?? '?';
+  }
+
+  async log(message: string): Promise<void> {
+    this.system.write(logLine(await this.uptime(), message));
+  }
+
+  /** Runs `work` inside a collapsible section; the section is closed whatever happens. */
+  async section<T>(name: string, header: string, work: () => Promise<T>, collapsed = true): Promise<T> {
+    this.system.write(sectionStart(this.system.now() / 1000, name, header, collapsed));
+    try {
+      return await work();
+    } finally {
+      this.system.write(sectionEnd(this.system.now() / 1000, name));
+    }
+  }
+}
+
+const EARLY_MOUNTS: Array<{ type: string; source: string; target: string; options?: string }> = [
+  { type: 'proc', source: 'proc', target: '/proc' },
+  { type: 'sysfs', source: 'sys', target: '/sys' },
+  { type: 'devtmpfs', source: 'dev', target: '/dev' },
+  { type: 'devpts', source: 'devpts', target: '/dev/pts', options: 'gid=5,mode=620,ptmxmode=666' },
+  { type: 'tmpfs', source: 'shm', target: '/dev/shm', options: 'mode=1777' },
+  { type: 'tmpfs', source: 'run', target: '/run', options: 'mode=755' },
+  { type: 'tmpfs', source: 'tmp', target: '/tmp', options: 'mode=1777' },
+  { type: 'cgroup2', source: 'cgroup2', target: '/sys/fs/cgroup' },
+];
+
+export class Boot {
+  readonly console: InitConsole;
+  /** Farms read `Execution is over` once: set when it is printed. */
+  private statusReported = false;
+
+  constructor(
+    private readonly system: System,
+    private readonly version: string,
+  ) {
+    this.console = new InitConsole(system);
+  }
+
+  private async mount(type: string, source: string, target: string, options?: string): Promise<void> {
+    await this.system.makeDirectory(target);
+    const argv = ['mount', '-t', type, ...(options ? ['-o', options] : []), source, target];
+    const result = await this.system.run(argv, { captureStderr: true });
+    if (result.status !== 0) throw new BootError(`cannot mount ${type} on ${target}: ${result.stderr.trim()}`);
+  }
+
+  async mountEarly(): Promise<void> {
+    for (const mount of EARLY_MOUNTS) await this.mount(mount.type, mount.source, mount.target, mount.options);
+  }
+
+  async readConfig(): Promise<B2cConfig> {
+    const cmdline = (await this.system.readText('/proc/cmdline')) ?? '';
+    return parseCmdline(cmdline);
+  }
+
+  async printRuntimeSummary(): Promise<void> {
+    const read = async (path: string): Promise<string> => (await this.system.readText(path)) ?? '';
+    const blockDevices = [];
+    for (const name of await this.system.listDir('/sys/block')) {
+      if (/^(loop|ram)\d/.test(name)) continue;
+      const sectors = Number((await read(`/sys/block/${name}/size`)).trim());
+      blockDevices.push({ name, bytes: sectors * 512 });
+    }
+    const machine = await this.system.run(['uname', '-m'], { captureStdout: true });
+    const lines = runtimeSummary({
+      linuxVersion: (await read('/proc/version')).trim(),
+      b2cVersion: this.version,
+      architecture: machine.stdout.trim(),
+      ...parseCpuInfo(await read('/proc/cpuinfo')),
+      memoryKiB: parseMemTotalKiB(await read('/proc/meminfo')),
+      blockDevices,
+    });
+    await this.console.section('b2c_runtime_summary', 'Runtime summary', async () => {
+      for (const line of lines) await this.console.log(line);
+    }, false);
+  }
+
+  async loadModules(): Promise<void> {
+    const list = ((await this.system.readText('/etc/b2c/modules')) ?? '').split('\n').filter((name) => name !== '');
+    for (const name of list) {
+      const result = await this.system.run(['modprobe', name], { captureStderr: true });
+      if (result.status !== 0) await this.console.log(`Could not load the module ${name}: ${result.stderr.trim()}`);
+    }
+  }
+
+  /** DHCP on every eth* or en* interface in turn, until one gets a lease. */
+  async setUpNetwork(): Promise<void> {
+    await this.system.run(['ip', 'link', 'set', 'lo', 'up']);
+    await this.system.makeDirectory('/run/b2c');
+    const interfaces = (await this.system.listDir('/sys/class/net')).filter((name) => /^(eth|en)/.test(name));
+    if (interfaces.length === 0) {
+      await this.console.log('No network interface found: containers can only use images already on the machine');
+      return;
+    }
+    for (const name of interfaces) {
+      await this.system.run(['ip', 'link', 'set', name, 'up']);
+      const dhcp = await this.system.run(
+        ['udhcpc', '-i', name, '-f', '-q', '-n', '-t', '5', '-T', '2', '-s', '/usr/share/b2c/udhcpc.script'],
+        { captureStdout: true, captureStderr: true },
+      );
+      const lease = parseLease((await this.system.readText(`/run/b2c/dhcp.${name}`)) ?? '');
+      if (dhcp.status !== 0 || lease === undefined) {
+        await this.console.log(`No DHCP lease on ${name}`);
+        continue;
+      }
+      const plan = configureFromLease(lease);
+      for (const argv of plan.commands) {
+        const result = await this.system.run(argv, { captureStderr: true });
+        if (result.status !== 0) throw new BootError(`${argv.join(' ')} failed: ${result.stderr.trim()}`);
+      }
+      await this.system.writeText('/etc/resolv.conf', plan.resolvConf);
+      await this.console.log(`Got the address ${lease.ip}/${plan.prefixLength} on ${name}${lease.router ? `, gateway ${lease.router}` : ''}`);
+      return;
+    }
+    await this.console.log('No interface got a DHCP lease: containers can only use images already on the machine');
+  }
+
+  async setHostname(name: string): Promise<void> {
+    await this.system.writeText('/proc/sys/kernel/hostname', name);
+  }
+
+  /** podman keeps its images and containers on a tmpfs: the initramfs root holds them badly. */
+  async setUpContainerStorage(): Promise<void> {
+    await this.mount('tmpfs', 'containers', CONTAINER_STORAGE, 'mode=700');
+    // image_copy_tmp_dir = "storage" puts pulls here, and podman does not create it.
+    await this.system.makeDirectory(`${CONTAINER_STORAGE}/storage/tmp`);
+  }
+
+  async runPipeline(config: B2cConfig): Promise<{ status: number; shutdownMode: ShutdownMode }> {
+    const runStep = async (step: ContainerStep, kind: StepKind, index: number, environment: Record<string, string>): Promise<number> => {
+      const name = `b2c_${kind}_${index + 1}`;
+      const label = kind === 'container' ? `Container ${index + 1}` : `Post container ${index + 1}`;
+      return this.console.section(name, `${label}: ${step.image}`, async () => {
+        await this.console.log(`${label}: podman run ${shellQuote(step.argv)}`);
+        let exitCode: number;
+        try {
+          exitCode = (await this.system.run(podmanRunArgs(step, environment))).status;
+        } catch (error) {
+          await this.console.log(`${label} could not be started: ${error instanceof Error ? error.message : String(error)}`);
+          exitCode = 1;
+        }
+        await this.console.log(`${label} exited with status ${exitCode}`);
+        return exitCode;
+      }, false);
+    };
+    const state = await runPipeline(config, runStep);
+    return { status: state.status, shutdownMode: state.shutdownMode };
+  }
+
+  /** Removes containers and dangling images, then unmounts podman's storage deepest first. */
+  async cleanUp(): Promise<void> {
+    await this.console.section('b2c_cleanup', 'Cleaning up', async () => {
+      for (const argv of PODMAN_CLEANUP_COMMANDS) {
+        const result = await this.system.run(argv, { captureStdout: true, captureStderr: true });
+        if (result.status !== 0) await this.console.log(`${argv.join(' ')} failed: ${result.stderr.trim()}`);
+      }
+      const mounts = (await this.system.readText('/proc/mounts')) ?? '';
+      for (const target of unmountOrder(mounts, [CONTAINER_STORAGE, PODMAN_RUNROOT])) {
+        const result = await this.system.run(['umount', target], { captureStderr: true });
+        if (result.status !== 0) await this.console.log(`Could not unmount ${target}: ${result.stderr.trim()}`);
+      }
+      await this.system.run(['sync']);
+    });
+  }
+
+  async reportStatus(status: number): Promise<void> {
+    if (this.statusReported) return;
+    this.statusReported = true;
+    await this.console.log(pipelineStatusMessage(status));
+  }
+
+  /** The whole boot from a parsed command line to the moment of shutdown. */
+  async run(): Promise<BootOutcome> {
+    await this.mountEarly();
+    const config = await this.readConfig();
+    const outcome: BootOutcome = { status: 1, shutdownMode: 'poweroff', shutdownCommand: config.shutdownCmd, poweroffDelay: config.poweroffDelay };
+    await this.printRuntimeSummary();
+    for (const warning of config.warnings) await this.console.log(`Warning: ${warning}`);
+    if (config.errors.length > 0) {
+      for (const error of config.errors) await this.console.log(`Error: ${error}`);
+      await this.console.log('The command line is invalid: no container will run');
+      await this.reportStatus(outcome.status);
+      return outcome;
+    }
+    await this.setHostname('boot2container');
+    await this.console.section('b2c_modules', 'Loading kernel modules', () => this.loadModules());
+    await this.console.section('b2c_network', 'Setting up the network', () => this.setUpNetwork());
+    await this.setUpContainerStorage();
+
+    const result = await this.runPipeline(config);
+    outcome.status = result.status;
+    outcome.shutdownMode = result.shutdownMode;
+    outcome.shutdownCommand = result.shutdownMode === 'reboot' ? config.rebootCmd : config.shutdownCmd;
+    await this.reportStatus(outcome.status);
+    await this.cleanUp();
+    return outcome;
+  }
+
+  /** Says the machine may be turned off (or is rebooting), waits the delay, and runs the command. Never returns. */
+  async shutdown(outcome: BootOutcome): Promise<never> {
+    this.system.write(`${shutdownNotice(outcome.shutdownMode)}\n`);
+    if (outcome.poweroffDelay > 0) await this.system.sleep(outcome.poweroffDelay * 1000);
+    await this.system.run(['sync']);
+    for (;;) {
+      const result = await this.system.run(outcome.shutdownCommand);
+      await this.console.log(`${outcome.shutdownCommand.join(' ')} returned ${result.status}: trying again in 5 s`);
+      // PID 1 must never exit: the kernel would panic.
+      await this.system.sleep(5000);
+      if (outcome.shutdownCommand[0] !== 'poweroff') outcome.shutdownCommand = ['poweroff', '-f'];
+    }
+  }
+}

@@ -1,0 +1,83 @@
+// The console lines CI farms match on: `[uptime]: message`, GitLab sections, the status and shutdown lines.
+
+/** `[12.34]: message`, with the uptime as /proc/uptime gives it. */
+export function logLine(uptime: string, message: string): string {
+  return `[${uptime}]: ${message}\n`;
+}
+
+/** The start of a GitLab collapsible section; `name` must be unique within the log. */
+export function sectionStart(epochSeconds: number, name: string, header: string, collapsed = true): string {
+  return `\x1b[0Ksection_start:${Math.floor(epochSeconds)}:${name}${collapsed ? '[collapsed=true]' : ''}\r\x1b[0K${header}\n`;
+}
+
+export function sectionEnd(epochSeconds: number, name: string): string {
+  return `\x1b[0Ksection_end:${Math.floor(epochSeconds)}:${name}\r\x1b[0K\n`;
+}
+
+/** An argv as a reader would type it: words with blanks or quotes are single-quoted. */
+export function shellQuote(argv: readonly string[]): string {
+  return argv.map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+export function pipelineStatusMessage(status: number): string {
+  return `Execution is over, pipeline status: ${status}`;
+}
+
+export type ShutdownMode = 'poweroff' | 'reboot';
+
+/** The line farms wait for before cutting the power, or the reboot notice. */
+export function shutdownNotice(mode: ShutdownMode): string {
+  return mode === 'reboot' ? 'Rebooting the computer' : "It's now safe to turn off your computer";
+}
+
+export interface RuntimeFacts {
+  linuxVersion: string;
+  b2cVersion: string;
+  architecture: string;
+  cpu: string;
+  cpuCount: number;
+  memoryKiB: number;
+  blockDevices: Array<{ name: string; bytes: number }>;
+}
+
+/** The summary printed at start, so that a log says which machine and which b2c ran the job. */
+export function runtimeSummary(facts: RuntimeFacts): string[] {
+  const devices = facts.blockDevices.map((device) => `${device.name} (${formatBytes(device.bytes)})`).join(', ');
+  return [
+    `Linux: ${facts.linuxVersion}`,
+    `b2c: ${facts.b2cVersion}`,
+    `Architecture: ${facts.architecture}`,
+    `CPU: ${facts.cpuCount} x ${facts.cpu}`,
+    `RAM: ${formatBytes(facts.memoryKiB * 1024)}`,
+    `Block devices: ${devices || 'none'}`,
+  ];
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+/** Reads the facts for the summary from /proc and /sys texts. */
+export function parseCpuInfo(cpuinfo: string): { cpu: string; cpuCount: number } {
+  let cpu = 'unknown';
+  let cpuCount = 0;
+  for (const line of cpuinfo.split('\n')) {
+    const [key, ...rest] = line.split(':');
+    const name = key?.trim();
+    if (name === 'processor') cpuCount++;
+    if ((name === 'model name' || name === 'uarch' || name === 'isa') && cpu === 'unknown') cpu = rest.join(':').trim();
+  }
+  return { cpu, cpuCount: Math.max(cpuCount, 1) };
+}
+
+export function parseMemTotalKiB(meminfo: string): number {
+  const match = /^MemTotal:\s+(\d+) kB/m.exec(meminfo);
+  return match ? Number(match[1]) : 0;
+}

@@ -1,0 +1,54 @@
+// The system interface on the host, over Node's child_process and fs.
+
+import { spawn } from 'node:child_process';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:os';
+import type { RunOptions, RunResult, System } from './system.ts';
+
+export const nodeSystem: System = {
+  run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+      const [program, ...args] = argv;
+      if (program === undefined) throw new TypeError('run needs a program');
+      const child = spawn(program, args, {
+        cwd: options.cwd,
+        env: options.env ?? process.env,
+        stdio: ['ignore', options.captureStdout ? 'pipe' : 'inherit', options.captureStderr ? 'pipe' : 'inherit'],
+      });
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+      child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        const status = code ?? 128 + (signal ? constants.signals[signal] : 0);
+        resolve({ status, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() });
+      });
+    });
+  },
+  async readText(path) {
+    try {
+      return await readFile(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+  },
+  async writeText(path, text) {
+    await writeFile(path, text);
+  },
+  async listDir(path) {
+    try {
+      return (await readdir(path)).sort();
+    } catch {
+      return [];
+    }
+  },
+  async makeDirectory(path) {
+    await mkdir(path, { recursive: true });
+  },
+  write(text) {
+    process.stdout.write(text);
+  },
+  sleep: (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds)),
+  now: () => Date.now(),
+};

@@ -1,0 +1,51 @@
+// Types for the parts of QuickJS's own 'std' and 'os' modules that b2c uses (quickjs 2025-04-26).
+
+declare module 'std' {
+  export interface FILE {
+    puts(text: string): void;
+    readAsString(maxSize?: number): string;
+    flush(): void;
+    close(): number;
+  }
+  export const out: FILE;
+  export const err: FILE;
+  export function open(path: string, flags: string, errorObject?: { errno?: number }): FILE | null;
+  export function fdopen(fd: number, flags: string): FILE | null;
+  export function strerror(errno: number): string;
+  export function getenv(name: string): string | undefined;
+}
+
+declare module 'os' {
+  export interface ExecOptions {
+    block?: boolean;
+    usePath?: boolean;
+    file?: string;
+    cwd?: string;
+    stdin?: number;
+    stdout?: number;
+    stderr?: number;
+    env?: Record<string, string>;
+  }
+  /** With block: false, the child's pid; a negative errno when the program could not be started. */
+  export function exec(argv: string[], options?: ExecOptions): number;
+  /** [pid or -errno, raw wait status] */
+  export function waitpid(pid: number, options: number): [number, number];
+  export const WNOHANG: number;
+  export function pipe(): [number, number] | null;
+  export function close(fd: number): number;
+  export function read(fd: number, buffer: ArrayBuffer, offset: number, length: number): number;
+  export function sleep(milliseconds: number): void;
+  export function sleepAsync(milliseconds: number): Promise<void>;
+  export function readdir(path: string): [string[], number];
+  export function mkdir(path: string, mode?: number): number;
+  export function stat(path: string): [{ mode: number; size: number }, number];
+  export function remove(path: string): number;
+  /** Runs the handler from the event loop when the signal arrives; null restores the default. */
+  export function signal(signal: number, handler: (() => void) | null): void;
+  export const SIGCHLD: number;
+  export const S_IFMT: number;
+  export const S_IFDIR: number;
+}
+
+/** Set by the bundler: the version of b2c this init belongs to. */
+declare const B2C_VERSION: string;

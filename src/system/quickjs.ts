@@ -1,0 +1,117 @@
+// The system interface inside the initramfs, over QuickJS's 'std' and 'os', for a process that is PID 1.
+
+import * as os from 'os';
+import * as std from 'std';
+import type { RunOptions, RunResult, System } from './system.ts';
+
+/** The environment every program started by /init gets, unless a call gives its own. */
+export const BASE_ENVIRONMENT: Record<string, string> = {
+  PATH: '/usr/bin:/usr/sbin:/bin:/sbin',
+  HOME: '/root',
+  TERM: 'linux',
+};
+
+/**
+ * PID 1 inherits every orphan, so it must reap them all; this is the one
+ * place that does, keeping each exit status by pid so that code waiting for
+ * its own child never loses that status to the reaper.
+ */
+const exitStatuses = new Map<number, number>();
+
+function decodeWaitStatus(raw: number): number {
+  const signal = raw & 0x7f;
+  return signal === 0 ? (raw >> 8) & 0xff : 128 + signal;
+}
+
+/** Reaps every child that has ended, without waiting. */
+export function reapChildren(): void {
+  for (;;) {
+    const [pid, raw] = os.waitpid(-1, os.WNOHANG);
+    if (pid <= 0) return;
+    exitStatuses.set(pid, decodeWaitStatus(raw));
+  }
+}
+
+function waitFor(pid: number): number {
+  for (;;) {
+    const known = exitStatuses.get(pid);
+    if (known !== undefined) {
+      exitStatuses.delete(pid);
+      return known;
+    }
+    const [ended, raw] = os.waitpid(-1, 0);
+    if (ended < 0) throw new Error(`waiting for process ${pid}: ${std.strerror(-ended)}`);
+    exitStatuses.set(ended, decodeWaitStatus(raw));
+  }
+}
+
+function readAll(fd: number): string {
+  const file = std.fdopen(fd, 'r');
+  if (file === null) throw new Error('cannot read from a pipe');
+  const text = file.readAsString();
+  file.close();
+  return text;
+}
+
+function readText(path: string): string | undefined {
+  // std.loadFile returns '' for /proc files, whose size is 0: read them as a stream.
+  const file = std.open(path, 'r');
+  if (file === null) return undefined;
+  const text = file.readAsString();
+  file.close();
+  return text;
+}
+
+export const quickjsSystem: System = {
+  async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    const stdoutPipe = options.captureStdout ? os.pipe() : null;
+    const stderrPipe = options.captureStderr ? os.pipe() : null;
+    const pid = os.exec([...argv], {
+      block: false,
+      usePath: true,
+      env: options.env ?? BASE_ENVIRONMENT,
+      cwd: options.cwd,
+      ...(stdoutPipe ? { stdout: stdoutPipe[1] } : {}),
+      ...(stderrPipe ? { stderr: stderrPipe[1] } : {}),
+    });
+    if (stdoutPipe) os.close(stdoutPipe[1]);
+    if (stderrPipe) os.close(stderrPipe[1]);
+    if (pid < 0) throw new Error(`cannot start ${argv[0]}: ${std.strerror(-pid)}`);
+    // Drain stdout before stderr: a program that fills the stderr pipe meanwhile would block, so keep stderr small.
+    const stdout = stdoutPipe ? readAll(stdoutPipe[0]) : '';
+    const stderr = stderrPipe ? readAll(stderrPipe[0]) : '';
+    return { status: waitFor(pid), stdout, stderr };
+  },
+  async readText(path) {
+    return readText(path);
+  },
+  async writeText(path, text) {
+    const file = std.open(path, 'w');
+    if (file === null) throw new Error(`cannot write ${path}`);
+    file.puts(text);
+    if (file.close() !== 0) throw new Error(`cannot write ${path}`);
+  },
+  async listDir(path) {
+    const [names, error] = os.readdir(path);
+    if (error !== 0) return [];
+    return names.filter((name) => name !== '.' && name !== '..').sort();
+  },
+  async makeDirectory(path) {
+    let prefix = '';
+    for (const part of path.split('/').filter((segment) => segment !== '')) {
+      prefix += `/${part}`;
+      const [info, error] = os.stat(prefix);
+      if (error === 0 && (info.mode & os.S_IFMT) === os.S_IFDIR) continue;
+      const made = os.mkdir(prefix, 0o755);
+      if (made !== 0) throw new Error(`cannot create ${prefix}: ${std.strerror(-made)}`);
+    }
+  },
+  write(text) {
+    std.out.puts(text);
+    std.out.flush();
+  },
+  sleep(milliseconds) {
+    return os.sleepAsync(milliseconds);
+  },
+  now: () => Date.now(),
+};

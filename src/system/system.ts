@@ -1,0 +1,55 @@
+// The one small interface through which b2c runs programs, touches files and waits: QuickJS in /init, Node on the host.
+
+export interface RunOptions {
+  /** Replaces the environment; the implementation's own default otherwise. */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Collect stdout into the result instead of passing it through. */
+  captureStdout?: boolean;
+  /** Collect stderr into the result instead of passing it through. */
+  captureStderr?: boolean;
+}
+
+export interface RunResult {
+  /** The exit code, or 128 + the signal number when a signal ended the program. */
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface System {
+  /** Runs argv[0] (looked up in PATH) with the rest as arguments: never through a shell. */
+  run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /** The file's text, or undefined when it cannot be read. */
+  readText(path: string): Promise<string | undefined>;
+  writeText(path: string, text: string): Promise<void>;
+  /** Names in a directory, sorted; empty when it cannot be read. */
+  listDir(path: string): Promise<string[]>;
+  /** Creates a directory and its parents; no error when it exists. */
+  makeDirectory(path: string): Promise<void>;
+  /** Writes to the program's standard output: the console, for /init. */
+  write(text: string): void;
+  sleep(milliseconds: number): Promise<void>;
+  /** Wall-clock time, milliseconds since the epoch. */
+  now(): number;
+}
+
+/** A program that ran but did not succeed; keeps what it said so callers can show it. */
+export class CommandError extends Error {
+  constructor(
+    readonly argv: readonly string[],
+    readonly result: RunResult,
+    context?: string,
+  ) {
+    const detail = result.stderr.trim().split('\n').slice(-5).join('\n');
+    super(`${context ?? argv.join(' ')} failed with status ${result.status}${detail ? `:\n${detail}` : ''}`);
+    this.name = 'CommandError';
+  }
+}
+
+/** Runs a program and throws a CommandError unless it exits 0. */
+export async function runChecked(system: System, argv: readonly string[], options?: RunOptions & { context?: string }): Promise<RunResult> {
+  const result = await system.run(argv, { captureStderr: true, ...options });
+  if (result.status !== 0) throw new CommandError(argv, result, options?.context);
+  return result;
+}

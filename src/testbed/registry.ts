@@ -1,0 +1,121 @@
+// A real OCI registry (Debian's docker-registry) on 127.0.0.1 with throwaway storage, and a client that pushes images to it.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { OciImage } from './oci-image.ts';
+
+export class RegistryError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RegistryError';
+  }
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export class LocalRegistry {
+  private constructor(
+    readonly port: number,
+    private readonly process: ChildProcess,
+    private readonly storage: string,
+    private readonly log: () => string,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts docker-registry on a free port and waits until it answers. */
+  static async start(binary = 'docker-registry'): Promise<LocalRegistry> {
+    const port = await freePort();
+    const storage = await mkdtemp(join(tmpdir(), 'b2c-registry-'));
+    const config = join(storage, 'config.yml');
+    await writeFile(
+      config,
+      [
+        'version: 0.1',
+        'log:',
+        '  level: warn',
+        'storage:',
+        '  filesystem:',
+        `    rootdirectory: ${join(storage, 'data')}`,
+        'http:',
+        `  addr: 127.0.0.1:${port}`,
+        '',
+      ].join('\n'),
+    );
+    let output = '';
+    const child = spawn(binary, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const failed = new Promise<never>((_, reject) => {
+      child.on('error', (error) => reject(new RegistryError(`cannot start ${binary}: install the docker-registry package`, { cause: error })));
+      child.on('exit', (code) => reject(new RegistryError(`${binary} exited with status ${code}:\n${output}`)));
+    });
+    const registry = new LocalRegistry(port, child, storage, () => output);
+    try {
+      await Promise.race([failed, registry.waitUntilReady()]);
+    } catch (error) {
+      await registry.stop();
+      throw error;
+    }
+    failed.catch(() => {});
+    return registry;
+  }
+
+  private async waitUntilReady(): Promise<void> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      try {
+        const response = await fetch(`${this.url}/v2/`);
+        if (response.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new RegistryError(`the registry did not answer on ${this.url} within 10 s:\n${this.log()}`);
+  }
+
+  /** Uploads the blobs, then the manifest under `repository:tag`. */
+  async push(repository: string, tag: string, image: OciImage): Promise<void> {
+    for (const blob of [...image.layers, image.config]) {
+      const head = await fetch(`${this.url}/v2/${repository}/blobs/${blob.digest}`, { method: 'HEAD' });
+      if (head.ok) continue;
+      const start = await fetch(`${this.url}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
+      const location = start.headers.get('location');
+      if (start.status !== 202 || location === null) throw new RegistryError(`starting an upload to ${repository} failed: HTTP ${start.status}`);
+      const uploadUrl = new URL(location, this.url);
+      uploadUrl.searchParams.set('digest', blob.digest);
+      const put = await fetch(uploadUrl, { method: 'PUT', body: blob.data, headers: { 'content-type': 'application/octet-stream' } });
+      if (put.status !== 201) throw new RegistryError(`uploading ${blob.digest} to ${repository} failed: HTTP ${put.status} ${await put.text()}`);
+    }
+    const manifest = await fetch(`${this.url}/v2/${repository}/manifests/${tag}`, {
+      method: 'PUT',
+      body: image.manifest.data,
+      headers: { 'content-type': image.manifest.mediaType },
+    });
+    if (manifest.status !== 201) throw new RegistryError(`pushing the manifest of ${repository}:${tag} failed: HTTP ${manifest.status} ${await manifest.text()}`);
+  }
+
+  async stop(): Promise<void> {
+    if (this.process.exitCode === null && this.process.signalCode === null) {
+      const exited = new Promise((resolve) => this.process.once('exit', resolve));
+      this.process.kill('SIGTERM');
+      await exited;
+    }
+    await rm(this.storage, { recursive: true, force: true });
+  }
+}

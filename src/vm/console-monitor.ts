@@ -1,0 +1,50 @@
+// Reads a guest's serial console as it streams: the pipeline status line, and any sign of a guest kernel crash.
+
+export const STATUS_LINE = /Execution is over, pipeline status: (\d+)/;
+/** Kernel lines that mean the guest kernel itself failed, whatever the pipeline said. */
+const CRASH_LINE = /Kernel panic - not syncing|\bOops\b|\bBUG: |general protection fault|Unable to handle kernel|kernel BUG at|\bRIP: /;
+/** Lines kept after the first crash line, so the report shows the trace. */
+const CRASH_CONTEXT = 30;
+
+export interface ConsoleVerdict {
+  status?: number;
+  crash?: string[];
+  safeToTurnOff: boolean;
+}
+
+export class ConsoleMonitor {
+  private partial = '';
+  private crashLines: string[] | undefined;
+  private status: number | undefined;
+  private safeToTurnOff = false;
+
+  /** Feeds raw console output; lines may arrive in pieces. */
+  feed(text: string): void {
+    const lines = (this.partial + text).split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const line of lines) this.line(line.replace(/\r$/, ''));
+  }
+
+  /** Flushes a last line that had no newline. */
+  end(): ConsoleVerdict {
+    if (this.partial !== '') this.line(this.partial.replace(/\r$/, ''));
+    this.partial = '';
+    return this.verdict();
+  }
+
+  verdict(): ConsoleVerdict {
+    return {
+      ...(this.status !== undefined ? { status: this.status } : {}),
+      ...(this.crashLines !== undefined ? { crash: [...this.crashLines] } : {}),
+      safeToTurnOff: this.safeToTurnOff,
+    };
+  }
+
+  private line(line: string): void {
+    if (this.crashLines !== undefined && this.crashLines.length < CRASH_CONTEXT) this.crashLines.push(line);
+    else if (this.crashLines === undefined && CRASH_LINE.test(line)) this.crashLines = [line];
+    const status = STATUS_LINE.exec(line);
+    if (status && this.status === undefined) this.status = Number(status[1]);
+    if (/It's now safe to turn off your computer$|Rebooting the computer$/.test(line)) this.safeToTurnOff = true;
+  }
+}

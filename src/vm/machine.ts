@@ -1,0 +1,116 @@
+// Boots one VM: checks the host tools, picks the accelerator, streams the console and decides how the run ended.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Writable } from 'node:stream';
+import { ConsoleMonitor } from './console-monitor.ts';
+import { decideOutcome, type RunOutcome } from './outcome.ts';
+import { qemuArgs, type Accelerator, type VmSpec } from './qemu.ts';
+
+export class HostToolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HostToolError';
+  }
+}
+
+export interface MachineResult {
+  outcome: RunOutcome;
+  /** Everything the console printed. */
+  console: string;
+  qemuExit: number | null;
+  timedOut: boolean;
+  /** Seconds from QEMU's start to its exit. */
+  seconds: number;
+}
+
+function onPath(program: string): boolean {
+  if (program.includes('/')) return existsSync(program);
+  return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', program], { stdio: 'ignore' }).status === 0;
+}
+
+/** Names each missing host tool with the Debian package that provides it. */
+export function checkHostTools(spec: Pick<VmSpec, 'arch' | 'forwarder' | 'forwards' | 'kernel' | 'initrd' | 'disks'>): void {
+  const problems: string[] = [];
+  if (!onPath(spec.arch.qemu.binary)) problems.push(`${spec.arch.qemu.binary} is missing: apt-get install ${spec.arch.qemu.package}`);
+  if (spec.forwards.length > 0) {
+    const hasNc = onPath(spec.forwarder) && spawnSync(spec.forwarder, ['nc', '--help'], { stdio: 'ignore' }).status !== 127;
+    if (!hasNc) problems.push(`${spec.forwarder} (with its nc applet) is missing, and --forward needs it: apt-get install busybox-static`);
+  }
+  for (const [what, path] of [['kernel', spec.kernel], ['initramfs', spec.initrd]] as const) {
+    if (!existsSync(path)) problems.push(`the ${what} ${path} does not exist: run 'npx b2c build' first, or give --${what === 'kernel' ? 'kernel' : 'initrd'}`);
+  }
+  for (const disk of spec.disks) if (!existsSync(disk)) problems.push(`the disk ${disk} does not exist`);
+  if (problems.length > 0) throw new HostToolError(problems.join('\n'));
+}
+
+/**
+ * KVM only when it is usable and quick: on some hosts /dev/kvm exists but is
+ * nested and so slow that software emulation wins. The probe boots the kernel
+ * with no initramfs, which panics at once on a working KVM; the answer is kept
+ * for the host's current boot.
+ */
+export async function chooseAccelerator(requested: 'auto' | Accelerator, spec: Pick<VmSpec, 'arch' | 'kernel'>, cacheFile: string): Promise<Accelerator> {
+  if (requested !== 'auto') return requested;
+  if (!existsSync('/dev/kvm')) return 'tcg';
+  const bootId = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim();
+  try {
+    const cached = JSON.parse(await readFile(cacheFile, 'utf8')) as { bootId: string; accel: Accelerator };
+    if (cached.bootId === bootId) return cached.accel;
+  } catch {
+    // no answer kept yet
+  }
+  const probe = spawnSync(
+    spec.arch.qemu.binary,
+    [...spec.arch.qemu.machine, '-accel', 'kvm', '-m', '256', '-nodefaults', '-no-user-config', '-display', 'none', '-serial', 'stdio', '-no-reboot', '-kernel', spec.kernel, '-append', `console=${spec.arch.console} panic=-1`],
+    { timeout: 6000, stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  const accel: Accelerator = probe.status === 0 && probe.stdout.toString().includes('Kernel panic') ? 'kvm' : 'tcg';
+  await mkdir(dirname(cacheFile), { recursive: true });
+  await writeFile(cacheFile, JSON.stringify({ bootId, accel }));
+  return accel;
+}
+
+/** Boots the VM and streams its console to `output` until QEMU exits or the timeout stops it. */
+export function bootMachine(spec: VmSpec, options: { timeoutSeconds: number; output?: Writable }): Promise<MachineResult> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const child = spawn(spec.arch.qemu.binary, qemuArgs(spec), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const monitor = new ConsoleMonitor();
+    let consoleText = '';
+    let stderr = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, options.timeoutSeconds * 1000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      consoleText += text;
+      monitor.feed(text);
+      options.output?.write(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(new HostToolError(`cannot start ${spec.arch.qemu.binary}: ${error.message}`));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const verdict = monitor.end();
+      if (!timedOut && code !== 0 && verdict.status === undefined && verdict.crash === undefined && stderr.trim() !== '') {
+        reject(new HostToolError(`${spec.arch.qemu.binary} failed with status ${code}:\n${stderr.trim()}`));
+        return;
+      }
+      resolve({
+        outcome: decideOutcome(verdict, { timedOut, timeoutSeconds: options.timeoutSeconds, qemuExit: code }),
+        console: consoleText,
+        qemuExit: code,
+        timedOut,
+        seconds: (Date.now() - started) / 1000,
+      });
+    });
+  });
+}
