@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs what b2c needs on a Debian host (QEMU, the registry, compressors, kmod) and the npm packages.
+set -eu
+cd "$(dirname "$0")/.."
+
+SUDO=
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+
+# The host packages b2c uses: QEMU to boot, docker-registry for the local registry,
+# busybox-static for the port forwarder and test images, xz/zstd to compress,
+# kmod for depmod, apt/dpkg and the archive keyring to fetch and verify packages.
+PACKAGES="qemu-system-x86 docker-registry busybox-static xz-utils zstd kmod apt dpkg debian-archive-keyring ca-certificates"
+
+missing=
+for package in $PACKAGES; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $package"
+done
+if [ -n "$missing" ]; then
+  echo "setup: installing$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  # shellcheck disable=SC2086
+  $SUDO apt-get install -y -q --no-install-recommends $missing
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi

@@ -1,0 +1,83 @@
+// The pipeline in a real VM: real kernel, QuickJS init, podman and crun, images from a real registry.
+//
+// Outputs are computed inside the containers ($((...))) so that they cannot be
+// mistaken for the kernel's echo of its own command line.
+
+import { describe, expect, it } from 'vitest';
+import { bootB2c, sectionText, step, testImage } from './boot.ts';
+
+const STATUS_LINE = (status: number): RegExp => new RegExp(`^\\[[0-9.]+\\]: Execution is over, pipeline status: ${status}\\r?$`, 'm');
+const POWERED_OFF = /^It's now safe to turn off your computer\r?$/m;
+
+function expectCleanEnd(result: { console: string; stderr: string }): void {
+  expect(result.stderr).not.toMatch(/crashed|no pipeline status|stopped without/);
+  expect(result.console).not.toMatch(/Kernel panic|Oops/);
+}
+
+describe('a pipeline in a VM', () => {
+  it('runs every step in order, keeps the first failure as the status, and always runs post containers', async () => {
+    const result = await bootB2c([
+      step('b2c.container', `sh -c 'echo first-$((6*7))'`),
+      step('b2c.run', `sh -c 'echo a b-$((1+1)); exit 5'`),
+      step('b2c.container', `sh -c 'echo seen-$B2C_PIPELINE_STATUS-$B2C_PIPELINE_PREV_CONTAINER_EXIT_CODE-$((2+1))'`),
+      step('b2c.post_container', `sh -c 'echo post-$((3*3)) $B2C_PIPELINE_FAILED_BY; exit 7'`),
+    ]);
+    expectCleanEnd(result);
+    expect(result.exitCode).toBe(5);
+    expect(result.console).toMatch(STATUS_LINE(5));
+    expect(result.console).toMatch(POWERED_OFF);
+    // The single-quoted command reached sh as one argument.
+    expect(result.output).toMatch(/^a b-2\r?$/m);
+    const order = ['first-42', 'a b-2', 'seen-5-5-3', 'post-9'].map((marker) => result.output.indexOf(marker));
+    expect(order.every((position) => position >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(result.output).toContain(`post-9 --tls-verify=false ${testImage()} sh -c 'echo a b-$((1+1)); exit 5'`);
+    expect(result.output.indexOf('Execution is over')).toBeGreaterThan(result.output.indexOf('post-9'));
+    expect(sectionText(result.console, 'b2c_container_2')).toContain('Container 2 exited with status 5');
+    expect(sectionText(result.console, 'b2c_post_container_1')).toContain('Post container 1 exited with status 7');
+    expect(result.console).toMatch(/^\[[0-9.]+\]: CPU: /m);
+  });
+
+  it('stops at the first failure under b2c.pipefail, and a container that reboots makes the machine reboot', async () => {
+    const result = await bootB2c([
+      'b2c.pipefail',
+      step('b2c.container', `sh -c 'echo rebooting-$((4*4)); reboot -f'`),
+      step('b2c.container', `sh -c 'echo never-$((5*5))'`),
+      step('b2c.post_container', `sh -c 'echo post-mode-$B2C_PIPELINE_SHUTDOWN_MODE-$B2C_PIPELINE_STATUS'`),
+    ]);
+    expectCleanEnd(result);
+    expect(result.output).toContain('rebooting-16');
+    expect(result.output).not.toContain('never-25');
+    expect(result.output).toContain('post-mode-reboot-129');
+    expect(result.exitCode).toBe(129);
+    expect(result.console).toMatch(STATUS_LINE(129));
+    expect(result.console).toMatch(/^Rebooting the computer\r?$/m);
+    expect(result.console).not.toMatch(POWERED_OFF);
+  });
+
+  it('fails on a missing image, goes on without pipefail, and a container that powers off sets the mode back', async () => {
+    const result = await bootB2c([
+      step('b2c.container', 'true', testImage('does-not-exist')),
+      step('b2c.container', `sh -c 'echo next-$B2C_PIPELINE_PREV_CONTAINER_EXIT_CODE-$((7*7)); reboot -f'`),
+      step('b2c.container', `sh -c 'echo after-$B2C_PIPELINE_PREV_CONTAINER_EXIT_CODE-$B2C_PIPELINE_SHUTDOWN_MODE; poweroff -f'`),
+      step('b2c.post_container', `sh -c 'echo final-$B2C_PIPELINE_SHUTDOWN_MODE-$B2C_PIPELINE_PREV_CONTAINER_EXIT_CODE'`),
+    ]);
+    expectCleanEnd(result);
+    expect(result.output).toContain('next-125-49');
+    expect(result.output).toContain('after-129-reboot');
+    expect(result.output).toContain('final-poweroff-130');
+    expect(result.exitCode).toBe(125);
+    expect(result.console).toMatch(STATUS_LINE(125));
+    expect(result.console).toMatch(POWERED_OFF);
+  });
+
+  it('runs nothing when the command line is invalid, and still powers off with a failing status', async () => {
+    const result = await bootB2c(['b2c.poweroff_delay=soon', step('b2c.container', `sh -c 'echo ran-$((8*8))'`)]);
+    expectCleanEnd(result);
+    expect(result.output).toContain('Error: b2c.poweroff_delay=soon is not a number of seconds');
+    expect(result.output).not.toContain('ran-64');
+    expect(result.exitCode).toBe(1);
+    expect(result.console).toMatch(STATUS_LINE(1));
+    expect(result.console).toMatch(POWERED_OFF);
+  });
+});

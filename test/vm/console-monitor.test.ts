@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { ConsoleMonitor } from '../../src/vm/console-monitor.ts';
+import { decideOutcome, exitCodeOf, RUN_EXIT } from '../../src/vm/outcome.ts';
+
+// Lines as a guest kernel prints them when a podman thread hits a TCG bug.
+const OOPS = [
+  '[   23.104416] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI',
+  '[   23.105069] CPU: 1 UID: 0 PID: 301 Comm: podman Not tainted 6.12.117+deb13-amd64 #1',
+  '[   23.106012] RIP: 0010:__schedule+0x3a1/0xb80',
+  '[   23.112871] Kernel panic - not syncing: Fatal exception',
+];
+
+describe('ConsoleMonitor', () => {
+  it('finds the status line even when it arrives in pieces, with the serial \\r', () => {
+    const monitor = new ConsoleMonitor();
+    monitor.feed('[12.3]: Execution is over, pipe');
+    monitor.feed('line status: 42\r\nIt\'s now safe to turn off your computer\r\n');
+    expect(monitor.end()).toEqual({ status: 42, safeToTurnOff: true });
+  });
+
+  it('reports a guest kernel crash with its lines, even after a status', () => {
+    const monitor = new ConsoleMonitor();
+    monitor.feed('[12.3]: Execution is over, pipeline status: 0\r\n');
+    monitor.feed(`${OOPS.join('\r\n')}\r\n`);
+    const verdict = monitor.end();
+    expect(verdict.crash).toEqual(OOPS);
+    const outcome = decideOutcome(verdict, { timedOut: false, timeoutSeconds: 60, qemuExit: 0 });
+    expect(outcome).toMatchObject({ kind: 'guest-crash', status: 0 });
+    expect(exitCodeOf(outcome)).toBe(RUN_EXIT.guestCrash);
+  });
+
+  it('does not take a container that prints the word "oops" in lower case for a crash', () => {
+    const monitor = new ConsoleMonitor();
+    monitor.feed('oops, test 3 failed\n');
+    expect(monitor.end().crash).toBeUndefined();
+  });
+});
+
+describe('decideOutcome', () => {
+  it('tells a timeout and a silent stop from a status', () => {
+    expect(exitCodeOf(decideOutcome({ safeToTurnOff: false }, { timedOut: true, timeoutSeconds: 5, qemuExit: null }))).toBe(RUN_EXIT.timeout);
+    expect(exitCodeOf(decideOutcome({ safeToTurnOff: false }, { timedOut: false, timeoutSeconds: 5, qemuExit: 0 }))).toBe(RUN_EXIT.noStatus);
+    expect(exitCodeOf(decideOutcome({ status: 3, safeToTurnOff: true }, { timedOut: false, timeoutSeconds: 5, qemuExit: 0 }))).toBe(3);
+  });
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { architecture } from '../../src/build/architectures.ts';
+import { kernelCmdline, qemuArgs } from '../../src/vm/qemu.ts';
+
+const spec = {
+  arch: architecture('amd64'),
+  kernel: '/out/linux-amd64',
+  initrd: '/out/initramfs.linux_amd64.cpio.xz',
+  cmdline: 'b2c.container="docker://10.0.2.100:5000/i:1"',
+  memoryMiB: 2048,
+  cpus: 2,
+  accel: 'tcg' as const,
+  disks: ['/tmp/cache.img'],
+  forwards: [5000, 9000],
+  forwarder: 'busybox',
+};
+
+describe('qemuArgs', () => {
+  it('never reboots, puts the console first, and lets the user words come last', () => {
+    expect(kernelCmdline(spec)).toBe('console=ttyS0 panic=-1 b2c.container="docker://10.0.2.100:5000/i:1"');
+    const args = qemuArgs(spec);
+    expect(args).toContain('-no-reboot');
+    expect(args[args.indexOf('-append') + 1]).toBe(kernelCmdline(spec));
+    expect(args[args.indexOf('-accel') + 1]).toBe('tcg,thread=single');
+  });
+
+  it('restricts the network to the forwarded ports, one forwarder per connection', () => {
+    const args = qemuArgs(spec);
+    expect(args[args.indexOf('-netdev') + 1]).toBe(
+      'user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:5000-cmd:busybox nc 127.0.0.1 5000,guestfwd=tcp:10.0.2.100:9000-cmd:busybox nc 127.0.0.1 9000',
+    );
+  });
+
+  it('attaches disks as virtio disks', () => {
+    const args = qemuArgs(spec);
+    expect(args[args.indexOf('-drive') + 1]).toBe('file=/tmp/cache.img,format=raw,if=none,id=disk0');
+    expect(args).toContain('virtio-blk-pci,drive=disk0,serial=b2c-disk0');
+  });
+});
