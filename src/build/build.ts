@@ -1,7 +1,7 @@
 // `b2c build`: Debian packages in, initramfs + kernel + manifest out, byte-identical for the same package versions.
 
 import { spawn } from 'node:child_process';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { copyFile, lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -16,7 +16,7 @@ import { etcFiles, PODMAN_GRAPHROOT, udhcpcScript } from './image-config.ts';
 import { ImageTree } from './image-tree.ts';
 import { bundleInit } from './init-bundle.ts';
 import { indexKernelModules, selectModules, stageModules } from './modules.ts';
-import { extractDeb, MERGED_USR_LINKS, PackageRoot } from './package-root.ts';
+import { extractDeb, extractedPath, MERGED_USR_LINKS, PackageRoot } from './package-root.ts';
 import type { Progress } from './progress.ts';
 
 export type Compression = 'xz' | 'zstd' | 'none';
@@ -110,8 +110,9 @@ export async function buildImage(system: System, options: BuildOptions, progress
   progress.step('extracting packages');
   const root = new PackageRoot();
   for (const [index, pkg] of imagePackages.entries()) {
-    progress.update(`${index + 1}/${imagePackages.length} ${pkg.name}`);
-    await root.addPackage(pkg, await extractDeb(system, debs[index] as string, options.cacheDir));
+    const deb = debs[index] as string;
+    if (!existsSync(extractedPath(deb, options.cacheDir))) progress.update(`${index + 1}/${imagePackages.length} ${pkg.name}`);
+    await root.addPackage(pkg, await extractDeb(system, deb, options.cacheDir));
   }
   const extractedKernel = await extractDeb(system, debs[debs.length - 1] as string, options.cacheDir);
 

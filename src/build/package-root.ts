@@ -53,9 +53,14 @@ export function mergedUsrPath(path: string): string {
   return normalized;
 }
 
+/** Where a .deb is (or will be) extracted in the cache. */
+export function extractedPath(debPath: string, cacheDir: string): string {
+  return join(cacheDir, 'extracted', basename(debPath, '.deb'));
+}
+
 /** Extracts a .deb once into the cache (dpkg-deb -x, atomically) and returns the folder. */
 export async function extractDeb(system: System, debPath: string, cacheDir: string): Promise<string> {
-  const target = join(cacheDir, 'extracted', basename(debPath, '.deb'));
+  const target = extractedPath(debPath, cacheDir);
   if (existsSync(target)) return target;
   const partial = `${target}.partial`;
   await rm(partial, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import { buildImage, megabytes, type Compression } from '../build/build.ts';
 import { streamProgress } from '../build/progress.ts';
 import { nodeSystem } from '../system/node.ts';
 import { describeError, ExitError } from './errors.ts';
+import { registerCmdlineCommand } from './cmdline.ts';
 import { defaultCacheDir } from './paths.ts';
 import { registerRunCommand } from './run.ts';
 import { B2C_VERSION } from './version.ts';
@@ -62,6 +63,7 @@ program
   });
 
 registerRunCommand(program);
+registerCmdlineCommand(program);
 
 try {
   await program.parseAsync(process.argv);

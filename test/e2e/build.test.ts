@@ -1,0 +1,45 @@
+// `b2c build` for real: a second build from the cache reaches no network and gives the same bytes.
+
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const sha256 = async (path: string): Promise<string> => createHash('sha256').update(await readFile(path)).digest('hex');
+
+describe('b2c build', () => {
+  let second = '';
+  afterAll(async () => {
+    if (second) await rm(second, { recursive: true, force: true });
+  });
+
+  it('rebuilds from its cache without the network, byte for byte', async () => {
+    second = await mkdtemp(join(tmpdir(), 'b2c-build-'));
+    // A proxy that refuses every connection: any download apt tried would fail the build.
+    const env = { ...process.env, http_proxy: 'http://127.0.0.1:9', https_proxy: 'http://127.0.0.1:9' };
+    const build = spawnSync(process.execPath, ['bin/b2c.js', 'build', '--out', second], { env, encoding: 'utf8' });
+    expect(build.stderr).not.toMatch(/b2c: .*(failed|cannot)/);
+    expect(build.status).toBe(0);
+    expect(build.stderr).toContain('using the cached lists');
+    expect(await sha256(join(second, 'initramfs.linux_amd64.cpio.xz'))).toBe(await sha256('out/initramfs.linux_amd64.cpio.xz'));
+    expect(await sha256(join(second, 'linux-amd64'))).toBe(await sha256('out/linux-amd64'));
+  });
+
+  it('writes a manifest of every package version and file', async () => {
+    const manifest = JSON.parse(await readFile('out/manifest.amd64.json', 'utf8')) as {
+      packages: Array<{ name: string; version: string }>;
+      files: Array<{ path: string; size: number; origin: string }>;
+      totals: { files: number; bytes: number };
+      kernel: { release: string };
+    };
+    const names = manifest.packages.map((pkg) => pkg.name);
+    expect(names).toEqual(expect.arrayContaining(['busybox-static', 'quickjs', 'podman', 'crun', 'conmon', 'libc6']));
+    expect(manifest.packages.every((pkg) => /^\S+$/.test(pkg.version))).toBe(true);
+    const paths = manifest.files.map((file) => file.path);
+    expect(paths).toEqual(expect.arrayContaining(['/init', '/usr/bin/qjs', '/usr/bin/podman', '/etc/containers/containers.conf', '/etc/ssl/certs/ca-certificates.crt']));
+    expect(paths).toContain(`/usr/lib/modules/${manifest.kernel.release}/modules.dep`);
+    expect(manifest.totals.bytes).toBe(manifest.files.reduce((sum, file) => sum + file.size, 0));
+  });
+});
