@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CommandError, runChecked, type System } from '../system/system.ts';
+import { B2cError } from '../errors.ts';
 
 export interface AptSource {
   suite: string;
@@ -19,12 +20,7 @@ export interface DebianPackage {
   arch: string;
 }
 
-export class AptError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'AptError';
-  }
-}
+export class AptError extends B2cError {}
 
 export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
 export const DEFAULT_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';

@@ -1,5 +1,7 @@
 // What differs per target architecture: Debian's names, the library triplet, the kernel and how QEMU boots it.
 
+import { B2cError } from '../errors.ts';
+
 export interface Architecture {
   /** Debian's name, also the suffix of the output files. */
   debian: string;
@@ -24,12 +26,7 @@ export const ARCHITECTURES: Record<string, Architecture> = {
   },
 };
 
-export class ArchitectureError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ArchitectureError';
-  }
-}
+export class ArchitectureError extends B2cError {}
 
 export function architecture(name: string): Architecture {
   const arch = ARCHITECTURES[name];

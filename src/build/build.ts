@@ -18,6 +18,7 @@ import { bundleInit } from './init-bundle.ts';
 import { indexKernelModules, selectModules, stageModules } from './modules.ts';
 import { extractDeb, extractedPath, MERGED_USR_LINKS, PackageRoot } from './package-root.ts';
 import type { Progress } from './progress.ts';
+import { B2cError } from '../errors.ts';
 
 export type Compression = 'xz' | 'zstd' | 'none';
 
@@ -51,12 +52,7 @@ export interface ManifestFile {
   origin: string;
 }
 
-export class BuildError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'BuildError';
-  }
-}
+export class BuildError extends B2cError {}
 
 /** The Debian packages the image is made from. */
 export const IMAGE_PACKAGES = ['busybox-static', 'quickjs', 'podman', 'crun', 'conmon', 'netavark', 'ca-certificates'];
@@ -104,7 +100,7 @@ export async function buildImage(system: System, options: BuildOptions, progress
 
   progress.step('downloading packages');
   const debs = await apt.download([...imagePackages, kernelPackage], (done, total, names) =>
-    progress.update(`${done}/${total} ${names}`),
+    progress.update(names === '' ? `${total} packages ready in ${apt.archives}` : `${done}/${total} ${names}`),
   );
 
   progress.step('extracting packages');

@@ -1,11 +1,8 @@
 // Finds busybox's applet names inside the binary itself, so the build makes its links without running a target binary.
 
-export class BusyboxError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BusyboxError';
-  }
-}
+import { B2cError } from '../errors.ts';
+
+export class BusyboxError extends B2cError {}
 
 const APPLET_NAME = /^[a-z0-9[][a-z0-9_.[-]*$/;
 

@@ -1,5 +1,7 @@
 // Reads what the image builder needs from an ELF file without running it: interpreter, DT_NEEDED, run paths, sections.
 
+import { B2cError } from '../errors.ts';
+
 export interface ElfDynamicInfo {
   /** PT_INTERP: the dynamic loader the kernel starts, absent for static executables. */
   interpreter?: string;
@@ -9,12 +11,7 @@ export interface ElfDynamicInfo {
   runPaths: string[];
 }
 
-export class ElfError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ElfError';
-  }
-}
+export class ElfError extends B2cError {}
 
 const PT_LOAD = 1;
 const PT_DYNAMIC = 2;
@@ -77,7 +74,6 @@ class ElfReader {
     }
     return headers;
   }
-
 
 }
 

@@ -1,6 +1,7 @@
 // The initramfs as a tree of entries before it is written: what goes where, and from which package.
 
 import { S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG, type CpioEntry } from './cpio.ts';
+import { B2cError } from '../errors.ts';
 
 export type ImageEntry =
   | { kind: 'dir'; mode: number }
@@ -8,12 +9,7 @@ export type ImageEntry =
   | { kind: 'symlink'; target: string; origin: string }
   | { kind: 'chardev'; mode: number; major: number; minor: number };
 
-export class ImageTreeError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ImageTreeError';
-  }
-}
+export class ImageTreeError extends B2cError {}
 
 /** Normalises `/usr//bin/./x` to `usr/bin/x`; the tree keys paths without a leading slash. */
 export function normalizeImagePath(path: string): string {

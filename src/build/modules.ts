@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, readdir, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { runChecked, type System } from '../system/system.ts';
+import { B2cError } from '../errors.ts';
 
 export interface ModuleSelection {
   /** Module file paths relative to the modules folder, dependencies first (`kernel/fs/ext4/ext4.ko.xz`). */
@@ -12,12 +13,7 @@ export interface ModuleSelection {
   builtin: string[];
 }
 
-export class ModuleError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ModuleError';
-  }
-}
+export class ModuleError extends B2cError {}
 
 /** A module's name as modprobe knows it: `kernel/fs/fuse/cuse.ko.xz` → `cuse`, dashes as underscores. */
 export function moduleName(path: string): string {

@@ -6,6 +6,7 @@ import { basename, join, posix } from 'node:path';
 import { runChecked, type System } from '../system/system.ts';
 import type { DebianPackage } from './apt.ts';
 import { normalizeImagePath } from './image-tree.ts';
+import { B2cError } from '../errors.ts';
 
 export interface PackageFile {
   pkg: DebianPackage;
@@ -17,12 +18,7 @@ export interface PackageFile {
   target?: string;
 }
 
-export class PackageRootError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PackageRootError';
-  }
-}
+export class PackageRootError extends B2cError {}
 
 // The image merges /bin, /sbin and /usr/sbin into /usr/bin, and /lib* into /usr/lib*.
 const MERGED_PREFIXES: Array<[string, string]> = [

@@ -1,112 +1,222 @@
 // The one command-line parser, shared by /init (QuickJS) and the host CLI (Node): line in, typed config out, never throws.
 
-import { parseContainerStep, type ContainerStep } from './container.ts';
+import { AUTO_NTP_PEER, defaultConfig, type B2cConfig, type CacheDevice } from './config.ts';
+import { parseContainerStep } from './container.ts';
+import { parseIface } from './iface.ts';
 import { splitKernelCmdline, splitShellWords } from './split.ts';
+import { isHostname, isHttpUrl, isIpAddress, parseSize } from './values.ts';
+import { aliasOf, parseFilesystem, parseMinio, parseVolume, type OptionResult } from './volumes.ts';
 
-export interface B2cConfig {
-  /** `b2c.container` and `b2c.run` steps, in command-line order. */
-  containers: ContainerStep[];
-  postContainers: ContainerStep[];
-  pipefail: boolean;
-  shutdownCmd: string[];
-  rebootCmd: string[];
-  /** Seconds to wait before the shutdown command. */
-  poweroffDelay: number;
-  /** Accepted, but worth a look: printed, and the boot goes on. */
-  warnings: string[];
-  /** The line is rejected: nothing runs. */
-  errors: string[];
+/** Options that may be given many times; any other given twice keeps its last value, with a warning. */
+const REPEATABLE = new Set([
+  'b2c.container', 'b2c.run', 'b2c.post_container', 'b2c.service', 'b2c.run_service', 'b2c.iface',
+  'b2c.insmods', 'b2c.modules', 'b2c.minio', 'b2c.volume', 'b2c.filesystem',
+]);
+
+type OptionHandler = (config: B2cConfig, value: string | undefined, name: string) => void;
+
+const KEYMAP = /^[A-Za-z0-9_.-]+$/;
+
+function needValue(config: B2cConfig, name: string, value: string | undefined, example: string): value is string {
+  if (value !== undefined && value !== '') return true;
+  config.errors.push(`${name} needs a value, e.g. ${example}`);
+  return false;
 }
 
-export const DEFAULT_SHUTDOWN_CMD = ['poweroff', '-f'];
-export const DEFAULT_REBOOT_CMD = ['reboot', '-f'];
+function takeResult<T>(config: B2cConfig, result: OptionResult<T>, add: (value: T) => void): void {
+  config.errors.push(...result.errors);
+  config.warnings.push(...result.warnings);
+  if (result.value !== undefined) add(result.value);
+}
 
-// Every option of COMPAT.md; the ones this parser does not act on yet are
-// still named here so that a typo gets the right suggestion.
-const IMPLEMENTED_OPTIONS = [
-  'b2c.container', 'b2c.run', 'b2c.post_container', 'b2c.pipefail',
-  'b2c.shutdown_cmd', 'b2c.reboot_cmd', 'b2c.poweroff_delay',
-] as const;
-const PENDING_OPTIONS = [
-  'b2c.service', 'b2c.run_service', 'b2c.cache_device', 'b2c.swap', 'b2c.ntp_peer', 'b2c.iface',
-  'b2c.hostname', 'b2c.keymap', 'b2c.insmods', 'b2c.modules', 'b2c.minio', 'b2c.volume',
-  'b2c.filesystem', 'b2c.extra_args_url',
-] as const;
-const KNOWN_OPTIONS: readonly string[] = [...IMPLEMENTED_OPTIONS, ...PENDING_OPTIONS];
-
-/** Parses a whole kernel command line; parameters that are not `b2c.*` are left to the kernel. */
-export function parseCmdline(line: string): B2cConfig {
-  const config: B2cConfig = {
-    containers: [],
-    postContainers: [],
-    pipefail: false,
-    shutdownCmd: DEFAULT_SHUTDOWN_CMD,
-    rebootCmd: DEFAULT_REBOOT_CMD,
-    poweroffDelay: 0,
-    warnings: [],
-    errors: [],
+function containerOption(list: (config: B2cConfig) => B2cConfig['containers']): OptionHandler {
+  return (config, value, name) => {
+    if (!needValue(config, name, value, `${name}="[podman run options] docker://registry/image:tag [command]"`)) return;
+    const result = parseContainerStep(value);
+    if (result.ok) list(config).push(result.step);
+    else config.errors.push(`${name}: ${result.error}`);
   };
+}
+
+function commandOption(set: (config: B2cConfig, argv: string[]) => void): OptionHandler {
+  return (config, value, name) => {
+    const split = value === undefined ? undefined : splitShellWords(value);
+    if (split === undefined || !split.ok || split.words.length === 0) {
+      const why = split !== undefined && !split.ok ? split.error : 'it is empty';
+      config.errors.push(`${name}: ${why}; give a command and its arguments, e.g. ${name}="poweroff -f"`);
+      return;
+    }
+    set(config, split.words);
+  };
+}
+
+function parseCacheDevice(value: string): CacheDevice {
+  if (value === 'none' || value === 'auto' || value === 'reset') return { kind: value };
+  if (value.startsWith('/dev/')) return { kind: 'device', path: value };
+  return { kind: 'filesystem', name: value };
+}
+
+const OPTIONS: Record<string, OptionHandler> = {
+  'b2c.container': containerOption((config) => config.containers),
+  'b2c.run': containerOption((config) => config.containers),
+  'b2c.post_container': containerOption((config) => config.postContainers),
+  'b2c.service': containerOption((config) => config.services),
+  'b2c.run_service': containerOption((config) => config.services),
+  'b2c.pipefail': (config, value, name) => {
+    if (value !== undefined) config.warnings.push(`${name} takes no value: ${name}=${value} is read as ${name}`);
+    config.pipefail = true;
+  },
+  'b2c.cache_device': (config, value, name) => {
+    if (!needValue(config, name, value, `${name}=auto (or none, reset, /dev/sdX, or a b2c.filesystem name)`)) return;
+    if (value !== 'none' && value !== 'auto' && value !== 'reset' && !value.startsWith('/dev/') && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(value)) {
+      config.errors.push(`${name}=${value} is not valid: use none, auto, reset, a /dev/ path, or the name of a b2c.filesystem`);
+      return;
+    }
+    config.cacheDevice = parseCacheDevice(value);
+  },
+  'b2c.swap': (config, value, name) => {
+    if (!needValue(config, name, value, `${name}=4G`)) return;
+    const bytes = parseSize(value);
+    if (bytes === undefined) config.errors.push(`${name}=${value} is not a size: use a number with K, M, G or T, e.g. ${name}=4G`);
+    else config.swap = bytes;
+  },
+  'b2c.ntp_peer': (config, value, name) => {
+    if (!needValue(config, name, value, `${name}=auto (or none, or a host name or address)`)) return;
+    if (value === 'none') {
+      config.ntpPeer = { kind: 'none' };
+      config.warnings.push(`${name}=none: the clock is not set, and TLS certificate checks fail on a machine whose clock is wrong`);
+    } else if (value === 'auto') {
+      config.ntpPeer = { kind: 'auto' };
+    } else if (isHostname(value) || isIpAddress(value)) {
+      config.ntpPeer = { kind: 'host', host: value };
+    } else {
+      config.errors.push(`${name}=${value} is not valid: use none, auto (${AUTO_NTP_PEER}), or a host name or IP address`);
+    }
+  },
+  'b2c.iface': (config, value, name) => {
+    if (!needValue(config, name, value, `${name}=eth0,address=192.168.1.10/24,gateway=192.168.1.1`)) return;
+    takeResult(config, parseIface(value), (iface) => config.ifaces.push(iface));
+  },
+  'b2c.hostname': (config, value, name) => {
+    if (!needValue(config, name, value, `${name}=dut-42`)) return;
+    if (isHostname(value)) config.hostname = value;
+    else config.errors.push(`${name}=${value} is not a host name (letters, digits and inner dashes, dot-separated)`);
+  },
+  'b2c.keymap': (config, value, name) => {
+    if (!needValue(config, name, value, `${name}=de`)) return;
+    if (KEYMAP.test(value)) config.keymap = value;
+    else config.errors.push(`${name}=${value} is not a keymap name`);
+  },
+  'b2c.insmods': modulesOption,
+  'b2c.modules': modulesOption,
+  'b2c.extra_args_url': (config, value, name) => {
+    if (!needValue(config, name, value, `${name}=https://farm.example/dut-42/secrets`)) return;
+    if (isHttpUrl(value)) config.extraArgsUrl = value;
+    else config.errors.push(`${name}: ${value} is not an http:// or https:// URL`);
+  },
+  'b2c.minio': (config, value, name) => {
+    if (!needValue(config, name, value, `${name}="ALIAS,https://s3.example:9000,ACCESS_KEY,SECRET_KEY"`)) return;
+    takeResult(config, parseMinio(value), (alias) => config.minio.push(alias));
+  },
+  'b2c.volume': (config, value, name) => {
+    if (!needValue(config, name, value, `${name}="job,mirror=ALIAS/bucket/path"`)) return;
+    takeResult(config, parseVolume(value), (volume) => config.volumes.push(volume));
+  },
+  'b2c.filesystem': (config, value, name) => {
+    if (!needValue(config, name, value, `${name}="data,type=ext4,src=/dev/sdb1"`)) return;
+    takeResult(config, parseFilesystem(value), (filesystem) => config.filesystems.push(filesystem));
+  },
+  'b2c.shutdown_cmd': commandOption((config, argv) => (config.shutdownCmd = argv)),
+  'b2c.reboot_cmd': commandOption((config, argv) => (config.rebootCmd = argv)),
+  'b2c.poweroff_delay': (config, value, name) => {
+    if (value === undefined || !/^\d+(\.\d+)?$/.test(value)) {
+      config.errors.push(`${name}=${value ?? ''} is not a number of seconds (e.g. ${name}=5)`);
+      return;
+    }
+    config.poweroffDelay = Number(value);
+  },
+};
+
+function modulesOption(config: B2cConfig, value: string | undefined, name: string): void {
+  if (!needValue(config, name, value, `${name}=e1000e,r8169`)) return;
+  for (const module of value.split(',')) {
+    if (/^[A-Za-z0-9_-]+$/.test(module)) config.modules.push(module);
+    else config.errors.push(`${name}: "${module}" is not a module name`);
+  }
+}
+
+export const KNOWN_OPTIONS: readonly string[] = Object.keys(OPTIONS);
+
+/** Checks what one option says about another, once every option is known. */
+function checkReferences(config: B2cConfig): void {
+  const aliases = new Set(config.minio.map((alias) => alias.alias));
+  const filesystems = new Set(config.filesystems.map((filesystem) => filesystem.name));
+  // The extra arguments may still define what the kernel's line refers to: only warn then.
+  const report = (message: string): void => {
+    if (config.extraArgsUrl === undefined) config.errors.push(message);
+    else config.warnings.push(`${message} (unless b2c.extra_args_url defines it)`);
+  };
+  for (const volume of config.volumes) {
+    for (const path of new Set([volume.pullFrom, volume.pushTo])) {
+      if (path === undefined) continue;
+      const alias = aliasOf(path);
+      if (!aliasOf(path) || path.split('/').length < 2) config.errors.push(`b2c.volume=${volume.name}: ${path} is not ALIAS/BUCKET[/PATH]`);
+      else if (!aliases.has(alias)) report(`b2c.volume=${volume.name}: no b2c.minio defines the alias ${alias}`);
+    }
+    if (volume.filesystem !== undefined && !filesystems.has(volume.filesystem)) report(`b2c.volume=${volume.name}: no b2c.filesystem is named ${volume.filesystem}`);
+  }
+  if (config.cacheDevice.kind === 'filesystem' && !filesystems.has(config.cacheDevice.name)) {
+    report(`b2c.cache_device=${config.cacheDevice.name}: no b2c.filesystem has that name (use none, auto, reset or a /dev/ path otherwise)`);
+  }
+}
+
+/** Secrets on the kernel's own line reach the console: the kernel prints its command line at boot. */
+function checkSecrets(config: B2cConfig): void {
+  const holders = [
+    ...config.minio.map((alias) => `b2c.minio=${alias.alias}`),
+    ...config.volumes.filter((volume) => volume.encryptKey || volume.fscryptKey).map((volume) => `b2c.volume=${volume.name}`),
+  ];
+  for (const holder of holders) {
+    config.warnings.push(`${holder} puts a secret on the kernel command line, which the kernel prints on the console at boot: move it to the file b2c.extra_args_url downloads`);
+  }
+}
+
+export interface ParseOptions {
+  /** Where the line comes from: the kernel's own line is printed at boot, extra arguments are not. */
+  source?: 'kernel' | 'extra_args';
+}
+
+/** Parses a whole kernel command line; parameters that are not `b2c.*` are left to the kernel, but `ip=`. */
+export function parseCmdline(line: string, options: ParseOptions = {}): B2cConfig {
+  const config = defaultConfig();
   const split = splitKernelCmdline(line);
   if (!split.ok) {
     config.errors.push(`the command line cannot be split: ${split.error}`);
     return config;
   }
+  const seen = new Set<string>();
   for (const word of split.words) {
-    if (!word.startsWith('b2c.')) continue;
     const equals = word.indexOf('=');
     const name = equals === -1 ? word : word.slice(0, equals);
     const value = equals === -1 ? undefined : word.slice(equals + 1);
-    applyOption(config, name, value);
+    if (name === 'ip' && value !== undefined) {
+      config.ipKernelConfig = value;
+      continue;
+    }
+    if (!name.startsWith('b2c.')) continue;
+    const handler = OPTIONS[name];
+    if (handler === undefined) {
+      const closest = closestName(name, KNOWN_OPTIONS);
+      config.warnings.push(`unknown option ${name}: ignored${closest === undefined ? '' : ` (did you mean ${closest}?)`}`);
+      continue;
+    }
+    if (seen.has(name) && !REPEATABLE.has(name)) config.warnings.push(`${name} is given more than once: the last one counts`);
+    seen.add(name);
+    handler(config, value, name);
   }
+  checkReferences(config);
+  if ((options.source ?? 'kernel') === 'kernel') checkSecrets(config);
   return config;
-}
-
-function applyOption(config: B2cConfig, name: string, value: string | undefined): void {
-  switch (name) {
-    case 'b2c.container':
-    case 'b2c.run':
-    case 'b2c.post_container': {
-      const list = name === 'b2c.post_container' ? config.postContainers : config.containers;
-      if (value === undefined) {
-        config.errors.push(`${name} needs a value: ${name}="[podman run options] IMAGE [command]"`);
-        return;
-      }
-      const result = parseContainerStep(value);
-      if (result.ok) list.push(result.step);
-      else config.errors.push(`${name}: ${result.error}`);
-      return;
-    }
-    case 'b2c.pipefail':
-      config.pipefail = true;
-      return;
-    case 'b2c.shutdown_cmd':
-    case 'b2c.reboot_cmd': {
-      const split = value === undefined ? undefined : splitShellWords(value);
-      if (split === undefined || !split.ok || split.words.length === 0) {
-        const why = split !== undefined && !split.ok ? split.error : 'it is empty';
-        config.errors.push(`${name}: ${why}; give a command and its arguments, e.g. ${name}="poweroff -f"`);
-        return;
-      }
-      if (name === 'b2c.shutdown_cmd') config.shutdownCmd = split.words;
-      else config.rebootCmd = split.words;
-      return;
-    }
-    case 'b2c.poweroff_delay': {
-      const seconds = value === undefined ? NaN : Number(value);
-      if (value === undefined || !/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(seconds)) {
-        config.errors.push(`b2c.poweroff_delay=${value ?? ''} is not a number of seconds (e.g. b2c.poweroff_delay=5)`);
-        return;
-      }
-      config.poweroffDelay = seconds;
-      return;
-    }
-  }
-  if ((PENDING_OPTIONS as readonly string[]).includes(name)) {
-    config.warnings.push(`${name} is not supported by this b2c yet: ignored`);
-    return;
-  }
-  const closest = closestName(name, KNOWN_OPTIONS);
-  config.warnings.push(`unknown option ${name}: ignored${closest === undefined ? '' : ` (did you mean ${closest}?)`}`);
 }
 
 /** The known name nearest to a typo, when one is near enough to be a plausible intent. */

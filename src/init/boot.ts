@@ -1,8 +1,9 @@
 // The boot sequence of /init: bring the machine up, run the pipeline, clean up, and say how to shut down.
 
 import type { ContainerStep } from '../cmdline/container.ts';
-import { parseCmdline, type B2cConfig } from '../cmdline/parse.ts';
-import type { System } from '../system/system.ts';
+import type { B2cConfig } from '../cmdline/config.ts';
+import { parseCmdline } from '../cmdline/parse.ts';
+import type { RunningProgram, System } from '../system/system.ts';
 import {
   logLine,
   parseCpuInfo,
@@ -16,9 +17,11 @@ import {
   type ShutdownMode,
 } from './console.ts';
 import { configureFromLease, parseLease } from './network.ts';
-import { runPipeline, type StepKind } from './pipeline.ts';
-import { PODMAN_CLEANUP_COMMANDS, podmanRunArgs } from './podman.ts';
+import { initialPipelineState, pipelineEnvironment, runPipeline, type PipelineState, type StepKind } from './pipeline.ts';
+import { PODMAN_CLEANUP_COMMANDS, podmanCreateArgs, podmanRunArgs, podmanStartArgs, podmanStopArgs, serviceName } from './podman.ts';
 import { unmountOrder } from './mounts.ts';
+import { optionsNotActedOn } from './support.ts';
+import { B2cError } from '../errors.ts';
 
 export const CONTAINER_STORAGE = '/var/lib/containers';
 const PODMAN_RUNROOT = '/run/containers';
@@ -31,12 +34,7 @@ export interface BootOutcome {
   poweroffDelay: number;
 }
 
-export class BootError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'BootError';
-  }
-}
+export class BootError extends B2cError {}
 
 /** Console output with uptime stamps and GitLab sections. */
 export class InitConsole {
@@ -123,17 +121,24 @@ export class Boot {
     }, false);
   }
 
-  async loadModules(): Promise<void> {
+  /** The image's boot modules, then the ones the command line names. */
+  async loadModules(requested: readonly string[]): Promise<void> {
     const list = ((await this.system.readText('/etc/b2c/modules')) ?? '').split('\n').filter((name) => name !== '');
-    for (const name of list) {
+    for (const name of [...list, ...requested]) {
       const result = await this.system.run(['modprobe', name], { captureStderr: true });
       if (result.status !== 0) await this.console.log(`Could not load the module ${name}: ${result.stderr.trim()}`);
     }
   }
 
   /** DHCP on every eth* or en* interface in turn, until one gets a lease. */
-  async setUpNetwork(): Promise<void> {
+  async setUpNetwork(config: B2cConfig): Promise<void> {
     await this.system.run(['ip', 'link', 'set', 'lo', 'up']);
+    if (config.ipKernelConfig !== undefined) {
+      // The kernel configured the address itself (ip=); it lists the DNS servers it got in resolv.conf form.
+      await this.system.writeText('/etc/resolv.conf', (await this.system.readText('/proc/net/pnp')) ?? '');
+      await this.console.log(`The kernel configured the network (ip=${config.ipKernelConfig}): no DHCP`);
+      return;
+    }
     await this.system.makeDirectory('/run/b2c');
     const interfaces = (await this.system.listDir('/sys/class/net')).filter((name) => /^(eth|en)/.test(name));
     if (interfaces.length === 0) {
@@ -174,6 +179,42 @@ export class Boot {
     await this.system.makeDirectory(`${CONTAINER_STORAGE}/storage/tmp`);
   }
 
+  /**
+   * Creates every service, then starts each attached in the background so its
+   * output reaches the console. The first one that cannot be created fails the
+   * pipeline before it starts.
+   */
+  async startServices(config: B2cConfig): Promise<{ running: Array<{ name: string; program: RunningProgram }>; failure?: PipelineState }> {
+    const running: Array<{ name: string; program: RunningProgram }> = [];
+    for (const [index, step] of config.services.entries()) {
+      const name = serviceName(index);
+      const failure = await this.console.section(`b2c_service_${index + 1}`, `Service ${index + 1}: ${step.image}`, async () => {
+        await this.console.log(`Service ${index + 1}: podman create ${shellQuote(step.argv)}`);
+        const created = await this.system.run(podmanCreateArgs(step, name, pipelineEnvironment(initialPipelineState())), { captureStdout: true });
+        if (created.status !== 0) {
+          await this.console.log(`Service ${index + 1} could not be created (status ${created.status}): the pipeline fails`);
+          return { ...initialPipelineState(), status: created.status, failedBy: step.args };
+        }
+        running.push({ name, program: await this.system.start(podmanStartArgs(name)) });
+        await this.console.log(`Service ${index + 1} started as ${name}`);
+        return undefined;
+      });
+      if (failure) return { running, failure };
+    }
+    return { running };
+  }
+
+  async stopServices(services: Array<{ name: string; program: RunningProgram }>): Promise<void> {
+    if (services.length === 0) return;
+    await this.console.section('b2c_services_stop', 'Stopping services', async () => {
+      for (const service of services) {
+        const stopped = await this.system.run(podmanStopArgs(service.name), { captureStdout: true, captureStderr: true });
+        if (stopped.status !== 0) await this.console.log(`Could not stop ${service.name}: ${stopped.stderr.trim()}`);
+        await this.console.log(`${service.name} ended with status ${await service.program.wait()}`);
+      }
+    });
+  }
+
   async runPipeline(config: B2cConfig): Promise<{ status: number; shutdownMode: ShutdownMode }> {
     const runStep = async (step: ContainerStep, kind: StepKind, index: number, environment: Record<string, string>): Promise<number> => {
       const name = `b2c_${kind}_${index + 1}`;
@@ -191,7 +232,15 @@ export class Boot {
         return exitCode;
       }, false);
     };
-    const state = await runPipeline(config, runStep);
+    const services = await this.startServices(config);
+    let state: PipelineState;
+    try {
+      // A service that could not start fails the pipeline: its steps are skipped, post containers still run.
+      const plan = services.failure ? { ...config, containers: [] } : config;
+      state = await runPipeline(plan, runStep, services.failure ?? initialPipelineState());
+    } finally {
+      await this.stopServices(services.running);
+    }
     return { status: state.status, shutdownMode: state.shutdownMode };
   }
 
@@ -224,15 +273,16 @@ export class Boot {
     const outcome: BootOutcome = { status: 1, shutdownMode: 'poweroff', shutdownCommand: config.shutdownCmd, poweroffDelay: config.poweroffDelay };
     await this.printRuntimeSummary();
     for (const warning of config.warnings) await this.console.log(`Warning: ${warning}`);
+    for (const option of optionsNotActedOn(config)) await this.console.log(`Warning: ${option} is not supported by this b2c yet: ignored`);
     if (config.errors.length > 0) {
       for (const error of config.errors) await this.console.log(`Error: ${error}`);
       await this.console.log('The command line is invalid: no container will run');
       await this.reportStatus(outcome.status);
       return outcome;
     }
-    await this.setHostname('boot2container');
-    await this.console.section('b2c_modules', 'Loading kernel modules', () => this.loadModules());
-    await this.console.section('b2c_network', 'Setting up the network', () => this.setUpNetwork());
+    await this.setHostname(config.hostname);
+    await this.console.section('b2c_modules', 'Loading kernel modules', () => this.loadModules(config.modules));
+    await this.console.section('b2c_network', 'Setting up the network', () => this.setUpNetwork(config));
     await this.setUpContainerStorage();
 
     const result = await this.runPipeline(config);

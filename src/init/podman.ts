@@ -5,9 +5,31 @@ import type { ContainerStep } from '../cmdline/container.ts';
 /** The flags b2c gives every step before the user's ARGS (COMPAT.md): the user's own flags come after and win. */
 export const PODMAN_RUN_FLAGS = ['--privileged', '--network=host', '--pull=always'];
 
+function environmentFlags(environment: Record<string, string>): string[] {
+  return Object.entries(environment).flatMap(([name, value]) => ['--env', `${name}=${value}`]);
+}
+
 export function podmanRunArgs(step: ContainerStep, environment: Record<string, string>): string[] {
-  const env = Object.entries(environment).flatMap(([name, value]) => ['--env', `${name}=${value}`]);
-  return ['podman', 'run', ...PODMAN_RUN_FLAGS, ...env, ...step.argv];
+  return ['podman', 'run', ...PODMAN_RUN_FLAGS, ...environmentFlags(environment), ...step.argv];
+}
+
+/** A service is created first, so that a failure to pull or create it is known before the pipeline starts. */
+export function podmanCreateArgs(step: ContainerStep, name: string, environment: Record<string, string>): string[] {
+  return ['podman', 'create', '--name', name, ...PODMAN_RUN_FLAGS, ...environmentFlags(environment), ...step.argv];
+}
+
+/** Runs a created service in the foreground of a background process, so its output reaches the console. */
+export function podmanStartArgs(name: string): string[] {
+  return ['podman', 'start', '--attach', name];
+}
+
+export function podmanStopArgs(name: string): string[] {
+  return ['podman', 'stop', '--time', '10', name];
+}
+
+/** The name b2c gives the Nth service (counted from 1), so it can stop it by name. */
+export function serviceName(index: number): string {
+  return `b2c-service-${index + 1}`;
 }
 
 export const PODMAN_CLEANUP_COMMANDS: string[][] = [

@@ -26,6 +26,20 @@ export const nodeSystem: System = {
       });
     });
   },
+  async start(argv, options = {}) {
+    const [program, ...args] = argv;
+    if (program === undefined) throw new TypeError('start needs a program');
+    const child = spawn(program, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const exited = new Promise<number>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)));
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', () => resolve());
+      child.once('error', reject);
+    });
+    return { pid: child.pid as number, wait: () => exited };
+  },
   async readText(path) {
     try {
       return await readFile(path, 'utf8');

@@ -82,6 +82,11 @@ export const quickjsSystem: System = {
     const stderr = stderrPipe ? readAll(stderrPipe[0]) : '';
     return { status: waitFor(pid), stdout, stderr };
   },
+  async start(argv, options = {}) {
+    const pid = os.exec([...argv], { block: false, usePath: true, env: options.env ?? BASE_ENVIRONMENT, cwd: options.cwd });
+    if (pid < 0) throw new Error(`cannot start ${argv[0]}: ${std.strerror(-pid)}`);
+    return { pid, wait: async () => waitFor(pid) };
+  },
   async readText(path) {
     return readText(path);
   },

@@ -1,5 +1,7 @@
 // The one small interface through which b2c runs programs, touches files and waits: QuickJS in /init, Node on the host.
 
+import { B2cError } from '../errors.ts';
+
 export interface RunOptions {
   /** Replaces the environment; the implementation's own default otherwise. */
   env?: Record<string, string>;
@@ -17,9 +19,18 @@ export interface RunResult {
   stderr: string;
 }
 
+/** A program started in the background. */
+export interface RunningProgram {
+  readonly pid: number;
+  /** Its exit status, as `run` gives it, once it has ended. */
+  wait(): Promise<number>;
+}
+
 export interface System {
   /** Runs argv[0] (looked up in PATH) with the rest as arguments: never through a shell. */
   run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /** Starts a program without waiting for it; its output goes where ours goes. */
+  start(argv: readonly string[], options?: Pick<RunOptions, 'env' | 'cwd'>): Promise<RunningProgram>;
   /** The file's text, or undefined when it cannot be read. */
   readText(path: string): Promise<string | undefined>;
   writeText(path: string, text: string): Promise<void>;
@@ -35,7 +46,7 @@ export interface System {
 }
 
 /** A program that ran but did not succeed; keeps what it said so callers can show it. */
-export class CommandError extends Error {
+export class CommandError extends B2cError {
   constructor(
     readonly argv: readonly string[],
     readonly result: RunResult,
@@ -43,7 +54,6 @@ export class CommandError extends Error {
   ) {
     const detail = result.stderr.trim().split('\n').slice(-5).join('\n');
     super(`${context ?? argv.join(' ')} failed with status ${result.status}${detail ? `:\n${detail}` : ''}`);
-    this.name = 'CommandError';
   }
 }
 

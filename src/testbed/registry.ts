@@ -6,13 +6,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OciImage } from './oci-image.ts';
+import { B2cError } from '../errors.ts';
 
-export class RegistryError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'RegistryError';
-  }
-}
+export class RegistryError extends B2cError {}
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */
 export function freePort(): Promise<number> {

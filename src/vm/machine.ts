@@ -8,13 +8,9 @@ import type { Writable } from 'node:stream';
 import { ConsoleMonitor } from './console-monitor.ts';
 import { decideOutcome, type RunOutcome } from './outcome.ts';
 import { qemuArgs, type Accelerator, type VmSpec } from './qemu.ts';
+import { B2cError } from '../errors.ts';
 
-export class HostToolError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'HostToolError';
-  }
-}
+export class HostToolError extends B2cError {}
 
 export interface MachineResult {
   outcome: RunOutcome;

@@ -1,53 +1,195 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { configToJson } from '../../src/cmdline/config.ts';
 import { closestName, parseCmdline } from '../../src/cmdline/parse.ts';
 
-describe('parseCmdline', () => {
-  it('reads a farm line with steps, post containers and non-b2c parameters', () => {
+describe('parseCmdline on lines as farms write them', () => {
+  it('reads a full line with services, steps, post containers, volumes and kernel parameters mixed in', () => {
     const config = parseCmdline(
-      `BOOT_IMAGE=/vmlinuz console=ttyS0,115200 b2c.pipefail b2c.container="-ti docker://r:5000/a:1" ` +
-        `b2c.run="docker://r:5000/b:1 sh -c 'echo a b; exit 5'" b2c.post_container="docker://r:5000/c:1 true" ` +
-        `b2c.poweroff_delay=5 b2c.shutdown_cmd="echo bye" quiet`,
+      [
+        'BOOT_IMAGE=/vmlinuz console=ttyS0,115200 earlyprintk=serial quiet',
+        'b2c.extra_args_url=https://farm.example/dut-7/secrets',
+        'b2c.cache_device=auto b2c.swap=4G b2c.ntp_peer=auto b2c.hostname=dut-7 b2c.keymap=de',
+        'b2c.insmods=e1000e b2c.modules=r8169,nvme',
+        'b2c.iface=eth1,address=192.168.8.2/24,route=10.42.0.0/16:192.168.8.1,nameserver=192.168.8.1,nameserver=9.9.9.9,forward',
+        `b2c.volume="job-7,mirror=farm/jobs/7,pull_on=pipeline_start,push_on=changes,exclude=*.tmp,exclude=cache/*,expiration=pipeline_end,overwrite,remove"`,
+        `b2c.filesystem="nfs,type=nfs,src=10.0.0.1:/export,opts=ro|vers=4"`,
+        `b2c.volume="ref,filesystem=nfs,preserve"`,
+        `b2c.run_service="-v /dev:/dev docker://registry:5000/logger:1"`,
+        `b2c.container="-ti --name=setup docker://registry:5000/mesa/tests:42 sh -c 'echo it'\\''s; exit 3'"`,
+        `b2c.run="-e DEQP_SUITE=gles3 -v job-7:/results docker://registry:5000/mesa/deqp:42 deqp-runner --suite /suites/gles3.toml"`,
+        `b2c.post_container="-v job-7:/results docker://registry:5000/upload:1"`,
+        'b2c.pipefail b2c.poweroff_delay=15 b2c.shutdown_cmd="poweroff -f" b2c.reboot_cmd="reboot -f"',
+      ].join(' '),
     );
     expect(config.errors).toEqual([]);
-    expect(config.warnings).toEqual([]);
-    expect(config.pipefail).toBe(true);
-    expect(config.containers.map((step) => step.image)).toEqual(['docker://r:5000/a:1', 'docker://r:5000/b:1']);
-    expect(config.containers[1]?.command).toEqual(['sh', '-c', 'echo a b; exit 5']);
-    expect(config.postContainers.map((step) => step.argv)).toEqual([['docker://r:5000/c:1', 'true']]);
-    expect(config.poweroffDelay).toBe(5);
-    expect(config.shutdownCmd).toEqual(['echo', 'bye']);
-    expect(config.rebootCmd).toEqual(['reboot', '-f']);
+    // The volume's alias comes from the extra arguments: only a warning for now.
+    expect(config.warnings).toEqual(['b2c.volume=job-7: no b2c.minio defines the alias farm (unless b2c.extra_args_url defines it)']);
+    expect(config.services.map((step) => step.image)).toEqual(['docker://registry:5000/logger:1']);
+    expect(config.containers.map((step) => step.image)).toEqual(['docker://registry:5000/mesa/tests:42', 'docker://registry:5000/mesa/deqp:42']);
+    expect(config.containers[0]?.command).toEqual(['sh', '-c', "echo it's; exit 3"]);
+    expect(config.containers[1]?.argv).toEqual(['-e', 'DEQP_SUITE=gles3', '-v', 'job-7:/results', 'docker://registry:5000/mesa/deqp:42', 'deqp-runner', '--suite', '/suites/gles3.toml']);
+    expect(config.postContainers).toHaveLength(1);
+    expect(config).toMatchObject({
+      pipefail: true,
+      cacheDevice: { kind: 'auto' },
+      swap: 4 * 1024 ** 3,
+      ntpPeer: { kind: 'auto' },
+      hostname: 'dut-7',
+      keymap: 'de',
+      modules: ['e1000e', 'r8169', 'nvme'],
+      extraArgsUrl: 'https://farm.example/dut-7/secrets',
+      poweroffDelay: 15,
+    });
+    expect(config.ifaces).toEqual([
+      { name: 'eth1', addresses: ['192.168.8.2/24'], nameservers: ['192.168.8.1', '9.9.9.9'], routes: [{ network: '10.42.0.0/16', gateway: '192.168.8.1' }], forward: true, dhcp: false },
+    ]);
+    expect(config.volumes[0]).toMatchObject({
+      name: 'job-7',
+      pullFrom: 'farm/jobs/7',
+      pushTo: 'farm/jobs/7',
+      pullOn: ['pipeline_start'],
+      pushOn: ['changes'],
+      exclude: ['*.tmp', 'cache/*'],
+      expiration: 'pipeline_end',
+      overwrite: true,
+      remove: true,
+    });
+    expect(config.volumes[1]).toMatchObject({ name: 'ref', filesystem: 'nfs', preserve: true, pullOn: [], pushOn: [] });
+    expect(config.filesystems).toEqual([{ name: 'nfs', type: 'nfs', src: '10.0.0.1:/export', opts: ['ro', 'vers=4'] }]);
+  });
+
+  it('reads a SYSLINUX-era line: b2c.container with upstream spelling, ip= from the kernel', () => {
+    const config = parseCmdline('initrd=initramfs.linux_amd64.cpio.xz ip=dhcp b2c.container="docker://registry.local/job:1" b2c.ntp_peer=10.0.0.1');
+    expect(config.errors).toEqual([]);
+    expect(config.ipKernelConfig).toBe('dhcp');
+    expect(config.ntpPeer).toEqual({ kind: 'host', host: '10.0.0.1' });
   });
 
   it('has the documented defaults', () => {
-    const config = parseCmdline('console=ttyS0');
-    expect(config).toMatchObject({
+    expect(configToJson(parseCmdline('console=ttyS0'))).toEqual({
       containers: [],
       postContainers: [],
+      services: [],
       pipefail: false,
+      cacheDevice: { kind: 'none' },
+      swap: null,
+      ntpPeer: { kind: 'none' },
+      ifaces: [],
+      ipKernelConfig: null,
+      hostname: 'boot2container',
+      keymap: null,
+      modules: [],
+      extraArgsUrl: null,
+      minio: [],
+      volumes: [],
+      filesystems: [],
       shutdownCmd: ['poweroff', '-f'],
       rebootCmd: ['reboot', '-f'],
       poweroffDelay: 0,
+      warnings: [],
       errors: [],
     });
   });
 
-  it('rejects bad values, naming the parameter', () => {
-    expect(parseCmdline('b2c.poweroff_delay=soon').errors).toEqual([
-      'b2c.poweroff_delay=soon is not a number of seconds (e.g. b2c.poweroff_delay=5)',
-    ]);
-    expect(parseCmdline('b2c.container="-ti"').errors[0]).toMatch(/^b2c.container: no image/);
-    expect(parseCmdline(`b2c.container="docker://i sh -c 'x"`).errors[0]).toMatch(/single quote is not closed/);
-    expect(parseCmdline('b2c.container').errors[0]).toMatch(/needs a value/);
-    expect(parseCmdline('b2c.shutdown_cmd=').errors[0]).toMatch(/^b2c.shutdown_cmd: it is empty/);
-    expect(parseCmdline('b2c.container="docker://i').errors[0]).toMatch(/cannot be split/);
+  it('reads every cache device form', () => {
+    const cache = (value: string): unknown => parseCmdline(`b2c.cache_device=${value} b2c.filesystem="fast,src=/dev/nvme0n1p3"`).cacheDevice;
+    expect(cache('none')).toEqual({ kind: 'none' });
+    expect(cache('reset')).toEqual({ kind: 'reset' });
+    expect(cache('/dev/sda2')).toEqual({ kind: 'device', path: '/dev/sda2' });
+    expect(cache('fast')).toEqual({ kind: 'filesystem', name: 'fast' });
   });
 
-  it('warns about unknown options with the closest name', () => {
-    expect(parseCmdline('b2c.contianer=docker://i').warnings).toEqual([
-      'unknown option b2c.contianer: ignored (did you mean b2c.container?)',
-    ]);
+  it('marks secrets so that nothing prints them, and warns when they sit on the kernel line', () => {
+    const config = parseCmdline(`b2c.minio="farm,https://s3.farm:9000,AKIAKEY,verysecret" b2c.volume="v,mirror=farm/b/p,fscrypt_key=c2VjcmV0a2V5,encrypt_key=hush"`);
+    expect(config.errors).toEqual([]);
+    const printed = JSON.stringify(configToJson(config)) + String(config.minio[0]?.secretKey) + `${config.volumes[0]?.fscryptKey}`;
+    for (const secret of ['AKIAKEY', 'verysecret', 'c2VjcmV0a2V5', 'hush']) expect(printed).not.toContain(secret);
+    expect(config.minio[0]?.secretKey.reveal()).toBe('verysecret');
+    expect((configToJson(config) as { volumes: Array<{ encrypted: boolean }> }).volumes[0]?.encrypted).toBe(true);
+    expect(config.warnings.filter((warning) => warning.includes('b2c.extra_args_url downloads'))).toHaveLength(2);
+    expect(parseCmdline(`b2c.minio="farm,https://s3.farm:9000,A,B"`, { source: 'extra_args' }).warnings).toEqual([]);
+  });
+});
+
+describe('errors name the parameter and what would be valid', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['b2c.container="docker://i', /cannot be split: a double quote is not closed/],
+    [`b2c.container="docker://i sh -c 'x"`, /^b2c.container: a single quote is not closed/],
+    ['b2c.container="-ti"', /^b2c.container: no image/],
+    ['b2c.service="-v /a:/b"', /^b2c.service: no image/],
+    ['b2c.container', /^b2c.container needs a value/],
+    ['b2c.cache_device=/tmp/x', /^b2c.cache_device=\/tmp\/x is not valid/],
+    ['b2c.cache_device=fast', /^b2c.cache_device=fast: no b2c.filesystem has that name/],
+    ['b2c.swap=lots', /^b2c.swap=lots is not a size/],
+    ['b2c.ntp_peer=not_a_host!', /^b2c.ntp_peer=not_a_host! is not valid/],
+    ['b2c.poweroff_delay=soon', /^b2c.poweroff_delay=soon is not a number of seconds/],
+    ['b2c.poweroff_delay=-1', /^b2c.poweroff_delay=-1 is not a number/],
+    ['b2c.shutdown_cmd=', /^b2c.shutdown_cmd: it is empty/],
+    ['b2c.hostname=-bad-', /^b2c.hostname=-bad- is not a host name/],
+    ['b2c.extra_args_url=ftp://x/y', /^b2c.extra_args_url: ftp:\/\/x\/y is not an http/],
+    ['b2c.minio="farm,https://s3:9000,key"', /^b2c.minio needs four fields/],
+    ['b2c.minio="farm,s3:9000,key,secret"', /is not an http:\/\/ or https:\/\/ URL/],
+    ['b2c.filesystem="data,type=ext4"', /^b2c.filesystem=data needs src=/],
+    ['b2c.volume="v,expiration=tomorrow"', /^b2c.volume=v: expiration=tomorrow is not valid; use never or pipeline_end/],
+    ['b2c.volume="v,mirror=farm/b,pull_on=boot"', /^b2c.volume=v: pull_on=boot is not a condition/],
+    ['b2c.volume="v,push_on=pipeline_end"', /^b2c.volume=v: push_on needs push_to= or mirror=/],
+    ['b2c.volume="v,mirror=nowhere/b/p"', /^b2c.volume=v: no b2c.minio defines the alias nowhere$/],
+    ['b2c.volume="v,colour=blue"', /^b2c.volume=v: unknown option colour/],
+    ['b2c.volume="v,fscrypt_key=not base64!"', /fscrypt_key must be base64/],
+    ['b2c.iface=eth0,address=10.0.0.1', /^b2c.iface=eth0: address=10.0.0.1 is not an address with its prefix length/],
+    ['b2c.iface=eth0,route=10.0.0.0/8', /^b2c.iface=eth0: route=10.0.0.0\/8 is not NETWORK\/PREFIX:GATEWAY/],
+    ['b2c.iface=eth0,dhcp,address=10.0.0.2/24', /either dhcp \(or auto\) or address=/],
+    ['b2c.modules=e1000e,bad/name', /^b2c.modules: "bad\/name" is not a module name/],
+  ];
+  it.each(cases)('%s', (line, message) => {
+    const config = parseCmdline(line);
+    expect(config.errors.length).toBeGreaterThan(0);
+    expect(config.errors[0]).toMatch(message);
+  });
+});
+
+describe('warnings keep the line', () => {
+  it('names the closest known option for a typo', () => {
+    expect(parseCmdline('b2c.contianer=docker://i').warnings).toEqual(['unknown option b2c.contianer: ignored (did you mean b2c.container?)']);
+    expect(parseCmdline('b2c.cache_devise=auto').warnings[0]).toMatch(/did you mean b2c.cache_device\?/);
     expect(parseCmdline('b2c.zzzzzzzzzzzzzzzz=1').warnings).toEqual(['unknown option b2c.zzzzzzzzzzzzzzzz: ignored']);
+  });
+
+  it('says that changes makes other push conditions moot', () => {
+    const config = parseCmdline('b2c.minio="s3,http://127.0.0.1:9000,a,b" b2c.volume="v,mirror=s3/b,push_on=changes|container_end"');
+    expect(config.volumes[0]?.pushOn).toEqual(['changes']);
+    expect(config.warnings).toContain('b2c.volume=v: push_on=changes already syncs continuously and at pipeline end; container_end ignored');
+  });
+
+  it('warns that b2c.ntp_peer=none leaves the clock alone, and about a single option given twice', () => {
+    expect(parseCmdline('b2c.ntp_peer=none').warnings[0]).toMatch(/clock is not set/);
+    const config = parseCmdline('b2c.hostname=a b2c.hostname=b');
+    expect(config.hostname).toBe('b');
+    expect(config.warnings).toEqual(['b2c.hostname is given more than once: the last one counts']);
+  });
+});
+
+describe('parseCmdline never throws', () => {
+  const pieces = fc.constantFrom('b2c.container=', 'b2c.volume=', 'b2c.minio=', 'b2c.iface=', 'b2c.swap=', 'b2c.cache_device=', '"', "'", '\\', ' ', ',', '=', '|', 'docker://i', '-v', '/dev/', '\n', '\t', 'b2c.', ':', '$(', '%');
+  const assertConfig = (line: string): void => {
+    const config = parseCmdline(line);
+    expect(Array.isArray(config.errors)).toBe(true);
+    expect(Array.isArray(config.warnings)).toBe(true);
+    expect(() => JSON.stringify(configToJson(config))).not.toThrow();
+  };
+
+  it('on any string', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (line) => assertConfig(line)), { numRuns: 2000 });
+  });
+
+  it('on lines made of the parser’s own delimiters and option names', () => {
+    fc.assert(fc.property(fc.array(pieces, { maxLength: 80 }).map((parts) => parts.join('')), (line) => assertConfig(line)), { numRuns: 3000 });
+  });
+
+  it('on very long lines', () => {
+    assertConfig(`b2c.container="docker://i ${"sh -c 'x' ".repeat(20000)}"`);
+    assertConfig('"'.repeat(100001));
   });
 });
 

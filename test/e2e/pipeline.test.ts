@@ -15,9 +15,10 @@ function expectCleanEnd(result: { console: string; stderr: string }): void {
 }
 
 describe('a pipeline in a VM', () => {
-  it('runs every step in order, keeps the first failure as the status, and always runs post containers', async () => {
+  it('runs every step in order beside a service, keeps the first failure as the status, and always runs post containers', async () => {
     const result = await bootB2c([
-      step('b2c.container', `sh -c 'echo first-$((6*7))'`),
+      step('b2c.service', `sh -c 'trap exit TERM; while true; do echo service-$((10*10)); sleep 1; done'`),
+      step('b2c.container', `sh -c 'sleep 4; echo first-$((6*7))'`),
       step('b2c.run', `sh -c 'echo a b-$((1+1)); exit 5'`),
       step('b2c.container', `sh -c 'echo seen-$B2C_PIPELINE_STATUS-$B2C_PIPELINE_PREV_CONTAINER_EXIT_CODE-$((2+1))'`),
       step('b2c.post_container', `sh -c 'echo post-$((3*3)) $B2C_PIPELINE_FAILED_BY; exit 7'`),
@@ -36,6 +37,14 @@ describe('a pipeline in a VM', () => {
     expect(sectionText(result.console, 'b2c_container_2')).toContain('Container 2 exited with status 5');
     expect(sectionText(result.console, 'b2c_post_container_1')).toContain('Post container 1 exited with status 7');
     expect(result.console).toMatch(/^\[[0-9.]+\]: CPU: /m);
+    // The service printed while the first step ran, and was stopped before the cleanup ended.
+    const firstStep = result.output.indexOf('Container 1: podman run');
+    expect(result.output.slice(firstStep, result.output.indexOf('first-42'))).toMatch(/^service-100\r?$/m);
+    expect(result.output).toMatch(/b2c-service-1 ended with status 0/);
+    const stopped = result.output.indexOf('b2c-service-1 ended with status');
+    expect(stopped).toBeGreaterThan(result.output.indexOf('post-9'));
+    expect(stopped).toBeLessThan(result.output.search(/section_end:\d+:b2c_cleanup/));
+    expect(result.output.slice(stopped)).not.toMatch(/^service-100\r?$/m);
   });
 
   it('stops at the first failure under b2c.pipefail, and a container that reboots makes the machine reboot', async () => {

@@ -1,0 +1,163 @@
+// The typed configuration one command line gives, with COMPAT.md's defaults.
+
+import type { ContainerStep } from './container.ts';
+import type { Secret } from './secret.ts';
+
+export type CacheDevice =
+  | { kind: 'none' }
+  | { kind: 'auto' }
+  | { kind: 'reset' }
+  | { kind: 'device'; path: string }
+  | { kind: 'filesystem'; name: string };
+
+export type NtpPeer = { kind: 'none' } | { kind: 'auto' } | { kind: 'host'; host: string };
+
+export interface IfaceConfig {
+  name: string;
+  /** CIDR addresses; empty with DHCP. */
+  addresses: string[];
+  gateway?: string;
+  nameservers: string[];
+  routes: Array<{ network: string; gateway: string }>;
+  forward: boolean;
+  dhcp: boolean;
+}
+
+export interface MinioAlias {
+  alias: string;
+  url: string;
+  accessKey: Secret;
+  secretKey: Secret;
+}
+
+export const SYNC_CONDITIONS = ['pipeline_start', 'container_start', 'container_end', 'pipeline_end', 'changes'] as const;
+export type SyncCondition = (typeof SYNC_CONDITIONS)[number];
+
+export interface VolumeConfig {
+  name: string;
+  /** `ALIAS/BUCKET/PATH` to pull from, and to push to; `mirror=` sets both. */
+  pullFrom?: string;
+  pushTo?: string;
+  pullOn: SyncCondition[];
+  pushOn: SyncCondition[];
+  expiration: 'never' | 'pipeline_end';
+  overwrite: boolean;
+  remove: boolean;
+  preserve: boolean;
+  exclude: string[];
+  encryptKey?: Secret;
+  fscryptKey?: Secret;
+  fscryptResetKey: boolean;
+  filesystem?: string;
+}
+
+export interface FilesystemConfig {
+  name: string;
+  type?: string;
+  src: string;
+  opts: string[];
+}
+
+export interface B2cConfig {
+  /** `b2c.container` and `b2c.run` steps, in command-line order. */
+  containers: ContainerStep[];
+  postContainers: ContainerStep[];
+  /** `b2c.service` and `b2c.run_service`: started detached before the pipeline, stopped after it. */
+  services: ContainerStep[];
+  pipefail: boolean;
+  cacheDevice: CacheDevice;
+  /** Bytes of swap file on the cache partition. */
+  swap?: number;
+  ntpPeer: NtpPeer;
+  ifaces: IfaceConfig[];
+  /** The kernel's own `ip=` setting, when present: b2c then leaves the addresses alone. */
+  ipKernelConfig?: string;
+  hostname: string;
+  keymap?: string;
+  /** `b2c.modules` and `b2c.insmods`, in order. */
+  modules: string[];
+  extraArgsUrl?: string;
+  minio: MinioAlias[];
+  volumes: VolumeConfig[];
+  filesystems: FilesystemConfig[];
+  shutdownCmd: string[];
+  rebootCmd: string[];
+  /** Seconds to wait before the shutdown command. */
+  poweroffDelay: number;
+  /** Accepted, but worth a look: printed, and the boot goes on. */
+  warnings: string[];
+  /** The line is rejected: nothing runs. */
+  errors: string[];
+}
+
+export const DEFAULT_SHUTDOWN_CMD = ['poweroff', '-f'];
+export const DEFAULT_REBOOT_CMD = ['reboot', '-f'];
+export const DEFAULT_HOSTNAME = 'boot2container';
+/** What `b2c.ntp_peer=auto` asks. */
+export const AUTO_NTP_PEER = 'pool.ntp.org';
+
+export function defaultConfig(): B2cConfig {
+  return {
+    containers: [],
+    postContainers: [],
+    services: [],
+    pipefail: false,
+    cacheDevice: { kind: 'none' },
+    ntpPeer: { kind: 'none' },
+    ifaces: [],
+    hostname: DEFAULT_HOSTNAME,
+    modules: [],
+    minio: [],
+    volumes: [],
+    filesystems: [],
+    shutdownCmd: DEFAULT_SHUTDOWN_CMD,
+    rebootCmd: DEFAULT_REBOOT_CMD,
+    poweroffDelay: 0,
+    warnings: [],
+    errors: [],
+  };
+}
+
+/** The JSON view of a configuration (`b2c cmdline --json`): secrets show as ***, nothing else is left out. */
+export function configToJson(config: B2cConfig): unknown {
+  const step = (item: ContainerStep): unknown => ({ argv: item.argv, image: item.image, command: item.command });
+  return {
+    containers: config.containers.map(step),
+    postContainers: config.postContainers.map(step),
+    services: config.services.map(step),
+    pipefail: config.pipefail,
+    cacheDevice: config.cacheDevice,
+    swap: config.swap ?? null,
+    ntpPeer: config.ntpPeer,
+    ifaces: config.ifaces,
+    ipKernelConfig: config.ipKernelConfig ?? null,
+    hostname: config.hostname,
+    keymap: config.keymap ?? null,
+    modules: config.modules,
+    extraArgsUrl: config.extraArgsUrl ?? null,
+    minio: config.minio.map((alias) => ({ alias: alias.alias, url: alias.url, accessKey: alias.accessKey, secretKey: alias.secretKey })),
+    volumes: config.volumes.map((volume) => ({
+      name: volume.name,
+      ...(volume.pullFrom !== undefined ? { pullFrom: volume.pullFrom } : {}),
+      ...(volume.pushTo !== undefined ? { pushTo: volume.pushTo } : {}),
+      pullOn: volume.pullOn,
+      pushOn: volume.pushOn,
+      expiration: volume.expiration,
+      overwrite: volume.overwrite,
+      remove: volume.remove,
+      preserve: volume.preserve,
+      exclude: volume.exclude,
+      encrypted: volume.fscryptKey !== undefined,
+      ...(volume.encryptKey !== undefined ? { encryptKey: volume.encryptKey } : {}),
+      ...(volume.fscryptKey !== undefined ? { fscryptKey: volume.fscryptKey } : {}),
+      fscryptResetKey: volume.fscryptResetKey,
+      ...(volume.filesystem !== undefined ? { filesystem: volume.filesystem } : {}),
+    })),
+    filesystems: config.filesystems,
+    shutdownCmd: config.shutdownCmd,
+    rebootCmd: config.rebootCmd,
+    poweroffDelay: config.poweroffDelay,
+    warnings: config.warnings,
+    errors: config.errors,
+  };
+}

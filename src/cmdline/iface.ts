@@ -1,0 +1,54 @@
+// Parser for b2c.iface=NAME,opts: static addresses, routes, name servers, forwarding, or DHCP.
+
+import type { IfaceConfig } from './config.ts';
+import type { OptionResult } from './volumes.ts';
+import { isCidr, isIpAddress } from './values.ts';
+
+export function parseIface(value: string): OptionResult<IfaceConfig> {
+  const [name = '', ...options] = value.split(',');
+  const errors: string[] = [];
+  if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(name)) {
+    return { errors: [`b2c.iface: "${name}" is not an interface name (at most 15 letters, digits, _ . : -)`], warnings: [] };
+  }
+  const iface: IfaceConfig = { name, addresses: [], nameservers: [], routes: [], forward: false, dhcp: false };
+  const where = `b2c.iface=${name}`;
+  for (const option of options) {
+    const equals = option.indexOf('=');
+    const key = equals === -1 ? option : option.slice(0, equals);
+    const optionValue = equals === -1 ? '' : option.slice(equals + 1);
+    switch (key) {
+      case 'address':
+        if (isCidr(optionValue)) iface.addresses.push(optionValue);
+        else errors.push(`${where}: address=${optionValue} is not an address with its prefix length, e.g. address=192.168.1.10/24`);
+        break;
+      case 'gateway':
+        if (isIpAddress(optionValue)) iface.gateway = optionValue;
+        else errors.push(`${where}: gateway=${optionValue} is not an IP address`);
+        break;
+      case 'nameserver':
+        if (isIpAddress(optionValue)) iface.nameservers.push(optionValue);
+        else errors.push(`${where}: nameserver=${optionValue} is not an IP address`);
+        break;
+      case 'route': {
+        // NET:GW, with the gateway after the last colon so that IPv6 networks work too.
+        const colon = optionValue.lastIndexOf(':');
+        const network = optionValue.slice(0, colon);
+        const gateway = optionValue.slice(colon + 1);
+        if (colon > 0 && (isCidr(network) || network === 'default') && isIpAddress(gateway)) iface.routes.push({ network, gateway });
+        else errors.push(`${where}: route=${optionValue} is not NETWORK/PREFIX:GATEWAY, e.g. route=10.42.0.0/16:192.168.1.1`);
+        break;
+      }
+      case 'forward':
+        iface.forward = true;
+        break;
+      case 'auto':
+      case 'dhcp':
+        iface.dhcp = true;
+        break;
+      default:
+        errors.push(`${where}: unknown option ${key}; use address=, gateway=, nameserver=, route=, forward, auto or dhcp`);
+    }
+  }
+  if (iface.dhcp && iface.addresses.length > 0) errors.push(`${where}: give either dhcp (or auto) or address=, not both`);
+  return errors.length > 0 ? { errors, warnings: [] } : { value: iface, errors, warnings: [] };
+}

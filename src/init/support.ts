@@ -1,0 +1,18 @@
+// Which parsed options this init does not act on yet, so that the console says so instead of ignoring them silently.
+
+import type { B2cConfig } from '../cmdline/config.ts';
+
+/** The options the line sets that this init leaves alone; each is named once. */
+export function optionsNotActedOn(config: B2cConfig): string[] {
+  const ignored: string[] = [];
+  if (config.cacheDevice.kind !== 'none') ignored.push('b2c.cache_device');
+  if (config.swap !== undefined) ignored.push('b2c.swap');
+  if (config.ntpPeer.kind !== 'none') ignored.push('b2c.ntp_peer');
+  if (config.ifaces.length > 0) ignored.push('b2c.iface');
+  if (config.keymap !== undefined) ignored.push('b2c.keymap');
+  if (config.extraArgsUrl !== undefined) ignored.push('b2c.extra_args_url');
+  if (config.minio.length > 0) ignored.push('b2c.minio');
+  if (config.volumes.length > 0) ignored.push('b2c.volume');
+  if (config.filesystems.length > 0) ignored.push('b2c.filesystem');
+  return ignored;
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { explainConfig } from '../../src/cmdline/explain.ts';
+import { parseCmdline } from '../../src/cmdline/parse.ts';
+
+describe('explainConfig', () => {
+  it('says what the machine will do, in order', () => {
+    const lines = explainConfig(
+      parseCmdline(
+        `b2c.minio="s3,http://10.0.0.1:9000,a,b" b2c.volume="job,mirror=s3/jobs/1,push_on=changes" b2c.cache_device=/dev/sdb b2c.swap=1G ` +
+          `b2c.service="docker://r/svc:1" b2c.container="docker://r/t:1 run" b2c.post_container="docker://r/up:1" b2c.poweroff_delay=3`,
+      ),
+    );
+    expect(lines).toEqual([
+      'Cache: /dev/sdb; a 1 GiB swap file on it',
+      'Network: DHCP on every eth* and en* interface until one gets a lease',
+      'Clock: left as the machine has it',
+      'Host name: boot2container',
+      'S3 endpoint s3: http://10.0.0.1:9000',
+      'Volume job, kept across boots',
+      '    pulled from s3/jobs/1 at pipeline_start',
+      '    pushed to s3/jobs/1 at every change and at pipeline end',
+      'Service 1 (runs during the pipeline): docker://r/svc:1',
+      '    argv: ["docker://r/svc:1"]',
+      'Step 1: docker://r/t:1',
+      '    argv: ["docker://r/t:1","run"]',
+      '    command: ["run"]',
+      'Post container 1 (always runs): docker://r/up:1',
+      '    argv: ["docker://r/up:1"]',
+      'Then: wait 3 s, then poweroff -f (reboot -f when a container asks for a reboot).',
+    ]);
+  });
+});
