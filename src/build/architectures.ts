@@ -13,6 +13,8 @@ export interface Architecture {
   kernelImage: string;
   qemu: { binary: string; package: string; machine: string[] };
   console: string;
+  /** Modules worth shipping on this architecture only, such as accelerated checksums. */
+  modules: string[];
 }
 
 export const ARCHITECTURES: Record<string, Architecture> = {
@@ -23,6 +25,7 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     kernelImage: 'vmlinuz',
     qemu: { binary: 'qemu-system-x86_64', package: 'qemu-system-x86', machine: ['-machine', 'q35'] },
     console: 'ttyS0',
+    modules: ['crc32c_intel'],
   },
 };
 

@@ -55,14 +55,22 @@ export interface ManifestFile {
 export class BuildError extends B2cError {}
 
 /** The Debian packages the image is made from. */
-export const IMAGE_PACKAGES = ['busybox-static', 'quickjs', 'podman', 'crun', 'conmon', 'netavark', 'ca-certificates'];
+export const IMAGE_PACKAGES = ['busybox-static', 'quickjs', 'podman', 'crun', 'conmon', 'netavark', 'ca-certificates', 'e2fsprogs'];
 
 /** The programs taken into the image; their libraries and loader follow from their ELF headers. */
 // podman refuses to start without netavark, even for containers on the host network.
-export const IMAGE_PROGRAMS = ['/usr/bin/busybox', '/usr/bin/qjs', '/usr/bin/podman', '/usr/bin/crun', '/usr/bin/conmon', '/usr/lib/podman/netavark'];
+export const IMAGE_PROGRAMS = [
+  '/usr/bin/busybox', '/usr/bin/qjs', '/usr/bin/podman', '/usr/bin/crun', '/usr/bin/conmon', '/usr/lib/podman/netavark',
+  // The cache partition: made and checked with e2fsprogs (busybox has neither for ext4).
+  '/usr/sbin/mke2fs', '/usr/sbin/e2fsck',
+];
+
+/** Data files taken as the packages ship them. */
+export const IMAGE_DATA_FILES = ['/etc/mke2fs.conf'];
 
 /** Modules shipped with their dependencies; the ones in BOOT_MODULES are loaded by /init, the rest on demand. */
-export const IMAGE_MODULES = ['virtio_net', 'virtio_blk', 'virtio_pci', 'overlay', 'ext4'];
+// ext4 asks the crypto API for crc32c when it mounts, not through modules.dep: ship it by name.
+export const IMAGE_MODULES = ['virtio_net', 'virtio_blk', 'virtio_pci', 'overlay', 'ext4', 'crc32c_generic'];
 export const BOOT_MODULES = ['virtio_net', 'virtio_blk', 'overlay'];
 
 /** Names in the output folder for one architecture. */
@@ -116,12 +124,13 @@ export async function buildImage(system: System, options: BuildOptions, progress
   const tree = new ImageTree();
   layOutBase(tree);
   for (const program of IMAGE_PROGRAMS) await addProgram(tree, root, arch, program);
+  for (const path of IMAGE_DATA_FILES) await addPath(tree, root, path);
   await addBusyboxApplets(tree, root);
   await addCaCertificates(tree, root);
 
   progress.step(`kernel modules for ${kernelVersion}`);
   const index = await indexKernelModules(system, extractedKernel, kernelVersion);
-  const selection = selectModules(IMAGE_MODULES, index.modulesDep, index.modulesBuiltin);
+  const selection = selectModules([...IMAGE_MODULES, ...arch.modules], index.modulesDep, index.modulesBuiltin);
   const staged = await stageModules(system, index.modulesDir, kernelVersion, selection, join(options.cacheDir, 'work', `modules-${arch.debian}`));
   await addFolder(tree, staged, `usr/lib/modules/${kernelVersion}`, kernelPackage.name);
   tree.add('etc/b2c/modules', file(`${BOOT_MODULES.join('\n')}\n`, 'b2c'));

@@ -2,6 +2,10 @@
 
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
+import { B2cError } from '../errors.ts';
+
+/** Web and Node APIs that QuickJS lacks: the init must not call them. */
+const QUICKJS_MISSING = [/new TextEncoder\b/, /new TextDecoder\b/, /\bstructuredClone\(/, /\bBuffer\.(from|alloc|concat)\(/, /\bprocess\.(env|argv|exit)\b/];
 
 const ENTRY = fileURLToPath(new URL('../init/main.ts', import.meta.url));
 
@@ -20,7 +24,12 @@ export async function bundleInit(version: string): Promise<string> {
     charset: 'utf8',
   });
   const output = result.outputFiles[0];
-  if (!output) throw new Error('esbuild produced no output for the init');
-  // qjs reads a file with `import` as a module; the kernel passes the shebang's rest as one argument, so give none.
-  return `#!/usr/bin/qjs\n${output.text}`;
+  if (!output) throw new B2cError('esbuild produced no output for the init');
+  const missing = QUICKJS_MISSING.filter((pattern) => pattern.test(output.text)).map((pattern) => pattern.source);
+  if (missing.length > 0) throw new B2cError(`the init uses what QuickJS does not have: ${missing.join(', ')}`);
+  // The kernel passes the rest of a #! line as one argument: exactly one option fits.
+  // qjs treats a rejection that is handled a moment later (an awaited async
+  // function that throws before its first await) as unhandled and exits, which
+  // would panic the kernel; the init handles every error itself.
+  return `#!/usr/bin/qjs --no-unhandled-rejection\n${output.text}`;
 }

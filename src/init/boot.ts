@@ -18,12 +18,12 @@ import {
 } from './console.ts';
 import { configureFromLease, parseLease } from './network.ts';
 import { initialPipelineState, pipelineEnvironment, runPipeline, type PipelineState, type StepKind } from './pipeline.ts';
-import { PODMAN_CLEANUP_COMMANDS, podmanCreateArgs, podmanRunArgs, podmanStartArgs, podmanStopArgs, serviceName } from './podman.ts';
+import { CONTAINER_STORAGE, PODMAN_CLEANUP_COMMANDS, podmanCreateArgs, podmanRunArgs, podmanStartArgs, podmanStopArgs, serviceName } from './podman.ts';
+import { CacheDisk } from './cache.ts';
 import { unmountOrder } from './mounts.ts';
 import { optionsNotActedOn } from './support.ts';
 import { B2cError } from '../errors.ts';
 
-export const CONTAINER_STORAGE = '/var/lib/containers';
 const PODMAN_RUNROOT = '/run/containers';
 
 /** How the machine ends: the status to report and the command that powers off or reboots it. */
@@ -75,6 +75,8 @@ export class Boot {
   readonly console: InitConsole;
   /** Farms read `Execution is over` once: set when it is printed. */
   private statusReported = false;
+  /** A swap file is on the cache and must be switched off before it is unmounted. */
+  private swapActive = false;
 
   constructor(
     private readonly system: System,
@@ -172,9 +174,21 @@ export class Boot {
     await this.system.writeText('/proc/sys/kernel/hostname', name);
   }
 
-  /** podman keeps its images and containers on a tmpfs: the initramfs root holds them badly. */
-  async setUpContainerStorage(): Promise<void> {
-    await this.mount('tmpfs', 'containers', CONTAINER_STORAGE, 'mode=700');
+  /**
+   * podman keeps its images and containers on the cache partition when there
+   * is one, else on a tmpfs: the initramfs root holds them badly.
+   */
+  async setUpContainerStorage(config: B2cConfig): Promise<void> {
+    const cache = new CacheDisk(this.system, this.console);
+    const onCache = await this.console.section('b2c_cache', 'Setting up the cache', async () => {
+      const mounted = await cache.setUp(config);
+      if (config.swap !== undefined) {
+        if (mounted) this.swapActive = await cache.addSwap(config.swap);
+        else await this.console.log('b2c.swap needs a cache partition: no swap');
+      }
+      return mounted;
+    });
+    if (!onCache) await this.mount('tmpfs', 'containers', CONTAINER_STORAGE, 'mode=700');
     // image_copy_tmp_dir = "storage" puts pulls here, and podman does not create it.
     await this.system.makeDirectory(`${CONTAINER_STORAGE}/storage/tmp`);
   }
@@ -251,6 +265,7 @@ export class Boot {
         const result = await this.system.run(argv, { captureStdout: true, captureStderr: true });
         if (result.status !== 0) await this.console.log(`${argv.join(' ')} failed: ${result.stderr.trim()}`);
       }
+      if (this.swapActive) await new CacheDisk(this.system, this.console).removeSwap();
       const mounts = (await this.system.readText('/proc/mounts')) ?? '';
       for (const target of unmountOrder(mounts, [CONTAINER_STORAGE, PODMAN_RUNROOT])) {
         const result = await this.system.run(['umount', target], { captureStderr: true });
@@ -271,6 +286,8 @@ export class Boot {
     await this.mountEarly();
     const config = await this.readConfig();
     const outcome: BootOutcome = { status: 1, shutdownMode: 'poweroff', shutdownCommand: config.shutdownCmd, poweroffDelay: config.poweroffDelay };
+    // Modules first: the summary lists the disks their drivers bring.
+    await this.console.section('b2c_modules', 'Loading kernel modules', () => this.loadModules(config.modules));
     await this.printRuntimeSummary();
     for (const warning of config.warnings) await this.console.log(`Warning: ${warning}`);
     for (const option of optionsNotActedOn(config)) await this.console.log(`Warning: ${option} is not supported by this b2c yet: ignored`);
@@ -281,9 +298,8 @@ export class Boot {
       return outcome;
     }
     await this.setHostname(config.hostname);
-    await this.console.section('b2c_modules', 'Loading kernel modules', () => this.loadModules(config.modules));
     await this.console.section('b2c_network', 'Setting up the network', () => this.setUpNetwork(config));
-    await this.setUpContainerStorage();
+    await this.setUpContainerStorage(config);
 
     const result = await this.runPipeline(config);
     outcome.status = result.status;

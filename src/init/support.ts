@@ -5,8 +5,6 @@ import type { B2cConfig } from '../cmdline/config.ts';
 /** The options the line sets that this init leaves alone; each is named once. */
 export function optionsNotActedOn(config: B2cConfig): string[] {
   const ignored: string[] = [];
-  if (config.cacheDevice.kind !== 'none') ignored.push('b2c.cache_device');
-  if (config.swap !== undefined) ignored.push('b2c.swap');
   if (config.ntpPeer.kind !== 'none') ignored.push('b2c.ntp_peer');
   if (config.ifaces.length > 0) ignored.push('b2c.iface');
   if (config.keymap !== undefined) ignored.push('b2c.keymap');

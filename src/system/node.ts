@@ -1,7 +1,7 @@
 // The system interface on the host, over Node's child_process and fs.
 
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import type { RunOptions, RunResult, System } from './system.ts';
 
@@ -49,6 +49,35 @@ export const nodeSystem: System = {
   },
   async writeText(path, text) {
     await writeFile(path, text);
+  },
+  async readBytes(path, offset, length) {
+    try {
+      const file = await open(path, 'r');
+      try {
+        const buffer = Buffer.alloc(length);
+        const { bytesRead } = await file.read(buffer, 0, length, offset);
+        return new Uint8Array(buffer.subarray(0, bytesRead));
+      } finally {
+        await file.close();
+      }
+    } catch {
+      return undefined;
+    }
+  },
+  async writeBytes(path, offset, data) {
+    const file = await open(path, 'r+');
+    try {
+      await file.write(data, 0, data.length, offset);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+  },
+  async exists(path) {
+    return access(path).then(
+      () => true,
+      () => false,
+    );
   },
   async listDir(path) {
     try {

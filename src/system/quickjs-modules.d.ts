@@ -3,10 +3,15 @@
 declare module 'std' {
   export interface FILE {
     puts(text: string): void;
+    seek(offset: number, whence: number): number;
+    read(buffer: ArrayBuffer, position: number, length: number): number;
+    write(buffer: ArrayBuffer, position: number, length: number): number;
+    error(): boolean;
     readAsString(maxSize?: number): string;
     flush(): void;
     close(): number;
   }
+  export const SEEK_SET: number;
   export const out: FILE;
   export const err: FILE;
   export function open(path: string, flags: string, errorObject?: { errno?: number }): FILE | null;

@@ -96,6 +96,33 @@ export const quickjsSystem: System = {
     file.puts(text);
     if (file.close() !== 0) throw new Error(`cannot write ${path}`);
   },
+  async readBytes(path, offset, length) {
+    const file = std.open(path, 'rb');
+    if (file === null) return undefined;
+    try {
+      if (file.seek(offset, std.SEEK_SET) !== 0) return undefined;
+      const buffer = new ArrayBuffer(length);
+      const read = file.read(buffer, 0, length);
+      return new Uint8Array(buffer, 0, read);
+    } finally {
+      file.close();
+    }
+  },
+  async writeBytes(path, offset, data) {
+    const file = std.open(path, 'r+b');
+    if (file === null) throw new Error(`cannot open ${path} for writing`);
+    try {
+      if (file.seek(offset, std.SEEK_SET) !== 0) throw new Error(`cannot seek to ${offset} in ${path}`);
+      const copy = data.slice().buffer;
+      if (file.write(copy, 0, data.length) !== data.length) throw new Error(`cannot write ${data.length} bytes to ${path}`);
+      file.flush();
+    } finally {
+      if (file.close() !== 0) throw new Error(`cannot write ${path}`);
+    }
+  },
+  async exists(path) {
+    return os.stat(path)[1] === 0;
+  },
   async listDir(path) {
     const [names, error] = os.readdir(path);
     if (error !== 0) return [];

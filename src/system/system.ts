@@ -34,6 +34,11 @@ export interface System {
   /** The file's text, or undefined when it cannot be read. */
   readText(path: string): Promise<string | undefined>;
   writeText(path: string, text: string): Promise<void>;
+  /** Up to `length` bytes from `offset` (fewer at the end); undefined when the file cannot be read. */
+  readBytes(path: string, offset: number, length: number): Promise<Uint8Array | undefined>;
+  /** Writes bytes at `offset` of an existing file or block device, without truncating it. */
+  writeBytes(path: string, offset: number, data: Uint8Array): Promise<void>;
+  exists(path: string): Promise<boolean>;
   /** Names in a directory, sorted; empty when it cannot be read. */
   listDir(path: string): Promise<string[]>;
   /** Creates a directory and its parents; no error when it exists. */

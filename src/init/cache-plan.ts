@@ -1,0 +1,138 @@
+// Decides where podman's storage goes from b2c.cache_device and the machine's block devices, never touching data that is not ours unasked.
+
+import type { CacheDevice, FilesystemConfig } from '../cmdline/config.ts';
+
+export const CACHE_LABEL = 'B2C_CACHE';
+
+/** How many bytes from a device's start `classifyHeader` wants to see. */
+export const HEADER_BYTES = 68 * 1024;
+
+export type HeaderKind = 'blank' | 'partition-table' | 'ext' | 'other-filesystem';
+
+export interface DeviceHeader {
+  kind: HeaderKind;
+  /** The ext2/3/4 volume label, when the device holds one. */
+  label?: string;
+  /** What was found, for messages. */
+  what?: string;
+}
+
+function ascii(bytes: Uint8Array, offset: number, length: number): string {
+  return String.fromCharCode(...bytes.subarray(offset, offset + length));
+}
+
+/** Reads the signatures at a device's start: partition tables, ext superblocks, and other well-known filesystems or containers. */
+export function classifyHeader(bytes: Uint8Array, sectorSize = 512): DeviceHeader {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const has = (offset: number, text: string): boolean => bytes.length >= offset + text.length && ascii(bytes, offset, text.length) === text;
+  if (has(sectorSize, 'EFI PART') || has(512, 'EFI PART') || has(4096, 'EFI PART')) return { kind: 'partition-table', what: 'a GPT partition table' };
+  if (bytes.length >= 1024 + 0x88 && view.getUint16(1024 + 0x38, true) === 0xef53) {
+    const label = ascii(bytes, 1024 + 0x78, 16).replace(/\0.*$/s, '');
+    return { kind: 'ext', label, what: `an ext filesystem${label ? ` labelled ${label}` : ''}` };
+  }
+  const signatures: Array<[number, string, string]> = [
+    [0, 'XFSB', 'an XFS filesystem'],
+    [0, 'LUKS\xba\xbe', 'a LUKS volume'],
+    [512, 'LABELONE', 'an LVM physical volume'],
+    [536, 'LABELONE', 'an LVM physical volume'],
+    [4086, 'SWAPSPACE2', 'a swap area'],
+    [4086, 'SWAP-SPACE', 'a swap area'],
+    [65600, '_BHRfS_M', 'a Btrfs filesystem'],
+    [3, 'NTFS    ', 'an NTFS filesystem'],
+    [54, 'FAT', 'a FAT filesystem'],
+    [82, 'FAT32   ', 'a FAT filesystem'],
+  ];
+  for (const [offset, text, what] of signatures) if (has(offset, text)) return { kind: 'other-filesystem', what };
+  if (bytes.length >= 512 && bytes[510] === 0x55 && bytes[511] === 0xaa) return { kind: 'partition-table', what: 'an MBR partition table' };
+  return { kind: 'blank' };
+}
+
+export interface BlockDevice {
+  /** `vda`, `vda1`, `nvme0n1p2` … */
+  name: string;
+  path: string;
+  kind: 'disk' | 'partition';
+  /** The disk a partition is on. */
+  disk?: string;
+  sizeBytes: number;
+  sectorSize: number;
+  /** Optical drives and read-only devices are never a cache. */
+  optical: boolean;
+  readOnly: boolean;
+  header: DeviceHeader;
+}
+
+export type CachePlan =
+  | { action: 'none'; message: string }
+  /** Mount an existing cache; `mayReformat` when a broken one may be formatted anew (auto, reset). */
+  | { action: 'mount'; device: string; mayReformat: boolean; message: string }
+  | { action: 'format'; device: string; message: string }
+  | { action: 'partition'; disk: string; sizeBytes: number; sectorSize: number; message: string }
+  | { action: 'filesystem'; filesystem: FilesystemConfig; message: string };
+
+function byName(a: BlockDevice, b: BlockDevice): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** Devices that can hold a cache at all: not optical, writable, not empty, not a loop or RAM disk. */
+function usable(devices: readonly BlockDevice[]): BlockDevice[] {
+  return devices.filter((device) => !device.optical && !device.readOnly && device.sizeBytes > 0 && !/^(loop|ram|zram)\d/.test(device.name)).sort(byName);
+}
+
+/**
+ * The plan for `auto` and `reset`: the first B2C_CACHE partition by name, else
+ * the first disk (by name) with nothing on it at all. A disk that holds a
+ * partition table or a filesystem is someone's: it is left alone.
+ */
+function planAuto(setting: 'auto' | 'reset', devices: readonly BlockDevice[]): CachePlan {
+  const candidates = usable(devices);
+  const cache = candidates.find((device) => device.header.kind === 'ext' && device.header.label === CACHE_LABEL);
+  if (cache) {
+    return setting === 'reset'
+      ? { action: 'format', device: cache.path, message: `Formatting the cache partition ${cache.path} anew (b2c.cache_device=reset)` }
+      : { action: 'mount', device: cache.path, mayReformat: true, message: `Using the cache partition ${cache.path}` };
+  }
+  const blank = candidates.find((device) => device.kind === 'disk' && device.header.kind === 'blank' && !candidates.some((other) => other.disk === device.name));
+  if (blank) {
+    return { action: 'partition', disk: blank.path, sizeBytes: blank.sizeBytes, sectorSize: blank.sectorSize, message: `No ${CACHE_LABEL} partition: making one on the blank disk ${blank.path}` };
+  }
+  const skipped = candidates.filter((device) => device.kind === 'disk').map((device) => `${device.path} (${device.header.what ?? 'in use'})`);
+  return {
+    action: 'none',
+    message: `No ${CACHE_LABEL} partition and no blank disk${skipped.length > 0 ? `; left alone: ${skipped.join(', ')}` : ''}: the cache stays in RAM`,
+  };
+}
+
+/** The plan for a device the user named: theirs to have formatted. */
+function planDevice(path: string, devices: readonly BlockDevice[]): CachePlan {
+  const device = devices.find((candidate) => candidate.path === path);
+  if (!device) return { action: 'none', message: `${path} does not exist: the cache stays in RAM` };
+  if (device.optical || device.readOnly) return { action: 'none', message: `${path} is ${device.optical ? 'an optical drive' : 'read-only'}: the cache stays in RAM` };
+  if (device.kind === 'partition') {
+    if (device.header.kind === 'ext' && device.header.label) return { action: 'mount', device: path, mayReformat: false, message: `Using ${path} (labelled ${device.header.label}) as the cache` };
+    if (device.header.kind === 'ext' || device.header.kind === 'blank') return { action: 'format', device: path, message: `${path} has no label: formatting it as the cache` };
+    return { action: 'none', message: `${path} holds ${device.header.what}, not an ext filesystem: the cache stays in RAM` };
+  }
+  const cache = devices
+    .filter((candidate) => candidate.disk === device.name && candidate.header.kind === 'ext' && candidate.header.label === CACHE_LABEL)
+    .sort(byName)[0];
+  if (cache) return { action: 'mount', device: cache.path, mayReformat: false, message: `Using the cache partition ${cache.path} of ${path}` };
+  return { action: 'partition', disk: path, sizeBytes: device.sizeBytes, sectorSize: device.sectorSize, message: `${path} has no ${CACHE_LABEL} partition: repartitioning it (b2c.cache_device=${path})` };
+}
+
+export function planCache(setting: CacheDevice, devices: readonly BlockDevice[], filesystems: readonly FilesystemConfig[]): CachePlan {
+  switch (setting.kind) {
+    case 'none':
+      return { action: 'none', message: 'No cache device (b2c.cache_device=none): images and volumes live in RAM' };
+    case 'auto':
+    case 'reset':
+      return planAuto(setting.kind, devices);
+    case 'device':
+      return planDevice(setting.path, devices);
+    case 'filesystem': {
+      const filesystem = filesystems.find((candidate) => candidate.name === setting.name);
+      if (!filesystem) return { action: 'none', message: `No b2c.filesystem is named ${setting.name}: the cache stays in RAM` };
+      return { action: 'filesystem', filesystem, message: `Mounting the filesystem ${setting.name} (${filesystem.src}) as the cache` };
+    }
+  }
+}

@@ -1,0 +1,191 @@
+// Sets up the cache disk: finds the machine's block devices, carries out the cache plan, and adds the swap file.
+
+import type { B2cConfig } from '../cmdline/config.ts';
+import type { System } from '../system/system.ts';
+import { CACHE_LABEL, classifyHeader, HEADER_BYTES, planCache, type BlockDevice, type CachePlan } from './cache-plan.ts';
+import { singlePartitionGpt } from './gpt.ts';
+import { CONTAINER_STORAGE } from './podman.ts';
+
+export interface CacheLog {
+  log(message: string): Promise<void>;
+}
+
+export const SWAP_FILE = `${CONTAINER_STORAGE}/b2c-swapfile`;
+const DEVICE_WAIT_MS = 10_000;
+
+function randomGuid(): string {
+  const hex = Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
+  // Version 4, variant 1.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${((parseInt(hex[16] as string, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The first partition's name: `vda` → `vda1`, `nvme0n1` → `nvme0n1p1`. */
+export function firstPartitionName(disk: string): string {
+  return /\d$/.test(disk) ? `${disk}p1` : `${disk}1`;
+}
+
+export class CacheDisk {
+  constructor(
+    private readonly system: System,
+    private readonly output: CacheLog,
+  ) {}
+
+  private async readNumber(path: string): Promise<number> {
+    return Number(((await this.system.readText(path)) ?? '0').trim()) || 0;
+  }
+
+  private async describe(name: string, sysPath: string, kind: 'disk' | 'partition', disk?: string): Promise<BlockDevice> {
+    const path = `/dev/${name}`;
+    const diskPath = `/sys/block/${disk ?? name}`;
+    const sectorSize = (await this.readNumber(`${diskPath}/queue/logical_block_size`)) || 512;
+    const header = await this.system.readBytes(path, 0, HEADER_BYTES);
+    return {
+      name,
+      path,
+      kind,
+      ...(disk !== undefined ? { disk } : {}),
+      // sysfs counts 512-byte sectors whatever the device's own sector size.
+      sizeBytes: (await this.readNumber(`${sysPath}/size`)) * 512,
+      sectorSize,
+      optical: /^sr\d/.test(disk ?? name) || ((await this.system.readText(`${diskPath}/device/type`)) ?? '').trim() === '5',
+      readOnly: (await this.readNumber(`${sysPath}/ro`)) === 1,
+      header: header === undefined ? { kind: 'other-filesystem', what: 'something unreadable' } : classifyHeader(header, sectorSize),
+    };
+  }
+
+  async blockDevices(): Promise<BlockDevice[]> {
+    const devices: BlockDevice[] = [];
+    for (const disk of await this.system.listDir('/sys/block')) {
+      if (/^(loop|ram|zram)\d/.test(disk)) continue;
+      devices.push(await this.describe(disk, `/sys/block/${disk}`, 'disk'));
+      for (const entry of await this.system.listDir(`/sys/block/${disk}`)) {
+        if (await this.system.exists(`/sys/block/${disk}/${entry}/partition`)) {
+          devices.push(await this.describe(entry, `/sys/block/${disk}/${entry}`, 'partition', disk));
+        }
+      }
+    }
+    return devices;
+  }
+
+  private async waitFor(path: string, milliseconds = DEVICE_WAIT_MS): Promise<boolean> {
+    for (let waited = 0; ; waited += 100) {
+      if (await this.system.exists(path)) return true;
+      if (waited >= milliseconds) return false;
+      await this.system.sleep(100);
+    }
+  }
+
+  private async run(argv: string[]): Promise<{ ok: boolean; detail: string }> {
+    const result = await this.system.run(argv, { captureStdout: true, captureStderr: true });
+    return { ok: result.status === 0, detail: `${argv[0]} exited with ${result.status}: ${(result.stderr || result.stdout).trim()}` };
+  }
+
+  private async format(device: string): Promise<boolean> {
+    // The encrypt feature lets volumes use fscrypt on the cache.
+    const result = await this.run(['mke2fs', '-q', '-F', '-t', 'ext4', '-O', 'encrypt', '-L', CACHE_LABEL, device]);
+    if (!result.ok) await this.output.log(`Could not format ${device}: ${result.detail}`);
+    return result.ok;
+  }
+
+  private async mount(device: string, type = 'ext4', options: string[] = []): Promise<{ ok: boolean; detail: string }> {
+    await this.system.makeDirectory(CONTAINER_STORAGE);
+    return this.run(['mount', '-t', type, ...(options.length > 0 ? ['-o', options.join(',')] : []), device, CONTAINER_STORAGE]);
+  }
+
+  private async partition(disk: string, sizeBytes: number, sectorSize: number): Promise<string | undefined> {
+    const layout = singlePartitionGpt(sizeBytes, sectorSize, CACHE_LABEL, randomGuid);
+    for (const write of layout.writes) await this.system.writeBytes(disk, write.offset, write.data);
+    const reread = await this.run(['blockdev', '--rereadpt', disk]);
+    if (!reread.ok) await this.output.log(`The kernel did not re-read the partitions of ${disk}: ${reread.detail}`);
+    const partition = `/dev/${firstPartitionName(disk.slice('/dev/'.length))}`;
+    if (!(await this.waitFor(partition))) {
+      await this.output.log(`${partition} did not appear after partitioning ${disk}`);
+      return undefined;
+    }
+    return partition;
+  }
+
+  /** Mounts a B2C_CACHE partition, checking it with e2fsck when it will not mount. */
+  private async mountExisting(device: string, mayReformat: boolean): Promise<boolean> {
+    const first = await this.mount(device);
+    if (first.ok) return true;
+    await this.output.log(`${device} does not mount (${first.detail}): checking it with e2fsck`);
+    const check = await this.system.run(['e2fsck', '-p', device], { captureStdout: true, captureStderr: true });
+    // e2fsck: 0 clean, 1 errors corrected; anything else left errors behind.
+    if (check.status <= 1 && (await this.mount(device)).ok) {
+      await this.output.log(`e2fsck repaired ${device}`);
+      return true;
+    }
+    if (!mayReformat) {
+      await this.output.log(`${device} cannot be repaired (e2fsck exited with ${check.status}); it was named explicitly, so it is left as it is`);
+      return false;
+    }
+    await this.output.log(`!!! ${device} cannot be repaired (e2fsck exited with ${check.status}): FORMATTING IT ANEW, its cached images are lost !!!`);
+    return (await this.format(device)) && (await this.mount(device)).ok;
+  }
+
+  async carryOut(plan: CachePlan): Promise<boolean> {
+    await this.output.log(plan.message);
+    switch (plan.action) {
+      case 'none':
+        return false;
+      case 'mount':
+        return this.mountExisting(plan.device, plan.mayReformat);
+      case 'format':
+        return (await this.format(plan.device)) && (await this.mountOrSay(plan.device));
+      case 'partition': {
+        const partition = await this.partition(plan.disk, plan.sizeBytes, plan.sectorSize);
+        return partition !== undefined && (await this.format(partition)) && (await this.mountOrSay(partition));
+      }
+      case 'filesystem': {
+        const { filesystem } = plan;
+        await this.waitFor(filesystem.src, filesystem.src.startsWith('/dev/') ? DEVICE_WAIT_MS : 0);
+        const mounted = await this.mount(filesystem.src, filesystem.type ?? 'auto', filesystem.opts);
+        if (!mounted.ok) await this.output.log(`Could not mount the filesystem ${filesystem.name}: ${mounted.detail}`);
+        return mounted.ok;
+      }
+    }
+  }
+
+  private async mountOrSay(device: string): Promise<boolean> {
+    const mounted = await this.mount(device);
+    if (!mounted.ok) await this.output.log(`Could not mount ${device}: ${mounted.detail}`);
+    return mounted.ok;
+  }
+
+  /** Plans and sets up the cache; false when the storage stays in RAM. A named device gets up to 10 s to appear. */
+  async setUp(config: B2cConfig): Promise<boolean> {
+    if (config.cacheDevice.kind === 'device' && !(await this.waitFor(config.cacheDevice.path))) {
+      await this.output.log(`${config.cacheDevice.path} did not appear within ${DEVICE_WAIT_MS / 1000} s`);
+    }
+    const plan = planCache(config.cacheDevice, config.cacheDevice.kind === 'none' ? [] : await this.blockDevices(), config.filesystems);
+    const mounted = await this.carryOut(plan);
+    if (!mounted && plan.action !== 'none') await this.output.log('The cache could not be set up: images and volumes live in RAM');
+    return mounted;
+  }
+
+  /** A swap file on the cache; false (with a message) when there is no cache or it fails. */
+  async addSwap(bytes: number): Promise<boolean> {
+    const steps = [
+      ['fallocate', '-l', String(bytes), SWAP_FILE],
+      ['chmod', '600', SWAP_FILE],
+      ['mkswap', SWAP_FILE],
+      ['swapon', SWAP_FILE],
+    ];
+    for (const argv of steps) {
+      const result = await this.run(argv);
+      if (!result.ok) {
+        await this.output.log(`No swap: ${result.detail}`);
+        await this.system.run(['rm', '-f', SWAP_FILE]);
+        return false;
+      }
+    }
+    await this.output.log(`Swap: ${bytes} bytes in ${SWAP_FILE}`);
+    return true;
+  }
+
+  async removeSwap(): Promise<void> {
+    await this.run(['swapoff', SWAP_FILE]);
+    await this.run(['rm', '-f', SWAP_FILE]);
+  }
+}
