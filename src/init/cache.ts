@@ -110,7 +110,8 @@ export class CacheDisk {
     const first = await this.mount(device);
     if (first.ok) return true;
     await this.output.log(`${device} does not mount (${first.detail}): checking it with e2fsck`);
-    const check = await this.system.run(['e2fsck', '-p', device], { captureStdout: true, captureStderr: true });
+    // The cache holds nothing that cannot be downloaded again: let e2fsck fix all it can.
+    const check = await this.system.run(['e2fsck', '-f', '-y', device], { captureStdout: true, captureStderr: true });
     // e2fsck: 0 clean, 1 errors corrected; anything else left errors behind.
     if (check.status <= 1 && (await this.mount(device)).ok) {
       await this.output.log(`e2fsck repaired ${device}`);

@@ -1,6 +1,7 @@
 // A real OCI registry (Debian's docker-registry) on 127.0.0.1 with throwaway storage, and a client that pushes images to it.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,8 +28,13 @@ export class LocalRegistry {
     readonly port: number,
     private readonly process: ChildProcess,
     private readonly storage: string,
-    private readonly log: () => string,
+    /** The registry's own log: every request at info level. */
+    readonly logFile: string,
   ) {}
+
+  private log(): string {
+    return readFileSync(this.logFile, 'utf8');
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -44,7 +50,8 @@ export class LocalRegistry {
       [
         'version: 0.1',
         'log:',
-        '  level: warn',
+        // Info level logs every request: tests count the blob downloads in it.
+        '  level: info',
         'storage:',
         '  filesystem:',
         `    rootdirectory: ${join(storage, 'data')}`,
@@ -53,15 +60,15 @@ export class LocalRegistry {
         '',
       ].join('\n'),
     );
-    let output = '';
-    const child = spawn(binary, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const logFile = join(storage, 'registry.log');
+    const logFd = openSync(logFile, 'a');
+    const child = spawn(binary, ['serve', config], { stdio: ['ignore', logFd, logFd] });
+    closeSync(logFd);
     const failed = new Promise<never>((_, reject) => {
       child.on('error', (error) => reject(new RegistryError(`cannot start ${binary}: install the docker-registry package`, { cause: error })));
-      child.on('exit', (code) => reject(new RegistryError(`${binary} exited with status ${code}:\n${output}`)));
+      child.on('exit', (code) => reject(new RegistryError(`${binary} exited with status ${code}:\n${readFileSync(logFile, 'utf8')}`)));
     });
-    const registry = new LocalRegistry(port, child, storage, () => output);
+    const registry = new LocalRegistry(port, child, storage, logFile);
     try {
       await Promise.race([failed, registry.waitUntilReady()]);
     } catch (error) {
@@ -84,6 +91,7 @@ export class LocalRegistry {
     }
     throw new RegistryError(`the registry did not answer on ${this.url} within 10 s:\n${this.log()}`);
   }
+
 
   /** Uploads the blobs, then the manifest under `repository:tag`. */
   async push(repository: string, tag: string, image: OciImage): Promise<void> {
@@ -114,4 +122,11 @@ export class LocalRegistry {
     }
     await rm(this.storage, { recursive: true, force: true });
   }
+}
+
+/** How many times a blob was downloaded (GET requests that completed), read from a registry's log. */
+export function blobDownloads(registryLog: string, digest: string): number {
+  return registryLog
+    .split('\n')
+    .filter((line) => line.includes('msg="response completed"') && line.includes('http.request.method=GET') && line.includes(`/blobs/${digest}"`)).length;
 }

@@ -13,6 +13,8 @@ export interface BootResult {
   stderr: string;
   /** The console without the kernel's echo of its own command line, which repeats every word of it. */
   output: string;
+  /** Seconds from the start of `b2c run` until `text` first showed on the console; undefined if it never did. */
+  secondsUntil(text: string): number | undefined;
 }
 
 /** The reference the guest pulls the busybox test image by. */
@@ -25,13 +27,20 @@ export function step(option: string, command: string, image = testImage()): stri
   return `${option}="--tls-verify=false ${image} ${command}"`;
 }
 
-export function bootB2c(words: string[], timeoutSeconds = 300): Promise<BootResult> {
-  const args = ['bin/b2c.js', 'run', '--forward', String(inject('registryPort')), '--timeout', String(timeoutSeconds), ...words];
+export function bootB2c(words: string[], options: { disks?: string[]; timeoutSeconds?: number } = {}): Promise<BootResult> {
+  const disks = (options.disks ?? []).flatMap((disk) => ['--disk', disk]);
+  const args = ['bin/b2c.js', 'run', '--forward', String(inject('registryPort')), '--timeout', String(options.timeoutSeconds ?? 300), ...disks, ...words];
   return new Promise((resolve, reject) => {
+    const started = Date.now();
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let consoleText = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (consoleText += chunk.toString()));
+    // When each stretch of the console arrived: [seconds since start, console length after it].
+    const arrivals: Array<[number, number]> = [];
+    child.stdout.on('data', (chunk: Buffer) => {
+      consoleText += chunk.toString();
+      arrivals.push([(Date.now() - started) / 1000, consoleText.length]);
+    });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
@@ -39,7 +48,11 @@ export function bootB2c(words: string[], timeoutSeconds = 300): Promise<BootResu
         .split('\n')
         .filter((line) => !/Command line: |Kernel command line: /.test(line))
         .join('\n');
-      resolve({ exitCode: code ?? -1, console: consoleText, stderr, output });
+      const secondsUntil = (text: string): number | undefined => {
+        const index = consoleText.indexOf(text);
+        return index === -1 ? undefined : arrivals.find(([, length]) => length >= index + text.length)?.[0];
+      };
+      resolve({ exitCode: code ?? -1, console: consoleText, stderr, output, secondsUntil });
     });
   });
 }

@@ -2,12 +2,16 @@
 
 import { spawnSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
-import { busyboxImage } from '../../src/testbed/images.ts';
+import { busyboxImage, incompressibleBytes } from '../../src/testbed/images.ts';
 import { LocalRegistry } from '../../src/testbed/registry.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     registryPort: number;
+    /** The registry's log, where tests count blob downloads. */
+    registryLog: string;
+    /** The layer of b2c-test/big:1, an image of about 50 MB. */
+    bigLayerDigest: string;
   }
 }
 
@@ -16,6 +20,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (build.status !== 0) throw new Error(`b2c build failed with status ${build.status}`);
   const registry = await LocalRegistry.start();
   await registry.push('b2c-test/busybox', '1', await busyboxImage('/bin/busybox', 'amd64'));
+  const big = await busyboxImage('/bin/busybox', 'amd64', [
+    { path: 'data/', kind: 'dir' },
+    { path: 'data/blob', kind: 'file', mode: 0o644, data: incompressibleBytes(48 * 1024 * 1024) },
+  ]);
+  await registry.push('b2c-test/big', '1', big);
   project.provide('registryPort', registry.port);
+  project.provide('registryLog', registry.logFile);
+  project.provide('bigLayerDigest', (big.layers[0] as { digest: string }).digest);
   return () => registry.stop();
 }

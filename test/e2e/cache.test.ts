@@ -1,0 +1,167 @@
+// The cache disk in a real VM, on virtual disks this test makes: auto, reuse, reset, named devices, and what must be left alone.
+
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, copyFileSync, ftruncateSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { singlePartitionGpt } from '../../src/init/gpt.ts';
+import { blobDownloads } from '../../src/testbed/registry.ts';
+import { bootB2c, step, testImage, type BootResult } from './boot.ts';
+
+const MiB = 1024 * 1024;
+const folder = mkdtempSync(join(tmpdir(), 'b2c-cache-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+function blankDisk(name: string, bytes: number): string {
+  const path = join(folder, name);
+  const fd = openSync(path, 'w');
+  ftruncateSync(fd, bytes);
+  closeSync(fd);
+  return path;
+}
+
+/** A disk with a GPT and one partition (1 MiB in), filled with `fill` when given: someone else's data. */
+function partitionedDisk(name: string, bytes: number, fill?: Uint8Array): string {
+  const path = blankDisk(name, bytes);
+  const fd = openSync(path, 'r+');
+  const layout = singlePartitionGpt(bytes, 512, 'THEIRS', () => '5e1f0000-0000-4000-8000-000000000001');
+  for (const write of layout.writes) writeSync(fd, write.data, 0, write.data.length, write.offset);
+  if (fill) writeSync(fd, fill, 0, fill.length, MiB);
+  closeSync(fd);
+  return path;
+}
+
+const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+const downloadsOfBigLayer = (): number => blobDownloads(readFileSync(inject('registryLog'), 'utf8'), inject('bigLayerDigest'));
+
+/** The ext4 label of the first partition, read by the host's blkid. */
+function firstPartitionLabel(disk: string): string {
+  return spawnSync('blkid', ['-p', '-o', 'value', '-s', 'LABEL', '-O', String(MiB), disk], { encoding: 'utf8' }).stdout.trim();
+}
+
+/** Whether the ext4 journal of the first partition still needs recovery: true after an unclean shutdown. */
+function journalNeedsRecovery(disk: string): boolean {
+  const superblock = Buffer.alloc(1024);
+  const fd = openSync(disk, 'r');
+  readSync(fd, superblock, 0, 1024, MiB + 1024);
+  closeSync(fd);
+  expect(superblock.readUInt16LE(0x38)).toBe(0xef53);
+  // s_feature_incompat, EXT4_FEATURE_INCOMPAT_RECOVER.
+  return (superblock.readUInt32LE(0x60) & 0x4) !== 0;
+}
+
+function expectCleanEnd(result: BootResult, status = 0): void {
+  expect(result.stderr).not.toMatch(/crashed|no pipeline status|stopped without/);
+  expect(result.console).toMatch(new RegExp(`Execution is over, pipeline status: ${status}\\r?$`, 'm'));
+  expect(result.console).toMatch(/^It's now safe to turn off your computer\r?$/m);
+  expect(result.exitCode).toBe(status);
+}
+
+const bigStep = (marker: string): string => step('b2c.container', `sh -c 'echo ${marker}-$((6*7)) $(grep -c b2c-swapfile /proc/swaps)'`, testImage('big'));
+
+describe('the cache disk', () => {
+  const cacheDisk = blankDisk('cache.img', 2048 * MiB);
+
+  it('auto makes a B2C_CACHE partition on a blank disk, with swap, and the next boot reuses it without downloading a layer', async () => {
+    const before = downloadsOfBigLayer();
+    const first = await bootB2c(['b2c.cache_device=auto', 'b2c.swap=64M', bigStep('first')], { disks: [cacheDisk] });
+    expectCleanEnd(first);
+    expect(first.output).toContain('No B2C_CACHE partition: making one on the blank disk /dev/vda');
+    // The container saw the swap file in /proc/swaps.
+    expect(first.output).toMatch(/^first-42 1\r?$/m);
+    expect(downloadsOfBigLayer()).toBe(before + 1);
+    expect(firstPartitionLabel(cacheDisk)).toBe('B2C_CACHE');
+    const table = JSON.parse(spawnSync('sfdisk', ['--json', cacheDisk], { encoding: 'utf8' }).stdout) as { partitiontable: { label: string; partitions: Array<{ name: string }> } };
+    expect(table.partitiontable.label).toBe('gpt');
+    expect(table.partitiontable.partitions.map((partition) => partition.name)).toEqual(['B2C_CACHE']);
+    expect(journalNeedsRecovery(cacheDisk)).toBe(false);
+
+    const second = await bootB2c(['b2c.cache_device=auto', bigStep('second')], { disks: [cacheDisk] });
+    expectCleanEnd(second);
+    expect(second.output).toContain('Using the cache partition /dev/vda1');
+    expect(second.output).toMatch(/^second-42 0\r?$/m);
+    expect(downloadsOfBigLayer()).toBe(before + 1);
+    expect(journalNeedsRecovery(cacheDisk)).toBe(false);
+    const firstStart = first.secondsUntil('first-42');
+    const secondStart = second.secondsUntil('second-42');
+    console.log(`first boot: container output after ${firstStart} s; second boot (cached): ${secondStart} s`);
+    expect(firstStart).toBeDefined();
+    expect(secondStart).toBeDefined();
+  });
+
+  it('reset formats the cache partition anew, so the image is downloaded again', async () => {
+    const before = downloadsOfBigLayer();
+    const result = await bootB2c(['b2c.cache_device=reset', bigStep('reset')], { disks: [cacheDisk] });
+    expectCleanEnd(result);
+    expect(result.output).toContain('Formatting the cache partition /dev/vda1 anew (b2c.cache_device=reset)');
+    expect(result.output).toMatch(/^reset-42 0\r?$/m);
+    expect(downloadsOfBigLayer()).toBe(before + 1);
+  });
+
+  it('a B2C_CACHE partition that does not mount is repaired by e2fsck', async () => {
+    const corrupt = join(folder, 'corrupt.img');
+    copyFileSync(cacheDisk, corrupt);
+    // Zero the group descriptors (the block after the superblock): the kernel refuses the filesystem, e2fsck rebuilds them from a backup.
+    const fd = openSync(corrupt, 'r+');
+    writeSync(fd, new Uint8Array(4096), 0, 4096, MiB + 4096);
+    closeSync(fd);
+    const result = await bootB2c(['b2c.cache_device=auto', step('b2c.container', `sh -c 'echo repaired-$((5*5))'`)], { disks: [corrupt] });
+    expectCleanEnd(result);
+    expect(result.output).toMatch(/\/dev\/vda1 does not mount .*: checking it with e2fsck/);
+    expect(result.output).toContain('e2fsck repaired /dev/vda1');
+    expect(result.output).toMatch(/^repaired-25\r?$/m);
+  });
+
+  it('a named disk is partitioned; a named filesystem is mounted as the cache', async () => {
+    const disk = blankDisk('named.img', 512 * MiB);
+    const named = await bootB2c(['b2c.cache_device=/dev/vda', step('b2c.container', `sh -c 'echo named-$((3*3))'`)], { disks: [disk] });
+    expectCleanEnd(named);
+    expect(named.output).toContain('/dev/vda has no B2C_CACHE partition: repartitioning it (b2c.cache_device=/dev/vda)');
+    expect(named.output).toMatch(/^named-9\r?$/m);
+    expect(firstPartitionLabel(disk)).toBe('B2C_CACHE');
+
+    const filesystem = await bootB2c(
+      ['b2c.filesystem="fast,type=ext4,src=/dev/vda1"', 'b2c.cache_device=fast', step('b2c.container', `sh -c 'echo fs-$((4*4)) $(grep -c /var/lib/containers /proc/mounts)'`)],
+      { disks: [disk] },
+    );
+    expectCleanEnd(filesystem);
+    expect(filesystem.output).toContain('Mounting the filesystem fast (/dev/vda1) as the cache');
+    expect(filesystem.output).toMatch(/^fs-16 [1-9]\d*\r?$/m);
+  });
+
+  it('a named partition without a label is formatted', async () => {
+    const disk = partitionedDisk('partition.img', 512 * MiB);
+    const result = await bootB2c(['b2c.cache_device=/dev/vda1', step('b2c.container', `sh -c 'echo partition-$((7*3))'`)], { disks: [disk] });
+    expectCleanEnd(result);
+    expect(result.output).toContain('/dev/vda1 has no label: formatting it as the cache');
+    expect(result.output).toMatch(/^partition-21\r?$/m);
+    expect(firstPartitionLabel(disk)).toBe('B2C_CACHE');
+  });
+
+  it('auto leaves a disk with partitions alone, and a missing device falls back to RAM: the pipeline still runs', async () => {
+    const theirs = partitionedDisk('theirs.img', 256 * MiB, new Uint8Array(MiB).fill(0x5a));
+    const hash = sha256(theirs);
+    const auto = await bootB2c(['b2c.cache_device=auto', step('b2c.container', `sh -c 'echo ram-$((9*9))'`)], { disks: [theirs] });
+    expectCleanEnd(auto);
+    expect(auto.output).toContain('No B2C_CACHE partition and no blank disk; left alone: /dev/vda (a GPT partition table): the cache stays in RAM');
+    expect(auto.output).toMatch(/^ram-81\r?$/m);
+    expect(sha256(theirs)).toBe(hash);
+
+    const missing = await bootB2c(['b2c.cache_device=/dev/vdz', step('b2c.container', `sh -c 'echo missing-$((8*8))'`)], { disks: [theirs] });
+    expectCleanEnd(missing);
+    expect(missing.output).toContain('/dev/vdz did not appear within 10 s');
+    expect(missing.output).toContain('/dev/vdz does not exist: the cache stays in RAM');
+    expect(missing.output).toMatch(/^missing-64\r?$/m);
+    expect(sha256(theirs)).toBe(hash);
+  });
+
+  it('a cache too small for the image fails the pipeline with a clear error and still powers off cleanly', async () => {
+    const small = blankDisk('small.img', 64 * MiB);
+    const result = await bootB2c(['b2c.cache_device=auto', bigStep('small')], { disks: [small] });
+    expectCleanEnd(result, 125);
+    expect(result.output).toMatch(/no space left on device/i);
+    expect(result.output).not.toMatch(/^small-42/m);
+  });
+});

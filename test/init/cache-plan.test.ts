@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { classifyHeader, HEADER_BYTES, planCache, type BlockDevice, type DeviceHeader } from '../../src/init/cache-plan.ts';
+
+function device(name: string, header: DeviceHeader, extra: Partial<BlockDevice> = {}): BlockDevice {
+  const partition = /\d$/.test(name) && !name.startsWith('sr');
+  return {
+    name,
+    path: `/dev/${name}`,
+    kind: partition ? 'partition' : 'disk',
+    ...(partition ? { disk: name.replace(/p?\d+$/, '') } : {}),
+    sizeBytes: 8 * 1024 ** 3,
+    sectorSize: 512,
+    optical: false,
+    readOnly: false,
+    header,
+    ...extra,
+  };
+}
+
+const blank: DeviceHeader = { kind: 'blank' };
+const gpt: DeviceHeader = { kind: 'partition-table', what: 'a GPT partition table' };
+const cache: DeviceHeader = { kind: 'ext', label: 'B2C_CACHE' };
+const data: DeviceHeader = { kind: 'ext', label: 'DATA' };
+
+describe('planCache', () => {
+  it('auto takes the first B2C_CACHE partition by name', () => {
+    const plan = planCache({ kind: 'auto' }, [device('vdb', gpt), device('vdb1', cache), device('vda', gpt), device('vda1', data), device('vdc', blank)], []);
+    expect(plan).toMatchObject({ action: 'mount', device: '/dev/vdb1', mayReformat: true });
+  });
+
+  it('auto partitions the first blank disk by name, never one with a table, a filesystem, or an optical drive', () => {
+    const devices = [device('vdc', blank), device('vda', gpt), device('vda1', data), device('vdb', { kind: 'other-filesystem', what: 'an XFS filesystem' }), device('sr0', blank, { optical: true })];
+    expect(planCache({ kind: 'auto' }, devices, [])).toMatchObject({ action: 'partition', disk: '/dev/vdc' });
+    const none = planCache({ kind: 'auto' }, devices.filter((item) => item.name !== 'vdc'), []);
+    expect(none.action).toBe('none');
+    expect(none.message).toContain('left alone: /dev/vda (a GPT partition table), /dev/vdb (an XFS filesystem)');
+  });
+
+  it('reset formats the cache partition anew', () => {
+    expect(planCache({ kind: 'reset' }, [device('vda', gpt), device('vda1', cache)], [])).toMatchObject({ action: 'format', device: '/dev/vda1' });
+  });
+
+  it('a named partition is used with its label, formatted without one', () => {
+    expect(planCache({ kind: 'device', path: '/dev/vda1' }, [device('vda', gpt), device('vda1', data)], [])).toMatchObject({ action: 'mount', device: '/dev/vda1', mayReformat: false });
+    expect(planCache({ kind: 'device', path: '/dev/vda1' }, [device('vda', gpt), device('vda1', blank)], [])).toMatchObject({ action: 'format', device: '/dev/vda1' });
+    expect(planCache({ kind: 'device', path: '/dev/vda1' }, [device('vda1', { kind: 'other-filesystem', what: 'a LUKS volume' })], []).action).toBe('none');
+  });
+
+  it('a named disk is used through its B2C_CACHE partition, else repartitioned', () => {
+    expect(planCache({ kind: 'device', path: '/dev/vda' }, [device('vda', gpt), device('vda1', data), device('vda2', cache)], [])).toMatchObject({ action: 'mount', device: '/dev/vda2' });
+    expect(planCache({ kind: 'device', path: '/dev/vda' }, [device('vda', gpt), device('vda1', data)], [])).toMatchObject({ action: 'partition', disk: '/dev/vda' });
+  });
+
+  it('a missing device, and none, keep the storage in RAM; a filesystem name mounts it', () => {
+    expect(planCache({ kind: 'device', path: '/dev/vdz' }, [device('vda', blank)], [])).toMatchObject({ action: 'none', message: '/dev/vdz does not exist: the cache stays in RAM' });
+    expect(planCache({ kind: 'none' }, [device('vda', blank)], []).action).toBe('none');
+    const filesystem = { name: 'fast', type: 'ext4', src: '/dev/nvme0n1p3', opts: [] };
+    expect(planCache({ kind: 'filesystem', name: 'fast' }, [], [filesystem])).toMatchObject({ action: 'filesystem', filesystem });
+  });
+});
+
+describe('classifyHeader', () => {
+  const at = (offset: number, bytes: number[]): Uint8Array => {
+    const header = new Uint8Array(HEADER_BYTES);
+    header.set(bytes, offset);
+    return header;
+  };
+  const text = (value: string): number[] => [...value].map((char) => char.charCodeAt(0));
+
+  it('tells blank, partitioned and formatted devices apart', () => {
+    expect(classifyHeader(new Uint8Array(HEADER_BYTES))).toEqual({ kind: 'blank' });
+    expect(classifyHeader(at(512, text('EFI PART'))).kind).toBe('partition-table');
+    expect(classifyHeader(at(510, [0x55, 0xaa]))).toEqual({ kind: 'partition-table', what: 'an MBR partition table' });
+    const ext = at(1024 + 0x38, [0x53, 0xef]);
+    ext.set(text('B2C_CACHE'), 1024 + 0x78);
+    expect(classifyHeader(ext)).toEqual({ kind: 'ext', label: 'B2C_CACHE', what: 'an ext filesystem labelled B2C_CACHE' });
+    expect(classifyHeader(at(0, text('XFSB'))).kind).toBe('other-filesystem');
+    expect(classifyHeader(at(65600, text('_BHRfS_M'))).what).toBe('a Btrfs filesystem');
+  });
+});
