@@ -6,7 +6,7 @@ import { architecture } from '../build/architectures.ts';
 import { outputNames } from '../build/build.ts';
 import { bootMachine, checkHostTools, chooseAccelerator, HostToolError } from '../vm/machine.ts';
 import { describeOutcome, exitCodeOf, RUN_EXIT } from '../vm/outcome.ts';
-import { FORWARD_ADDRESS, type VmSpec } from '../vm/qemu.ts';
+import { FORWARD_ADDRESS, HOTPLUG_PORT, type VmSpec } from '../vm/qemu.ts';
 import { ExitError } from './errors.ts';
 import { defaultCacheDir } from './paths.ts';
 
@@ -42,6 +42,7 @@ interface RunOptions {
   forward: number[];
   forwarder: string;
   timeout: number;
+  qmp?: string;
 }
 
 export function registerRunCommand(program: Command): void {
@@ -60,6 +61,7 @@ export function registerRunCommand(program: Command): void {
     .option('--forward <port>', `make 127.0.0.1:PORT reachable from the guest at ${FORWARD_ADDRESS}:PORT; repeatable`, port, [])
     .option('--forwarder <busybox>', 'busybox binary that carries forwarded connections', 'busybox')
     .option('--timeout <seconds>', 'stop the machine after this long', positiveInteger, 600)
+    .option('--qmp <socket>', `serve QEMU's QMP on this unix socket, with a PCIe port (${HOTPLUG_PORT}) to hot-plug disks into`)
     .addHelpText(
       'after',
       `
@@ -85,6 +87,7 @@ Exit status: the pipeline status the machine printed, or
         disks: options.disk.map((disk) => resolve(disk)),
         forwards: options.forward,
         forwarder: options.forwarder,
+        ...(options.qmp !== undefined ? { qmpSocket: resolve(options.qmp) } : {}),
       };
       try {
         checkHostTools(spec);

@@ -21,7 +21,12 @@ export interface VmSpec {
   forwards: number[];
   /** The program that carries one forwarded connection (busybox with its nc applet). */
   forwarder: string;
+  /** A QMP socket to control the machine from outside while it runs, e.g. to plug a disk in late. */
+  qmpSocket?: string;
 }
+
+/** The PCIe port a disk can be hot-plugged into through QMP (`device_add ... bus=HOTPLUG_PORT`). */
+export const HOTPLUG_PORT = 'hotplug0';
 
 /** The kernel parameters b2c adds before the user's: a console, and no hang on panic. */
 export function kernelCmdline(spec: Pick<VmSpec, 'arch' | 'cmdline'>): string {
@@ -49,6 +54,9 @@ export function qemuArgs(spec: VmSpec): string[] {
     '-netdev', netdev.join(','),
     '-device', 'virtio-net-pci,netdev=net0',
   ];
+  if (spec.qmpSocket !== undefined) {
+    args.push('-qmp', `unix:${spec.qmpSocket},server=on,wait=off`, '-device', `pcie-root-port,id=${HOTPLUG_PORT},chassis=1`);
+  }
   for (const [index, disk] of spec.disks.entries()) {
     const format = disk.endsWith('.qcow2') ? 'qcow2' : 'raw';
     args.push('-drive', `file=${disk},format=${format},if=none,id=disk${index}`, '-device', `virtio-blk-pci,drive=disk${index},serial=b2c-disk${index}`);

@@ -27,9 +27,19 @@ export function step(option: string, command: string, image = testImage()): stri
   return `${option}="--tls-verify=false ${image} ${command}"`;
 }
 
-export function bootB2c(words: string[], options: { disks?: string[]; timeoutSeconds?: number } = {}): Promise<BootResult> {
+export interface BootOptions {
+  disks?: string[];
+  timeoutSeconds?: number;
+  /** Serve QMP on this socket, to act on the machine while it runs. */
+  qmp?: string;
+  /** Called with the whole console so far, each time more of it arrives. */
+  onConsole?: (consoleText: string) => void;
+}
+
+export function bootB2c(words: string[], options: BootOptions = {}): Promise<BootResult> {
   const disks = (options.disks ?? []).flatMap((disk) => ['--disk', disk]);
-  const args = ['bin/b2c.js', 'run', '--forward', String(inject('registryPort')), '--timeout', String(options.timeoutSeconds ?? 300), ...disks, ...words];
+  const qmp = options.qmp === undefined ? [] : ['--qmp', options.qmp];
+  const args = ['bin/b2c.js', 'run', '--forward', String(inject('registryPort')), '--timeout', String(options.timeoutSeconds ?? 300), ...disks, ...qmp, ...words];
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -40,6 +50,7 @@ export function bootB2c(words: string[], options: { disks?: string[]; timeoutSec
     child.stdout.on('data', (chunk: Buffer) => {
       consoleText += chunk.toString();
       arrivals.push([(Date.now() - started) / 1000, consoleText.length]);
+      options.onConsole?.(consoleText);
     });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);

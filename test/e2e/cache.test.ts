@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { singlePartitionGpt } from '../../src/init/gpt.ts';
 import { blobDownloads } from '../../src/testbed/registry.ts';
+import { QmpClient } from '../../src/vm/qmp.ts';
 import { bootB2c, step, testImage, type BootResult } from './boot.ts';
 
 const MiB = 1024 * 1024;
@@ -129,6 +130,32 @@ describe('the cache disk', () => {
     expectCleanEnd(filesystem);
     expect(filesystem.output).toContain('Mounting the filesystem fast (/dev/vda1) as the cache');
     expect(filesystem.output).toMatch(/^fs-16 [1-9]\d*\r?$/m);
+  });
+
+  it('waits for a named disk that is plugged in while the machine boots', async () => {
+    const disk = blankDisk('late.img', 512 * MiB);
+    const socket = join(folder, 'qmp.sock');
+    let plugged: Promise<void> | undefined;
+    const result = await bootB2c(['b2c.cache_device=/dev/vda', step('b2c.container', `sh -c 'echo late-$((6*6))'`)], {
+      qmp: socket,
+      onConsole: (text) => {
+        // Plug the disk in once the init is waiting for it.
+        if (plugged === undefined && /section_start:\d+:b2c_cache/.test(text)) {
+          plugged = (async () => {
+            const qmp = await QmpClient.connect(socket);
+            await new Promise((resolve) => setTimeout(resolve, 2000));
+            await qmp.plugDisk(disk, 'late');
+            qmp.close();
+          })();
+        }
+      },
+    });
+    await plugged;
+    expectCleanEnd(result);
+    expect(result.output).not.toContain('did not appear');
+    expect(result.output).toContain('/dev/vda has no B2C_CACHE partition: repartitioning it (b2c.cache_device=/dev/vda)');
+    expect(result.output).toMatch(/^late-36\r?$/m);
+    expect(firstPartitionLabel(disk)).toBe('B2C_CACHE');
   });
 
   it('a named partition without a label is formatted', async () => {

@@ -36,4 +36,11 @@ describe('qemuArgs', () => {
     expect(args[args.indexOf('-drive') + 1]).toBe('file=/tmp/cache.img,format=raw,if=none,id=disk0');
     expect(args).toContain('virtio-blk-pci,drive=disk0,serial=b2c-disk0');
   });
+
+  it('serves QMP with a port for hot-plugged disks only when asked', () => {
+    expect(qemuArgs(spec)).not.toContain('-qmp');
+    const args = qemuArgs({ ...spec, qmpSocket: '/tmp/qmp.sock' });
+    expect(args[args.indexOf('-qmp') + 1]).toBe('unix:/tmp/qmp.sock,server=on,wait=off');
+    expect(args).toContain('pcie-root-port,id=hotplug0,chassis=1');
+  });
 });
