@@ -77,6 +77,11 @@ export class Boot {
   private statusReported = false;
   /** A swap file is on the cache and must be switched off before it is unmounted. */
   private swapActive = false;
+  /** Container storage is mounted: cleanup must run before the shutdown. */
+  private storageReady = false;
+  private cleanedUp = false;
+  /** How the machine will end, as far as the boot got. */
+  readonly outcome: BootOutcome = { status: 1, shutdownMode: 'poweroff', shutdownCommand: ['poweroff', '-f'], poweroffDelay: 0 };
 
   constructor(
     private readonly system: System,
@@ -189,6 +194,7 @@ export class Boot {
       return mounted;
     });
     if (!onCache) await this.mount('tmpfs', 'containers', CONTAINER_STORAGE, 'mode=700');
+    this.storageReady = true;
     // image_copy_tmp_dir = "storage" puts pulls here, and podman does not create it.
     await this.system.makeDirectory(`${CONTAINER_STORAGE}/storage/tmp`);
   }
@@ -260,6 +266,8 @@ export class Boot {
 
   /** Removes containers and dangling images, then unmounts podman's storage deepest first. */
   async cleanUp(): Promise<void> {
+    if (!this.storageReady || this.cleanedUp) return;
+    this.cleanedUp = true;
     await this.console.section('b2c_cleanup', 'Cleaning up', async () => {
       for (const argv of PODMAN_CLEANUP_COMMANDS) {
         const result = await this.system.run(argv, { captureStdout: true, captureStderr: true });
@@ -281,11 +289,13 @@ export class Boot {
     await this.console.log(pipelineStatusMessage(status));
   }
 
-  /** The whole boot from a parsed command line to the moment of shutdown. */
-  async run(): Promise<BootOutcome> {
+  /** The whole boot from a parsed command line to the moment of shutdown; `outcome` says how to end. */
+  async run(): Promise<void> {
     await this.mountEarly();
     const config = await this.readConfig();
-    const outcome: BootOutcome = { status: 1, shutdownMode: 'poweroff', shutdownCommand: config.shutdownCmd, poweroffDelay: config.poweroffDelay };
+    const outcome = this.outcome;
+    outcome.shutdownCommand = config.shutdownCmd;
+    outcome.poweroffDelay = config.poweroffDelay;
     // Modules first: the summary lists the disks their drivers bring.
     await this.console.section('b2c_modules', 'Loading kernel modules', () => this.loadModules(config.modules));
     await this.printRuntimeSummary();
@@ -295,7 +305,7 @@ export class Boot {
       for (const error of config.errors) await this.console.log(`Error: ${error}`);
       await this.console.log('The command line is invalid: no container will run');
       await this.reportStatus(outcome.status);
-      return outcome;
+      return;
     }
     await this.setHostname(config.hostname);
     await this.console.section('b2c_network', 'Setting up the network', () => this.setUpNetwork(config));
@@ -307,11 +317,32 @@ export class Boot {
     outcome.shutdownCommand = result.shutdownMode === 'reboot' ? config.rebootCmd : config.shutdownCmd;
     await this.reportStatus(outcome.status);
     await this.cleanUp();
-    return outcome;
+  }
+
+  /**
+   * After an unexpected error: the status becomes a failure unless it was
+   * already reported, and the cleanup still runs so the cache is unmounted
+   * cleanly. Never throws.
+   */
+  async recover(error: unknown): Promise<void> {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.system.write(`b2c: unexpected error: ${message}\n`);
+    if (!this.statusReported && this.outcome.status === 0) this.outcome.status = 1;
+    try {
+      await this.reportStatus(this.outcome.status);
+    } catch {
+      this.system.write(`${pipelineStatusMessage(this.outcome.status)}\n`);
+    }
+    try {
+      await this.cleanUp();
+    } catch (cleanupError) {
+      this.system.write(`b2c: the cleanup failed too: ${cleanupError instanceof Error ? cleanupError.message : String(cleanupError)}\n`);
+    }
   }
 
   /** Says the machine may be turned off (or is rebooting), waits the delay, and runs the command. Never returns. */
-  async shutdown(outcome: BootOutcome): Promise<never> {
+  async shutdown(): Promise<never> {
+    const outcome = this.outcome;
     this.system.write(`${shutdownNotice(outcome.shutdownMode)}\n`);
     if (outcome.poweroffDelay > 0) await this.system.sleep(outcome.poweroffDelay * 1000);
     await this.system.run(['sync']);
