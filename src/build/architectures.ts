@@ -15,6 +15,8 @@ export interface Architecture {
   console: string;
   /** Modules worth shipping on this architecture only, such as accelerated checksums. */
   modules: string[];
+  /** xz's branch filter for this architecture's code, when the host's xz and the kernel's decoder both have it. */
+  xzBranchFilter?: string;
 }
 
 export const ARCHITECTURES: Record<string, Architecture> = {
@@ -26,6 +28,7 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     qemu: { binary: 'qemu-system-x86_64', package: 'qemu-system-x86', machine: ['-machine', 'q35'] },
     console: 'ttyS0',
     modules: ['crc32c_intel'],
+    xzBranchFilter: 'x86',
   },
 };
 

@@ -154,6 +154,7 @@ export class Boot {
     }
     for (const name of interfaces) {
       await this.system.run(['ip', 'link', 'set', name, 'up']);
+      await this.console.log(`Asking for a DHCP lease on ${name}`);
       const dhcp = await this.system.run(
         ['udhcpc', '-i', name, '-f', '-q', '-n', '-t', '5', '-T', '2', '-s', '/usr/share/b2c/udhcpc.script'],
         { captureStdout: true, captureStderr: true },

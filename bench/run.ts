@@ -1,0 +1,179 @@
+// `npm run bench`: sizes of the initramfs and boot times against the floor, printed as tables and kept in bench/.
+
+import { cpus } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { join, resolve } from 'node:path';
+import { architecture } from '../src/build/architectures.ts';
+import { buildImage, megabytes, outputNames, type Compression } from '../src/build/build.ts';
+import { S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG, cpioChunks, type CpioEntry } from '../src/build/cpio.ts';
+import { streamProgress } from '../src/build/progress.ts';
+import { defaultCacheDir } from '../src/cli/paths.ts';
+import { B2C_VERSION } from '../src/cli/version.ts';
+import { nodeSystem } from '../src/system/node.ts';
+import { CUTS } from '../src/bench/cuts.ts';
+import { sizeByComponent, type ManifestFileEntry } from '../src/bench/size.ts';
+import { bootTimeline, markdownTable, summarize, type BootTimeline, type ConsoleArrival } from '../src/bench/timeline.ts';
+import { busyboxImage } from '../src/testbed/images.ts';
+import { LocalRegistry } from '../src/testbed/registry.ts';
+import { bootMachine, checkHostTools, chooseAccelerator } from '../src/vm/machine.ts';
+import { FORWARD_ADDRESS, type VmSpec } from '../src/vm/qemu.ts';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const OUT = resolve('out');
+const BENCH_OUT = join(OUT, 'bench');
+const arch = architecture('amd64');
+const names = outputNames(arch.debian);
+const progress = streamProgress(process.stderr, 'bench');
+
+/** The floor: the same kernel with an initramfs whose /init, a static busybox shell, powers off at once. */
+async function buildFloor(): Promise<string> {
+  const busybox = await readFile('/bin/busybox');
+  const text = (value: string): Uint8Array => new TextEncoder().encode(value);
+  const entries: CpioEntry[] = [
+    { path: 'bin', mode: S_IFDIR | 0o755, data: new Uint8Array() },
+    { path: 'bin/busybox', mode: S_IFREG | 0o755, data: busybox },
+    { path: 'bin/sh', mode: S_IFLNK | 0o777, data: text('busybox') },
+    { path: 'dev', mode: S_IFDIR | 0o755, data: new Uint8Array() },
+    { path: 'dev/console', mode: S_IFCHR | 0o600, data: new Uint8Array(), rdevMajor: 5, rdevMinor: 1 },
+    { path: 'init', mode: S_IFREG | 0o755, data: text('#!/bin/sh\necho floor-init-$((6*7))\n/bin/busybox poweroff -f\n') },
+  ];
+  const cpio = join(BENCH_OUT, 'floor.cpio');
+  await writeFile(cpio, Buffer.concat([...cpioChunks(entries, 0)]));
+  const compressed = spawnSync('xz', ['--check=crc32', '--force', '--keep', cpio]);
+  if (compressed.status !== 0) throw new Error(`xz failed: ${compressed.stderr.toString()}`);
+  return `${cpio}.xz`;
+}
+
+interface Variant {
+  name: string;
+  initrd: string;
+  cmdline: string;
+  marker: string;
+}
+
+async function bootOnce(spec: VmSpec, marker: string): Promise<BootTimeline> {
+  let consoleText = '';
+  const arrivals: ConsoleArrival[] = [];
+  const started = Date.now();
+  const recorder = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      consoleText += chunk.toString();
+      arrivals.push({ seconds: (Date.now() - started) / 1000, length: consoleText.length });
+      callback();
+    },
+  });
+  const result = await bootMachine(spec, { timeoutSeconds: 300, output: recorder });
+  if (result.outcome.kind === 'guest-crash' || result.outcome.kind === 'timeout') {
+    throw new Error(`a benchmark boot failed (${result.outcome.kind}):\n${consoleText.slice(-2000)}`);
+  }
+  return bootTimeline(consoleText, arrivals, (Date.now() - started) / 1000, marker);
+}
+
+const seconds = (value: number | undefined): string => (value === undefined ? '–' : value.toFixed(2));
+
+function phaseCell(timelines: BootTimeline[], phase: keyof BootTimeline): string {
+  const summary = summarize(timelines.map((timeline) => timeline[phase]).filter((value): value is number => value !== undefined));
+  return summary ? `${seconds(summary.median)} (${seconds(summary.min)}–${seconds(summary.max)})` : '–';
+}
+
+async function main(): Promise<void> {
+  await mkdir(BENCH_OUT, { recursive: true });
+  progress.step('building the initramfs (xz, zstd, uncompressed)');
+  const build = await buildImage(
+    nodeSystem,
+    {
+      arch: arch.debian,
+      suite: 'trixie',
+      cacheDir: defaultCacheDir(),
+      outDir: OUT,
+      compressions: ['xz', 'zstd', 'none'] satisfies Compression[],
+      refresh: false,
+      sourceDateEpoch: 0,
+      version: B2C_VERSION,
+    },
+    progress,
+  );
+  const manifest = JSON.parse(await readFile(build.manifest, 'utf8')) as { files: ManifestFileEntry[] };
+  const floor = await buildFloor();
+
+  const registry = await LocalRegistry.start();
+  const results: Record<string, BootTimeline[]> = {};
+  let accel: 'kvm' | 'tcg' = 'tcg';
+  try {
+    await registry.push('bench/busybox', '1', await busyboxImage('/bin/busybox', arch.debian));
+    const step = `b2c.container="--tls-verify=false docker://${FORWARD_ADDRESS}:${registry.port}/bench/busybox:1 sh -c 'echo bench-output-$((6*7))'"`;
+    const variants: Variant[] = [
+      { name: 'b2c, xz', initrd: build.initramfs.xz as string, cmdline: step, marker: 'bench-output-42' },
+      { name: 'b2c, zstd', initrd: build.initramfs.zstd as string, cmdline: step, marker: 'bench-output-42' },
+      { name: 'b2c, uncompressed', initrd: build.initramfs.none as string, cmdline: step, marker: 'bench-output-42' },
+      { name: 'floor (busybox /init, xz)', initrd: floor, cmdline: '', marker: 'floor-init-42' },
+    ];
+    const base = { arch, kernel: join(OUT, names.kernel), memoryMiB: 2048, cpus: 2, accel, disks: [], forwards: [registry.port], forwarder: 'busybox' };
+    checkHostTools({ ...base, initrd: build.initramfs.xz as string });
+    accel = await chooseAccelerator('auto', base, join(defaultCacheDir(), 'accel-probe.json'));
+    for (const variant of variants) {
+      results[variant.name] = [];
+      for (let run = 1; run <= RUNS; run++) {
+        progress.update(`${variant.name}: boot ${run}/${RUNS}`);
+        results[variant.name]?.push(await bootOnce({ ...base, accel, initrd: variant.initrd, cmdline: variant.cmdline }, variant.marker));
+      }
+      progress.step(`${variant.name}: ${RUNS} boot${RUNS === 1 ? '' : 's'}, QEMU exit after ${phaseCell(results[variant.name] ?? [], 'exit')} s`);
+    }
+  } finally {
+    await registry.stop();
+  }
+
+  const sizeRows = [
+    ['initramfs, xz (farms fetch this one)', megabytes(build.sizes.xz ?? 0)],
+    ['initramfs, zstd', megabytes(build.sizes.zstd ?? 0)],
+    ['initramfs, uncompressed', megabytes(build.unpackedBytes)],
+  ];
+  const componentRows = sizeByComponent(manifest.files).map(({ component, bytes }) => [component, bytes < 1e5 ? `${(bytes / 1e3).toFixed(1)} kB` : megabytes(bytes), `${((100 * bytes) / build.unpackedBytes).toFixed(1)} %`]);
+  const phases: Array<[keyof BootTimeline, string]> = [
+    ['kernelStart', 'kernel start'],
+    ['initStart', '/init start'],
+    ['firstOutput', 'first output'],
+    ['exit', 'QEMU exit'],
+    ['initWork', "init's own work"],
+    ['dhcpWait', 'DHCP wait'],
+  ];
+  const bootRows = Object.entries(results).map(([name, timelines]) => [name, ...phases.map(([phase]) => phaseCell(timelines, phase))]);
+  const ours = summarize((results['b2c, xz'] ?? []).map((timeline) => timeline.exit));
+  const floorExit = summarize((results['floor (busybox /init, xz)'] ?? []).map((timeline) => timeline.exit));
+  const overhead = ours && floorExit ? `${Math.round((ours.median - floorExit.median) * 1000)} ms above the floor (${(ours.median / floorExit.median).toFixed(2)} × its time to QEMU exit)` : 'not measured';
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, QEMU ${accel === 'kvm' ? 'with KVM' : 'software emulation (TCG, single-threaded)'}`;
+
+  const report = [
+    '# b2c benchmark results',
+    '',
+    `Run on ${new Date().toISOString().slice(0, 10)}, ${machine}; b2c ${B2C_VERSION}, Debian trixie, ${RUNS} boot${RUNS === 1 ? '' : 's'} per row.`,
+    '',
+    '## Size',
+    '',
+    markdownTable(['archive', 'size'], sizeRows),
+    '',
+    markdownTable(['component (unpacked)', 'size', 'share'], componentRows),
+    '',
+    '## Boot',
+    '',
+    'Seconds from QEMU start, median (min–max). "First output" is the trivial container\'s line (for the floor, its /init\'s echo). "Init\'s own work" runs from /init start to the podman exec of the first step, less the DHCP wait.',
+    '',
+    markdownTable(['initramfs', ...phases.map(([, label]) => label)], bootRows),
+    '',
+    `Overhead of b2c (xz) to QEMU exit: ${overhead}.`,
+    '',
+    '## Cuts',
+    '',
+    markdownTable(['cut', 'saved'], CUTS.map((cut) => [cut.cut, cut.saved])),
+    '',
+    'Not measured yet: pull times (no cache, warm cache, host podman reference) and memory (RAM in use before the first container, smallest -m for the demo).',
+    '',
+  ].join('\n');
+  await writeFile('bench/RESULTS.md', report);
+  await writeFile('bench/results.json', `${JSON.stringify({ date: new Date().toISOString(), machine, accel, runs: RUNS, sizes: { ...build.sizes, unpacked: build.unpackedBytes }, components: sizeByComponent(manifest.files), boots: results }, null, 2)}\n`);
+  process.stdout.write(`${report}\n`);
+}
+
+await main();

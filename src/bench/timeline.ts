@@ -1,0 +1,85 @@
+// Turns a boot's console, with the time each piece arrived, into the phases the benchmark reports.
+
+export interface ConsoleArrival {
+  /** Seconds since QEMU was started. */
+  seconds: number;
+  /** The console's length once this piece had arrived. */
+  length: number;
+}
+
+export interface BootTimeline {
+  /** Seconds from QEMU's start: when the kernel started, when it ran /init, the first container output, QEMU's exit. */
+  kernelStart?: number;
+  initStart?: number;
+  firstOutput?: number;
+  exit: number;
+  /** Seconds the init spent from its start to the podman exec of the first step, less the DHCP wait. */
+  initWork?: number;
+  dhcpWait?: number;
+}
+
+const PRINTK = /^\[\s*(\d+\.\d+)\] /;
+const LOG = /^\[(\d+\.\d+)\]: (.*)$/;
+
+function arrivalOf(arrivals: readonly ConsoleArrival[], index: number): number | undefined {
+  return arrivals.find((arrival) => arrival.length > index)?.seconds;
+}
+
+/** Reads the phases from the console: printk stamps give kernel time, b2c's `[uptime]:` lines give the init's. */
+export function bootTimeline(consoleText: string, arrivals: readonly ConsoleArrival[], exitSeconds: number, firstOutputMarker?: string): BootTimeline {
+  let kernelStart: number | undefined;
+  let runInit: number | undefined;
+  const uptimes = new Map<string, number>();
+  let offset = 0;
+  for (const rawLine of consoleText.split('\n')) {
+    const line = rawLine.replace(/\r$/, '');
+    const printk = PRINTK.exec(line);
+    if (printk) {
+      const arrived = arrivalOf(arrivals, offset);
+      // The kernel started when a line arrived, less the kernel time printed on it; the earliest estimate is the least delayed.
+      if (arrived !== undefined) kernelStart = Math.min(kernelStart ?? Infinity, arrived - Number(printk[1]));
+      if (line.includes('Run /init as init process')) runInit = Number(printk[1]);
+    }
+    const log = LOG.exec(line);
+    if (log) {
+      const message = log[2] as string;
+      const key = message.startsWith('Asking for a DHCP lease') ? 'dhcp-start' : message.startsWith('Got the address') ? 'dhcp-end' : /^Container 1: podman run/.test(message) ? 'first-step' : undefined;
+      if (key && !uptimes.has(key)) uptimes.set(key, Number(log[1]));
+    }
+    offset += rawLine.length + 1;
+  }
+  const markerIndex = firstOutputMarker === undefined ? -1 : consoleText.indexOf(firstOutputMarker);
+  const dhcpStart = uptimes.get('dhcp-start');
+  const dhcpEnd = uptimes.get('dhcp-end');
+  const dhcpWait = dhcpStart !== undefined && dhcpEnd !== undefined ? dhcpEnd - dhcpStart : undefined;
+  const firstStep = uptimes.get('first-step');
+  return {
+    ...(kernelStart !== undefined ? { kernelStart } : {}),
+    ...(kernelStart !== undefined && runInit !== undefined ? { initStart: kernelStart + runInit } : {}),
+    ...(markerIndex >= 0 ? { firstOutput: arrivalOf(arrivals, markerIndex + (firstOutputMarker as string).length - 1) as number } : {}),
+    exit: exitSeconds,
+    ...(runInit !== undefined && firstStep !== undefined ? { initWork: firstStep - runInit - (dhcpWait ?? 0) } : {}),
+    ...(dhcpWait !== undefined ? { dhcpWait } : {}),
+  };
+}
+
+export interface Summary {
+  median: number;
+  min: number;
+  max: number;
+  runs: number;
+}
+
+export function summarize(values: readonly number[]): Summary | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return { median, min: sorted[0] as number, max: sorted[sorted.length - 1] as number, runs: sorted.length };
+}
+
+/** A markdown table; numbers are the caller's to format. */
+export function markdownTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
