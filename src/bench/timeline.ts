@@ -16,6 +16,8 @@ export interface BootTimeline {
   /** Seconds the init spent from its start to the podman exec of the first step, less the DHCP wait. */
   initWork?: number;
   dhcpWait?: number;
+  /** MiB of RAM in use before the first container, as the init reports it. */
+  memoryInUse?: number;
 }
 
 const PRINTK = /^\[\s*(\d+\.\d+)\] /;
@@ -29,6 +31,7 @@ function arrivalOf(arrivals: readonly ConsoleArrival[], index: number): number |
 export function bootTimeline(consoleText: string, arrivals: readonly ConsoleArrival[], exitSeconds: number, firstOutputMarker?: string): BootTimeline {
   let kernelStart: number | undefined;
   let runInit: number | undefined;
+  let memoryInUse: number | undefined;
   const uptimes = new Map<string, number>();
   let offset = 0;
   for (const rawLine of consoleText.split('\n')) {
@@ -43,6 +46,8 @@ export function bootTimeline(consoleText: string, arrivals: readonly ConsoleArri
     const log = LOG.exec(line);
     if (log) {
       const message = log[2] as string;
+      const memory = /^Memory in use before the first container: (\d+) MiB/.exec(message);
+      if (memory) memoryInUse = Number(memory[1]);
       const key = message.startsWith('Asking for a DHCP lease') ? 'dhcp-start' : message.startsWith('Got the address') ? 'dhcp-end' : /^Container 1: podman run/.test(message) ? 'first-step' : undefined;
       if (key && !uptimes.has(key)) uptimes.set(key, Number(log[1]));
     }
@@ -60,6 +65,7 @@ export function bootTimeline(consoleText: string, arrivals: readonly ConsoleArri
     exit: exitSeconds,
     ...(runInit !== undefined && firstStep !== undefined ? { initWork: firstStep - runInit - (dhcpWait ?? 0) } : {}),
     ...(dhcpWait !== undefined ? { dhcpWait } : {}),
+    ...(memoryInUse !== undefined ? { memoryInUse } : {}),
   };
 }
 

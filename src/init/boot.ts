@@ -6,6 +6,7 @@ import { parseCmdline } from '../cmdline/parse.ts';
 import type { RunningProgram, System } from '../system/system.ts';
 import {
   logLine,
+  memoryInUseMessage,
   parseCpuInfo,
   parseMemTotalKiB,
   pipelineStatusMessage,
@@ -311,6 +312,7 @@ export class Boot {
     await this.setHostname(config.hostname);
     await this.console.section('b2c_network', 'Setting up the network', () => this.setUpNetwork(config));
     await this.setUpContainerStorage(config);
+    await this.console.log(memoryInUseMessage((await this.system.readText('/proc/meminfo')) ?? ''));
 
     const result = await this.runPipeline(config);
     outcome.status = result.status;

@@ -81,3 +81,13 @@ export function parseMemTotalKiB(meminfo: string): number {
   const match = /^MemTotal:\s+(\d+) kB/m.exec(meminfo);
   return match ? Number(match[1]) : 0;
 }
+
+/** RAM in use: what the kernel could not hand to a new program (MemTotal less MemAvailable). */
+export function memoryInUseKiB(meminfo: string): number {
+  const available = /^MemAvailable:\s+(\d+) kB/m.exec(meminfo);
+  return available ? parseMemTotalKiB(meminfo) - Number(available[1]) : 0;
+}
+
+export function memoryInUseMessage(meminfo: string): string {
+  return `Memory in use before the first container: ${Math.round(memoryInUseKiB(meminfo) / 1024)} MiB of ${Math.round(parseMemTotalKiB(meminfo) / 1024)} MiB`;
+}

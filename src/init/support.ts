@@ -11,6 +11,8 @@ export function optionsNotActedOn(config: B2cConfig): string[] {
   if (config.extraArgsUrl !== undefined) ignored.push('b2c.extra_args_url');
   if (config.minio.length > 0) ignored.push('b2c.minio');
   if (config.volumes.length > 0) ignored.push('b2c.volume');
-  if (config.filesystems.length > 0) ignored.push('b2c.filesystem');
+  // A filesystem serves the cache today; one meant for volumes waits for them.
+  const cache = config.cacheDevice;
+  if (config.filesystems.some((filesystem) => !(cache.kind === 'filesystem' && cache.name === filesystem.name))) ignored.push('b2c.filesystem');
   return ignored;
 }

@@ -21,6 +21,7 @@ describe('bootTimeline', () => {
       [13.6, '[   11.000000] Run /init as init process'],
       [14.0, '[11.40]: Asking for a DHCP lease on eth0'],
       [14.6, '[12.00]: Got the address 10.0.2.15/24 on eth0'],
+      [14.8, '[12.20]: Memory in use before the first container: 201 MiB of 1989 MiB'],
       [14.9, '[12.30]: Container 1: podman run docker://r/i sh'],
       [20.0, 'out-42'],
     ]);
@@ -31,6 +32,7 @@ describe('bootTimeline', () => {
     expect(timeline.exit).toBe(24);
     expect(timeline.dhcpWait).toBeCloseTo(0.6);
     expect(timeline.initWork).toBeCloseTo(12.3 - 11 - 0.6);
+    expect(timeline.memoryInUse).toBe(201);
   });
 
   it('leaves out what the console never showed', () => {

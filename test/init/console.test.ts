@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   formatBytes,
   logLine,
+  memoryInUseMessage,
   parseCpuInfo,
   parseMemTotalKiB,
   pipelineStatusMessage,
@@ -36,6 +37,7 @@ describe('console lines', () => {
     const cpuinfo = 'processor\t: 0\nmodel name\t: QEMU Virtual CPU\n\nprocessor\t: 1\nmodel name\t: QEMU Virtual CPU\n';
     expect(parseCpuInfo(cpuinfo)).toEqual({ cpu: 'QEMU Virtual CPU', cpuCount: 2 });
     expect(parseMemTotalKiB('MemTotal:        2014256 kB\nMemFree: 1 kB\n')).toBe(2014256);
+    expect(memoryInUseMessage('MemTotal: 2097152 kB\nMemFree: 1 kB\nMemAvailable: 1843200 kB\n')).toBe('Memory in use before the first container: 248 MiB of 2048 MiB');
     expect(
       runtimeSummary({
         linuxVersion: 'Linux version 6.12',
