@@ -53,35 +53,35 @@ interface Variant {
   marker: string;
 }
 
-async function bootOnce(spec: VmSpec, marker: string): Promise<BootTimeline> {
-  let consoleText = '';
+/** A sink for a machine's console that keeps the text and when each piece of it arrived. */
+function consoleRecorder(): { stream: Writable; text: () => string; arrivals: ConsoleArrival[]; started: number } {
+  let text = '';
   const arrivals: ConsoleArrival[] = [];
   const started = Date.now();
-  const recorder = new Writable({
+  const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      consoleText += chunk.toString();
-      arrivals.push({ seconds: (Date.now() - started) / 1000, length: consoleText.length });
+      text += chunk.toString();
+      arrivals.push({ seconds: (Date.now() - started) / 1000, length: text.length });
       callback();
     },
   });
-  const result = await bootMachine(spec, { timeoutSeconds: 300, output: recorder });
+  return { stream, text: () => text, arrivals, started };
+}
+
+async function bootOnce(spec: VmSpec, marker: string): Promise<BootTimeline> {
+  const recorder = consoleRecorder();
+  const result = await bootMachine(spec, { timeoutSeconds: 300, output: recorder.stream });
   if (result.outcome.kind === 'guest-crash' || result.outcome.kind === 'timeout') {
-    throw new Error(`a benchmark boot failed (${result.outcome.kind}):\n${consoleText.slice(-2000)}`);
+    throw new Error(`a benchmark boot failed (${result.outcome.kind}):\n${recorder.text().slice(-2000)}`);
   }
-  return bootTimeline(consoleText, arrivals, (Date.now() - started) / 1000, marker);
+  return bootTimeline(recorder.text(), recorder.arrivals, (Date.now() - recorder.started) / 1000, marker);
 }
 
 /** Whether the trivial pipeline runs to its output and a zero status with this much guest memory. */
 async function runsWith(spec: VmSpec, marker: string): Promise<boolean> {
-  let consoleText = '';
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      consoleText += chunk.toString();
-      callback();
-    },
-  });
-  const result = await bootMachine(spec, { timeoutSeconds: 240, output: sink });
-  return result.outcome.kind === 'status' && result.outcome.status === 0 && consoleText.includes(marker);
+  const recorder = consoleRecorder();
+  const result = await bootMachine(spec, { timeoutSeconds: 240, output: recorder.stream });
+  return result.outcome.kind === 'status' && result.outcome.status === 0 && recorder.text().includes(marker);
 }
 
 /** The smallest memory, in steps of 32 MiB between 128 and 1024, with which the pipeline still runs. */

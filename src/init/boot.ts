@@ -81,6 +81,7 @@ export class Boot {
   /** Container storage is mounted: cleanup must run before the shutdown. */
   private storageReady = false;
   private cleanedUp = false;
+  private readonly cache: CacheDisk;
   /** How the machine will end, as far as the boot got. */
   readonly outcome: BootOutcome = { status: 1, shutdownMode: 'poweroff', shutdownCommand: ['poweroff', '-f'], poweroffDelay: 0 };
 
@@ -89,6 +90,7 @@ export class Boot {
     private readonly version: string,
   ) {
     this.console = new InitConsole(system);
+    this.cache = new CacheDisk(system, this.console);
   }
 
   private async mount(type: string, source: string, target: string, options?: string): Promise<void> {
@@ -186,11 +188,10 @@ export class Boot {
    * is one, else on a tmpfs: the initramfs root holds them badly.
    */
   async setUpContainerStorage(config: B2cConfig): Promise<void> {
-    const cache = new CacheDisk(this.system, this.console);
     const onCache = await this.console.section('b2c_cache', 'Setting up the cache', async () => {
-      const mounted = await cache.setUp(config);
+      const mounted = await this.cache.setUp(config);
       if (config.swap !== undefined) {
-        if (mounted) this.swapActive = await cache.addSwap(config.swap);
+        if (mounted) this.swapActive = await this.cache.addSwap(config.swap);
         else await this.console.log('b2c.swap needs a cache partition: no swap');
       }
       return mounted;
@@ -275,13 +276,12 @@ export class Boot {
         const result = await this.system.run(argv, { captureStdout: true, captureStderr: true });
         if (result.status !== 0) await this.console.log(`${argv.join(' ')} failed: ${result.stderr.trim()}`);
       }
-      if (this.swapActive) await new CacheDisk(this.system, this.console).removeSwap();
+      if (this.swapActive) await this.cache.removeSwap();
       const mounts = (await this.system.readText('/proc/mounts')) ?? '';
       for (const target of unmountOrder(mounts, [CONTAINER_STORAGE, PODMAN_RUNROOT])) {
         const result = await this.system.run(['umount', target], { captureStderr: true });
         if (result.status !== 0) await this.console.log(`Could not unmount ${target}: ${result.stderr.trim()}`);
       }
-      await this.system.run(['sync']);
     });
   }
 

@@ -1,7 +1,7 @@
 // Boots the built image through the real `b2c run` and collects what a farm would see.
 
 import { spawn } from 'node:child_process';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { FORWARD_ADDRESS } from '../../src/vm/qemu.ts';
 
 export interface BootResult {
@@ -73,4 +73,17 @@ export function sectionText(consoleText: string, name: string): string {
   const start = consoleText.indexOf(`section_start:`, consoleText.search(new RegExp(`section_start:\\d+:${name}[\\[\\r]`)));
   const end = consoleText.search(new RegExp(`section_end:\\d+:${name}\\r`));
   return start === -1 || end === -1 ? '' : consoleText.slice(start, end);
+}
+
+/**
+ * The end every boot must have: no guest kernel crash, the status line once
+ * with the expected status, the shutdown notice, and `b2c run` exiting with
+ * that status.
+ */
+export function expectCleanEnd(result: BootResult, status: number, notice: 'poweroff' | 'reboot' = 'poweroff'): void {
+  expect(result.stderr).not.toMatch(/crashed|no pipeline status|stopped without/);
+  expect(result.console).not.toMatch(/Kernel panic|Oops/);
+  expect(result.console).toMatch(new RegExp(`^\\[[0-9.]+\\]: Execution is over, pipeline status: ${status}\\r?$`, 'm'));
+  expect(result.console).toMatch(notice === 'reboot' ? /^Rebooting the computer\r?$/m : /^It's now safe to turn off your computer\r?$/m);
+  expect(result.exitCode).toBe(status);
 }
