@@ -138,7 +138,7 @@ async function main(): Promise<void> {
       { name: 'b2c, uncompressed', initrd: build.initramfs.none as string, cmdline: step, marker: 'bench-output-42' },
       { name: 'floor (busybox /init, xz)', initrd: floor, cmdline: '', marker: 'floor-init-42' },
     ];
-    const base = { arch, kernel: join(OUT, names.kernel), memoryMiB: 2048, cpus: 2, accel, disks: [], forwards: [registry.port], forwarder: 'busybox' };
+    const base = { arch, kernel: join(OUT, names.kernel), memoryMiB: 2048, cpus: 2, accel, disks: [], forwards: [registry.port], forwarder: 'busybox', nics: [{ kind: 'user' as const }] };
     checkHostTools({ ...base, initrd: build.initramfs.xz as string });
     accel = await chooseAccelerator('auto', base, join(defaultCacheDir(), 'accel-probe.json'));
     for (const variant of variants) {

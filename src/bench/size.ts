@@ -19,7 +19,10 @@ export function componentOf(file: ManifestFileEntry): string {
     'busybox-static': 'busybox',
     netavark: 'netavark',
     e2fsprogs: 'e2fsprogs',
+    curl: 'curl',
+    rdate: 'rdate',
     'ca-certificates': 'ca-certificates',
+    'console-data': 'keymaps',
   };
   return programs[file.origin] ?? 'libraries';
 }

@@ -12,9 +12,11 @@ import { architecture, type Architecture } from './architectures.ts';
 import { busyboxAppletNames } from './busybox.ts';
 import { cpioChunks } from './cpio.ts';
 import { isElf, readElfDynamicInfo } from './elf.ts';
-import { etcFiles, PODMAN_GRAPHROOT, udhcpcScript } from './image-config.ts';
+import { etcFiles, netavarkStub, PODMAN_GRAPHROOT, udhcpcScript } from './image-config.ts';
+import { DebianTools } from './debian-tools.ts';
 import { ImageTree } from './image-tree.ts';
 import { bundleInit } from './init-bundle.ts';
+import { compileKeymaps, KEYMAP_FOLDER, KEYMAP_PACKAGES } from './keymaps.ts';
 import { indexKernelModules, selectModules, stageModules } from './modules.ts';
 import { extractDeb, extractedPath, MERGED_USR_LINKS, PackageRoot } from './package-root.ts';
 import type { Progress } from './progress.ts';
@@ -55,23 +57,36 @@ export interface ManifestFile {
 export class BuildError extends B2cError {}
 
 /** The Debian packages the image is made from. */
-export const IMAGE_PACKAGES = ['busybox-static', 'quickjs', 'podman', 'crun', 'conmon', 'netavark', 'ca-certificates', 'e2fsprogs'];
+export const IMAGE_PACKAGES = ['busybox-static', 'quickjs', 'podman', 'crun', 'conmon', 'ca-certificates', 'e2fsprogs', 'curl', 'rdate'];
 
 /** The programs taken into the image; their libraries and loader follow from their ELF headers. */
-// podman refuses to start without netavark, even for containers on the host network.
 export const IMAGE_PROGRAMS = [
-  '/usr/bin/busybox', '/usr/bin/qjs', '/usr/bin/podman', '/usr/bin/crun', '/usr/bin/conmon', '/usr/lib/podman/netavark',
+  '/usr/bin/busybox', '/usr/bin/qjs', '/usr/bin/podman', '/usr/bin/crun', '/usr/bin/conmon',
   // The cache partition: made and checked with e2fsprogs (busybox has neither for ext4).
   '/usr/sbin/mke2fs', '/usr/sbin/e2fsck',
+  // HTTPS that verifies certificates (extra arguments, S3), and the clock by SNTP: busybox has neither.
+  '/usr/bin/curl', '/usr/sbin/rdate',
 ];
 
 /** Data files taken as the packages ship them. */
 export const IMAGE_DATA_FILES = ['/etc/mke2fs.conf'];
 
-/** Modules shipped with their dependencies; the ones in BOOT_MODULES are loaded by /init, the rest on demand. */
-// ext4 asks the crypto API for crc32c when it mounts, not through modules.dep: ship it by name.
-export const IMAGE_MODULES = ['virtio_net', 'virtio_blk', 'virtio_pci', 'overlay', 'ext4', 'crc32c_generic'];
-export const BOOT_MODULES = ['virtio_net', 'virtio_blk', 'overlay'];
+/**
+ * Driver families shipped with their dependencies, so that a farm machine's
+ * NIC, disk and USB devices work without being named: /init loads what the
+ * devices' modaliases match, BOOT_MODULES always, the rest on demand.
+ */
+export const MODULE_FAMILIES: Record<string, string[]> = {
+  virtio: ['virtio_net', 'virtio_blk', 'virtio_scsi', 'virtio_pci'],
+  // The NICs of desks and farm racks: Intel and Realtek on board, the common USB adapters.
+  network: ['e1000e', 'igb', 'igc', 'r8169', 'r8152', 'ax88179_178a', 'cdc_ether', 'asix'],
+  storage: ['nvme', 'ahci', 'sd_mod', 'usb_storage', 'uas'],
+  usb: ['xhci_pci', 'ehci_pci'],
+  // ext4 asks the crypto API for crc32c when it mounts, not through modules.dep: ship it by name.
+  filesystems: ['ext4', 'overlay', 'crc32c_generic'],
+};
+export const IMAGE_MODULES = Object.values(MODULE_FAMILIES).flat();
+export const BOOT_MODULES = ['overlay'];
 
 /** Names in the output folder for one architecture. */
 export function outputNames(arch: string): { initramfs: Record<Compression, string>; kernel: string; manifest: string } {
@@ -127,6 +142,11 @@ export async function buildImage(system: System, options: BuildOptions, progress
   for (const path of IMAGE_DATA_FILES) await addPath(tree, root, path);
   await addBusyboxApplets(tree, root);
   await addCaCertificates(tree, root);
+  const tools = await DebianTools.prepare(KEYMAP_PACKAGES, {
+    cacheDir: options.cacheDir,
+    source: { suite: options.suite, mirror: options.mirror ?? DEFAULT_MIRROR, keyring: options.keyring ?? DEFAULT_KEYRING },
+  });
+  for (const [name, data] of compileKeymaps(tools)) tree.add(`${KEYMAP_FOLDER.slice(1)}/${name}.bmap`, { kind: 'file', mode: 0o644, data, origin: 'console-data' });
 
   progress.step(`kernel modules for ${kernelVersion}`);
   const index = await indexKernelModules(system, extractedKernel, kernelVersion);
@@ -135,6 +155,12 @@ export async function buildImage(system: System, options: BuildOptions, progress
   await addFolder(tree, staged, `usr/lib/modules/${kernelVersion}`, kernelPackage.name);
   tree.add('etc/b2c/modules', file(`${BOOT_MODULES.join('\n')}\n`, 'b2c'));
   progress.update(`${selection.files.length} modules (built in: ${selection.builtin.join(', ') || 'none'})`);
+  const moduleFamilyBytes: Record<string, number> = {};
+  for (const [family, names] of Object.entries(MODULE_FAMILIES)) {
+    const files = selectModules(names, index.modulesDep, index.modulesBuiltin).files;
+    moduleFamilyBytes[family] = (await Promise.all(files.map(async (path) => (await stat(join(staged, path.replace(/\.(xz|zst|gz)$/, '')))).size))).reduce((sum, size) => sum + size, 0);
+  }
+  progress.update(Object.entries(moduleFamilyBytes).map(([family, bytes]) => `${family} ${megabytes(bytes)}`).join(', '));
 
   progress.step('bundling the init');
   tree.add('init', { kind: 'file', mode: 0o755, data: new TextEncoder().encode(await bundleInit(options.version)), origin: 'b2c' });
@@ -177,6 +203,7 @@ export async function buildImage(system: System, options: BuildOptions, progress
     suite: options.suite,
     kernel: { package: kernelPackage.name, version: kernelPackage.version, release: kernelVersion },
     sizes: { unpacked: unpackedBytes, ...result.sizes },
+    moduleFamilies: moduleFamilyBytes,
   });
   await writeFile(result.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
   return result;
@@ -191,6 +218,7 @@ function layOutBase(tree: ImageTree): void {
   for (const [link, target] of MERGED_USR_LINKS) tree.add(link, { kind: 'symlink', target, origin: 'b2c' });
   for (const [path, text] of Object.entries(etcFiles())) tree.add(path, file(text, 'b2c'));
   tree.add('usr/share/b2c/udhcpc.script', { ...file(udhcpcScript(), 'b2c'), mode: 0o755 });
+  tree.add('usr/lib/podman/netavark', { ...file(netavarkStub(), 'b2c'), mode: 0o755 });
 }
 
 function file(text: string, origin: string): { kind: 'file'; mode: number; data: Uint8Array; origin: string } {
@@ -305,7 +333,14 @@ function compress(input: string, output: string, compression: 'xz' | 'zstd', arc
 function buildManifest(
   tree: ImageTree,
   packages: DebianPackage[],
-  summary: { arch: string; suite: string; kernel: { package: string; version: string; release: string }; sizes: Record<string, number> },
+  summary: {
+    arch: string;
+    suite: string;
+    kernel: { package: string; version: string; release: string };
+    sizes: Record<string, number>;
+    /** Unpacked bytes of each driver family with its dependencies (shared ones count in each). */
+    moduleFamilies: Record<string, number>;
+  },
 ): unknown {
   const files: ManifestFile[] = [];
   const used = new Set<string>();

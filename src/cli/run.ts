@@ -6,7 +6,7 @@ import { architecture } from '../build/architectures.ts';
 import { outputNames } from '../build/build.ts';
 import { bootMachine, checkHostTools, chooseAccelerator, HostToolError } from '../vm/machine.ts';
 import { describeOutcome, exitCodeOf, RUN_EXIT } from '../vm/outcome.ts';
-import { FORWARD_ADDRESS, HOTPLUG_PORT, type VmSpec } from '../vm/qemu.ts';
+import { FORWARD_ADDRESS, HOTPLUG_PORT, parseNics, type Nic, type VmSpec } from '../vm/qemu.ts';
 import { ExitError } from './errors.ts';
 import { defaultCacheDir } from './paths.ts';
 
@@ -23,6 +23,17 @@ function port(value: string, previous: number[] = []): number[] {
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+function nics(value: string): Nic[] {
+  const parsed = parseNics(value);
+  if (typeof parsed === 'string') throw new InvalidArgumentError(parsed);
+  return parsed;
+}
+
+function rtcBase(value: string): string {
+  if (!/^\d{4}-\d\d-\d\d(T\d\d:\d\d:\d\d)?$/.test(value)) throw new InvalidArgumentError(`${value} is not a date such as 2001-01-01 or 2001-01-01T00:00:00`);
+  return value;
 }
 
 function accel(value: string): 'auto' | 'kvm' | 'tcg' {
@@ -43,6 +54,8 @@ interface RunOptions {
   forwarder: string;
   timeout: number;
   qmp?: string;
+  network: Nic[];
+  rtcBase?: string;
 }
 
 export function registerRunCommand(program: Command): void {
@@ -61,11 +74,15 @@ export function registerRunCommand(program: Command): void {
     .option('--forward <port>', `make 127.0.0.1:PORT reachable from the guest at ${FORWARD_ADDRESS}:PORT; repeatable`, port, [])
     .option('--forwarder <busybox>', 'busybox binary that carries forwarded connections', 'busybox')
     .option('--timeout <seconds>', 'stop the machine after this long', positiveInteger, 600)
+    .option('--network <cards>', 'network cards, comma-separated: user (restricted to the forwards), tap=IFNAME (an existing tap), or none', nics, [{ kind: 'user' }])
+    .option('--rtc-base <date>', "what the guest's clock says at power on (UTC), e.g. 2001-01-01", rtcBase)
     .option('--qmp <socket>', `serve QEMU's QMP on this unix socket, with a PCIe port (${HOTPLUG_PORT}) to hot-plug disks into`)
     .addHelpText(
       'after',
       `
-The guest reaches nothing but the forwarded ports (QEMU user networking with restrict=on).
+With --network user (the default), the guest reaches nothing but the forwarded
+ports (QEMU user networking with restrict=on). A tap card is only as isolated
+as the host side of the tap: put it in a network namespace of its own.
 
 Exit status: the pipeline status the machine printed, or
   ${RUN_EXIT.guestCrash}  the guest kernel crashed (oops or panic; the lines are on stderr)
@@ -87,6 +104,8 @@ Exit status: the pipeline status the machine printed, or
         disks: options.disk.map((disk) => resolve(disk)),
         forwards: options.forward,
         forwarder: options.forwarder,
+        nics: options.network,
+        ...(options.rtcBase !== undefined ? { rtcBase: options.rtcBase } : {}),
         ...(options.qmp !== undefined ? { qmpSocket: resolve(options.qmp) } : {}),
       };
       try {

@@ -30,11 +30,11 @@ export function parseIface(value: string): OptionResult<IfaceConfig> {
         else errors.push(`${where}: nameserver=${optionValue} is not an IP address`);
         break;
       case 'route': {
-        // NET:GW, with the gateway after the last colon so that IPv6 networks work too.
-        const colon = optionValue.lastIndexOf(':');
-        const network = optionValue.slice(0, colon);
-        const gateway = optionValue.slice(colon + 1);
-        if (colon > 0 && (isCidr(network) || network === 'default') && isIpAddress(gateway)) iface.routes.push({ network, gateway });
+        // NET:GW, split right after the prefix length: both sides may be IPv6 addresses full of colons.
+        const match = /^([^/]+\/\d{1,3}|default):(.+)$/.exec(optionValue);
+        const network = match?.[1] ?? '';
+        const gateway = match?.[2] ?? '';
+        if ((isCidr(network) || network === 'default') && isIpAddress(gateway)) iface.routes.push({ network, gateway });
         else errors.push(`${where}: route=${optionValue} is not NETWORK/PREFIX:GATEWAY, e.g. route=10.42.0.0/16:192.168.1.1`);
         break;
       }

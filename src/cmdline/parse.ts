@@ -148,12 +148,12 @@ function modulesOption(config: B2cConfig, value: string | undefined, name: strin
 export const KNOWN_OPTIONS: readonly string[] = Object.keys(OPTIONS);
 
 /** Checks what one option says about another, once every option is known. */
-function checkReferences(config: B2cConfig): void {
+function checkReferences(config: B2cConfig, extraArgsPending: boolean): void {
   const aliases = new Set(config.minio.map((alias) => alias.alias));
   const filesystems = new Set(config.filesystems.map((filesystem) => filesystem.name));
   // The extra arguments may still define what the kernel's line refers to: only warn then.
   const report = (message: string): void => {
-    if (config.extraArgsUrl === undefined) config.errors.push(message);
+    if (!extraArgsPending) config.errors.push(message);
     else config.warnings.push(`${message} (unless b2c.extra_args_url defines it)`);
   };
   for (const volume of config.volumes) {
@@ -171,14 +171,14 @@ function checkReferences(config: B2cConfig): void {
 }
 
 /** Secrets on the kernel's own line reach the console: the kernel prints its command line at boot. */
-function checkSecrets(config: B2cConfig): void {
+function secretWarnings(config: B2cConfig): string[] {
   const holders = [
     ...config.minio.map((alias) => `b2c.minio=${alias.alias}`),
     ...config.volumes.filter((volume) => volume.encryptKey || volume.fscryptKey).map((volume) => `b2c.volume=${volume.name}`),
   ];
-  for (const holder of holders) {
-    config.warnings.push(`${holder} puts a secret on the kernel command line, which the kernel prints on the console at boot: move it to the file b2c.extra_args_url downloads`);
-  }
+  return holders.map(
+    (holder) => `${holder} puts a secret on the kernel command line, which the kernel prints on the console at boot: move it to the file b2c.extra_args_url downloads`,
+  );
 }
 
 export interface ParseOptions {
@@ -186,36 +186,65 @@ export interface ParseOptions {
   source?: 'kernel' | 'extra_args';
 }
 
+interface ParseSource {
+  text: string;
+  source: 'kernel' | 'extra_args';
+}
+
 /** Parses a whole kernel command line; parameters that are not `b2c.*` are left to the kernel, but `ip=`. */
 export function parseCmdline(line: string, options: ParseOptions = {}): B2cConfig {
+  return parseSources([{ text: line, source: options.source ?? 'kernel' }]);
+}
+
+/**
+ * The kernel's line and then the text `b2c.extra_args_url` gave, as one line:
+ * a later single option wins, repeated options add up in order.
+ */
+export function parseCmdlineWithExtraArgs(kernelLine: string, extraArgs: string): B2cConfig {
+  return parseSources([
+    { text: kernelLine, source: 'kernel' },
+    { text: extraArgs, source: 'extra_args' },
+  ]);
+}
+
+function parseSources(sources: readonly ParseSource[]): B2cConfig {
   const config = defaultConfig();
-  const split = splitKernelCmdline(line);
-  if (!split.ok) {
-    config.errors.push(`the command line cannot be split: ${split.error}`);
-    return config;
-  }
   const seen = new Set<string>();
-  for (const word of split.words) {
-    const equals = word.indexOf('=');
-    const name = equals === -1 ? word : word.slice(0, equals);
-    const value = equals === -1 ? undefined : word.slice(equals + 1);
-    if (name === 'ip' && value !== undefined) {
-      config.ipKernelConfig = value;
-      continue;
+  for (const { text, source } of sources) {
+    const split = splitKernelCmdline(text);
+    if (!split.ok) {
+      config.errors.push(`${source === 'kernel' ? 'the command line' : 'the extra arguments'} cannot be split: ${split.error}`);
+      return config;
     }
-    if (!name.startsWith('b2c.')) continue;
-    const handler = OPTIONS[name];
-    if (handler === undefined) {
-      const closest = closestName(name, KNOWN_OPTIONS);
-      config.warnings.push(`unknown option ${name}: ignored${closest === undefined ? '' : ` (did you mean ${closest}?)`}`);
-      continue;
+    for (const word of split.words) {
+      const equals = word.indexOf('=');
+      const name = equals === -1 ? word : word.slice(0, equals);
+      const value = equals === -1 ? undefined : word.slice(equals + 1);
+      if (source === 'extra_args' && (name === 'b2c.extra_args_url' || name === 'ip')) {
+        config.warnings.push(`${name} in the extra arguments is ignored: only the kernel's command line can set it`);
+        continue;
+      }
+      if (name === 'ip' && value !== undefined) {
+        config.ipKernelConfig = value;
+        continue;
+      }
+      if (!name.startsWith('b2c.')) continue;
+      const handler = OPTIONS[name];
+      if (handler === undefined) {
+        const closest = closestName(name, KNOWN_OPTIONS);
+        config.warnings.push(`unknown option ${name}: ignored${closest === undefined ? '' : ` (did you mean ${closest}?)`}`);
+        continue;
+      }
+      if (seen.has(name) && !REPEATABLE.has(name)) config.warnings.push(`${name} is given more than once: the last one counts`);
+      seen.add(name);
+      handler(config, value, name);
     }
-    if (seen.has(name) && !REPEATABLE.has(name)) config.warnings.push(`${name} is given more than once: the last one counts`);
-    seen.add(name);
-    handler(config, value, name);
   }
-  checkReferences(config);
-  if ((options.source ?? 'kernel') === 'kernel') checkSecrets(config);
+  const extraArgsPending = config.extraArgsUrl !== undefined && !sources.some((item) => item.source === 'extra_args');
+  checkReferences(config, extraArgsPending);
+  const kernelSources = sources.filter((item) => item.source === 'kernel');
+  if (kernelSources.length === sources.length) config.warnings.push(...secretWarnings(config));
+  else if (kernelSources.length > 0) config.warnings.push(...secretWarnings(parseSources(kernelSources)));
   return config;
 }
 

@@ -17,13 +17,16 @@ import {
   shutdownNotice,
   type ShutdownMode,
 } from './console.ts';
-import { configureFromLease, parseLease } from './network.ts';
+import { NetworkSetup } from './network-setup.ts';
+import { Hardware } from './hardware.ts';
+import { setClock } from './clock.ts';
+import { withExtraArgs } from './extra-args.ts';
 import { initialPipelineState, pipelineEnvironment, runPipeline, type PipelineState, type StepKind } from './pipeline.ts';
 import { CONTAINER_STORAGE, PODMAN_CLEANUP_COMMANDS, podmanCreateArgs, podmanRunArgs, podmanStartArgs, podmanStopArgs, serviceName } from './podman.ts';
 import { CacheDisk } from './cache.ts';
 import { unmountOrder } from './mounts.ts';
 import { optionsNotActedOn } from './support.ts';
-import { B2cError } from '../errors.ts';
+import { BootError, SetupError } from './errors.ts';
 
 const PODMAN_RUNROOT = '/run/containers';
 
@@ -34,8 +37,6 @@ export interface BootOutcome {
   shutdownCommand: string[];
   poweroffDelay: number;
 }
-
-export class BootError extends B2cError {}
 
 /** Console output with uptime stamps and GitLab sections. */
 export class InitConsole {
@@ -82,6 +83,10 @@ export class Boot {
   private storageReady = false;
   private cleanedUp = false;
   private readonly cache: CacheDisk;
+  private readonly hardware: Hardware;
+  private readonly network: NetworkSetup;
+  /** Warnings already printed: the merged configuration repeats the kernel line's. */
+  private readonly warningsShown = new Set<string>();
   /** How the machine will end, as far as the boot got. */
   readonly outcome: BootOutcome = { status: 1, shutdownMode: 'poweroff', shutdownCommand: ['poweroff', '-f'], poweroffDelay: 0 };
 
@@ -90,7 +95,9 @@ export class Boot {
     private readonly version: string,
   ) {
     this.console = new InitConsole(system);
-    this.cache = new CacheDisk(system, this.console);
+    this.hardware = new Hardware(system, this.console);
+    this.cache = new CacheDisk(system, this.console, () => this.hardware.coldplug());
+    this.network = new NetworkSetup(system, this.console);
   }
 
   private async mount(type: string, source: string, target: string, options?: string): Promise<void> {
@@ -102,11 +109,6 @@ export class Boot {
 
   async mountEarly(): Promise<void> {
     for (const mount of EARLY_MOUNTS) await this.mount(mount.type, mount.source, mount.target, mount.options);
-  }
-
-  async readConfig(): Promise<B2cConfig> {
-    const cmdline = (await this.system.readText('/proc/cmdline')) ?? '';
-    return parseCmdline(cmdline);
   }
 
   async printRuntimeSummary(): Promise<void> {
@@ -129,54 +131,6 @@ export class Boot {
     await this.console.section('b2c_runtime_summary', 'Runtime summary', async () => {
       for (const line of lines) await this.console.log(line);
     }, false);
-  }
-
-  /** The image's boot modules, then the ones the command line names. */
-  async loadModules(requested: readonly string[]): Promise<void> {
-    const list = ((await this.system.readText('/etc/b2c/modules')) ?? '').split('\n').filter((name) => name !== '');
-    for (const name of [...list, ...requested]) {
-      const result = await this.system.run(['modprobe', name], { captureStderr: true });
-      if (result.status !== 0) await this.console.log(`Could not load the module ${name}: ${result.stderr.trim()}`);
-    }
-  }
-
-  /** DHCP on every eth* or en* interface in turn, until one gets a lease. */
-  async setUpNetwork(config: B2cConfig): Promise<void> {
-    await this.system.run(['ip', 'link', 'set', 'lo', 'up']);
-    if (config.ipKernelConfig !== undefined) {
-      // The kernel configured the address itself (ip=); it lists the DNS servers it got in resolv.conf form.
-      await this.system.writeText('/etc/resolv.conf', (await this.system.readText('/proc/net/pnp')) ?? '');
-      await this.console.log(`The kernel configured the network (ip=${config.ipKernelConfig}): no DHCP`);
-      return;
-    }
-    await this.system.makeDirectory('/run/b2c');
-    const interfaces = (await this.system.listDir('/sys/class/net')).filter((name) => /^(eth|en)/.test(name));
-    if (interfaces.length === 0) {
-      await this.console.log('No network interface found: containers can only use images already on the machine');
-      return;
-    }
-    for (const name of interfaces) {
-      await this.system.run(['ip', 'link', 'set', name, 'up']);
-      await this.console.log(`Asking for a DHCP lease on ${name}`);
-      const dhcp = await this.system.run(
-        ['udhcpc', '-i', name, '-f', '-q', '-n', '-t', '5', '-T', '2', '-s', '/usr/share/b2c/udhcpc.script'],
-        { captureStdout: true, captureStderr: true },
-      );
-      const lease = parseLease((await this.system.readText(`/run/b2c/dhcp.${name}`)) ?? '');
-      if (dhcp.status !== 0 || lease === undefined) {
-        await this.console.log(`No DHCP lease on ${name}`);
-        continue;
-      }
-      const plan = configureFromLease(lease);
-      for (const argv of plan.commands) {
-        const result = await this.system.run(argv, { captureStderr: true });
-        if (result.status !== 0) throw new BootError(`${argv.join(' ')} failed: ${result.stderr.trim()}`);
-      }
-      await this.system.writeText('/etc/resolv.conf', plan.resolvConf);
-      await this.console.log(`Got the address ${lease.ip}/${plan.prefixLength} on ${name}${lease.router ? `, gateway ${lease.router}` : ''}`);
-      return;
-    }
-    await this.console.log('No interface got a DHCP lease: containers can only use images already on the machine');
   }
 
   async setHostname(name: string): Promise<void> {
@@ -294,23 +248,41 @@ export class Boot {
   /** The whole boot from a parsed command line to the moment of shutdown; `outcome` says how to end. */
   async run(): Promise<void> {
     await this.mountEarly();
-    const config = await this.readConfig();
+    const kernelLine = (await this.system.readText('/proc/cmdline')) ?? '';
+    const kernelConfig = parseCmdline(kernelLine);
     const outcome = this.outcome;
-    outcome.shutdownCommand = config.shutdownCmd;
-    outcome.poweroffDelay = config.poweroffDelay;
+    const takeShutdownSettings = (config: B2cConfig): void => {
+      outcome.shutdownCommand = config.shutdownCmd;
+      outcome.poweroffDelay = config.poweroffDelay;
+    };
+    takeShutdownSettings(kernelConfig);
     // Modules first: the summary lists the disks their drivers bring.
-    await this.console.section('b2c_modules', 'Loading kernel modules', () => this.loadModules(config.modules));
+    await this.console.section('b2c_modules', 'Loading kernel modules', () => this.hardware.loadModules(kernelConfig.modules));
     await this.printRuntimeSummary();
-    for (const warning of config.warnings) await this.console.log(`Warning: ${warning}`);
-    for (const option of optionsNotActedOn(config)) await this.console.log(`Warning: ${option} is not supported by this b2c yet: ignored`);
-    if (config.errors.length > 0) {
-      for (const error of config.errors) await this.console.log(`Error: ${error}`);
-      await this.console.log('The command line is invalid: no container will run');
+    if (!(await this.acceptConfig(kernelConfig, kernelConfig.extraArgsUrl === undefined))) return;
+
+    let config: B2cConfig;
+    try {
+      await this.setHostname(kernelConfig.hostname);
+      if (kernelConfig.keymap !== undefined) await this.hardware.loadKeymap(kernelConfig.keymap);
+      await this.console.section('b2c_network', 'Setting up the network', () => this.network.setUp(kernelConfig));
+      await this.console.section('b2c_clock', 'Setting the clock', () => setClock(this.system, this.console, kernelConfig.ntpPeer));
+      config = await withExtraArgs(this.system, this.console, kernelLine, kernelConfig);
+    } catch (error) {
+      if (!(error instanceof SetupError)) throw error;
+      await this.console.log(`Error: ${error.message}`);
+      await this.console.log('The machine could not be set up: no container will run');
       await this.reportStatus(outcome.status);
       return;
     }
-    await this.setHostname(config.hostname);
-    await this.console.section('b2c_network', 'Setting up the network', () => this.setUpNetwork(config));
+    if (config !== kernelConfig) {
+      takeShutdownSettings(config);
+      if (!(await this.acceptConfig(config, true))) return;
+      if (config.hostname !== kernelConfig.hostname) await this.setHostname(config.hostname);
+      if (config.keymap !== undefined && config.keymap !== kernelConfig.keymap) await this.hardware.loadKeymap(config.keymap);
+      await this.hardware.loadModules(config.modules);
+    }
+
     await this.setUpContainerStorage(config);
     await this.console.log(memoryInUseMessage((await this.system.readText('/proc/meminfo')) ?? ''));
 
@@ -320,6 +292,25 @@ export class Boot {
     outcome.shutdownCommand = result.shutdownMode === 'reboot' ? config.rebootCmd : config.shutdownCmd;
     await this.reportStatus(outcome.status);
     await this.cleanUp();
+  }
+
+  /**
+   * Prints the configuration's warnings and errors; false (with the status
+   * reported) when it is invalid. Options this init leaves alone are named
+   * once, when the configuration is final.
+   */
+  private async acceptConfig(config: B2cConfig, final: boolean): Promise<boolean> {
+    for (const warning of config.warnings) {
+      if (this.warningsShown.has(warning)) continue;
+      this.warningsShown.add(warning);
+      await this.console.log(`Warning: ${warning}`);
+    }
+    if (final) for (const option of optionsNotActedOn(config)) await this.console.log(`Warning: ${option} is not supported by this b2c yet: ignored`);
+    if (config.errors.length === 0) return true;
+    for (const error of config.errors) await this.console.log(`Error: ${error}`);
+    await this.console.log('The command line is invalid: no container will run');
+    await this.reportStatus(this.outcome.status);
+    return false;
   }
 
   /**

@@ -28,6 +28,8 @@ export class CacheDisk {
   constructor(
     private readonly system: System,
     private readonly output: CacheLog,
+    /** Loads drivers for devices that appeared since boot: called while waiting for a named device. */
+    private readonly probeNewDevices: () => Promise<unknown> = async () => {},
   ) {}
 
   private async readNumber(path: string): Promise<number> {
@@ -68,9 +70,11 @@ export class CacheDisk {
   }
 
   private async waitFor(path: string, milliseconds = DEVICE_WAIT_MS): Promise<boolean> {
-    for (let waited = 0; ; waited += 100) {
+    const started = this.system.now();
+    for (let round = 0; ; round++) {
       if (await this.system.exists(path)) return true;
-      if (waited >= milliseconds) return false;
+      if (this.system.now() - started >= milliseconds) return false;
+      if (round % 10 === 0) await this.probeNewDevices();
       await this.system.sleep(100);
     }
   }

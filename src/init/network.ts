@@ -1,4 +1,6 @@
-// Turns a DHCP lease, as written by the udhcpc hook, into the commands that configure the interface.
+// Plans the network: a DHCP lease (as the udhcpc hook writes it) or a b2c.iface setting, into the commands that configure it.
+
+import type { IfaceConfig } from '../cmdline/config.ts';
 
 export interface DhcpLease {
   interface: string;
@@ -55,9 +57,27 @@ export function configureFromLease(lease: DhcpLease): NetworkPlan {
     ['ip', 'addr', 'add', `${lease.ip}/${prefixLength}`, 'dev', lease.interface],
   ];
   if (lease.router) commands.push(['ip', 'route', 'replace', 'default', 'via', lease.router, 'dev', lease.interface]);
-  const resolvConf = [
-    ...(lease.domain ? [`search ${lease.domain}`] : []),
-    ...lease.dns.map((server) => `nameserver ${server}`),
-  ].join('\n');
-  return { commands, prefixLength, resolvConf: resolvConf === '' ? '' : `${resolvConf}\n` };
+  return { commands, prefixLength, resolvConf: resolvConf(lease.dns, lease.domain) };
+}
+
+/** The commands that give an interface its `b2c.iface` addresses and routes, and the sysctl files `forward` sets. */
+export function staticInterfacePlan(iface: IfaceConfig): { commands: string[][]; sysctls: Array<{ path: string; value: string }> } {
+  const family = (address: string): string[] => (address.includes(':') ? ['-6'] : []);
+  const commands = [['ip', 'link', 'set', iface.name, 'up']];
+  for (const address of iface.addresses) commands.push(['ip', ...family(address), 'addr', 'add', address, 'dev', iface.name]);
+  if (iface.gateway !== undefined) commands.push(['ip', ...family(iface.gateway), 'route', 'replace', 'default', 'via', iface.gateway, 'dev', iface.name]);
+  for (const route of iface.routes) commands.push(['ip', ...family(route.gateway), 'route', 'replace', route.network, 'via', route.gateway, 'dev', iface.name]);
+  const sysctls = iface.forward
+    ? [
+        { path: `/proc/sys/net/ipv4/conf/${iface.name}/forwarding`, value: '1' },
+        { path: `/proc/sys/net/ipv6/conf/${iface.name}/forwarding`, value: '1' },
+      ]
+    : [];
+  return { commands, sysctls };
+}
+
+/** resolv.conf for these servers, each once, in the order given. */
+export function resolvConf(nameservers: readonly string[], domain?: string): string {
+  const lines = [...(domain ? [`search ${domain}`] : []), ...[...new Set(nameservers)].map((server) => `nameserver ${server}`)];
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }

@@ -5,10 +5,6 @@ import type { B2cConfig } from '../cmdline/config.ts';
 /** The options the line sets that this init leaves alone; each is named once. */
 export function optionsNotActedOn(config: B2cConfig): string[] {
   const ignored: string[] = [];
-  if (config.ntpPeer.kind !== 'none') ignored.push('b2c.ntp_peer');
-  if (config.ifaces.length > 0) ignored.push('b2c.iface');
-  if (config.keymap !== undefined) ignored.push('b2c.keymap');
-  if (config.extraArgsUrl !== undefined) ignored.push('b2c.extra_args_url');
   if (config.minio.length > 0) ignored.push('b2c.minio');
   if (config.volumes.length > 0) ignored.push('b2c.volume');
   // A filesystem serves the cache today; one meant for volumes waits for them.

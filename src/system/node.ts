@@ -1,6 +1,7 @@
 // The system interface on the host, over Node's child_process and fs.
 
 import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import type { RunOptions, RunResult, System } from './system.ts';
@@ -10,11 +11,13 @@ export const nodeSystem: System = {
     return new Promise((resolve, reject) => {
       const [program, ...args] = argv;
       if (program === undefined) throw new TypeError('run needs a program');
+      const stdin = options.stdinFile === undefined ? 'ignore' : openSync(options.stdinFile, 'r');
       const child = spawn(program, args, {
         cwd: options.cwd,
         env: options.env ?? process.env,
-        stdio: ['ignore', options.captureStdout ? 'pipe' : 'inherit', options.captureStderr ? 'pipe' : 'inherit'],
+        stdio: [stdin, options.captureStdout ? 'pipe' : 'inherit', options.captureStderr ? 'pipe' : 'inherit'],
       });
+      if (typeof stdin === 'number') closeSync(stdin);
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
@@ -29,16 +32,21 @@ export const nodeSystem: System = {
   async start(argv, options = {}) {
     const [program, ...args] = argv;
     if (program === undefined) throw new TypeError('start needs a program');
-    const child = spawn(program, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const output = options.quiet ? 'ignore' : 'inherit';
+    const child = spawn(program, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', output, output] });
+    let status: number | undefined;
     const exited = new Promise<number>((resolve, reject) => {
       child.on('error', reject);
-      child.on('close', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)));
+      child.on('close', (code, signal) => {
+        status = code ?? 128 + (signal ? constants.signals[signal] : 0);
+        resolve(status);
+      });
     });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', () => resolve());
       child.once('error', reject);
     });
-    return { pid: child.pid as number, wait: () => exited };
+    return { pid: child.pid as number, wait: () => exited, poll: () => status };
   },
   async readText(path) {
     try {

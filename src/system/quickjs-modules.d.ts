@@ -38,6 +38,10 @@ declare module 'os' {
   export const WNOHANG: number;
   export function pipe(): [number, number] | null;
   export function close(fd: number): number;
+  /** A file descriptor, or a negative errno. */
+  export function open(path: string, flags: number, mode?: number): number;
+  export const O_WRONLY: number;
+  export const O_RDONLY: number;
   export function read(fd: number, buffer: ArrayBuffer, offset: number, length: number): number;
   export function sleep(milliseconds: number): void;
   export function sleepAsync(milliseconds: number): Promise<void>;

@@ -66,6 +66,8 @@ export const quickjsSystem: System = {
   async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     const stdoutPipe = options.captureStdout ? os.pipe() : null;
     const stderrPipe = options.captureStderr ? os.pipe() : null;
+    const stdin = options.stdinFile === undefined ? -1 : os.open(options.stdinFile, os.O_RDONLY);
+    if (options.stdinFile !== undefined && stdin < 0) throw new Error(`cannot read ${options.stdinFile}: ${std.strerror(-stdin)}`);
     const pid = os.exec([...argv], {
       block: false,
       usePath: true,
@@ -73,7 +75,9 @@ export const quickjsSystem: System = {
       cwd: options.cwd,
       ...(stdoutPipe ? { stdout: stdoutPipe[1] } : {}),
       ...(stderrPipe ? { stderr: stderrPipe[1] } : {}),
+      ...(stdin >= 0 ? { stdin } : {}),
     });
+    if (stdin >= 0) os.close(stdin);
     if (stdoutPipe) os.close(stdoutPipe[1]);
     if (stderrPipe) os.close(stderrPipe[1]);
     if (pid < 0) throw new Error(`cannot start ${argv[0]}: ${std.strerror(-pid)}`);
@@ -83,9 +87,24 @@ export const quickjsSystem: System = {
     return { status: waitFor(pid), stdout, stderr };
   },
   async start(argv, options = {}) {
-    const pid = os.exec([...argv], { block: false, usePath: true, env: options.env ?? BASE_ENVIRONMENT, cwd: options.cwd });
+    const nowhere = options.quiet ? os.open('/dev/null', os.O_WRONLY) : -1;
+    const pid = os.exec([...argv], {
+      block: false,
+      usePath: true,
+      env: options.env ?? BASE_ENVIRONMENT,
+      cwd: options.cwd,
+      ...(nowhere >= 0 ? { stdout: nowhere, stderr: nowhere } : {}),
+    });
+    if (nowhere >= 0) os.close(nowhere);
     if (pid < 0) throw new Error(`cannot start ${argv[0]}: ${std.strerror(-pid)}`);
-    return { pid, wait: async () => waitFor(pid) };
+    return {
+      pid,
+      wait: async () => waitFor(pid),
+      poll: () => {
+        reapChildren();
+        return exitStatuses.get(pid);
+      },
+    };
   },
   async readText(path) {
     return readText(path);

@@ -6,6 +6,8 @@ export interface RunOptions {
   /** Replaces the environment; the implementation's own default otherwise. */
   env?: Record<string, string>;
   cwd?: string;
+  /** A file to read as standard input; nothing otherwise. */
+  stdinFile?: string;
   /** Collect stdout into the result instead of passing it through. */
   captureStdout?: boolean;
   /** Collect stderr into the result instead of passing it through. */
@@ -24,13 +26,20 @@ export interface RunningProgram {
   readonly pid: number;
   /** Its exit status, as `run` gives it, once it has ended. */
   wait(): Promise<number>;
+  /** Its exit status if it has ended, without waiting; each ended program must still be waited for once. */
+  poll(): number | undefined;
+}
+
+export interface StartOptions extends Pick<RunOptions, 'env' | 'cwd'> {
+  /** Send its output nowhere instead of to ours. */
+  quiet?: boolean;
 }
 
 export interface System {
   /** Runs argv[0] (looked up in PATH) with the rest as arguments: never through a shell. */
   run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
   /** Starts a program without waiting for it; its output goes where ours goes. */
-  start(argv: readonly string[], options?: Pick<RunOptions, 'env' | 'cwd'>): Promise<RunningProgram>;
+  start(argv: readonly string[], options?: StartOptions): Promise<RunningProgram>;
   /** The file's text, or undefined when it cannot be read. */
   readText(path: string): Promise<string | undefined>;
   writeText(path: string, text: string): Promise<void>;

@@ -23,6 +23,22 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** docker-registry's configuration: one listening address, filesystem storage, every request logged. */
+export function registryConfig(address: string, dataDirectory: string): string {
+  return [
+    'version: 0.1',
+    'log:',
+    // Info level logs every request: tests count the blob downloads in it.
+    '  level: info',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${dataDirectory}`,
+    'http:',
+    `  addr: ${address}`,
+    '',
+  ].join('\n');
+}
+
 export class LocalRegistry {
   private constructor(
     readonly port: number,
@@ -36,6 +52,11 @@ export class LocalRegistry {
     return readFileSync(this.logFile, 'utf8');
   }
 
+  /** Where the images are stored: another registry may serve the same images from it. */
+  get dataDirectory(): string {
+    return join(this.storage, 'data');
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
@@ -45,21 +66,7 @@ export class LocalRegistry {
     const port = await freePort();
     const storage = await mkdtemp(join(tmpdir(), 'b2c-registry-'));
     const config = join(storage, 'config.yml');
-    await writeFile(
-      config,
-      [
-        'version: 0.1',
-        'log:',
-        // Info level logs every request: tests count the blob downloads in it.
-        '  level: info',
-        'storage:',
-        '  filesystem:',
-        `    rootdirectory: ${join(storage, 'data')}`,
-        'http:',
-        `  addr: 127.0.0.1:${port}`,
-        '',
-      ].join('\n'),
-    );
+    await writeFile(config, registryConfig(`127.0.0.1:${port}`, join(storage, 'data')));
     const logFile = join(storage, 'registry.log');
     const logFd = openSync(logFile, 'a');
     const child = spawn(binary, ['serve', config], { stdio: ['ignore', logFd, logFd] });

@@ -23,6 +23,26 @@ export interface VmSpec {
   forwarder: string;
   /** A QMP socket to control the machine from outside while it runs, e.g. to plug a disk in late. */
   qmpSocket?: string;
+  /** The guest's network cards, in order (eth0 first); none at all is a machine without network. */
+  nics: Nic[];
+  /** What the guest's RTC says at power on, e.g. `2001-01-01T00:00:00`; the host's UTC time otherwise. */
+  rtcBase?: string;
+}
+
+/** QEMU user networking (restricted to the forwards), or a tap device that already exists on the host side. */
+export type Nic = { kind: 'user' } | { kind: 'tap'; ifname: string };
+
+/** Reads `user`, `none` or `tap=IFNAME` items, comma-separated. */
+export function parseNics(text: string): Nic[] | string {
+  const nics: Nic[] = [];
+  for (const item of text.split(',')) {
+    if (item === 'user') nics.push({ kind: 'user' });
+    else if (item === 'none' && text === 'none') return [];
+    else if (/^tap=[A-Za-z0-9_.-]{1,15}$/.test(item)) nics.push({ kind: 'tap', ifname: item.slice('tap='.length) });
+    else return `${item} is not a network card: use user, tap=IFNAME, or none alone`;
+  }
+  if (nics.filter((nic) => nic.kind === 'user').length > 1) return 'user networking can be given once';
+  return nics;
 }
 
 /** The PCIe port a disk can be hot-plugged into through QMP (`device_add ... bus=HOTPLUG_PORT`). */
@@ -35,9 +55,6 @@ export function kernelCmdline(spec: Pick<VmSpec, 'arch' | 'cmdline'>): string {
 }
 
 export function qemuArgs(spec: VmSpec): string[] {
-  // restrict=on: the guest reaches nothing but the forwards below. Each forwarded
-  // connection gets its own forwarder process: a plain tcp: target serves only one.
-  const netdev = ['user', 'id=net0', 'restrict=on', ...spec.forwards.map((port) => `guestfwd=tcp:${FORWARD_ADDRESS}:${port}-cmd:${spec.forwarder} nc 127.0.0.1 ${port}`)];
   const args = [
     ...spec.arch.qemu.machine,
     // Multi-threaded TCG with several vCPUs has been seen to crash guest kernels on QEMU 7.2.
@@ -51,9 +68,18 @@ export function qemuArgs(spec: VmSpec): string[] {
     '-kernel', spec.kernel,
     '-initrd', spec.initrd,
     '-append', kernelCmdline(spec),
-    '-netdev', netdev.join(','),
-    '-device', 'virtio-net-pci,netdev=net0',
+    ...(spec.rtcBase !== undefined ? ['-rtc', `base=${spec.rtcBase}`] : []),
   ];
+  for (const [index, nic] of spec.nics.entries()) {
+    // restrict=on: the guest reaches nothing but the forwards. Each forwarded
+    // connection gets its own forwarder process: a plain tcp: target serves only one.
+    const netdev =
+      nic.kind === 'user'
+        ? ['user', `id=net${index}`, 'restrict=on', ...spec.forwards.map((port) => `guestfwd=tcp:${FORWARD_ADDRESS}:${port}-cmd:${spec.forwarder} nc 127.0.0.1 ${port}`)]
+        : ['tap', `id=net${index}`, `ifname=${nic.ifname}`, 'script=no', 'downscript=no'];
+    const mac = `52:54:00:12:34:${(0x56 + index).toString(16)}`;
+    args.push('-netdev', netdev.join(','), '-device', `virtio-net-pci,netdev=net${index},mac=${mac}`);
+  }
   if (spec.qmpSocket !== undefined) {
     args.push('-qmp', `unix:${spec.qmpSocket},server=on,wait=off`, '-device', `pcie-root-port,id=${HOTPLUG_PORT},chassis=1`);
   }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { configToJson } from '../../src/cmdline/config.ts';
-import { closestName, parseCmdline } from '../../src/cmdline/parse.ts';
+import { closestName, parseCmdline, parseCmdlineWithExtraArgs } from '../../src/cmdline/parse.ts';
 
 describe('parseCmdline on lines as farms write them', () => {
   it('reads a full line with services, steps, post containers, volumes and kernel parameters mixed in', () => {
@@ -167,6 +167,39 @@ describe('warnings keep the line', () => {
     const config = parseCmdline('b2c.hostname=a b2c.hostname=b');
     expect(config.hostname).toBe('b');
     expect(config.warnings).toEqual(['b2c.hostname is given more than once: the last one counts']);
+  });
+});
+
+describe('parseCmdlineWithExtraArgs', () => {
+  const kernel = 'console=ttyS0 b2c.extra_args_url=https://farm/dut-7 b2c.hostname=dut b2c.container=docker://a b2c.volume=job,mirror=s3/jobs/42';
+
+  it('adds repeated options after the kernel line’s, and lets a later single option win', () => {
+    const config = parseCmdlineWithExtraArgs(kernel, 'b2c.container=docker://b\nb2c.hostname=dut-7 b2c.minio="s3,https://s3.farm,ACCESS,SECRET"\n');
+    expect(config.errors).toEqual([]);
+    expect(config.containers.map((step) => step.image)).toEqual(['docker://a', 'docker://b']);
+    expect(config.hostname).toBe('dut-7');
+    expect(config.minio[0]?.alias).toBe('s3');
+  });
+
+  it('resolves what the kernel line left to the extra arguments, and makes a still missing alias an error', () => {
+    expect(parseCmdline(kernel).errors).toEqual([]);
+    expect(parseCmdline(kernel).warnings.join('\n')).toMatch(/unless b2c.extra_args_url defines it/);
+    expect(parseCmdlineWithExtraArgs(kernel, '').errors).toEqual(['b2c.volume=job: no b2c.minio defines the alias s3']);
+  });
+
+  it('does not warn about secrets that came through the extra arguments, but still about those on the kernel line', () => {
+    const fromExtra = parseCmdlineWithExtraArgs(kernel, 'b2c.minio="s3,https://s3.farm,ACCESS,SECRET"');
+    expect(fromExtra.warnings.join('\n')).not.toMatch(/secret/);
+    const onKernel = parseCmdlineWithExtraArgs(`${kernel} b2c.minio="s3,https://s3.farm,ACCESS,SECRET"`, '');
+    expect(onKernel.warnings.join('\n')).toMatch(/b2c.minio=s3 puts a secret on the kernel command line/);
+  });
+
+  it('ignores what only the kernel line may set, and reports an unsplittable file as an error', () => {
+    const config = parseCmdlineWithExtraArgs(kernel, 'b2c.extra_args_url=http://elsewhere ip=dhcp');
+    expect(config.extraArgsUrl).toBe('https://farm/dut-7');
+    expect(config.ipKernelConfig).toBeUndefined();
+    expect(config.warnings.filter((warning) => /only the kernel/.test(warning))).toHaveLength(2);
+    expect(parseCmdlineWithExtraArgs(kernel, 'b2c.container="docker://a').errors[0]).toMatch(/^the extra arguments cannot be split/);
   });
 });
 

@@ -34,15 +34,20 @@ export interface BootOptions {
   qmp?: string;
   /** Called with the whole console so far, each time more of it arrives. */
   onConsole?: (consoleText: string) => void;
+  /** More `b2c run` options, e.g. `--network tap=b2ctap0` or `--initrd FILE`. */
+  runOptions?: string[];
+  /** Run QEMU inside this network namespace, where the taps of a test LAN are. */
+  namespace?: string;
 }
 
 export function bootB2c(words: string[], options: BootOptions = {}): Promise<BootResult> {
   const disks = (options.disks ?? []).flatMap((disk) => ['--disk', disk]);
   const qmp = options.qmp === undefined ? [] : ['--qmp', options.qmp];
-  const args = ['bin/b2c.js', 'run', '--forward', String(inject('registryPort')), '--timeout', String(options.timeoutSeconds ?? 300), ...disks, ...qmp, ...words];
+  const args = ['bin/b2c.js', 'run', '--forward', String(inject('registryPort')), '--timeout', String(options.timeoutSeconds ?? 300), ...disks, ...qmp, ...(options.runOptions ?? []), ...words];
+  const [program, ...programArgs] = options.namespace === undefined ? [process.execPath, ...args] : ['ip', 'netns', 'exec', options.namespace, process.execPath, ...args];
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program as string, programArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
     let consoleText = '';
     let stderr = '';
     // When each stretch of the console arrived: [seconds since start, console length after it].

@@ -146,6 +146,8 @@ describe('the cache disk', () => {
     await plugged;
     expectCleanEnd(result, 0);
     expect(result.output).not.toContain('did not appear');
+    // No disk at boot, so no disk driver yet: the wait itself must load it.
+    expect(result.output).toMatch(/Loading the drivers of this machine's devices: .*virtio_blk/);
     expect(result.output).toContain('/dev/vda has no B2C_CACHE partition: repartitioning it (b2c.cache_device=/dev/vda)');
     expect(result.output).toMatch(/^late-36\r?$/m);
     expect(firstPartitionLabel(disk)).toBe('B2C_CACHE');

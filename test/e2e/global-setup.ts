@@ -8,6 +8,8 @@ import { LocalRegistry } from '../../src/testbed/registry.ts';
 declare module 'vitest' {
   export interface ProvidedContext {
     registryPort: number;
+    /** The registry's storage, for a second registry on a test LAN. */
+    registryData: string;
     /** The registry's log, where tests count blob downloads. */
     registryLog: string;
     /** The layer of b2c-test/big:1, an image of about 50 MB. */
@@ -27,6 +29,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await registry.push('b2c-test/big', '1', big);
   project.provide('registryPort', registry.port);
   project.provide('registryLog', registry.logFile);
+  project.provide('registryData', registry.dataDirectory);
   project.provide('bigLayerDigest', (big.layers[0] as { digest: string }).digest);
   return () => registry.stop();
 }

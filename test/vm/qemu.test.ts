@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { architecture } from '../../src/build/architectures.ts';
-import { kernelCmdline, qemuArgs } from '../../src/vm/qemu.ts';
+import { kernelCmdline, parseNics, qemuArgs, type Nic } from '../../src/vm/qemu.ts';
 
 const spec = {
   arch: architecture('amd64'),
@@ -13,6 +13,7 @@ const spec = {
   disks: ['/tmp/cache.img'],
   forwards: [5000, 9000],
   forwarder: 'busybox',
+  nics: [{ kind: 'user' }] as Nic[],
 };
 
 describe('qemuArgs', () => {
@@ -29,6 +30,29 @@ describe('qemuArgs', () => {
     expect(args[args.indexOf('-netdev') + 1]).toBe(
       'user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:5000-cmd:busybox nc 127.0.0.1 5000,guestfwd=tcp:10.0.2.100:9000-cmd:busybox nc 127.0.0.1 9000',
     );
+  });
+
+  it('gives tap cards after the user one, each with its own MAC, and none when asked', () => {
+    const args = qemuArgs({ ...spec, nics: [{ kind: 'user' }, { kind: 'tap', ifname: 'b2ctap1' }] });
+    const netdevs = args.flatMap((arg, index) => (args[index - 1] === '-netdev' ? [arg] : []));
+    expect(netdevs[1]).toBe('tap,id=net1,ifname=b2ctap1,script=no,downscript=no');
+    expect(args).toContain('virtio-net-pci,netdev=net0,mac=52:54:00:12:34:56');
+    expect(args).toContain('virtio-net-pci,netdev=net1,mac=52:54:00:12:34:57');
+    expect(qemuArgs({ ...spec, nics: [] })).not.toContain('-netdev');
+  });
+
+  it('reads --network lists and refuses what it cannot boot', () => {
+    expect(parseNics('user,tap=b2c0')).toEqual([{ kind: 'user' }, { kind: 'tap', ifname: 'b2c0' }]);
+    expect(parseNics('none')).toEqual([]);
+    expect(parseNics('user,none')).toMatch(/none alone/);
+    expect(parseNics('user,user')).toMatch(/once/);
+    expect(parseNics('tap=')).toMatch(/not a network card/);
+  });
+
+  it('sets the guest clock only when asked', () => {
+    expect(qemuArgs(spec)).not.toContain('-rtc');
+    const args = qemuArgs({ ...spec, rtcBase: '2001-01-01' });
+    expect(args[args.indexOf('-rtc') + 1]).toBe('base=2001-01-01');
   });
 
   it('attaches disks as virtio disks', () => {

@@ -1,0 +1,58 @@
+// Host programs taken from Debian packages (the image's suite) and run through their own loader: build tools and test servers, nothing installed on the host.
+
+import { join } from 'node:path';
+import { DEFAULT_KEYRING, DEFAULT_MIRROR, PrivateApt, type AptSource } from './apt.ts';
+import { extractDeb } from './package-root.ts';
+import { defaultCacheDir } from '../cli/paths.ts';
+import { nodeSystem } from '../system/node.ts';
+
+// The programs run on the build host, which is amd64 (DESIGN.md): its loader and library folder.
+const HOST_ARCH = 'amd64';
+const TRIPLET = 'x86_64-linux-gnu';
+const LOADER = 'usr/lib64/ld-linux-x86-64.so.2';
+
+export class DebianTools {
+  private constructor(
+    /** Extracted folder of each package by name. */
+    private readonly roots: Map<string, string>,
+  ) {}
+
+  /**
+   * Fetches the packages and everything they depend on (cached like the
+   * build's), extracted. Host packages such as chrony would start services
+   * and replace the host's own time daemon; these never run as services.
+   */
+  static async prepare(
+    packages: readonly string[],
+    options: { cacheDir?: string; source?: Partial<Omit<AptSource, 'arch'>> } = {},
+  ): Promise<DebianTools> {
+    const cacheDir = options.cacheDir ?? defaultCacheDir();
+    const apt = new PrivateApt(nodeSystem, cacheDir, { suite: 'trixie', mirror: DEFAULT_MIRROR, keyring: DEFAULT_KEYRING, ...options.source, arch: HOST_ARCH });
+    await apt.prepare(false);
+    const resolved = await apt.resolve(packages);
+    const debs = await apt.download(resolved, () => {});
+    const roots = new Map<string, string>();
+    for (const [index, deb] of debs.entries()) roots.set((resolved[index] as { name: string }).name, await extractDeb(nodeSystem, deb, cacheDir));
+    return new DebianTools(roots);
+  }
+
+  /** The prepared packages' names, dependencies included. */
+  get packages(): string[] {
+    return [...this.roots.keys()];
+  }
+
+  /** Where a package was extracted, for its data files. */
+  root(packageName: string): string {
+    const root = this.roots.get(packageName);
+    if (root === undefined) throw new Error(`${packageName} is not among the prepared packages`);
+    return root;
+  }
+
+  /** The argv that runs a program of one of the packages with the packages' own loader and libraries. */
+  command(packageName: string, path: string, args: readonly string[] = []): string[] {
+    const root = this.root(packageName);
+    const libc = this.root('libc6');
+    const libraryPath = [...this.roots.values()].flatMap((dir) => [join(dir, 'usr/lib', TRIPLET), join(dir, 'lib', TRIPLET)]).join(':');
+    return [join(libc, LOADER), '--library-path', libraryPath, join(root, path), ...args];
+  }
+}

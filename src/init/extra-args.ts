@@ -1,0 +1,46 @@
+// Downloads b2c.extra_args_url with curl (certificates verified) and merges it into the configuration; its content is never printed.
+
+import type { B2cConfig } from '../cmdline/config.ts';
+import { parseCmdlineWithExtraArgs } from '../cmdline/parse.ts';
+import { splitKernelCmdline } from '../cmdline/split.ts';
+import type { System } from '../system/system.ts';
+import type { InitConsole } from './boot.ts';
+import { SetupError } from './errors.ts';
+
+export const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+const DOWNLOAD_PATH = '/run/b2c/extra_args';
+
+/** curl for one download: fails on HTTP errors, verifies TLS against the image's bundle, retries briefly, never runs long. */
+export function curlDownloadArgs(url: string, output: string): string[] {
+  return [
+    'curl', '--silent', '--show-error', '--fail', '--location',
+    '--proto', '=http,https', '--proto-redir', '=http,https',
+    '--cacert', CA_BUNDLE,
+    '--connect-timeout', '10', '--max-time', '60',
+    '--retry', '3', '--retry-delay', '1', '--retry-connrefused',
+    '--output', output, url,
+  ];
+}
+
+/**
+ * The configuration with the extra arguments merged in, or the kernel's own
+ * when there is no URL. Throws SetupError when the download fails or the
+ * merged line is invalid; the messages never quote the file.
+ */
+export async function withExtraArgs(system: System, console: InitConsole, kernelLine: string, config: B2cConfig): Promise<B2cConfig> {
+  const url = config.extraArgsUrl;
+  if (url === undefined) return config;
+  await console.log(`Downloading the extra arguments from ${url}`);
+  await system.makeDirectory('/run/b2c');
+  const result = await system.run(curlDownloadArgs(url, DOWNLOAD_PATH), { captureStdout: true, captureStderr: true });
+  const text = (await system.readText(DOWNLOAD_PATH)) ?? '';
+  await system.run(['rm', '-f', DOWNLOAD_PATH]);
+  if (result.status !== 0) {
+    throw new SetupError(`could not download the extra arguments from ${url} (curl status ${result.status}): ${result.stderr.trim() || 'no detail'}`);
+  }
+  const merged = parseCmdlineWithExtraArgs(kernelLine, text);
+  const split = splitKernelCmdline(text);
+  const count = split.ok ? split.words.length : 0;
+  await console.log(`Got ${count} extra argument${count === 1 ? '' : 's'} (${text.length} bytes, not shown: they may hold secrets)`);
+  return merged;
+}

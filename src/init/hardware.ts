@@ -1,0 +1,105 @@
+// Loads kernel modules: the image's boot list, the drivers the machine's devices ask for (coldplug), and b2c.modules.
+
+import type { System } from '../system/system.ts';
+import type { InitConsole } from './boot.ts';
+import { modulesForDevices, parseModulesAlias, type ModuleAlias } from './coldplug.ts';
+
+export const MODULES_ROOT = '/usr/lib/modules';
+/** Where the image keeps its binary keymaps: `/usr/share/b2c/keymaps/de.bmap`. */
+export const KEYMAP_FOLDER = '/usr/share/b2c/keymaps';
+
+export class Hardware {
+  private readonly loaded = new Set<string>();
+  private readonly seenModaliases = new Set<string>();
+  private aliases: ModuleAlias[] | undefined;
+  /** null until looked up. */
+  private modulesFolder: string | undefined | null = null;
+
+  constructor(
+    private readonly system: System,
+    private readonly console: InitConsole,
+  ) {}
+
+  /** Loads what the image lists, then what the devices match (coldplug), then what the command line names. */
+  async loadModules(requested: readonly string[]): Promise<void> {
+    const directory = await this.modulesDirectory();
+    if (directory === undefined) {
+      if (requested.length > 0) await this.console.log(`Warning: b2c.modules (${requested.join(', ')}) cannot be loaded: the image has no modules for this kernel`);
+      return;
+    }
+    const bootList = ((await this.system.readText('/etc/b2c/modules')) ?? '').split('\n').filter((name) => name !== '');
+    await this.load(bootList);
+    // The second pass is for devices found through a driver the first loaded.
+    for (let pass = 1; pass <= 2; pass++) if ((await this.coldplug()).length === 0) break;
+    await this.load(requested);
+  }
+
+  /**
+   * Loads the drivers that devices which appeared since the last call ask
+   * for, and returns their names. Also called while waiting for a disk, since
+   * no udev loads a driver for a device that shows up late.
+   */
+  async coldplug(): Promise<string[]> {
+    const directory = await this.modulesDirectory();
+    if (directory === undefined) return [];
+    this.aliases ??= parseModulesAlias((await this.system.readText(`${directory}/modules.alias`)) ?? '');
+    const modaliases = (await this.readModaliases()).filter((modalias) => !this.seenModaliases.has(modalias));
+    for (const modalias of modaliases) this.seenModaliases.add(modalias);
+    const drivers = modulesForDevices(this.aliases, modaliases).filter((name) => !this.loaded.has(name));
+    if (drivers.length === 0) return [];
+    await this.console.log(`Loading the drivers of this machine's devices: ${drivers.join(', ')}`);
+    await this.load(drivers);
+    return drivers;
+  }
+
+  /**
+   * The running kernel's modules folder; undefined, said once, for a farm's
+   * own kernel that this image has no modules for.
+   */
+  private async modulesDirectory(): Promise<string | undefined> {
+    if (this.modulesFolder !== null) return this.modulesFolder;
+    const release = (await this.system.run(['uname', '-r'], { captureStdout: true })).stdout.trim();
+    const directory = `${MODULES_ROOT}/${release}`;
+    if (await this.system.exists(`${directory}/modules.dep`)) {
+      this.modulesFolder = directory;
+    } else {
+      this.modulesFolder = undefined;
+      await this.console.log(`This image has no modules for the running kernel ${release}: going on with the drivers built into it`);
+    }
+    return this.modulesFolder;
+  }
+
+  /** Loads a keymap the image ships into the console; an unknown name is a warning that lists the known ones. */
+  async loadKeymap(name: string): Promise<void> {
+    const path = `${KEYMAP_FOLDER}/${name}.bmap`;
+    if (!(await this.system.exists(path))) {
+      const known = (await this.system.listDir(KEYMAP_FOLDER)).map((file) => file.replace(/\.bmap$/, ''));
+      await this.console.log(`Warning: b2c.keymap=${name}: this image has no such keymap (it has: ${known.join(', ') || 'none'}); the console keeps its own`);
+      return;
+    }
+    const result = await this.system.run(['loadkmap'], { stdinFile: path, captureStderr: true });
+    if (result.status === 0) await this.console.log(`Loaded the keymap ${name}`);
+    else await this.console.log(`Warning: could not load the keymap ${name}: ${result.stderr.trim() || `status ${result.status}`}`);
+  }
+
+  private async load(names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      if (this.loaded.has(name)) continue;
+      this.loaded.add(name);
+      const result = await this.system.run(['modprobe', name], { captureStderr: true });
+      if (result.status !== 0) await this.console.log(`Could not load the module ${name}: ${result.stderr.trim() || `status ${result.status}`}`);
+    }
+  }
+
+  /** Every device's modalias under /sys/devices, as the kernel wrote them. */
+  private async readModaliases(): Promise<string[]> {
+    const found = await this.system.run(['find', '/sys/devices', '-name', 'modalias'], { captureStdout: true, captureStderr: true });
+    const modaliases: string[] = [];
+    for (const path of found.stdout.split('\n')) {
+      if (path === '') continue;
+      const modalias = ((await this.system.readText(path)) ?? '').trim();
+      if (modalias !== '') modaliases.push(modalias);
+    }
+    return modaliases;
+  }
+}

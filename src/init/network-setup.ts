@@ -1,0 +1,149 @@
+// Brings the network up: b2c.iface settings, or DHCP on every eth*/en* interface with the first lease winning; ip= leaves it to the kernel.
+
+import type { B2cConfig, IfaceConfig } from '../cmdline/config.ts';
+import type { RunningProgram, System } from '../system/system.ts';
+import type { InitConsole } from './boot.ts';
+import { SetupError } from './errors.ts';
+import { configureFromLease, parseLease, resolvConf, staticInterfacePlan, type DhcpLease } from './network.ts';
+
+const UDHCPC_SCRIPT = '/usr/share/b2c/udhcpc.script';
+/** udhcpc sends 5 discovers 2 s apart: about 10 s for a server to answer. */
+const UDHCPC_TIMING = ['-t', '5', '-T', '2'];
+/** How long a named interface, or any interface at all, may take to appear once its driver is loaded. */
+const INTERFACE_WAIT_MS = 10_000;
+const POLL_MS = 100;
+
+export class NetworkSetup {
+  constructor(
+    private readonly system: System,
+    private readonly console: InitConsole,
+  ) {}
+
+  async setUp(config: B2cConfig): Promise<void> {
+    await this.run(['ip', 'link', 'set', 'lo', 'up']);
+    if (config.ipKernelConfig !== undefined) {
+      // The kernel configured the address itself (ip=); it lists the DNS servers it got in resolv.conf form.
+      const pnp = await this.system.readText('/proc/net/pnp');
+      if (pnp !== undefined) {
+        await this.system.writeText('/etc/resolv.conf', pnp);
+        await this.console.log(`The kernel configured the network (ip=${config.ipKernelConfig}): no DHCP`);
+        return;
+      }
+      // Debian's kernels, for one, are built without CONFIG_IP_PNP and ignore ip=.
+      await this.console.log(`Warning: this kernel ignores ip=${config.ipKernelConfig} (it has no CONFIG_IP_PNP): b2c configures the network itself`);
+    }
+    await this.system.makeDirectory('/run/b2c');
+    if (config.ifaces.length > 0) await this.configureInterfaces(config.ifaces);
+    else await this.dhcpOnEveryInterface();
+  }
+
+  /** Each `b2c.iface`, in order; name servers from all of them (and their leases) go to resolv.conf. */
+  private async configureInterfaces(ifaces: readonly IfaceConfig[]): Promise<void> {
+    const nameservers: string[] = [];
+    let domain: string | undefined;
+    for (const iface of ifaces) {
+      await this.waitForInterface(iface.name);
+      if (iface.dhcp) {
+        const lease = await this.firstLease([iface.name]);
+        if (lease === undefined) throw new SetupError(`b2c.iface=${iface.name}: no DHCP server answered within about 10 s`);
+        await this.configureLease(lease);
+        nameservers.push(...lease.dns);
+        domain ??= lease.domain;
+        continue;
+      }
+      const plan = staticInterfacePlan(iface);
+      for (const argv of plan.commands) {
+        const result = await this.run(argv);
+        if (result.status !== 0) throw new SetupError(`b2c.iface=${iface.name}: ${argv.join(' ')} failed: ${result.stderr.trim()}`);
+      }
+      for (const sysctl of plan.sysctls) await this.system.writeText(sysctl.path, sysctl.value);
+      nameservers.push(...iface.nameservers);
+      const settings = [
+        ...iface.addresses,
+        ...(iface.gateway ? [`gateway ${iface.gateway}`] : []),
+        ...iface.routes.map((route) => `route ${route.network} via ${route.gateway}`),
+        ...(iface.forward ? ['forwarding'] : []),
+      ];
+      await this.console.log(`Configured ${iface.name}: ${settings.join(', ') || 'up, no address'}`);
+    }
+    await this.system.writeText('/etc/resolv.conf', resolvConf(nameservers, domain));
+  }
+
+  private async dhcpOnEveryInterface(): Promise<void> {
+    const interfaces = await this.waitForAnyInterface();
+    if (interfaces.length === 0) {
+      throw new SetupError('no network interface (eth* or en*) was found: load its driver with b2c.modules, or check the kernel has it');
+    }
+    const lease = await this.firstLease(interfaces);
+    if (lease === undefined) throw new SetupError(`no DHCP server answered on ${interfaces.join(', ')} within about 10 s`);
+    await this.configureLease(lease);
+    await this.system.writeText('/etc/resolv.conf', resolvConf(lease.dns, lease.domain));
+  }
+
+  /**
+   * Asks for a lease on every interface at once and takes the first one
+   * that comes; the other clients are stopped and waited for, so that no
+   * exit status is left behind for a later process with the same pid.
+   */
+  private async firstLease(interfaces: readonly string[]): Promise<DhcpLease | undefined> {
+    const clients: Array<{ name: string; program: RunningProgram }> = [];
+    for (const name of interfaces) {
+      await this.run(['ip', 'link', 'set', name, 'up']);
+      await this.console.log(`Asking for a DHCP lease on ${name}`);
+      const argv = ['udhcpc', '-i', name, '-f', '-q', '-n', ...UDHCPC_TIMING, '-s', UDHCPC_SCRIPT];
+      clients.push({ name, program: await this.system.start(argv, { quiet: true }) });
+    }
+    let lease: DhcpLease | undefined;
+    const pending = new Set(clients);
+    while (lease === undefined && pending.size > 0) {
+      for (const client of pending) {
+        if (client.program.poll() === undefined) continue;
+        pending.delete(client);
+        const status = await client.program.wait();
+        lease = status === 0 ? parseLease((await this.system.readText(`/run/b2c/dhcp.${client.name}`)) ?? '') : undefined;
+        if (lease !== undefined) break;
+        await this.console.log(`No DHCP lease on ${client.name}`);
+      }
+      if (lease === undefined && pending.size > 0) await this.system.sleep(POLL_MS);
+    }
+    for (const client of pending) {
+      await this.run(['kill', String(client.program.pid)]);
+      await client.program.wait();
+    }
+    return lease;
+  }
+
+  private async configureLease(lease: DhcpLease): Promise<void> {
+    const plan = configureFromLease(lease);
+    for (const argv of plan.commands) {
+      const result = await this.run(argv);
+      if (result.status !== 0) throw new SetupError(`${argv.join(' ')} failed: ${result.stderr.trim()}`);
+    }
+    await this.console.log(`Got the address ${lease.ip}/${plan.prefixLength} on ${lease.interface}${lease.router ? `, gateway ${lease.router}` : ''}`);
+  }
+
+  private async waitForInterface(name: string): Promise<void> {
+    const deadline = this.system.now() + INTERFACE_WAIT_MS;
+    while (!(await this.system.exists(`/sys/class/net/${name}`))) {
+      if (this.system.now() > deadline) {
+        const present = (await this.system.listDir('/sys/class/net')).filter((item) => item !== 'lo');
+        throw new SetupError(`b2c.iface=${name}: the machine has no interface ${name} (it has: ${present.join(', ') || 'none'})`);
+      }
+      await this.system.sleep(POLL_MS);
+    }
+  }
+
+  /** The eth* and en* interfaces; a driver loaded a moment ago may still be registering its interface. */
+  private async waitForAnyInterface(): Promise<string[]> {
+    const deadline = this.system.now() + INTERFACE_WAIT_MS;
+    for (;;) {
+      const interfaces = (await this.system.listDir('/sys/class/net')).filter((name) => /^(eth|en)/.test(name));
+      if (interfaces.length > 0 || this.system.now() > deadline) return interfaces;
+      await this.system.sleep(POLL_MS);
+    }
+  }
+
+  private run(argv: readonly string[]): ReturnType<System['run']> {
+    return this.system.run(argv, { captureStdout: true, captureStderr: true });
+  }
+}

@@ -1,0 +1,97 @@
+// A test LAN inside a network namespace of its own: a bridge, tap devices for guests, and servers on it; no route leads out.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { B2cError } from '../errors.ts';
+
+export class TestNetworkError extends B2cError {}
+
+/** The namespace's side of the LAN: its own address, and the range its DHCP server hands out. */
+export const LAN = { address: '192.168.77.1', prefixLength: 24, dhcpFirst: '192.168.77.100', dhcpLast: '192.168.77.150' };
+
+function ip(args: string[]): void {
+  const result = spawnSync('ip', args, { encoding: 'utf8' });
+  if (result.status !== 0) throw new TestNetworkError(`ip ${args.join(' ')} failed: ${(result.stderr || result.error?.message || '').trim()}`);
+}
+
+export class TestNetwork {
+  private readonly servers: Array<{ name: string; child: ChildProcess; log: string }> = [];
+
+  private constructor(
+    /** The namespace's name, for `ip netns exec`. */
+    readonly namespace: string,
+    readonly workDir: string,
+  ) {}
+
+  /**
+   * A namespace with a bridge at LAN.address and one tap device per item
+   * (b2ctap0, b2ctap1, ...): on the bridge for 'lan', on nothing at all for
+   * 'nowhere' (a cable to a dead switch port). Needs root, as the netns and
+   * the taps do.
+   */
+  static async create(taps: ReadonlyArray<'lan' | 'nowhere'>): Promise<TestNetwork> {
+    const namespace = `b2c-test-${process.pid}-${Date.now() % 100000}`;
+    ip(['netns', 'add', namespace]);
+    const network = new TestNetwork(namespace, await mkdtemp(join(tmpdir(), 'b2c-lan-')));
+    try {
+      ip(['-n', namespace, 'link', 'set', 'lo', 'up']);
+      ip(['-n', namespace, 'link', 'add', 'b2cbr0', 'type', 'bridge']);
+      ip(['-n', namespace, 'addr', 'add', `${LAN.address}/${LAN.prefixLength}`, 'dev', 'b2cbr0']);
+      ip(['-n', namespace, 'link', 'set', 'b2cbr0', 'up']);
+      for (const [index, where] of taps.entries()) {
+        const tap = `b2ctap${index}`;
+        ip(['-n', namespace, 'tuntap', 'add', 'dev', tap, 'mode', 'tap']);
+        if (where === 'lan') ip(['-n', namespace, 'link', 'set', tap, 'master', 'b2cbr0']);
+        ip(['-n', namespace, 'link', 'set', tap, 'up']);
+      }
+    } catch (error) {
+      await network.destroy();
+      throw error;
+    }
+    return network;
+  }
+
+  /** The argv that runs a command inside the namespace. */
+  inside(argv: readonly string[]): string[] {
+    return ['ip', 'netns', 'exec', this.namespace, ...argv];
+  }
+
+  /** Starts a server inside the namespace; resolves once `ready` shows in its output. */
+  async serve(name: string, argv: readonly string[], ready: RegExp, timeoutMs = 20_000): Promise<void> {
+    const log = join(this.workDir, `${name}.log`);
+    const fd = openSync(log, 'a');
+    const [program, ...args] = this.inside(argv);
+    const child = spawn(program as string, args, { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    this.servers.push({ name, child, log });
+    const started = Date.now();
+    for (;;) {
+      const text = readFileSync(log, 'utf8');
+      if (ready.test(text)) return;
+      if (child.exitCode !== null) throw new TestNetworkError(`${name} exited with status ${child.exitCode}:\n${text}`);
+      if (Date.now() - started > timeoutMs) throw new TestNetworkError(`${name} did not become ready in ${timeoutMs / 1000} s:\n${text}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** What a server has written so far. */
+  serverLog(name: string): string {
+    const server = this.servers.find((item) => item.name === name);
+    return server ? readFileSync(server.log, 'utf8') : '';
+  }
+
+  async destroy(): Promise<void> {
+    for (const server of this.servers) {
+      if (server.child.exitCode === null) {
+        const exited = new Promise((resolve) => server.child.once('exit', resolve));
+        server.child.kill('SIGTERM');
+        await exited;
+      }
+    }
+    spawnSync('ip', ['netns', 'del', this.namespace]);
+    await rm(this.workDir, { recursive: true, force: true });
+  }
+}
