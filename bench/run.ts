@@ -1,8 +1,9 @@
 // `npm run bench`: sizes of the initramfs and boot times against the floor, printed as tables and kept in bench/.
 
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { join, resolve } from 'node:path';
 import { architecture } from '../src/build/architectures.ts';
@@ -12,10 +13,10 @@ import { streamProgress } from '../src/build/progress.ts';
 import { defaultCacheDir } from '../src/cli/paths.ts';
 import { B2C_VERSION } from '../src/cli/version.ts';
 import { nodeSystem } from '../src/system/node.ts';
-import { CUTS } from '../src/bench/cuts.ts';
+import { ADDITIONS, CUTS } from '../src/bench/cuts.ts';
 import { sizeByComponent, type ManifestFileEntry } from '../src/bench/size.ts';
 import { bootTimeline, markdownTable, summarize, type BootTimeline, type ConsoleArrival } from '../src/bench/timeline.ts';
-import { busyboxImage } from '../src/testbed/images.ts';
+import { busyboxImage, incompressibleBytes } from '../src/testbed/images.ts';
 import { LocalRegistry } from '../src/testbed/registry.ts';
 import { bootMachine, checkHostTools, chooseAccelerator } from '../src/vm/machine.ts';
 import { FORWARD_ADDRESS, type VmSpec } from '../src/vm/qemu.ts';
@@ -98,11 +99,46 @@ async function smallestMemory(spec: VmSpec, marker: string): Promise<number | un
   return working;
 }
 
+/**
+ * The same pull and start by the host's podman, as a reference: a fresh
+ * storage each time, so every layer is downloaded. Undefined without podman.
+ */
+function hostPodmanPull(reference: string): number | undefined {
+  if (spawnSync('podman', ['--version']).status !== 0) return undefined;
+  const root = mkdtempSync(join(tmpdir(), 'b2c-bench-podman-'));
+  const podman = (args: string[]): void => {
+    const result = spawnSync('podman', ['--root', join(root, 'root'), '--runroot', join(root, 'run'), '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', ...args], { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`podman ${args.join(' ')} failed: ${result.stderr}`);
+  };
+  try {
+    const started = Date.now();
+    podman(['run', '--rm', '--network=host', '--tls-verify=false', reference, 'true']);
+    return (Date.now() - started) / 1000;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
 const seconds = (value: number | undefined): string => (value === undefined ? '–' : value.toFixed(2));
 
 function phaseCell(timelines: BootTimeline[], phase: keyof BootTimeline): string {
   const summary = summarize(timelines.map((timeline) => timeline[phase]).filter((value): value is number => value !== undefined));
   return summary ? `${seconds(summary.median)} (${seconds(summary.min)}–${seconds(summary.max)})` : '–';
+}
+
+function pullRows(pulls: { cold: BootTimeline[]; warm: BootTimeline[]; host: number[] }): string[][] {
+  const host = summarize(pulls.host);
+  const row = (name: string, values: number[]): string[] => {
+    const summary = summarize(values);
+    if (summary === undefined) return [name, '–', '–'];
+    return [name, `${seconds(summary.median)} (${seconds(summary.min)}–${seconds(summary.max)})`, host ? `${(summary.median / host.median).toFixed(1)} ×` : '–'];
+  };
+  const firstSteps = (timelines: BootTimeline[]): number[] => timelines.map((timeline) => timeline.firstStep).filter((value): value is number => value !== undefined);
+  return [
+    row('b2c, no cache (storage in RAM)', firstSteps(pulls.cold)),
+    row('b2c, warm cache disk (layers already there)', firstSteps(pulls.warm)),
+    host ? row('podman on the host (reference)', pulls.host) : ['podman on the host (reference)', 'podman is not installed', '–'],
+  ];
 }
 
 async function main(): Promise<void> {
@@ -129,6 +165,7 @@ async function main(): Promise<void> {
   const results: Record<string, BootTimeline[]> = {};
   let accel: 'kvm' | 'tcg' = 'tcg';
   let minimumMemory: number | undefined;
+  const pulls: { cold: BootTimeline[]; warm: BootTimeline[]; host: number[] } = { cold: [], warm: [], host: [] };
   try {
     await registry.push('bench/busybox', '1', await busyboxImage('/bin/busybox', arch.debian));
     const step = `b2c.container="--tls-verify=false docker://${FORWARD_ADDRESS}:${registry.port}/bench/busybox:1 sh -c 'echo bench-output-$((6*7))'"`;
@@ -149,6 +186,39 @@ async function main(): Promise<void> {
       }
       progress.step(`${variant.name}: ${RUNS} boot${RUNS === 1 ? '' : 's'}, QEMU exit after ${phaseCell(results[variant.name] ?? [], 'exit')} s`);
     }
+    progress.step('pulls of a 50 MB image');
+    const big = await busyboxImage('/bin/busybox', arch.debian, [
+      { path: 'data/', kind: 'dir' },
+      { path: 'data/blob', kind: 'file', mode: 0o644, data: incompressibleBytes(48 * 1024 * 1024) },
+    ]);
+    await registry.push('bench/big', '1', big);
+    const pullStep = `b2c.container="--tls-verify=false docker://${FORWARD_ADDRESS}:${registry.port}/bench/big:1 true"`;
+    const xz = { ...base, accel, initrd: build.initramfs.xz as string };
+    for (let run = 1; run <= RUNS; run++) {
+      progress.update(`no cache: boot ${run}/${RUNS}`);
+      pulls.cold.push(await bootOnce({ ...xz, cmdline: pullStep }, 'Execution is over'));
+    }
+    const cacheFolder = await mkdtemp(join(tmpdir(), 'b2c-bench-cache-'));
+    try {
+      const disk = join(cacheFolder, 'cache.img');
+      await writeFile(disk, '');
+      await truncate(disk, 1024 * 1024 * 1024);
+      progress.update('warm cache: filling it');
+      await bootOnce({ ...xz, disks: [disk], cmdline: `b2c.cache_device=auto ${pullStep}` }, 'Execution is over');
+      for (let run = 1; run <= RUNS; run++) {
+        progress.update(`warm cache: boot ${run}/${RUNS}`);
+        pulls.warm.push(await bootOnce({ ...xz, disks: [disk], cmdline: `b2c.cache_device=auto ${pullStep}` }, 'Execution is over'));
+      }
+    } finally {
+      await rm(cacheFolder, { recursive: true, force: true });
+    }
+    for (let run = 1; run <= RUNS; run++) {
+      progress.update(`host podman: pull ${run}/${RUNS}`);
+      const taken = hostPodmanPull(`127.0.0.1:${registry.port}/bench/big:1`);
+      if (taken === undefined) break;
+      pulls.host.push(taken);
+    }
+
     progress.step('the smallest guest memory that still runs the pipeline (xz)');
     minimumMemory = await smallestMemory({ ...base, accel, initrd: build.initramfs.xz as string, cmdline: step }, 'bench-output-42');
   } finally {
@@ -204,15 +274,23 @@ async function main(): Promise<void> {
       ],
     ),
     '',
+    '## Pull',
+    '',
+    'Seconds to pull and start an image of 50 MB (one incompressible layer) from the local registry, from the podman run of the first step to its exit (the command does nothing), median (min–max). The guests pull through the user-mode forward under TCG; the host reference is podman on the host itself, with a fresh storage each time.',
+    '',
+    markdownTable(['pull', 'seconds', 'against the host'], pullRows(pulls)),
+    '',
     '## Cuts',
     '',
     markdownTable(['cut', 'saved'], CUTS.map((cut) => [cut.cut, cut.saved])),
     '',
-    'Not measured yet: pull times (no cache, warm cache, host podman reference).',
+    'What features added, in the same terms:',
+    '',
+    markdownTable(['addition', 'cost'], ADDITIONS.map((addition) => [addition.cut, addition.saved])),
     '',
   ].join('\n');
   await writeFile('bench/RESULTS.md', report);
-  await writeFile('bench/results.json', `${JSON.stringify({ date: new Date().toISOString(), machine, accel, runs: RUNS, minimumMemory, sizes: { ...build.sizes, unpacked: build.unpackedBytes }, components: sizeByComponent(manifest.files), boots: results }, null, 2)}\n`);
+  await writeFile('bench/results.json', `${JSON.stringify({ date: new Date().toISOString(), machine, accel, runs: RUNS, minimumMemory, sizes: { ...build.sizes, unpacked: build.unpackedBytes }, components: sizeByComponent(manifest.files), boots: results, pulls }, null, 2)}\n`);
   process.stdout.write(`${report}\n`);
 }
 

@@ -12,6 +12,8 @@ if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 # fdisk and e2fsprogs for the tests that look at cache disks from the host,
 # iproute2 for the tests' network namespace, openssl for their test certificates.
 PACKAGES="qemu-system-x86 docker-registry busybox-static xz-utils zstd kmod apt dpkg debian-archive-keyring ca-certificates fdisk e2fsprogs iproute2 openssl"
+# --bench: podman on the host too, the reference the benchmark compares pulls with.
+if [ "${1:-}" = --bench ]; then PACKAGES="$PACKAGES podman"; fi
 
 missing=
 for package in $PACKAGES; do

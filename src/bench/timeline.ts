@@ -18,6 +18,8 @@ export interface BootTimeline {
   dhcpWait?: number;
   /** MiB of RAM in use before the first container, as the init reports it. */
   memoryInUse?: number;
+  /** Seconds from the first step's podman run to its exit: its pull and start, for a command that does nothing. */
+  firstStep?: number;
 }
 
 const PRINTK = /^\[\s*(\d+\.\d+)\] /;
@@ -48,7 +50,15 @@ export function bootTimeline(consoleText: string, arrivals: readonly ConsoleArri
       const message = log[2] as string;
       const memory = /^Memory in use before the first container: (\d+) MiB/.exec(message);
       if (memory) memoryInUse = Number(memory[1]);
-      const key = message.startsWith('Asking for a DHCP lease') ? 'dhcp-start' : message.startsWith('Got the address') ? 'dhcp-end' : /^Container 1: podman run/.test(message) ? 'first-step' : undefined;
+      const key = message.startsWith('Asking for a DHCP lease')
+        ? 'dhcp-start'
+        : message.startsWith('Got the address')
+          ? 'dhcp-end'
+          : /^Container 1: podman run/.test(message)
+            ? 'first-step'
+            : /^Container 1 exited with status/.test(message)
+              ? 'first-step-end'
+              : undefined;
       if (key && !uptimes.has(key)) uptimes.set(key, Number(log[1]));
     }
     offset += rawLine.length + 1;
@@ -58,6 +68,7 @@ export function bootTimeline(consoleText: string, arrivals: readonly ConsoleArri
   const dhcpEnd = uptimes.get('dhcp-end');
   const dhcpWait = dhcpStart !== undefined && dhcpEnd !== undefined ? dhcpEnd - dhcpStart : undefined;
   const firstStep = uptimes.get('first-step');
+  const firstStepEnd = uptimes.get('first-step-end');
   return {
     ...(kernelStart !== undefined ? { kernelStart } : {}),
     ...(kernelStart !== undefined && runInit !== undefined ? { initStart: kernelStart + runInit } : {}),
@@ -66,6 +77,7 @@ export function bootTimeline(consoleText: string, arrivals: readonly ConsoleArri
     ...(runInit !== undefined && firstStep !== undefined ? { initWork: firstStep - runInit - (dhcpWait ?? 0) } : {}),
     ...(dhcpWait !== undefined ? { dhcpWait } : {}),
     ...(memoryInUse !== undefined ? { memoryInUse } : {}),
+    ...(firstStep !== undefined && firstStepEnd !== undefined ? { firstStep: firstStepEnd - firstStep } : {}),
   };
 }
 

@@ -308,14 +308,17 @@ async function writeAtomically(target: string, write: (path: string) => Promise<
   }
 }
 
-/** Compresses with the host's xz or zstd; single-threaded so the output does not depend on the machine. */
 /** The compressor's command line: single-threaded, so the output does not depend on the machine. */
 export function compressorArgs(compression: 'xz' | 'zstd', arch: Architecture): string[] {
   if (compression === 'zstd') return ['zstd', '-19', '--single-thread', '--stdout', '--quiet'];
   // The kernel's xz decoder wants CRC32 checks, not xz's default CRC64. A
   // branch filter for the architecture's executables (which the kernel's
-  // decoder has) makes the archive smaller at no cost in decompression.
-  const filters = arch.xzBranchFilter ? [`--${arch.xzBranchFilter}`, '--lzma2=preset=6'] : ['-6'];
+  // decoder has) makes the archive smaller at no cost in decompression. The
+  // initramfs decoder allocates the dictionary the stream names, so a 64 MiB
+  // one (preset 6 has 8 MiB) finds repeats across programs and libraries; it
+  // is only held while the kernel unpacks.
+  const lzma2 = '--lzma2=preset=6,dict=64MiB';
+  const filters = arch.xzBranchFilter ? [`--${arch.xzBranchFilter}`, lzma2] : [lzma2];
   return ['xz', '--check=crc32', '--threads=1', ...filters, '--stdout'];
 }
 

@@ -87,9 +87,9 @@ exit 0
 /**
  * What stands at podman's netavark path. podman 5 refuses to start unless a
  * netavark binary is there, but runs it only to set up container networks,
- * which b2c never uses (containers share the machine's network): the real
- * one is 12.9 MB unpacked, 3.2 MB of the xz archive. A container that asks
- * for a network of its own gets this error, which podman shows.
+ * which b2c never uses (every step gets --network=host): the real one is
+ * 12.9 MB unpacked, 3.3 MB of the xz archive. Should anything still run it,
+ * it gets this error, which podman shows.
  */
 export function netavarkStub(): string {
   // netavark reports errors to podman as JSON on its standard output.

@@ -24,6 +24,7 @@ describe('bootTimeline', () => {
       [14.8, '[12.20]: Memory in use before the first container: 201 MiB of 1989 MiB'],
       [14.9, '[12.30]: Container 1: podman run docker://r/i sh'],
       [20.0, 'out-42'],
+      [20.1, '[17.40]: Container 1 exited with status 0'],
     ]);
     const timeline = bootTimeline(text, arrivals, 24, 'out-42');
     expect(timeline.kernelStart).toBeCloseTo(2.5);
@@ -33,6 +34,7 @@ describe('bootTimeline', () => {
     expect(timeline.dhcpWait).toBeCloseTo(0.6);
     expect(timeline.initWork).toBeCloseTo(12.3 - 11 - 0.6);
     expect(timeline.memoryInUse).toBe(201);
+    expect(timeline.firstStep).toBeCloseTo(17.4 - 12.3);
   });
 
   it('leaves out what the console never showed', () => {

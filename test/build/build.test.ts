@@ -12,7 +12,7 @@ describe('build outputs', () => {
   });
 
   it('compresses xz with CRC32 checks and the x86 branch filter, single-threaded', () => {
-    expect(compressorArgs('xz', architecture('amd64'))).toEqual(['xz', '--check=crc32', '--threads=1', '--x86', '--lzma2=preset=6', '--stdout']);
+    expect(compressorArgs('xz', architecture('amd64'))).toEqual(['xz', '--check=crc32', '--threads=1', '--x86', '--lzma2=preset=6,dict=64MiB', '--stdout']);
     expect(compressorArgs('zstd', architecture('amd64'))).toContain('--single-thread');
   });
 });

@@ -58,16 +58,16 @@ describe('a pipeline in a VM', () => {
       step('b2c.container', `sh -c 'echo next-$B2C_PIPELINE_PREV_CONTAINER_EXIT_CODE-$((7*7)); reboot -f'`),
       step('b2c.container', `sh -c 'echo after-$B2C_PIPELINE_PREV_CONTAINER_EXIT_CODE-$B2C_PIPELINE_SHUTDOWN_MODE; poweroff -f'`),
       step('b2c.post_container', `sh -c 'echo final-$B2C_PIPELINE_SHUTDOWN_MODE-$B2C_PIPELINE_PREV_CONTAINER_EXIT_CODE'`),
-      // A network of its own needs netavark, which the image replaces with a clear refusal.
+      // Every step shares the machine's network: one that asks for its own fails, before any netavark would run.
       step('b2c.post_container', `sh -c 'echo bridged-$((5*5))'`, `--network=bridge ${testImage()}`),
     ]);
     expectCleanEnd(result, 125);
     expect(result.output).toContain('next-125-49');
     expect(result.output).toContain('after-129-reboot');
     expect(result.output).toContain('final-poweroff-130');
-    expect(result.output).toContain('b2c runs containers on the network of the machine only');
+    expect(result.output).toContain('Error: cannot set multiple networks without bridge network mode, selected mode host');
     expect(result.output).not.toContain('bridged-25');
-    expect(result.output).toMatch(/Post container 2 exited with status [1-9]/);
+    expect(result.output).toContain('Post container 2 exited with status 125');
   });
 
   it('runs nothing when the command line is invalid, and still powers off with a failing status', async () => {
