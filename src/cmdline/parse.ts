@@ -209,7 +209,8 @@ export function parseCmdlineWithExtraArgs(kernelLine: string, extraArgs: string)
 
 function parseSources(sources: readonly ParseSource[]): B2cConfig {
   const config = defaultConfig();
-  const seen = new Set<string>();
+  // Where each option was last seen: the extra arguments may set again what the kernel line set.
+  const seen = new Map<string, ParseSource['source']>();
   for (const { text, source } of sources) {
     const split = splitKernelCmdline(text);
     if (!split.ok) {
@@ -235,8 +236,8 @@ function parseSources(sources: readonly ParseSource[]): B2cConfig {
         config.warnings.push(`unknown option ${name}: ignored${closest === undefined ? '' : ` (did you mean ${closest}?)`}`);
         continue;
       }
-      if (seen.has(name) && !REPEATABLE.has(name)) config.warnings.push(`${name} is given more than once: the last one counts`);
-      seen.add(name);
+      if (seen.get(name) === source && !REPEATABLE.has(name)) config.warnings.push(`${name} is given more than once: the last one counts`);
+      seen.set(name, source);
       handler(config, value, name);
     }
   }

@@ -266,7 +266,7 @@ export class Boot {
       await this.setHostname(kernelConfig.hostname);
       if (kernelConfig.keymap !== undefined) await this.hardware.loadKeymap(kernelConfig.keymap);
       await this.console.section('b2c_network', 'Setting up the network', () => this.network.setUp(kernelConfig));
-      await this.console.section('b2c_clock', 'Setting the clock', () => setClock(this.system, this.console, kernelConfig.ntpPeer));
+      await this.setClock(kernelConfig);
       config = await withExtraArgs(this.system, this.console, kernelLine, kernelConfig);
     } catch (error) {
       if (!(error instanceof SetupError)) throw error;
@@ -281,6 +281,11 @@ export class Boot {
       if (config.hostname !== kernelConfig.hostname) await this.setHostname(config.hostname);
       if (config.keymap !== undefined && config.keymap !== kernelConfig.keymap) await this.hardware.loadKeymap(config.keymap);
       await this.hardware.loadModules(config.modules);
+      // The network is up by now, as the download needed it; a new NTP server can still be asked.
+      if (JSON.stringify(config.ifaces) !== JSON.stringify(kernelConfig.ifaces)) {
+        await this.console.log('Warning: b2c.iface in the extra arguments comes too late: the network was set up to download them; put it on the kernel line');
+      }
+      if (JSON.stringify(config.ntpPeer) !== JSON.stringify(kernelConfig.ntpPeer)) await this.setClock(config);
     }
 
     await this.setUpContainerStorage(config);
@@ -292,6 +297,11 @@ export class Boot {
     outcome.shutdownCommand = result.shutdownMode === 'reboot' ? config.rebootCmd : config.shutdownCmd;
     await this.reportStatus(outcome.status);
     await this.cleanUp();
+  }
+
+  private async setClock(config: B2cConfig): Promise<void> {
+    if (config.ntpPeer.kind === 'none') return;
+    await this.console.section('b2c_clock', 'Setting the clock', () => setClock(this.system, this.console, config.ntpPeer));
   }
 
   /**

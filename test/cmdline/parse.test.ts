@@ -179,6 +179,9 @@ describe('parseCmdlineWithExtraArgs', () => {
     expect(config.containers.map((step) => step.image)).toEqual(['docker://a', 'docker://b']);
     expect(config.hostname).toBe('dut-7');
     expect(config.minio[0]?.alias).toBe('s3');
+    // Setting again what the kernel line set is what the file is for; twice within the file is still worth a word.
+    expect(config.warnings.join('\n')).not.toMatch(/more than once/);
+    expect(parseCmdlineWithExtraArgs(kernel, 'b2c.hostname=a b2c.hostname=b').warnings).toContain('b2c.hostname is given more than once: the last one counts');
   });
 
   it('resolves what the kernel line left to the extra arguments, and makes a still missing alias an error', () => {

@@ -184,6 +184,8 @@ describe('b2c.extra_args_url', () => {
     const extraArgs = [
       step('b2c.container', "sh -c 'echo from-extra host=$(hostname) marker=$((6*7))'"),
       'b2c.hostname=dut-from-extra',
+      // Too late to act on: the network is what fetched this file.
+      'b2c.iface=eth0,dhcp',
       `b2c.minio="jobs,http://${FORWARD_ADDRESS}:1,ACCESS,${SECRET}"`,
     ].join('\n');
     const handler = (request: { url?: string }, response: { writeHead(status: number): void; end(body?: string): void }): void => {
@@ -211,7 +213,8 @@ describe('b2c.extra_args_url', () => {
       runOptions: ['--forward', String(port(https)), '--initrd', initrd],
     });
     expectCleanEnd(result, 0);
-    expect(result.output).toMatch(/Got 3 extra arguments \(\d+ bytes, not shown: they may hold secrets\)/);
+    expect(result.output).toMatch(/Got 4 extra arguments \(\d+ bytes, not shown: they may hold secrets\)/);
+    expect(result.output).toMatch(/Warning: b2c.iface in the extra arguments comes too late/);
     expect(result.output.indexOf('from-kernel-42')).toBeLessThan(result.output.indexOf('from-extra host=dut-from-extra marker=42'));
     expect(result.output.indexOf('from-kernel-42')).toBeGreaterThan(-1);
     // The console holds the whole boot, the kernel's echo of its own line included.
