@@ -72,10 +72,12 @@ function matchOne(pattern: string, p: number, char: string): { matched: boolean;
 
 /** The modules whose aliases match any of the modaliases, each once, in the order they are first needed. */
 export function modulesForDevices(aliases: readonly ModuleAlias[], modaliases: readonly string[]): string[] {
+  // A pattern's literal start rules out nearly every pair before any glob runs: /init does this under emulation too.
+  const prefixed = aliases.map((alias) => ({ ...alias, prefix: alias.pattern.slice(0, alias.pattern.search(/[*?[]|$/)) }));
   const modules: string[] = [];
   for (const modalias of modaliases) {
-    for (const alias of aliases) {
-      if (!modules.includes(alias.module) && globMatches(alias.pattern, modalias)) modules.push(alias.module);
+    for (const alias of prefixed) {
+      if (modalias.startsWith(alias.prefix) && !modules.includes(alias.module) && globMatches(alias.pattern, modalias)) modules.push(alias.module);
     }
   }
   return modules;

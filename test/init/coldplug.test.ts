@@ -31,6 +31,21 @@ describe('modules.alias', () => {
   });
 });
 
+describe('modulesForDevices against every pair matched one by one', () => {
+  it('finds the same modules in the same order', () => {
+    const pattern = fc.array(fc.constantFrom('p', 'c', 'i', ':', 'v', '1', '*', '?', '[0-1]'), { maxLength: 8 }).map((pieces) => pieces.join(''));
+    const alias = fc.record({ pattern, module: fc.constantFrom('a', 'b', 'c', 'd') });
+    fc.assert(
+      fc.property(fc.array(alias, { maxLength: 8 }), fc.array(fc.stringMatching(/^[pci:v01]{0,10}$/), { maxLength: 5 }), (aliases, devices) => {
+        const naive: string[] = [];
+        for (const device of devices) for (const item of aliases) if (!naive.includes(item.module) && globMatches(item.pattern, device)) naive.push(item.module);
+        expect(modulesForDevices(aliases, devices)).toEqual(naive);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
 describe('globMatches', () => {
   it.each([
     ['abc', 'abc', true],
