@@ -17,6 +17,7 @@ import { DebianTools } from './debian-tools.ts';
 import { ImageTree } from './image-tree.ts';
 import { bundleInit } from './init-bundle.ts';
 import { compileKeymaps, KEYMAP_FOLDER, KEYMAP_PACKAGES } from './keymaps.ts';
+import { CA_BUNDLE } from '../init/extra-args.ts';
 import { indexKernelModules, selectModules, stageModules } from './modules.ts';
 import { extractDeb, extractedPath, MERGED_USR_LINKS, PackageRoot } from './package-root.ts';
 import type { Progress } from './progress.ts';
@@ -286,7 +287,7 @@ async function addCaCertificates(tree: ImageTree, root: PackageRoot): Promise<vo
   const parts: Uint8Array[] = [];
   for (const path of certificates) parts.push(await readFileFromRoot(root, path));
   const bundle = Buffer.concat(parts.map((part) => (part[part.length - 1] === 0x0a ? part : Buffer.concat([part, Buffer.from('\n')]))));
-  tree.add('etc/ssl/certs/ca-certificates.crt', { kind: 'file', mode: 0o644, data: bundle, origin: 'ca-certificates' });
+  tree.add(CA_BUNDLE.slice(1), { kind: 'file', mode: 0o644, data: bundle, origin: 'ca-certificates' });
 }
 
 async function addFolder(tree: ImageTree, hostDir: string, imageDir: string, origin: string): Promise<void> {

@@ -280,7 +280,7 @@ export class Boot {
       if (!(await this.acceptConfig(config, true))) return;
       if (config.hostname !== kernelConfig.hostname) await this.setHostname(config.hostname);
       if (config.keymap !== undefined && config.keymap !== kernelConfig.keymap) await this.hardware.loadKeymap(config.keymap);
-      await this.hardware.loadModules(config.modules);
+      await this.hardware.loadNamed(config.modules);
       // The network is up by now, as the download needed it; a new NTP server can still be asked.
       if (JSON.stringify(config.ifaces) !== JSON.stringify(kernelConfig.ifaces)) {
         await this.console.log('Warning: b2c.iface in the extra arguments comes too late: the network was set up to download them; put it on the kernel line');

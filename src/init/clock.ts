@@ -31,7 +31,8 @@ export function clockMessage(server: string, before: number, after: number, elap
 export async function setClock(system: System, console: InitConsole, peer: NtpPeer): Promise<void> {
   const server = ntpServer(peer);
   if (server === undefined) return;
-  const uptime = async (): Promise<number> => Number(((await system.readText('/proc/uptime')) ?? '0').split(' ')[0]) * 1000;
+  // Uptime, not the wall clock: the wall clock is what jumps.
+  const uptime = async (): Promise<number> => Number(await console.uptime()) * 1000;
   const started = await uptime();
   let lastError = '';
   for (let attempt = 1; (await uptime()) - started < (NTP_BUDGET_SECONDS - ATTEMPT_SECONDS) * 1000 || attempt === 1; attempt++) {

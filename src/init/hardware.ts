@@ -22,9 +22,8 @@ export class Hardware {
 
   /** Loads what the image lists, then what the devices match (coldplug), then what the command line names. */
   async loadModules(requested: readonly string[]): Promise<void> {
-    const directory = await this.modulesDirectory();
-    if (directory === undefined) {
-      if (requested.length > 0) await this.console.log(`Warning: b2c.modules (${requested.join(', ')}) cannot be loaded: the image has no modules for this kernel`);
+    if ((await this.modulesDirectory()) === undefined) {
+      await this.loadNamed(requested);
       return;
     }
     const bootList = ((await this.system.readText('/etc/b2c/modules')) ?? '').split('\n').filter((name) => name !== '');
@@ -32,6 +31,16 @@ export class Hardware {
     // The second pass is for devices found through a driver the first loaded.
     for (let pass = 1; pass <= 2; pass++) if ((await this.coldplug()).length === 0) break;
     await this.load(requested);
+  }
+
+  /** Loads modules named later (by the extra arguments); those already loaded are skipped. */
+  async loadNamed(names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    if ((await this.modulesDirectory()) === undefined) {
+      await this.console.log(`Warning: b2c.modules (${names.join(', ')}) cannot be loaded: the image has no modules for this kernel`);
+      return;
+    }
+    await this.load(names);
   }
 
   /**

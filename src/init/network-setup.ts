@@ -4,7 +4,7 @@ import type { B2cConfig, IfaceConfig } from '../cmdline/config.ts';
 import type { RunningProgram, System } from '../system/system.ts';
 import type { InitConsole } from './boot.ts';
 import { SetupError } from './errors.ts';
-import { configureFromLease, parseLease, resolvConf, staticInterfacePlan, type DhcpLease } from './network.ts';
+import { configureFromLease, parseLease, resolvConf, staticInterfacePlan, type DhcpLease, type NetworkPlan } from './network.ts';
 
 const UDHCPC_SCRIPT = '/usr/share/b2c/udhcpc.script';
 /** udhcpc sends 5 discovers 2 s apart: about 10 s for a server to answer. */
@@ -76,8 +76,7 @@ export class NetworkSetup {
     }
     const lease = await this.firstLease(interfaces);
     if (lease === undefined) throw new SetupError(`no DHCP server answered on ${interfaces.join(', ')} within about 10 s`);
-    await this.configureLease(lease);
-    await this.system.writeText('/etc/resolv.conf', resolvConf(lease.dns, lease.domain));
+    await this.system.writeText('/etc/resolv.conf', (await this.configureLease(lease)).resolvConf);
   }
 
   /**
@@ -113,13 +112,14 @@ export class NetworkSetup {
     return lease;
   }
 
-  private async configureLease(lease: DhcpLease): Promise<void> {
+  private async configureLease(lease: DhcpLease): Promise<NetworkPlan> {
     const plan = configureFromLease(lease);
     for (const argv of plan.commands) {
       const result = await this.run(argv);
       if (result.status !== 0) throw new SetupError(`${argv.join(' ')} failed: ${result.stderr.trim()}`);
     }
     await this.console.log(`Got the address ${lease.ip}/${plan.prefixLength} on ${lease.interface}${lease.router ? `, gateway ${lease.router}` : ''}`);
+    return plan;
   }
 
   private async waitForInterface(name: string): Promise<void> {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cpioChunks, S_IFDIR, S_IFREG } from '../../src/build/cpio.ts';
+import { CA_BUNDLE } from '../../src/init/extra-args.ts';
 import { FORWARD_ADDRESS } from '../../src/vm/qemu.ts';
 import { DebianTools } from '../../src/build/debian-tools.ts';
 import { LAN, TestNetwork } from '../../src/testbed/netns.ts';
@@ -161,7 +162,7 @@ function imageTrusting(bundle: string, directory: string, name: string): string 
     { path: 'etc', mode: S_IFDIR | 0o755, data: new Uint8Array() },
     { path: 'etc/ssl', mode: S_IFDIR | 0o755, data: new Uint8Array() },
     { path: 'etc/ssl/certs', mode: S_IFDIR | 0o755, data: new Uint8Array() },
-    { path: 'etc/ssl/certs/ca-certificates.crt', mode: S_IFREG | 0o644, data: new TextEncoder().encode(bundle) },
+    { path: CA_BUNDLE.slice(1), mode: S_IFREG | 0o644, data: new TextEncoder().encode(bundle) },
   ];
   const overlay = Buffer.concat([...cpioChunks(entries, 0)]);
   const path = join(directory, name);
