@@ -2,7 +2,7 @@
 
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { access, mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
+import { access, lstat, mkdir, open, readdir, readFile, rename, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import type { RunOptions, RunResult, System } from './system.ts';
 
@@ -86,6 +86,22 @@ export const nodeSystem: System = {
       () => true,
       () => false,
     );
+  },
+  async stat(path) {
+    try {
+      const info = await lstat(path);
+      const kind = info.isFile() ? 'file' : info.isDirectory() ? 'directory' : info.isSymbolicLink() ? 'link' : 'other';
+      return { kind, size: info.size, modified: Math.floor(info.mtimeMs) };
+    } catch {
+      return undefined;
+    }
+  },
+  async remove(path) {
+    const info = await lstat(path);
+    await (info.isDirectory() ? rmdir(path) : unlink(path));
+  },
+  async rename(from, to) {
+    await rename(from, to);
   },
   async listDir(path) {
     try {

@@ -47,13 +47,18 @@ declare module 'os' {
   export function sleepAsync(milliseconds: number): Promise<void>;
   export function readdir(path: string): [string[], number];
   export function mkdir(path: string, mode?: number): number;
-  export function stat(path: string): [{ mode: number; size: number }, number];
+  /** mtime in milliseconds since the epoch. */
+  export function stat(path: string): [{ mode: number; size: number; mtime: number }, number];
+  export function lstat(path: string): [{ mode: number; size: number; mtime: number }, number];
   export function remove(path: string): number;
+  export function rename(oldPath: string, newPath: string): number;
   /** Runs the handler from the event loop when the signal arrives; null restores the default. */
   export function signal(signal: number, handler: (() => void) | null): void;
   export const SIGCHLD: number;
   export const S_IFMT: number;
   export const S_IFDIR: number;
+  export const S_IFREG: number;
+  export const S_IFLNK: number;
 }
 
 /** Set by the bundler: the version of b2c this init belongs to. */

@@ -142,6 +142,21 @@ export const quickjsSystem: System = {
   async exists(path) {
     return os.stat(path)[1] === 0;
   },
+  async stat(path) {
+    const [info, error] = os.lstat(path);
+    if (error !== 0) return undefined;
+    const type = info.mode & os.S_IFMT;
+    const kind = type === os.S_IFREG ? 'file' : type === os.S_IFDIR ? 'directory' : type === os.S_IFLNK ? 'link' : 'other';
+    return { kind, size: info.size, modified: info.mtime };
+  },
+  async remove(path) {
+    const error = os.remove(path);
+    if (error !== 0) throw new Error(`cannot remove ${path}: ${std.strerror(-error)}`);
+  },
+  async rename(from, to) {
+    const error = os.rename(from, to);
+    if (error !== 0) throw new Error(`cannot rename ${from} to ${to}: ${std.strerror(-error)}`);
+  },
   async listDir(path) {
     const [names, error] = os.readdir(path);
     if (error !== 0) return [];

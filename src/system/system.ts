@@ -35,6 +35,14 @@ export interface StartOptions extends Pick<RunOptions, 'env' | 'cwd'> {
   quiet?: boolean;
 }
 
+/** What `stat` tells of a path; links are not followed. */
+export interface FileInfo {
+  kind: 'file' | 'directory' | 'link' | 'other';
+  size: number;
+  /** Milliseconds since the epoch. */
+  modified: number;
+}
+
 export interface System {
   /** Runs argv[0] (looked up in PATH) with the rest as arguments: never through a shell. */
   run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
@@ -48,6 +56,12 @@ export interface System {
   /** Writes bytes at `offset` of an existing file or block device, without truncating it. */
   writeBytes(path: string, offset: number, data: Uint8Array): Promise<void>;
   exists(path: string): Promise<boolean>;
+  /** The path itself (a link is not followed), or undefined when it does not exist. */
+  stat(path: string): Promise<FileInfo | undefined>;
+  /** Removes a file, a link or an empty directory. */
+  remove(path: string): Promise<void>;
+  /** Renames within one filesystem, replacing the target. */
+  rename(from: string, to: string): Promise<void>;
   /** Names in a directory, sorted; empty when it cannot be read. */
   listDir(path: string): Promise<string[]>;
   /** Creates a directory and its parents; no error when it exists. */

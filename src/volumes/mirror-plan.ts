@@ -47,10 +47,12 @@ export function excludePattern(pattern: string): RegExp {
 /**
  * Two entries are the same when their sizes match and the target is not
  * older than the source: S3 keeps no local mtime, and an ETag is not always
- * an MD5, so size and time are what both sides can compare.
+ * an MD5, so size and time are what both sides can compare. Times count in
+ * whole seconds: a download takes its time from Last-Modified, which has no
+ * milliseconds, while the listing's LastModified may have them.
  */
 function differs(source: MirrorEntry, target: MirrorEntry): boolean {
-  return source.size !== target.size || source.modified > target.modified;
+  return source.size !== target.size || Math.floor(source.modified / 1000) > Math.floor(target.modified / 1000);
 }
 
 export function planMirror(source: readonly MirrorEntry[], target: readonly MirrorEntry[], options: MirrorOptions): MirrorPlan {

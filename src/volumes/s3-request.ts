@@ -38,17 +38,18 @@ export type S3Method = 'GET' | 'PUT' | 'DELETE' | 'HEAD';
  * https; curl streams the file without hashing it first); `--fail-with-body`
  * keeps S3's error document for the message.
  */
-export function s3CurlArgs(request: { method: S3Method; url: string; credentialsFile: string; region?: string; upload?: string; output?: string }): string[] {
+export function s3CurlArgs(request: { method: S3Method; url: string; credentialsFile: string; region?: string; caBundle?: string; upload?: string; output?: string }): string[] {
   return [
     'curl', '--silent', '--show-error', '--fail-with-body',
     '--config', request.credentialsFile,
     '--aws-sigv4', `aws:amz:${request.region ?? DEFAULT_REGION}:s3`,
     '--header', 'x-amz-content-sha256: UNSIGNED-PAYLOAD',
-    '--cacert', CA_BUNDLE,
+    '--cacert', request.caBundle ?? CA_BUNDLE,
     '--connect-timeout', '10', '--retry', '3', '--retry-delay', '1',
     ...(request.method === 'HEAD' ? ['--head'] : ['--request', request.method]),
     ...(request.upload !== undefined ? ['--upload-file', request.upload] : []),
-    ...(request.output !== undefined ? ['--output', request.output] : []),
+    // A download takes the object's Last-Modified, so that a later push sees it unchanged.
+    ...(request.output !== undefined ? ['--remote-time', '--output', request.output] : []),
     request.url,
   ];
 }

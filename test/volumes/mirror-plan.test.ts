@@ -17,6 +17,11 @@ describe('planMirror', () => {
     expect(planMirror(source, target, { ...options, overwrite: true }).copy).toEqual(['newer', 'size']);
   });
 
+  it('compares times in whole seconds, as Last-Modified carries no milliseconds', () => {
+    expect(planMirror([entry('a', 1, 5_900)], [entry('a', 1, 5_000)], { ...options, overwrite: true }).copy).toEqual([]);
+    expect(planMirror([entry('a', 1, 6_000)], [entry('a', 1, 5_999)], { ...options, overwrite: true }).copy).toEqual(['a']);
+  });
+
   it('deletes what the source lacks only with remove, and never what is excluded', () => {
     const target = [entry('stale'), entry('cache/keep.bin')];
     expect(planMirror([], target, options).remove).toEqual([]);
@@ -29,7 +34,7 @@ describe('planMirror', () => {
   });
 
   it('after a plan with overwrite and remove, the target holds exactly the source, less the excluded', () => {
-    const entries = fc.array(fc.record({ path: fc.constantFrom('a', 'b', 'x/c', 'x/d.log', 'y/z/e'), size: fc.integer({ min: 0, max: 3 }), modified: fc.integer({ min: 0, max: 3 }) }), { maxLength: 6 });
+    const entries = fc.array(fc.record({ path: fc.constantFrom('a', 'b', 'x/c', 'x/d.log', 'y/z/e'), size: fc.integer({ min: 0, max: 3 }), modified: fc.integer({ min: 0, max: 3 }).map((second) => second * 1000) }), { maxLength: 6 });
     fc.assert(
       fc.property(entries, entries, (rawSource, rawTarget) => {
         const unique = (list: MirrorEntry[]): MirrorEntry[] => [...new Map(list.map((item) => [item.path, item])).values()];

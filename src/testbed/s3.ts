@@ -1,0 +1,75 @@
+// A real S3 server for tests: s3rver on 127.0.0.1 with throwaway storage. It stands in for MinIO, which cannot be installed here; it checks access keys, not signatures.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { B2cError } from '../errors.ts';
+
+export { TEST_ACCESS_KEY, TEST_SECRET_KEY } from './s3-keys.ts';
+
+const SERVER_MAIN = fileURLToPath(new URL('./s3-server.ts', import.meta.url));
+const OBJECT_SUFFIX = '._S3rver_object';
+
+export class TestS3 {
+  private constructor(
+    private readonly server: ChildProcess,
+    readonly port: number,
+    /** s3rver's store: `BUCKET/KEY._S3rver_object` holds each object's bytes. */
+    readonly directory: string,
+  ) {}
+
+  static async start(buckets: readonly string[]): Promise<TestS3> {
+    const directory = await mkdtemp(join(tmpdir(), 'b2c-s3-'));
+    const server = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', SERVER_MAIN, directory, ...buckets], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = await new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.once('exit', (code) => reject(new B2cError(`the test S3 server exited with status ${code} before listening`)));
+      createInterface({ input: server.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+        const match = /^listening (\d+)$/.exec(line);
+        if (match) resolve(Number(match[1]));
+      });
+    });
+    return new TestS3(server, port, directory);
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** The objects of a bucket below a prefix and their text, read from the store, not through S3. */
+  async objects(bucket: string, prefix = ''): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const root = join(this.directory, bucket);
+    const walk = async (relative: string): Promise<void> => {
+      for (const entry of await readdir(join(root, relative), { withFileTypes: true }).catch(() => [])) {
+        const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+        if (entry.isDirectory()) await walk(path);
+        else if (entry.name.endsWith(OBJECT_SUFFIX)) {
+          const key = path.slice(0, -OBJECT_SUFFIX.length);
+          if (key.startsWith(prefix)) found.set(key.slice(prefix.length), await readFile(join(root, path), 'utf8'));
+        }
+      }
+    };
+    await walk('');
+    return found;
+  }
+
+  /** Puts an object straight into the store: s3rver takes its size and time from the file and computes its ETag when asked. */
+  async putObject(bucket: string, key: string, text: string): Promise<void> {
+    const path = join(this.directory, bucket, key);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(`${path}${OBJECT_SUFFIX}`, text);
+  }
+
+  async close(): Promise<void> {
+    if (this.server.exitCode === null) {
+      const exited = new Promise((resolve) => this.server.once('exit', resolve));
+      this.server.kill('SIGTERM');
+      await exited;
+    }
+    await rm(this.directory, { recursive: true, force: true });
+  }
+}
