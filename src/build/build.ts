@@ -22,6 +22,7 @@ import { indexKernelModules, selectModules, stageModules } from './modules.ts';
 import { extractDeb, extractedPath, MERGED_USR_LINKS, PackageRoot } from './package-root.ts';
 import type { Progress } from './progress.ts';
 import { B2cError } from '../errors.ts';
+import { FSCRYPT_MODULES } from '../init/fscrypt.ts';
 
 export type Compression = 'xz' | 'zstd' | 'none';
 
@@ -65,6 +66,8 @@ export const IMAGE_PROGRAMS = [
   '/usr/bin/busybox', '/usr/bin/qjs', '/usr/bin/podman', '/usr/bin/crun', '/usr/bin/conmon',
   // The cache partition: made and checked with e2fsprogs (busybox has neither for ext4).
   '/usr/sbin/mke2fs', '/usr/sbin/e2fsck',
+  // fscrypt on the cache for volumes with fscrypt_key: 27 kB, and its libraries are mke2fs's.
+  '/usr/sbin/e4crypt',
   // HTTPS that verifies certificates (extra arguments, S3), and the clock by SNTP: busybox has neither.
   '/usr/bin/curl', '/usr/sbin/rdate',
 ];
@@ -85,6 +88,8 @@ export const MODULE_FAMILIES: Record<string, string[]> = {
   usb: ['xhci_pci', 'ehci_pci'],
   // ext4 asks the crypto API for crc32c when it mounts, not through modules.dep: ship it by name.
   filesystems: ['ext4', 'overlay', 'crc32c_generic'],
+  // fscrypt volumes: AES-XTS for contents, AES-CBC-CTS for names; Debian builds aes, cbc and ecb in.
+  fscrypt: FSCRYPT_MODULES,
 };
 export const IMAGE_MODULES = Object.values(MODULE_FAMILIES).flat();
 export const BOOT_MODULES = ['overlay'];
@@ -217,6 +222,8 @@ function layOutBase(tree: ImageTree): void {
   // The kernel opens /dev/console for init's stdio before anything is mounted.
   tree.add('dev/console', { kind: 'chardev', mode: 0o600, major: 5, minor: 1 });
   for (const [link, target] of MERGED_USR_LINKS) tree.add(link, { kind: 'symlink', target, origin: 'b2c' });
+  // e4crypt finds the ext4 filesystems' salts through /etc/mtab.
+  tree.add('etc/mtab', { kind: 'symlink', target: '/proc/self/mounts', origin: 'b2c' });
   for (const [path, text] of Object.entries(etcFiles())) tree.add(path, file(text, 'b2c'));
   tree.add('usr/share/b2c/udhcpc.script', { ...file(udhcpcScript(), 'b2c'), mode: 0o755 });
   tree.add('usr/lib/podman/netavark', { ...file(netavarkStub(), 'b2c'), mode: 0o755 });

@@ -11,6 +11,9 @@ netns = "host"
 log_driver = "k8s-file"
 # The initramfs has no /etc/localtime to share.
 tz = ""
+# Containers keep /init's keyring (the user session keyring), where the keys
+# of fscrypt volumes are: a keyring of their own would not hold them.
+keyring = false
 
 [engine]
 # pivot_root cannot leave an initramfs root: crun moves the root instead.

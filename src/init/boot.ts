@@ -21,12 +21,14 @@ import { NetworkSetup } from './network-setup.ts';
 import { Hardware } from './hardware.ts';
 import { setClock } from './clock.ts';
 import { withExtraArgs } from './extra-args.ts';
-import { initialPipelineState, pipelineEnvironment, runPipeline, type PipelineState, type StepKind } from './pipeline.ts';
+import { afterVolumeFailure, initialPipelineState, pipelineEnvironment, runPipeline, type PipelineState, type StepKind } from './pipeline.ts';
 import { CONTAINER_STORAGE, PODMAN_CLEANUP_COMMANDS, podmanCreateArgs, podmanRunArgs, podmanStartArgs, podmanStopArgs, serviceName } from './podman.ts';
 import { CacheDisk } from './cache.ts';
 import { unmountOrder } from './mounts.ts';
 import { optionsNotActedOn } from './support.ts';
 import { BootError, SetupError } from './errors.ts';
+import { Volumes, type VolumeFailure } from './volumes.ts';
+import { FSCRYPT_MODULES } from './fscrypt.ts';
 
 const PODMAN_RUNROOT = '/run/containers';
 
@@ -85,6 +87,8 @@ export class Boot {
   private readonly cache: CacheDisk;
   private readonly hardware: Hardware;
   private readonly network: NetworkSetup;
+  /** Set once container storage is up and the configuration final. */
+  private volumes: Volumes | undefined;
   /** Warnings already printed: the merged configuration repeats the kernel line's. */
   private readonly warningsShown = new Set<string>();
   /** How the machine will end, as far as the boot got. */
@@ -192,6 +196,35 @@ export class Boot {
     });
   }
 
+  /** Runs a step; while it runs, volumes pushed on `changes` are pushed every second or so. */
+  private async runContainer(argv: string[]): Promise<number> {
+    const volumes = this.volumes;
+    if (volumes === undefined || !volumes.pushedContinuously) return (await this.system.run(argv)).status;
+    const program = await this.system.start(argv);
+    while (program.poll() === undefined) {
+      await volumes.pushChanges();
+      await this.system.sleep(1000);
+    }
+    return program.wait();
+  }
+
+  /** Logs each volume failure and fails the pipeline with it. */
+  private async takeVolumeFailures(state: PipelineState, failures: readonly VolumeFailure[]): Promise<PipelineState> {
+    for (const failure of failures) {
+      await this.console.log(`Error: ${failure.message}`);
+      state = afterVolumeFailure(state, failure.volume);
+    }
+    return state;
+  }
+
+  /** Syncs the volumes an event calls for, in a section of its own when there is any. */
+  private async syncVolumes(event: 'pipeline_start' | 'container_start' | 'container_end' | 'pipeline_end', state: PipelineState): Promise<PipelineState> {
+    const volumes = this.volumes;
+    if (volumes === undefined || !volumes.any) return state;
+    const failures = await this.console.section(`b2c_volumes_${event}`, `Syncing the volumes (${event})`, () => volumes.sync(event));
+    return this.takeVolumeFailures(state, failures);
+  }
+
   async runPipeline(config: B2cConfig): Promise<{ status: number; shutdownMode: ShutdownMode }> {
     const runStep = async (step: ContainerStep, kind: StepKind, index: number, environment: Record<string, string>): Promise<number> => {
       const name = `b2c_${kind}_${index + 1}`;
@@ -200,7 +233,7 @@ export class Boot {
         await this.console.log(`${label}: podman run ${shellQuote(step.argv)}`);
         let exitCode: number;
         try {
-          exitCode = (await this.system.run(podmanRunArgs(step, environment))).status;
+          exitCode = await this.runContainer(podmanRunArgs(step, environment));
         } catch (error) {
           await this.console.log(`${label} could not be started: ${error instanceof Error ? error.message : String(error)}`);
           exitCode = 1;
@@ -209,15 +242,27 @@ export class Boot {
         return exitCode;
       }, false);
     };
-    const services = await this.startServices(config);
-    let state: PipelineState;
+    let state = initialPipelineState();
+    if (this.volumes?.any) {
+      const volumes = this.volumes;
+      if (config.volumes.some((volume) => volume.fscryptKey !== undefined)) await this.hardware.loadNamed(FSCRYPT_MODULES);
+      const failures = await this.console.section('b2c_volumes', 'Setting up the volumes', () => volumes.setUp());
+      state = await this.syncVolumes('pipeline_start', await this.takeVolumeFailures(state, failures));
+    }
+    // Volumes that could not be set up or pulled fail the pipeline before it starts: services and steps are skipped.
+    const services = state.status === 0 ? await this.startServices(config) : { running: [] };
     try {
       // A service that could not start fails the pipeline: its steps are skipped, post containers still run.
-      const plan = services.failure ? { ...config, containers: [] } : config;
-      state = await runPipeline(plan, runStep, services.failure ?? initialPipelineState());
+      if (services.failure) state = services.failure;
+      const plan = state.status !== 0 ? { ...config, containers: [] } : config;
+      state = await runPipeline(plan, runStep, state, {
+        beforeStep: (current) => this.syncVolumes('container_start', current),
+        afterStep: (current) => this.syncVolumes('container_end', current),
+      });
     } finally {
       await this.stopServices(services.running);
     }
+    state = await this.syncVolumes('pipeline_end', state);
     return { status: state.status, shutdownMode: state.shutdownMode };
   }
 
@@ -230,6 +275,7 @@ export class Boot {
         const result = await this.system.run(argv, { captureStdout: true, captureStderr: true });
         if (result.status !== 0) await this.console.log(`${argv.join(' ')} failed: ${result.stderr.trim()}`);
       }
+      await this.volumes?.tearDown();
       if (this.swapActive) await this.cache.removeSwap();
       const mounts = (await this.system.readText('/proc/mounts')) ?? '';
       for (const target of unmountOrder(mounts, [CONTAINER_STORAGE, PODMAN_RUNROOT])) {
@@ -289,6 +335,7 @@ export class Boot {
     }
 
     await this.setUpContainerStorage(config);
+    this.volumes = new Volumes(this.system, this.console, config);
     await this.console.log(memoryInUseMessage((await this.system.readText('/proc/meminfo')) ?? ''));
 
     const result = await this.runPipeline(config);

@@ -56,14 +56,35 @@ export function afterStep(state: PipelineState, step: ContainerStep, kind: StepK
   return next;
 }
 
+/** What names a volume that failed to sync, in B2C_PIPELINE_FAILED_BY. */
+export function volumeFailureName(volume: string): string {
+  return `volume ${volume}`;
+}
+
+/** A volume that could not be synced fails the pipeline with status 1, unless a step failed first. */
+export function afterVolumeFailure(state: PipelineState, volume: string): PipelineState {
+  return state.status !== 0 ? state : { ...state, status: 1, failedBy: volumeFailureName(volume) };
+}
+
+/** Work around each step (volume syncs), which may fail the pipeline in its turn. */
+export interface StepHooks {
+  beforeStep(state: PipelineState): Promise<PipelineState>;
+  afterStep(state: PipelineState): Promise<PipelineState>;
+}
+
+const NO_HOOKS: StepHooks = { beforeStep: async (state) => state, afterStep: async (state) => state };
+
 /** Runs the steps in order, stopping at the first failure under pipefail; post containers always run. */
-export async function runPipeline(plan: PipelinePlan, runStep: StepRunner, state = initialPipelineState()): Promise<PipelineState> {
+export async function runPipeline(plan: PipelinePlan, runStep: StepRunner, state = initialPipelineState(), hooks = NO_HOOKS): Promise<PipelineState> {
+  const run = async (step: ContainerStep, kind: StepKind, index: number): Promise<void> => {
+    state = await hooks.beforeStep(state);
+    state = afterStep(state, step, kind, await runStep(step, kind, index, pipelineEnvironment(state)));
+    state = await hooks.afterStep(state);
+  };
   for (const [index, step] of plan.containers.entries()) {
     if (plan.pipefail && state.status !== 0) break;
-    state = afterStep(state, step, 'container', await runStep(step, 'container', index, pipelineEnvironment(state)));
+    await run(step, 'container', index);
   }
-  for (const [index, step] of plan.postContainers.entries()) {
-    state = afterStep(state, step, 'post_container', await runStep(step, 'post_container', index, pipelineEnvironment(state)));
-  }
+  for (const [index, step] of plan.postContainers.entries()) await run(step, 'post_container', index);
   return state;
 }

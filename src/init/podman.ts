@@ -1,5 +1,6 @@
 // The podman command lines /init runs: what b2c adds around the user's ARGS, and the cleanup.
 
+import type { FilesystemConfig, VolumeConfig } from '../cmdline/config.ts';
 import type { ContainerStep } from '../cmdline/container.ts';
 
 /** podman's storage root: a tmpfs, or the cache partition mounted there. */
@@ -39,3 +40,24 @@ export const PODMAN_CLEANUP_COMMANDS: string[][] = [
   ['podman', 'container', 'rm', '--all', '--force', '--time', '10'],
   ['podman', 'image', 'prune', '--force'],
 ];
+
+/** Volumes that must not outlive the pipeline carry this label, so that one left by a boot that crashed is found and removed by the next. */
+export const EXPIRING_VOLUME_LABEL = 'b2c.expiration=pipeline_end';
+
+/** Creates a volume; one backed by a b2c.filesystem gets podman's mount options, which podman applies when the volume is mounted. */
+export function podmanVolumeCreateArgs(volume: VolumeConfig, filesystem?: FilesystemConfig): string[] {
+  return [
+    'podman', 'volume', 'create',
+    ...(volume.expiration === 'pipeline_end' ? ['--label', EXPIRING_VOLUME_LABEL] : []),
+    ...(filesystem === undefined
+      ? []
+      : [
+          ...(filesystem.type !== undefined ? ['--opt', `type=${filesystem.type}`] : []),
+          '--opt', `device=${filesystem.src}`,
+          ...(filesystem.opts.length > 0 ? ['--opt', `o=${filesystem.opts.join(',')}`] : []),
+        ]),
+    volume.name,
+  ];
+}
+
+export const PODMAN_EXPIRING_VOLUMES_ARGS = ['podman', 'volume', 'ls', '--filter', `label=${EXPIRING_VOLUME_LABEL}`, '--format', '{{.Name}}'];

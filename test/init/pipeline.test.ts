@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerStep } from '../../src/cmdline/container.ts';
 import { parseContainerStep } from '../../src/cmdline/container.ts';
-import { afterStep, initialPipelineState, runPipeline, type StepKind } from '../../src/init/pipeline.ts';
+import { afterStep, afterVolumeFailure, initialPipelineState, runPipeline, type StepKind } from '../../src/init/pipeline.ts';
 
 function stepOf(args: string): ContainerStep {
   const result = parseContainerStep(args);
@@ -61,5 +61,36 @@ describe('runPipeline', () => {
     expect(state).toMatchObject({ shutdownMode: 'reboot', status: 129 });
     state = afterStep(state, step, 'post_container', 130);
     expect(state).toMatchObject({ shutdownMode: 'poweroff', status: 129 });
+  });
+
+  it('runs the hooks around every step; a volume failing before a step fails the pipeline, which pipefail then stops', async () => {
+    const events: string[] = [];
+    const state = await runPipeline(
+      { containers: ['docker://i 0', 'docker://i 0'].map(stepOf), postContainers: ['docker://i 0'].map(stepOf), pipefail: true },
+      async (step, kind, _index, env) => {
+        events.push(`${kind} sees ${env.B2C_PIPELINE_STATUS} ${env.B2C_PIPELINE_FAILED_BY}`);
+        return Number(step.command[0]);
+      },
+      initialPipelineState(),
+      {
+        beforeStep: async (current) => {
+          events.push('before');
+          return current;
+        },
+        afterStep: async (current) => {
+          events.push('after');
+          return afterVolumeFailure(current, 'results');
+        },
+      },
+    );
+    expect(state).toMatchObject({ status: 1, failedBy: 'volume results' });
+    expect(events).toEqual(['before', 'container sees 0 ', 'after', 'before', 'post_container sees 1 volume results', 'after']);
+  });
+});
+
+describe('afterVolumeFailure', () => {
+  it('does not replace the failure of a step that came first', () => {
+    const failed = { ...initialPipelineState(), status: 3, failedBy: 'docker://i 3' };
+    expect(afterVolumeFailure(failed, 'results')).toEqual(failed);
   });
 });

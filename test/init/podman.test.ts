@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { VolumeConfig } from '../../src/cmdline/config.ts';
 import { parseContainerStep } from '../../src/cmdline/container.ts';
-import { podmanRunArgs } from '../../src/init/podman.ts';
+import { parseCmdline } from '../../src/cmdline/parse.ts';
+import { podmanRunArgs, podmanVolumeCreateArgs } from '../../src/init/podman.ts';
 
 describe('podmanRunArgs', () => {
   it('puts b2c flags and the environment before the user ARGS, which stay one word each', () => {
@@ -11,6 +13,24 @@ describe('podmanRunArgs', () => {
       '--env', 'B2C_PIPELINE_STATUS=0',
       '--env', 'B2C_PIPELINE_FAILED_BY=a b; $(x)',
       '-ti', 'docker://r/i', 'sh', '-c', 'echo a b; exit 5',
+    ]);
+  });
+});
+
+describe('podmanVolumeCreateArgs', () => {
+  const volume = (options: string) => {
+    const config = parseCmdline(`b2c.filesystem="data,type=ext4,src=/dev/vdb1,opts=noatime|nodev" b2c.volume=${options}`);
+    expect(config.errors).toEqual([]);
+    return config;
+  };
+
+  it('labels the expiring volumes and passes a filesystem as podman mount options', () => {
+    const plain = volume('job');
+    expect(podmanVolumeCreateArgs(plain.volumes[0] as VolumeConfig)).toEqual(['podman', 'volume', 'create', 'job']);
+    const mounted = volume('scratch,expiration=pipeline_end,filesystem=data');
+    expect(podmanVolumeCreateArgs(mounted.volumes[0] as VolumeConfig, mounted.filesystems[0])).toEqual([
+      'podman', 'volume', 'create', '--label', 'b2c.expiration=pipeline_end',
+      '--opt', 'type=ext4', '--opt', 'device=/dev/vdb1', '--opt', 'o=noatime,nodev', 'scratch',
     ]);
   });
 });

@@ -1,0 +1,230 @@
+// The pipeline's volumes: created (or reused) as podman volumes, synced with S3 at the events b2c.volume names, and dropped when they expire.
+
+import type { B2cConfig, VolumeConfig } from '../cmdline/config.ts';
+import { runChecked, type System } from '../system/system.ts';
+import { resolveBucketPath, S3Client, type S3Location } from '../volumes/s3-client.ts';
+import { continuouslyPushed, expiringVolumes, syncActionsAt, type PipelineEvent, type SyncAction } from '../volumes/schedule.ts';
+import { describeReport, pullVolume, pushVolume } from '../volumes/sync.ts';
+import { B2cError } from '../errors.ts';
+import { applyFscryptKey, filesystemTypeOf } from './fscrypt.ts';
+import { PODMAN_EXPIRING_VOLUMES_ARGS, podmanVolumeCreateArgs } from './podman.ts';
+
+export class VolumeError extends B2cError {}
+
+/** S3 keys go to files here (a tmpfs), read by curl, never on a command line. */
+const CREDENTIALS_DIRECTORY = '/run/b2c/s3';
+
+export interface VolumeLog {
+  log(message: string): Promise<void>;
+}
+
+/** A volume that could not be set up or synced: the pipeline fails, and the message says why. */
+export interface VolumeFailure {
+  volume: string;
+  message: string;
+}
+
+interface ReadyVolume {
+  config: VolumeConfig;
+  /** The folder containers see, as `podman volume mount` gives it. */
+  directory: string;
+  pullFrom?: S3Location;
+  pushTo?: S3Location;
+  /** A pull of it failed: it is never pushed, so a half-pulled folder does not replace the bucket's content. */
+  pullFailed: boolean;
+}
+
+function lines(text: string): string[] {
+  return text.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class Volumes {
+  private readonly ready = new Map<string, ReadyVolume>();
+  /** Volumes backed by a b2c.filesystem that b2c mounted, to unmount at the end. */
+  private readonly mounted = new Set<string>();
+  private readonly client: S3Client;
+  /** Messages of continuous pushes already shown, so that a pass that keeps failing the same way says it once. */
+  private readonly continuousFailuresShown = new Set<string>();
+
+  constructor(
+    private readonly system: System,
+    private readonly output: VolumeLog,
+    private readonly config: B2cConfig,
+  ) {
+    this.client = new S3Client(system, CREDENTIALS_DIRECTORY);
+  }
+
+  get any(): boolean {
+    return this.config.volumes.length > 0;
+  }
+
+  /** Some volume is pushed while containers run. */
+  get pushedContinuously(): boolean {
+    return continuouslyPushed(this.config.volumes).length > 0;
+  }
+
+  /**
+   * Removes expiring volumes a crashed boot left behind, then creates or
+   * reuses each volume. A volume that cannot be set up is a failure; the
+   * others still are. podman takes most of a second per call under
+   * emulation, so existing volumes and folders are asked for all at once.
+   */
+  async setUp(): Promise<VolumeFailure[]> {
+    const leftovers = await runChecked(this.system, PODMAN_EXPIRING_VOLUMES_ARGS, { captureStdout: true, context: 'listing the expiring volumes' });
+    for (const name of lines(leftovers.stdout)) {
+      await this.output.log(`Removing the volume ${name}, which an earlier boot left behind although it expired with its pipeline`);
+      await this.removeVolume(name);
+    }
+    const existing = new Set(lines((await runChecked(this.system, ['podman', 'volume', 'ls', '--format', '{{.Name}}'], { captureStdout: true, context: 'listing the volumes' })).stdout));
+    const failures: VolumeFailure[] = [];
+    const fail = (volume: VolumeConfig, error: unknown): void => {
+      failures.push({ volume: volume.name, message: `could not set up the volume ${volume.name}: ${errorMessage(error)}` });
+    };
+    const created = new Map<string, boolean>();
+    for (const volume of this.config.volumes) {
+      try {
+        if (!existing.has(volume.name)) await this.create(volume);
+        created.set(volume.name, !existing.has(volume.name));
+      } catch (error) {
+        fail(volume, error);
+      }
+    }
+    const plain = this.config.volumes.filter((volume) => created.has(volume.name) && volume.filesystem === undefined).map((volume) => volume.name);
+    const mountpoints = await this.mountpoints(plain);
+    for (const volume of this.config.volumes) {
+      const wasCreated = created.get(volume.name);
+      if (wasCreated === undefined) continue;
+      try {
+        const directory = mountpoints.get(volume.name) ?? (await this.mount(volume.name));
+        this.ready.set(volume.name, await this.finishSetUp(volume, directory, wasCreated));
+      } catch (error) {
+        fail(volume, error);
+      }
+    }
+    return failures;
+  }
+
+  private async create(volume: VolumeConfig): Promise<void> {
+    const filesystem = volume.filesystem === undefined ? undefined : this.config.filesystems.find((candidate) => candidate.name === volume.filesystem);
+    await runChecked(this.system, podmanVolumeCreateArgs(volume, filesystem), { captureStdout: true, context: `podman volume create ${volume.name}` });
+  }
+
+  /** The folders of volumes that need no mounting, in one podman call. */
+  private async mountpoints(names: readonly string[]): Promise<Map<string, string>> {
+    if (names.length === 0) return new Map();
+    const result = await runChecked(this.system, ['podman', 'volume', 'inspect', '--format', '{{.Name}} {{.Mountpoint}}', ...names], { captureStdout: true, context: 'podman volume inspect' });
+    return new Map(lines(result.stdout).map((line) => [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)]));
+  }
+
+  /** Mounts a volume backed by a b2c.filesystem; podman keeps it mounted until `podman volume unmount`. */
+  private async mount(name: string): Promise<string> {
+    const mounted = await runChecked(this.system, ['podman', 'volume', 'mount', name], { captureStdout: true, context: `podman volume mount ${name}` });
+    this.mounted.add(name);
+    return mounted.stdout.trim();
+  }
+
+  private async finishSetUp(volume: VolumeConfig, directory: string, created: boolean): Promise<ReadyVolume> {
+    if (volume.fscryptKey !== undefined) {
+      const type = filesystemTypeOf((await this.system.readText('/proc/mounts')) ?? '', directory);
+      if (type !== 'ext4') throw new VolumeError(`fscrypt_key needs the volume on the ext4 cache disk (b2c.cache_device), but it is on ${type ?? 'an unknown filesystem'}`);
+      let outcome = await applyFscryptKey(this.system, directory, volume.fscryptKey);
+      if ((outcome.kind === 'other-key' || outcome.kind === 'not-empty') && volume.fscryptResetKey) {
+        await this.output.log(`Volume ${volume.name}: ${outcome.kind === 'other-key' ? 'encrypted with another key' : 'not encrypted'}; fscrypt_reset_key empties it and encrypts it with the key given`);
+        if (this.mounted.delete(volume.name)) await this.system.run(['podman', 'volume', 'unmount', volume.name], { captureStdout: true, captureStderr: true });
+        await runChecked(this.system, ['podman', 'volume', 'rm', '--force', volume.name], { captureStdout: true, context: `podman volume rm ${volume.name}` });
+        await this.create(volume);
+        created = true;
+        directory = (await this.mountpoints([volume.name])).get(volume.name) ?? (await this.mount(volume.name));
+        outcome = await applyFscryptKey(this.system, directory, volume.fscryptKey);
+      }
+      if (outcome.kind === 'other-key') throw new VolumeError('it is encrypted with another key: fscrypt_key does not match (its content is kept; add fscrypt_reset_key to empty it and start over with this key)');
+      if (outcome.kind === 'not-empty') throw new VolumeError('it holds files that are not encrypted, and only an empty folder can be (add fscrypt_reset_key to empty it)');
+      if (outcome.kind === 'failed') throw new VolumeError(`e4crypt could not apply the key: ${outcome.detail}`);
+    }
+    const ready: ReadyVolume = { config: volume, directory, pullFailed: false };
+    if (volume.pullFrom !== undefined) ready.pullFrom = resolveBucketPath(volume.pullFrom, this.config.minio);
+    if (volume.pushTo !== undefined) ready.pushTo = resolveBucketPath(volume.pushTo, this.config.minio);
+    const notes = [created ? 'created' : 'reused', `at ${directory}`];
+    if (volume.fscryptKey !== undefined) notes.push('encrypted with fscrypt');
+    if (volume.expiration === 'pipeline_end') notes.push('removed when the pipeline ends');
+    await this.output.log(`Volume ${volume.name}: ${notes.join(', ')}`);
+    return ready;
+  }
+
+  /** Runs the syncs an event calls for; each failure is returned, and the other volumes still sync. */
+  async sync(event: PipelineEvent): Promise<VolumeFailure[]> {
+    const failures: VolumeFailure[] = [];
+    for (const action of syncActionsAt(this.config.volumes, event)) {
+      const failure = await this.runAction(action);
+      if (failure) failures.push(failure);
+    }
+    return failures;
+  }
+
+  private async runAction(action: SyncAction, quietWhenIdle = false): Promise<VolumeFailure | undefined> {
+    const volume = this.ready.get(action.volume);
+    if (volume === undefined) return undefined;
+    const pulling = action.direction === 'pull';
+    const location = pulling ? volume.pullFrom : volume.pushTo;
+    const bucketPath = pulling ? volume.config.pullFrom : volume.config.pushTo;
+    if (location === undefined) return undefined;
+    if (!pulling && volume.pullFailed) {
+      const message = `the volume ${volume.config.name} is not pushed to ${bucketPath}: its pull failed, and its content is not complete`;
+      if (!quietWhenIdle) await this.output.log(message);
+      return { volume: volume.config.name, message };
+    }
+    const options = { overwrite: volume.config.overwrite, remove: volume.config.remove, exclude: volume.config.exclude };
+    try {
+      const report = pulling
+        ? await pullVolume(this.system, this.client, location, volume.directory, options)
+        : await pushVolume(this.system, this.client, location, volume.directory, options);
+      if (!quietWhenIdle || report.copied > 0 || report.removed > 0) {
+        await this.output.log(`${pulling ? 'Pulled' : 'Pushed'} the volume ${volume.config.name} ${pulling ? 'from' : 'to'} ${bucketPath}: ${describeReport(report)}`);
+      }
+      return undefined;
+    } catch (error) {
+      if (pulling) volume.pullFailed = true;
+      const message = `could not ${action.direction} the volume ${volume.config.name} ${pulling ? 'from' : 'to'} ${bucketPath}: ${errorMessage(error)}`;
+      return { volume: volume.config.name, message };
+    }
+  }
+
+  /**
+   * One pass of the continuous pushes (`push_on=changes`), while a container
+   * runs. A failure is said once and not counted: the final push at pipeline
+   * end is the one that decides.
+   */
+  async pushChanges(): Promise<void> {
+    for (const name of continuouslyPushed(this.config.volumes)) {
+      const failure = await this.runAction({ volume: name, direction: 'push' }, true);
+      if (failure && !this.continuousFailuresShown.has(failure.message)) {
+        this.continuousFailuresShown.add(failure.message);
+        await this.output.log(`Warning: ${failure.message} (trying again while the container runs)`);
+      }
+    }
+  }
+
+  /** Unmounts the volumes b2c mounted and removes those that expire with the pipeline. */
+  async tearDown(): Promise<void> {
+    for (const name of this.mounted) {
+      const result = await this.system.run(['podman', 'volume', 'unmount', name], { captureStdout: true, captureStderr: true });
+      if (result.status !== 0) await this.output.log(`Could not unmount the volume ${name}: ${result.stderr.trim()}`);
+    }
+    this.mounted.clear();
+    for (const name of expiringVolumes(this.config.volumes)) {
+      if (!this.ready.has(name)) continue;
+      await this.output.log(`Removing the volume ${name}: it expires with the pipeline`);
+      await this.removeVolume(name);
+    }
+    this.ready.clear();
+  }
+
+  private async removeVolume(name: string): Promise<void> {
+    const result = await this.system.run(['podman', 'volume', 'rm', '--force', name], { captureStdout: true, captureStderr: true });
+    if (result.status !== 0) await this.output.log(`Could not remove the volume ${name}: ${result.stderr.trim()}`);
+  }
+}

@@ -1,0 +1,142 @@
+// Volumes synced with a real S3 server in real boots: s3rver on 127.0.0.1 (standing in for MinIO, which cannot be installed here; it checks access keys, not signatures), reached through a QEMU forward.
+
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_ACCESS_KEY, TEST_SECRET_KEY, TestS3 } from '../../src/testbed/s3.ts';
+import { FORWARD_ADDRESS } from '../../src/vm/qemu.ts';
+import { bootB2c, expectCleanEnd, testImage, type BootResult } from './boot.ts';
+
+const folder = mkdtempSync(join(tmpdir(), 'b2c-volumes-'));
+const VAULT_KEY = Buffer.from('the key of the vault').toString('base64');
+const WRONG_VAULT_KEY = Buffer.from('not the key of the vault').toString('base64');
+const WRONG_SECRET = 'wrong-secret-91c2e7';
+
+let s3: TestS3;
+beforeAll(async () => {
+  s3 = await TestS3.start(['jobs', 'logs']);
+});
+afterAll(async () => {
+  await s3?.close();
+  rmSync(folder, { recursive: true, force: true });
+});
+
+function blankDisk(name: string, bytes: number): string {
+  const path = join(folder, name);
+  const fd = openSync(path, 'w');
+  ftruncateSync(fd, bytes);
+  closeSync(fd);
+  return path;
+}
+
+const minio = (alias: string, accessKey = TEST_ACCESS_KEY, secretKey = TEST_SECRET_KEY): string => `b2c.minio="${alias},http://${FORWARD_ADDRESS}:${s3.port},${accessKey},${secretKey}"`;
+
+/** A step on the busybox test image with podman options (volumes) before it. */
+const container = (option: string, podmanOptions: string, command: string): string => `${option}="${podmanOptions} --tls-verify=false ${testImage()} sh -c '${command}'"`;
+
+function boot(words: string[], disks: string[] = []): Promise<BootResult> {
+  return bootB2c(words, { disks, runOptions: ['--forward', String(s3.port)] });
+}
+
+describe('volumes mirrored to S3', () => {
+  const cacheDisk = blankDisk('cache.img', 1024 * 1024 * 1024);
+
+  it('pulls at start, pushes at end with remove and exclude, pushes logs while the container runs, and keeps or drops volumes', async () => {
+    await s3.putObject('jobs', '42/input.txt', 'input-from-the-bucket');
+    await s3.putObject('jobs', '42/stale.txt', 'stale');
+    await s3.putObject('jobs', '42/remote.tmp', 'excluded on the bucket side');
+    const result = await boot(
+      [
+        'b2c.cache_device=auto',
+        minio('farm'),
+        'b2c.volume="job,mirror=farm/jobs/42,remove,overwrite,exclude=*.tmp"',
+        'b2c.volume="logs,push_to=farm/logs/42,push_on=changes"',
+        'b2c.volume="scratch,expiration=pipeline_end"',
+        'b2c.volume=kept',
+        'b2c.volume=plain',
+        `b2c.volume="vault,fscrypt_key=${VAULT_KEY}"`,
+        container(
+          'b2c.container',
+          '-v job:/job -v scratch:/scratch -v kept:/kept -v plain:/plain -v vault:/vault',
+          'echo old > /plain/old; echo pulled: $(ls /job); cat /job/input.txt; echo; echo result > /job/result.txt; rm /job/stale.txt; echo local > /job/local.tmp; echo a > /scratch/a; echo kept-$((6*7))-in-plain-text > /kept/b; echo vault-$((6*7))-content > /vault/data',
+        ),
+        container('b2c.container', '-v logs:/logs', 'for i in 1 2 3 4 5; do echo line $i > /logs/part$i; sleep 1; done; exit 3'),
+      ],
+      [cacheDisk],
+    );
+    expectCleanEnd(result, 3);
+    expect(result.output).toMatch(/^pulled: input.txt stale.txt\r?$/m);
+    expect(result.output).toMatch(/^input-from-the-bucket\r?$/m);
+    // remove deleted stale.txt, exclude kept local.tmp home and protected remote.tmp.
+    expect([...(await s3.objects('jobs', '42/')).keys()].sort()).toEqual(['input.txt', 'remote.tmp', 'result.txt']);
+    expect((await s3.objects('jobs', '42/')).get('result.txt')).toBe('result\n');
+    // Every file the failing container wrote reached the bucket, some of them while it ran.
+    expect(await s3.objects('logs', '42/')).toEqual(new Map([1, 2, 3, 4, 5].map((index) => [`part${index}`, `line ${index}\n`])));
+    const whileRunning = result.output.slice(result.output.indexOf('Container 2: podman run'), result.output.indexOf('Container 2 exited with status 3'));
+    expect(whileRunning).toMatch(/Pushed the volume logs to farm\/logs\/42: [1-4] files? copied/);
+    expect(result.output).toContain('Removing the volume scratch: it expires with the pipeline');
+    expect(result.output).toContain('Volume vault: created, at /var/lib/containers/storage/volumes/vault/_data, encrypted with fscrypt');
+    for (const secret of [TEST_SECRET_KEY, VAULT_KEY]) expect(result.output).not.toContain(secret);
+
+    // The plain volume's file is on the disk as written; the vault's is not. Both
+    // texts are computed in the container: podman keeps each command line on the disk.
+    const disk = readFileSync(cacheDisk);
+    expect(disk.includes('kept-42-in-plain-text')).toBe(true);
+    expect(disk.includes('vault-42-content')).toBe(false);
+  });
+
+  it('on the next boot: the expired volume is gone, the kept one is there, the vault opens with its key, fscrypt_reset_key starts over', async () => {
+    const result = await boot(
+      [
+        'b2c.cache_device=auto',
+        'b2c.volume="scratch,expiration=pipeline_end"',
+        'b2c.volume=kept',
+        `b2c.volume="vault,fscrypt_key=${VAULT_KEY}"`,
+        `b2c.volume="plain,fscrypt_key=${WRONG_VAULT_KEY},fscrypt_reset_key"`,
+        container('b2c.container', '-v scratch:/scratch -v kept:/kept -v vault:/vault -v plain:/plain', 'echo scratch=[$(ls /scratch)] kept=[$(cat /kept/b)] vault=[$(cat /vault/data)] plain=[$(ls /plain)]'),
+      ],
+      [cacheDisk],
+    );
+    expectCleanEnd(result, 0);
+    expect(result.output).toMatch(/^scratch=\[\] kept=\[kept-42-in-plain-text\] vault=\[vault-42-content\] plain=\[\]\r?$/m);
+    expect(result.output).toContain('Volume vault: reused');
+    expect(result.output).toContain('Volume plain: not encrypted; fscrypt_reset_key empties it and encrypts it with the key given');
+    expect(result.output).toContain('Volume plain: created, at /var/lib/containers/storage/volumes/plain/_data, encrypted with fscrypt');
+  });
+
+  it('refuses the vault with a wrong key: an error, nothing runs, its content kept', async () => {
+    const result = await boot(
+      [
+        'b2c.cache_device=auto',
+        `b2c.volume="vault,fscrypt_key=${WRONG_VAULT_KEY}"`,
+        container('b2c.container', '-v vault:/vault', 'echo should-not-run'),
+        container('b2c.post_container', '', 'echo failed-by=[$B2C_PIPELINE_FAILED_BY]'),
+      ],
+      [cacheDisk],
+    );
+    expectCleanEnd(result, 1);
+    expect(result.output).toContain('Error: could not set up the volume vault: it is encrypted with another key: fscrypt_key does not match');
+    expect(result.output).toMatch(/^failed-by=\[volume vault\]\r?$/m);
+    expect(result.output).not.toMatch(/^should-not-run/m);
+    expect(result.output).not.toContain(WRONG_VAULT_KEY);
+  });
+
+  it('fails the pipeline on a wrong access key, names the volume, never prints the secret, and says which push failed', async () => {
+    const result = await boot([
+      minio('farm', 'nobody', WRONG_SECRET),
+      minio('good'),
+      'b2c.volume="job,pull_from=farm/jobs/42"',
+      'b2c.volume="out,push_to=good/no-such-bucket/42"',
+      container('b2c.container', '-v job:/job', 'echo should-not-run'),
+      container('b2c.post_container', '', 'echo failed-by=[$B2C_PIPELINE_FAILED_BY]'),
+    ]);
+    expectCleanEnd(result, 1);
+    expect(result.output).toContain('Error: could not pull the volume job from farm/jobs/42: GET farm/jobs: the server answered InvalidAccessKeyId');
+    expect(result.output).toMatch(/^failed-by=\[volume job\]\r?$/m);
+    expect(result.output).not.toMatch(/^should-not-run/m);
+    expect(result.output).toContain('Error: could not push the volume out to good/no-such-bucket/42: GET good/no-such-bucket: the server answered NoSuchBucket');
+    expect(result.output).not.toContain(WRONG_SECRET);
+    expect(result.output).not.toContain(TEST_SECRET_KEY);
+  });
+});
