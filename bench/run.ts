@@ -15,9 +15,10 @@ import { B2C_VERSION } from '../src/cli/version.ts';
 import { nodeSystem } from '../src/system/node.ts';
 import { ADDITIONS, CUTS } from '../src/bench/cuts.ts';
 import { sizeByComponent, type ManifestFileEntry } from '../src/bench/size.ts';
-import { bootTimeline, markdownTable, summarize, type BootTimeline, type ConsoleArrival } from '../src/bench/timeline.ts';
+import { bootTimeline, markdownTable, summarize, volumeSyncSeconds, type BootTimeline, type ConsoleArrival } from '../src/bench/timeline.ts';
 import { busyboxImage, incompressibleBytes } from '../src/testbed/images.ts';
 import { LocalRegistry } from '../src/testbed/registry.ts';
+import { TEST_ACCESS_KEY, TEST_SECRET_KEY, TestS3 } from '../src/testbed/s3.ts';
 import { bootMachine, checkHostTools, chooseAccelerator } from '../src/vm/machine.ts';
 import { FORWARD_ADDRESS, type VmSpec } from '../src/vm/qemu.ts';
 
@@ -69,13 +70,49 @@ function consoleRecorder(): { stream: Writable; text: () => string; arrivals: Co
   return { stream, text: () => text, arrivals, started };
 }
 
-async function bootOnce(spec: VmSpec, marker: string): Promise<BootTimeline> {
+async function bootRecorded(spec: VmSpec): Promise<ReturnType<typeof consoleRecorder>> {
   const recorder = consoleRecorder();
   const result = await bootMachine(spec, { timeoutSeconds: 300, output: recorder.stream });
   if (result.outcome.kind === 'guest-crash' || result.outcome.kind === 'timeout') {
     throw new Error(`a benchmark boot failed (${result.outcome.kind}):\n${recorder.text().slice(-2000)}`);
   }
+  return recorder;
+}
+
+async function bootOnce(spec: VmSpec, marker: string): Promise<BootTimeline> {
+  const recorder = await bootRecorded(spec);
   return bootTimeline(recorder.text(), recorder.arrivals, (Date.now() - recorder.started) / 1000, marker);
+}
+
+/**
+ * A volume of 50 MB pulled from the test S3 server at pipeline start, copied
+ * by the container, and the copy pushed at pipeline end: the seconds /init
+ * reports for each, per boot.
+ */
+async function volumeSyncs(spec: Omit<VmSpec, 'cmdline'>, image: string): Promise<{ pull: number[]; push: number[] }> {
+  const s3 = await TestS3.start(['bench']);
+  const times: { pull: number[]; push: number[] } = { pull: [], push: [] };
+  try {
+    await s3.putObject('bench', 'volume/blob', incompressibleBytes(48 * 1024 * 1024));
+    const cmdline = [
+      `b2c.minio="bench,http://${FORWARD_ADDRESS}:${s3.port},${TEST_ACCESS_KEY},${TEST_SECRET_KEY}"`,
+      // overwrite: each boot's copy is newer than the one the last boot pushed.
+      'b2c.volume="data,mirror=bench/bench/volume,overwrite"',
+      `b2c.container="-v data:/data --tls-verify=false ${image} cp /data/blob /data/copy"`,
+    ].join(' ');
+    for (let run = 1; run <= RUNS; run++) {
+      progress.update(`volume: boot ${run}/${RUNS}`);
+      const text = (await bootRecorded({ ...spec, forwards: [...spec.forwards, s3.port], cmdline })).text();
+      const pull = volumeSyncSeconds(text, 'pull', 'data');
+      const push = volumeSyncSeconds(text, 'push', 'data');
+      if (pull === undefined || push === undefined) throw new Error(`the volume was not pulled and pushed:\n${text.slice(-2000)}`);
+      times.pull.push(pull);
+      times.push.push(push);
+    }
+  } finally {
+    await s3.close();
+  }
+  return times;
 }
 
 /** Whether the trivial pipeline runs to its output and a zero status with this much guest memory. */
@@ -123,9 +160,13 @@ function hostPodmanPull(reference: string): number | undefined {
 
 const seconds = (value: number | undefined): string => (value === undefined ? '–' : value.toFixed(2));
 
-function phaseCell(timelines: BootTimeline[], phase: keyof BootTimeline): string {
-  const summary = summarize(timelines.map((timeline) => timeline[phase]).filter((value): value is number => value !== undefined));
+function phaseRange(values: number[]): string {
+  const summary = summarize(values);
   return summary ? `${seconds(summary.median)} (${seconds(summary.min)}–${seconds(summary.max)})` : '–';
+}
+
+function phaseCell(timelines: BootTimeline[], phase: keyof BootTimeline): string {
+  return phaseRange(timelines.map((timeline) => timeline[phase]).filter((value): value is number => value !== undefined));
 }
 
 function pullRows(pulls: { cold: BootTimeline[]; warm: BootTimeline[]; host: number[] }): string[][] {
@@ -168,6 +209,7 @@ async function main(): Promise<void> {
   let accel: 'kvm' | 'tcg' = 'tcg';
   let minimumMemory: number | undefined;
   const pulls: { cold: BootTimeline[]; warm: BootTimeline[]; host: number[] } = { cold: [], warm: [], host: [] };
+  let volumes: { pull: number[]; push: number[] } = { pull: [], push: [] };
   try {
     await registry.push('bench/busybox', '1', await busyboxImage('/bin/busybox', arch.debian));
     const step = `b2c.container="--tls-verify=false docker://${FORWARD_ADDRESS}:${registry.port}/bench/busybox:1 sh -c 'echo bench-output-$((6*7))'"`;
@@ -220,6 +262,9 @@ async function main(): Promise<void> {
       if (taken === undefined) break;
       pulls.host.push(taken);
     }
+
+    progress.step('a volume of 50 MB pulled from S3 and pushed back');
+    volumes = await volumeSyncs(xz, `docker://${FORWARD_ADDRESS}:${registry.port}/bench/busybox:1`);
 
     progress.step('the smallest guest memory that still runs the pipeline (xz)');
     minimumMemory = await smallestMemory({ ...base, accel, initrd: build.initramfs.xz as string, cmdline: step }, 'bench-output-42');
@@ -282,6 +327,18 @@ async function main(): Promise<void> {
     '',
     markdownTable(['pull', 'seconds', 'against the host'], pullRows(pulls)),
     '',
+    '## Volumes',
+    '',
+    'Seconds /init reports for syncing a volume with an S3 server on the host (s3rver, through the user-mode forward): pulling one incompressible object of 50 MB at pipeline start, and pushing the container\'s 50 MB copy of it at pipeline end, median (min–max).',
+    '',
+    markdownTable(
+      ['sync', 'seconds'],
+      [
+        ['pull of 50 MB', volumes.pull.length > 0 ? phaseRange(volumes.pull) : '–'],
+        ['push of 50 MB', volumes.push.length > 0 ? phaseRange(volumes.push) : '–'],
+      ],
+    ),
+    '',
     '## Cuts',
     '',
     markdownTable(['cut', 'saved'], CUTS.map((cut) => [cut.cut, cut.saved])),
@@ -292,7 +349,7 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   await writeFile('bench/RESULTS.md', report);
-  await writeFile('bench/results.json', `${JSON.stringify({ date: new Date().toISOString(), machine, accel, runs: RUNS, minimumMemory, sizes: { ...build.sizes, unpacked: build.unpackedBytes }, components: sizeByComponent(manifest.files), boots: results, pulls }, null, 2)}\n`);
+  await writeFile('bench/results.json', `${JSON.stringify({ date: new Date().toISOString(), machine, accel, runs: RUNS, minimumMemory, sizes: { ...build.sizes, unpacked: build.unpackedBytes }, components: sizeByComponent(manifest.files), boots: results, pulls, volumes }, null, 2)}\n`);
   process.stdout.write(`${report}\n`);
 }
 

@@ -101,3 +101,10 @@ export function markdownTable(header: readonly string[], rows: ReadonlyArray<rea
   const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
+
+/** How long /init said a volume's sync took: its `Pulled the volume NAME … in N s` or `Pushed …` line. */
+export function volumeSyncSeconds(consoleText: string, direction: 'pull' | 'push', volume: string): number | undefined {
+  const verb = direction === 'pull' ? 'Pulled' : 'Pushed';
+  const match = new RegExp(`${verb} the volume ${volume} (?:from|to) \\S+ in ([0-9.]+) s: [1-9]`).exec(consoleText);
+  return match ? Number(match[1]) : undefined;
+}

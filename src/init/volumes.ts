@@ -178,12 +178,15 @@ export class Volumes {
       return { volume: volume.config.name, message };
     }
     const options = { overwrite: volume.config.overwrite, remove: volume.config.remove, exclude: volume.config.exclude };
+    const started = this.system.now();
     try {
+      if (!quietWhenIdle) await this.output.log(`${pulling ? 'Pulling' : 'Pushing'} the volume ${volume.config.name} ${pulling ? 'from' : 'to'} ${bucketPath}`);
       const report = pulling
         ? await pullVolume(this.system, this.client, location, volume.directory, options)
         : await pushVolume(this.system, this.client, location, volume.directory, options);
       if (!quietWhenIdle || report.copied > 0 || report.removed > 0) {
-        await this.output.log(`${pulling ? 'Pulled' : 'Pushed'} the volume ${volume.config.name} ${pulling ? 'from' : 'to'} ${bucketPath}: ${describeReport(report)}`);
+        const seconds = ((this.system.now() - started) / 1000).toFixed(2);
+        await this.output.log(`${pulling ? 'Pulled' : 'Pushed'} the volume ${volume.config.name} ${pulling ? 'from' : 'to'} ${bucketPath} in ${seconds} s: ${describeReport(report)}`);
       }
       return undefined;
     } catch (error) {

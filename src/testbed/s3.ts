@@ -58,10 +58,10 @@ export class TestS3 {
   }
 
   /** Puts an object straight into the store: s3rver takes its size and time from the file and computes its ETag when asked. */
-  async putObject(bucket: string, key: string, text: string): Promise<void> {
+  async putObject(bucket: string, key: string, content: string | Uint8Array): Promise<void> {
     const path = join(this.directory, bucket, key);
     await mkdir(dirname(path), { recursive: true });
-    await writeFile(`${path}${OBJECT_SUFFIX}`, text);
+    await writeFile(`${path}${OBJECT_SUFFIX}`, content);
   }
 
   async close(): Promise<void> {

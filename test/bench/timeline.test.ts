@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { componentOf, sizeByComponent } from '../../src/bench/size.ts';
-import { bootTimeline, markdownTable, summarize, type ConsoleArrival } from '../../src/bench/timeline.ts';
+import { bootTimeline, markdownTable, summarize, volumeSyncSeconds, type ConsoleArrival } from '../../src/bench/timeline.ts';
 
 /** A console and its arrival times, one line per arrival. */
 function consoleOf(lines: Array<[number, string]>): { text: string; arrivals: ConsoleArrival[] } {
@@ -68,5 +68,18 @@ describe('summaries and tables', () => {
       { component: 'podman', bytes: 40 },
       { component: 'kernel modules', bytes: 11 },
     ]);
+  });
+});
+
+describe('volumeSyncSeconds', () => {
+  it('reads the time of a sync that copied something, and nothing else', () => {
+    const text = [
+      '[30.1]: Pulled the volume data from bench/bench/volume in 4.25 s: 1 file copied (50.3 MB)',
+      '[40.2]: Pushed the volume data to bench/bench/volume in 0.31 s: 0 files copied',
+      '[41.0]: Pushed the volume other to bench/x in 9.50 s: 1 file copied (50.3 MB)',
+    ].join('\n');
+    expect(volumeSyncSeconds(text, 'pull', 'data')).toBe(4.25);
+    expect(volumeSyncSeconds(text, 'push', 'data')).toBeUndefined();
+    expect(volumeSyncSeconds(text, 'push', 'other')).toBe(9.5);
   });
 });

@@ -74,7 +74,7 @@ describe('volumes mirrored to S3', () => {
     // Every file the failing container wrote reached the bucket, some of them while it ran.
     expect(await s3.objects('logs', '42/')).toEqual(new Map([1, 2, 3, 4, 5].map((index) => [`part${index}`, `line ${index}\n`])));
     const whileRunning = result.output.slice(result.output.indexOf('Container 2: podman run'), result.output.indexOf('Container 2 exited with status 3'));
-    expect(whileRunning).toMatch(/Pushed the volume logs to farm\/logs\/42: [1-4] files? copied/);
+    expect(whileRunning).toMatch(/Pushed the volume logs to farm\/logs\/42 in [0-9.]+ s: [1-4] files? copied/);
     expect(result.output).toContain('Removing the volume scratch: it expires with the pipeline');
     expect(result.output).toContain('Volume vault: created, at /var/lib/containers/storage/volumes/vault/_data, encrypted with fscrypt');
     for (const secret of [TEST_SECRET_KEY, VAULT_KEY]) expect(result.output).not.toContain(secret);
