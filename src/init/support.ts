@@ -7,7 +7,6 @@ export function optionsNotActedOn(config: B2cConfig): string[] {
   const ignored: string[] = [];
   for (const volume of config.volumes) {
     if (volume.encryptKey !== undefined) ignored.push(`b2c.volume=${volume.name}: encrypt_key`);
-    if (volume.preserve) ignored.push(`b2c.volume=${volume.name}: preserve`);
   }
   return ignored;
 }

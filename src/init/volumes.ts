@@ -177,7 +177,7 @@ export class Volumes {
       if (!quietWhenIdle) await this.output.log(message);
       return { volume: volume.config.name, message };
     }
-    const options = { overwrite: volume.config.overwrite, remove: volume.config.remove, exclude: volume.config.exclude };
+    const options = { overwrite: volume.config.overwrite, remove: volume.config.remove, exclude: volume.config.exclude, preserve: volume.config.preserve };
     const started = this.system.now();
     try {
       if (!quietWhenIdle) await this.output.log(`${pulling ? 'Pulling' : 'Pushing'} the volume ${volume.config.name} ${pulling ? 'from' : 'to'} ${bucketPath}`);

@@ -91,7 +91,7 @@ export const nodeSystem: System = {
     try {
       const info = await lstat(path);
       const kind = info.isFile() ? 'file' : info.isDirectory() ? 'directory' : info.isSymbolicLink() ? 'link' : 'other';
-      return { kind, size: info.size, modified: Math.floor(info.mtimeMs) };
+      return { kind, mode: info.mode & 0o7777, size: info.size, modified: Math.floor(info.mtimeMs) };
     } catch {
       return undefined;
     }

@@ -147,7 +147,7 @@ export const quickjsSystem: System = {
     if (error !== 0) return undefined;
     const type = info.mode & os.S_IFMT;
     const kind = type === os.S_IFREG ? 'file' : type === os.S_IFDIR ? 'directory' : type === os.S_IFLNK ? 'link' : 'other';
-    return { kind, size: info.size, modified: info.mtime };
+    return { kind, mode: info.mode & 0o7777, size: info.size, modified: info.mtime };
   },
   async remove(path) {
     const error = os.remove(path);

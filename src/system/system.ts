@@ -38,6 +38,8 @@ export interface StartOptions extends Pick<RunOptions, 'env' | 'cwd'> {
 /** What `stat` tells of a path; links are not followed. */
 export interface FileInfo {
   kind: 'file' | 'directory' | 'link' | 'other';
+  /** Permission bits (0o7777). */
+  mode: number;
   size: number;
   /** Milliseconds since the epoch. */
   modified: number;

@@ -57,6 +57,11 @@ export class TestS3 {
     return found;
   }
 
+  /** The metadata s3rver keeps for an object (its `x-amz-meta-*` headers among them), read from the store. */
+  async metadata(bucket: string, key: string): Promise<Record<string, string>> {
+    return JSON.parse(await readFile(join(this.directory, bucket, `${key}._S3rver_metadata.json`), 'utf8')) as Record<string, string>;
+  }
+
   /** Puts an object straight into the store: s3rver takes its size and time from the file and computes its ETag when asked. */
   async putObject(bucket: string, key: string, content: string | Uint8Array): Promise<void> {
     const path = join(this.directory, bucket, key);

@@ -4,7 +4,12 @@ import type { MinioAlias } from '../cmdline/config.ts';
 import { B2cError } from '../errors.ts';
 import type { System } from '../system/system.ts';
 import { parseListing, type RemoteObject } from './s3-listing.ts';
-import { curlCredentials, s3CurlArgs, s3Url, type S3Method } from './s3-request.ts';
+import { ATTRIBUTES_HEADER, attributesValue, curlCredentials, modeFromAttributes, s3CurlArgs, s3Url, type S3Method } from './s3-request.ts';
+
+/** What a download learnt besides the bytes: the file's permission bits, when the object carries them. */
+export interface GetResult {
+  mode?: number;
+}
 
 export class S3Error extends B2cError {}
 
@@ -56,7 +61,7 @@ export class S3Client {
     return path;
   }
 
-  private async request(location: S3Location, method: S3Method, key: string, query: Record<string, string>, files: { upload?: string; output?: string } = {}): Promise<string> {
+  private async request(location: S3Location, method: S3Method, key: string, query: Record<string, string>, files: { upload?: string; output?: string; headers?: Record<string, string>; writeOutHeader?: string } = {}): Promise<string> {
     const argv = s3CurlArgs({
       method,
       url: s3Url(location.alias.url, location.bucket, key, query),
@@ -88,18 +93,21 @@ export class S3Client {
    * Downloads an object next to `file` and renames it into place, so that a
    * failed or cut download never leaves a partial file behind.
    */
-  async get(location: S3Location, path: string, file: string): Promise<void> {
+  async get(location: S3Location, path: string, file: string): Promise<GetResult> {
     const partial = `${file}.b2c-partial`;
     try {
-      await this.request(location, 'GET', location.prefix + path, {}, { output: partial });
+      const attributes = await this.request(location, 'GET', location.prefix + path, {}, { output: partial, writeOutHeader: ATTRIBUTES_HEADER });
       await this.system.rename(partial, file);
+      const mode = modeFromAttributes(attributes);
+      return mode === undefined ? {} : { mode };
     } finally {
       if (await this.system.stat(partial)) await this.system.remove(partial);
     }
   }
 
-  async put(location: S3Location, path: string, file: string): Promise<void> {
-    await this.request(location, 'PUT', location.prefix + path, {}, { upload: file });
+  /** Uploads a file; with `mode`, its permission bits travel in the attributes header. */
+  async put(location: S3Location, path: string, file: string, mode?: number): Promise<void> {
+    await this.request(location, 'PUT', location.prefix + path, {}, { upload: file, ...(mode !== undefined ? { headers: { [ATTRIBUTES_HEADER]: attributesValue(mode) } } : {}) });
   }
 
   async delete(location: S3Location, path: string): Promise<void> {

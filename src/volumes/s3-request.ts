@@ -38,7 +38,24 @@ export type S3Method = 'GET' | 'PUT' | 'DELETE' | 'HEAD';
  * https; curl streams the file without hashing it first); `--fail-with-body`
  * keeps S3's error document for the message.
  */
-export function s3CurlArgs(request: { method: S3Method; url: string; credentialsFile: string; region?: string; caBundle?: string; upload?: string; output?: string }): string[] {
+/** The metadata header in which file attributes travel, as the MinIO client's `--preserve` writes it. */
+export const ATTRIBUTES_HEADER = 'x-amz-meta-mc-attrs';
+
+/** `mode:33261` (st_mode in decimal, a regular file), the form MinIO's client uses; other fields of its are not written. */
+export function attributesValue(mode: number): string {
+  return `mode:${0o100000 | (mode & 0o7777)}`;
+}
+
+/** The permission bits in an attributes header (`atime:…/mode:33261/…`), or undefined when it has none. */
+export function modeFromAttributes(value: string): number | undefined {
+  for (const field of value.split('/')) {
+    const [name, text] = field.split(':');
+    if (name?.trim().toLowerCase() === 'mode' && text !== undefined && /^\d+$/.test(text.trim())) return Number(text.trim()) & 0o7777;
+  }
+  return undefined;
+}
+
+export function s3CurlArgs(request: { method: S3Method; url: string; credentialsFile: string; region?: string; caBundle?: string; upload?: string; output?: string; headers?: Record<string, string>; writeOutHeader?: string }): string[] {
   return [
     'curl', '--silent', '--show-error', '--fail-with-body',
     '--config', request.credentialsFile,
@@ -50,6 +67,9 @@ export function s3CurlArgs(request: { method: S3Method; url: string; credentials
     ...(request.upload !== undefined ? ['--upload-file', request.upload] : []),
     // A download takes the object's Last-Modified, so that a later push sees it unchanged.
     ...(request.output !== undefined ? ['--remote-time', '--output', request.output] : []),
+    ...Object.entries(request.headers ?? {}).flatMap(([name, value]) => ['--header', `${name}: ${value}`]),
+    // Prints one response header on stdout, which --output leaves free.
+    ...(request.writeOutHeader !== undefined ? ['--write-out', `%header{${request.writeOutHeader}}`] : []),
     request.url,
   ];
 }

@@ -1,8 +1,16 @@
 // Mirrors a volume's folder with its S3 location, one way per call: list both sides, plan, then get, put and delete file by file.
 
+import { B2cError } from '../errors.ts';
 import type { System } from '../system/system.ts';
 import { planMirror, type MirrorEntry, type MirrorOptions, type MirrorPlan } from './mirror-plan.ts';
+
+/** The mirror's options, and whether file modes travel with the files (b2c.volume's `preserve`). */
+export interface SyncOptions extends MirrorOptions {
+  preserve?: boolean;
+}
 import type { S3Client, S3Location } from './s3-client.ts';
+
+export class SyncError extends B2cError {}
 
 /** What one sync did, for the console. */
 export interface SyncReport {
@@ -19,8 +27,8 @@ export interface SyncReport {
 const PARTIAL_SUFFIX = '.b2c-partial';
 
 /** Every regular file below `root`, with paths relative to it; links and special files are reported, not followed. */
-export async function listLocal(system: System, root: string): Promise<{ files: MirrorEntry[]; skipped: string[] }> {
-  const files: MirrorEntry[] = [];
+export async function listLocal(system: System, root: string): Promise<{ files: Array<MirrorEntry & { mode: number }>; skipped: string[] }> {
+  const files: Array<MirrorEntry & { mode: number }> = [];
   const skipped: string[] = [];
   const walk = async (relative: string): Promise<void> => {
     for (const name of await system.listDir(relative === '' ? root : `${root}/${relative}`)) {
@@ -28,7 +36,7 @@ export async function listLocal(system: System, root: string): Promise<{ files: 
       const info = await system.stat(`${root}/${path}`);
       if (info === undefined) continue;
       if (info.kind === 'directory') await walk(path);
-      else if (info.kind === 'file' && !name.endsWith(PARTIAL_SUFFIX)) files.push({ path, size: info.size, modified: info.modified });
+      else if (info.kind === 'file' && !name.endsWith(PARTIAL_SUFFIX)) files.push({ path, mode: info.mode, size: info.size, modified: info.modified });
       else if (info.kind !== 'file') skipped.push(path);
     }
   };
@@ -45,7 +53,7 @@ function emptyReport(plan: MirrorPlan, skipped: string[]): SyncReport {
 }
 
 /** Makes the folder match the bucket as the options allow. Throws S3Error on the first request that fails. */
-export async function pullVolume(system: System, client: S3Client, location: S3Location, root: string, options: MirrorOptions): Promise<SyncReport> {
+export async function pullVolume(system: System, client: S3Client, location: S3Location, root: string, options: SyncOptions): Promise<SyncReport> {
   const remote = await client.list(location);
   const local = await listLocal(system, root);
   const plan = planMirror(
@@ -58,7 +66,13 @@ export async function pullVolume(system: System, client: S3Client, location: S3L
   for (const path of plan.copy) {
     const parent = parentOf(path);
     await system.makeDirectory(parent === '' ? root : `${root}/${parent}`);
-    await client.get(location, path, `${root}/${path}`);
+    const file = `${root}/${path}`;
+    const { mode } = await client.get(location, path, file);
+    // busybox chmod per file: QuickJS has no chmod, and most objects carry the mode a new file gets anyway.
+    if (options.preserve && mode !== undefined && mode !== (await system.stat(file))?.mode) {
+      const changed = await system.run(['chmod', mode.toString(8), file], { captureStderr: true });
+      if (changed.status !== 0) throw new SyncError(`chmod ${mode.toString(8)} ${path}: ${changed.stderr.trim()}`);
+    }
     report.copied++;
     report.bytes += sizes.get(path) ?? 0;
   }
@@ -70,7 +84,7 @@ export async function pullVolume(system: System, client: S3Client, location: S3L
 }
 
 /** Makes the bucket match the folder as the options allow. Throws S3Error on the first request that fails. */
-export async function pushVolume(system: System, client: S3Client, location: S3Location, root: string, options: MirrorOptions): Promise<SyncReport> {
+export async function pushVolume(system: System, client: S3Client, location: S3Location, root: string, options: SyncOptions): Promise<SyncReport> {
   const local = await listLocal(system, root);
   const remote = await client.list(location);
   const plan = planMirror(
@@ -80,8 +94,9 @@ export async function pushVolume(system: System, client: S3Client, location: S3L
   );
   const report = emptyReport(plan, local.skipped);
   const sizes = new Map(local.files.map((entry) => [entry.path, entry.size]));
+  const modes = new Map(local.files.map((entry) => [entry.path, entry.mode]));
   for (const path of plan.copy) {
-    await client.put(location, path, `${root}/${path}`);
+    await client.put(location, path, `${root}/${path}`, options.preserve ? modes.get(path) : undefined);
     report.copied++;
     report.bytes += sizes.get(path) ?? 0;
   }

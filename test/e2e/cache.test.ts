@@ -2,26 +2,21 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, ftruncateSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { singlePartitionGpt } from '../../src/init/gpt.ts';
 import { blobDownloads } from '../../src/testbed/registry.ts';
 import { QmpClient } from '../../src/vm/qmp.ts';
+import { blankDisk as blankDiskIn } from './disks.ts';
 import { bootB2c, expectCleanEnd, step, testImage } from './boot.ts';
 
 const MiB = 1024 * 1024;
 const folder = mkdtempSync(join(tmpdir(), 'b2c-cache-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
-function blankDisk(name: string, bytes: number): string {
-  const path = join(folder, name);
-  const fd = openSync(path, 'w');
-  ftruncateSync(fd, bytes);
-  closeSync(fd);
-  return path;
-}
+const blankDisk = (name: string, bytes: number): string => blankDiskIn(folder, name, bytes);
 
 /** A disk with a GPT and one partition (1 MiB in), filled with `fill` when given: someone else's data. */
 function partitionedDisk(name: string, bytes: number, fill?: Uint8Array): string {

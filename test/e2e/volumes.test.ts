@@ -1,11 +1,13 @@
 // Volumes synced with a real S3 server in real boots: s3rver on 127.0.0.1 (standing in for MinIO, which cannot be installed here; it checks access keys, not signatures), reached through a QEMU forward.
 
-import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY, TestS3 } from '../../src/testbed/s3.ts';
 import { FORWARD_ADDRESS } from '../../src/vm/qemu.ts';
+import { blankDisk as blankDiskIn } from './disks.ts';
 import { bootB2c, expectCleanEnd, testImage, type BootResult } from './boot.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'b2c-volumes-'));
@@ -22,13 +24,7 @@ afterAll(async () => {
   rmSync(folder, { recursive: true, force: true });
 });
 
-function blankDisk(name: string, bytes: number): string {
-  const path = join(folder, name);
-  const fd = openSync(path, 'w');
-  ftruncateSync(fd, bytes);
-  closeSync(fd);
-  return path;
-}
+const blankDisk = (name: string, bytes: number): string => blankDiskIn(folder, name, bytes);
 
 const minio = (alias: string, accessKey = TEST_ACCESS_KEY, secretKey = TEST_SECRET_KEY): string => `b2c.minio="${alias},http://${FORWARD_ADDRESS}:${s3.port},${accessKey},${secretKey}"`;
 
@@ -42,7 +38,7 @@ function boot(words: string[], disks: string[] = []): Promise<BootResult> {
 describe('volumes mirrored to S3', () => {
   const cacheDisk = blankDisk('cache.img', 1024 * 1024 * 1024);
 
-  it('pulls at start, pushes at end with remove and exclude, pushes logs while the container runs, and keeps or drops volumes', async () => {
+  it('pulls at start, pushes at end with remove, exclude and preserve, pushes logs while the container runs, and keeps or drops volumes', async () => {
     await s3.putObject('jobs', '42/input.txt', 'input-from-the-bucket');
     await s3.putObject('jobs', '42/stale.txt', 'stale');
     await s3.putObject('jobs', '42/remote.tmp', 'excluded on the bucket side');
@@ -50,7 +46,7 @@ describe('volumes mirrored to S3', () => {
       [
         'b2c.cache_device=auto',
         minio('farm'),
-        'b2c.volume="job,mirror=farm/jobs/42,remove,overwrite,exclude=*.tmp"',
+        'b2c.volume="job,mirror=farm/jobs/42,remove,overwrite,exclude=*.tmp,preserve"',
         'b2c.volume="logs,push_to=farm/logs/42,push_on=changes"',
         'b2c.volume="scratch,expiration=pipeline_end"',
         'b2c.volume=kept',
@@ -59,7 +55,7 @@ describe('volumes mirrored to S3', () => {
         container(
           'b2c.container',
           '-v job:/job -v scratch:/scratch -v kept:/kept -v plain:/plain -v vault:/vault',
-          'echo old > /plain/old; echo pulled: $(ls /job); cat /job/input.txt; echo; echo result > /job/result.txt; rm /job/stale.txt; echo local > /job/local.tmp; echo a > /scratch/a; echo kept-$((6*7))-in-plain-text > /kept/b; echo vault-$((6*7))-content > /vault/data',
+          'echo old > /plain/old; echo pulled: $(ls /job); cp /bin/busybox /job/echo; chmod 755 /job/echo; cat /job/input.txt; echo; echo result > /job/result.txt; rm /job/stale.txt; echo local > /job/local.tmp; echo a > /scratch/a; echo kept-$((6*7))-in-plain-text > /kept/b; echo vault-$((6*7))-content > /vault/data',
         ),
         container('b2c.container', '-v logs:/logs', 'for i in 1 2 3 4 5; do echo line $i > /logs/part$i; sleep 1; done; exit 3'),
       ],
@@ -69,7 +65,8 @@ describe('volumes mirrored to S3', () => {
     expect(result.output).toMatch(/^pulled: input.txt stale.txt\r?$/m);
     expect(result.output).toMatch(/^input-from-the-bucket\r?$/m);
     // remove deleted stale.txt, exclude kept local.tmp home and protected remote.tmp.
-    expect([...(await s3.objects('jobs', '42/')).keys()].sort()).toEqual(['input.txt', 'remote.tmp', 'result.txt']);
+    expect([...(await s3.objects('jobs', '42/')).keys()].sort()).toEqual(['echo', 'input.txt', 'remote.tmp', 'result.txt']);
+    expect((await s3.metadata('jobs', '42/echo'))['x-amz-meta-mc-attrs']).toBe('mode:33261');
     expect((await s3.objects('jobs', '42/')).get('result.txt')).toBe('result\n');
     // Every file the failing container wrote reached the bucket, some of them while it ran.
     expect(await s3.objects('logs', '42/')).toEqual(new Map([1, 2, 3, 4, 5].map((index) => [`part${index}`, `line ${index}\n`])));
@@ -86,7 +83,7 @@ describe('volumes mirrored to S3', () => {
     expect(disk.includes('vault-42-content')).toBe(false);
   });
 
-  it('on the next boot: the expired volume is gone, the kept one is there, the vault opens with its key, fscrypt_reset_key starts over', async () => {
+  it('on the next boot: the expired volume is gone, the kept one is there, the vault opens with its key, fscrypt_reset_key starts over, modes come back with preserve', async () => {
     const result = await boot(
       [
         'b2c.cache_device=auto',
@@ -94,12 +91,17 @@ describe('volumes mirrored to S3', () => {
         'b2c.volume=kept',
         `b2c.volume="vault,fscrypt_key=${VAULT_KEY}"`,
         `b2c.volume="plain,fscrypt_key=${WRONG_VAULT_KEY},fscrypt_reset_key"`,
+        minio('farm'),
+        'b2c.volume="tools,pull_from=farm/jobs/42,preserve"',
         container('b2c.container', '-v scratch:/scratch -v kept:/kept -v vault:/vault -v plain:/plain', 'echo scratch=[$(ls /scratch)] kept=[$(cat /kept/b)] vault=[$(cat /vault/data)] plain=[$(ls /plain)]'),
+        // The mode came back with the file: it runs.
+        container('b2c.container', '-v tools:/tools', '/tools/echo tool-$((6*7))'),
       ],
       [cacheDisk],
     );
     expectCleanEnd(result, 0);
     expect(result.output).toMatch(/^scratch=\[\] kept=\[kept-42-in-plain-text\] vault=\[vault-42-content\] plain=\[\]\r?$/m);
+    expect(result.output).toMatch(/^tool-42\r?$/m);
     expect(result.output).toContain('Volume vault: reused');
     expect(result.output).toContain('Volume plain: not encrypted; fscrypt_reset_key empties it and encrypts it with the key given');
     expect(result.output).toContain('Volume plain: created, at /var/lib/containers/storage/volumes/plain/_data, encrypted with fscrypt');
@@ -122,18 +124,30 @@ describe('volumes mirrored to S3', () => {
     expect(result.output).not.toContain(WRONG_VAULT_KEY);
   });
 
-  it('fails the pipeline on a wrong access key, names the volume, never prints the secret, and says which push failed', async () => {
-    const result = await boot([
-      minio('farm', 'nobody', WRONG_SECRET),
-      minio('good'),
-      'b2c.volume="job,pull_from=farm/jobs/42"',
-      'b2c.volume="out,push_to=good/no-such-bucket/42"',
-      container('b2c.container', '-v job:/job', 'echo should-not-run'),
-      container('b2c.post_container', '', 'echo failed-by=[$B2C_PIPELINE_FAILED_BY]'),
-    ]);
+  it('fails the pipeline on a wrong access key, names the volume, never prints the secret, and says which push failed; mounts a b2c.filesystem as a volume', async () => {
+    // An ext4 disk made on the host with a file on it, for a volume backed by a b2c.filesystem.
+    const content = join(folder, 'content');
+    mkdirSync(content);
+    writeFileSync(join(content, 'hello'), 'from-the-filesystem\n');
+    const dataDisk = blankDisk('data.img', 64 * 1024 * 1024);
+    const made = spawnSync('mke2fs', ['-q', '-F', '-t', 'ext4', '-d', content, dataDisk], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    const result = await boot(
+      [
+        minio('farm', 'nobody', WRONG_SECRET),
+        minio('good'),
+        'b2c.volume="job,pull_from=farm/jobs/42"',
+        'b2c.volume="out,push_to=good/no-such-bucket/42"',
+        'b2c.filesystem="data,type=ext4,src=/dev/vda,opts=ro|noatime"',
+        'b2c.volume="disk,filesystem=data"',
+        container('b2c.container', '-v job:/job', 'echo should-not-run'),
+        container('b2c.post_container', '-v disk:/disk', 'echo failed-by=[$B2C_PIPELINE_FAILED_BY] disk=[$(cat /disk/hello)] $(grep -c /disk.ext4.ro, /proc/mounts)'),
+      ],
+      [dataDisk],
+    );
     expectCleanEnd(result, 1);
+    expect(result.output).toMatch(/^failed-by=\[volume job\] disk=\[from-the-filesystem\] 1\r?$/m);
     expect(result.output).toContain('Error: could not pull the volume job from farm/jobs/42: GET farm/jobs: the server answered InvalidAccessKeyId');
-    expect(result.output).toMatch(/^failed-by=\[volume job\]\r?$/m);
     expect(result.output).not.toMatch(/^should-not-run/m);
     expect(result.output).toContain('Error: could not push the volume out to good/no-such-bucket/42: GET good/no-such-bucket: the server answered NoSuchBucket');
     expect(result.output).not.toContain(WRONG_SECRET);

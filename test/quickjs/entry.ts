@@ -9,6 +9,11 @@ import { parseLease, staticInterfacePlan } from '../../src/init/network.ts';
 import { classifyHeader } from '../../src/init/cache-plan.ts';
 import { crc32, singlePartitionGpt } from '../../src/init/gpt.ts';
 import { runtimeSummary, shellQuote } from '../../src/init/console.ts';
+import { filesystemTypeOf, readAddKeyOutput } from '../../src/init/fscrypt.ts';
+import { planMirror } from '../../src/volumes/mirror-plan.ts';
+import { parseListing } from '../../src/volumes/s3-listing.ts';
+import { s3CurlArgs, s3Url } from '../../src/volumes/s3-request.ts';
+import { describeReport } from '../../src/volumes/sync.ts';
 
 export function quickjsProbe(): unknown {
   let guids = 0;
@@ -33,5 +38,17 @@ export function quickjsProbe(): unknown {
     iface: staticInterfacePlan(iface),
     lease: parseLease('interface=eth1\nip=10.0.0.9\nmask=24\nrouter=10.0.0.1 10.0.0.2\ndns=10.0.0.53\n'),
     clock: clockMessage('ntp', Date.UTC(2001, 0, 1), Date.UTC(2026, 10, 25, 12), 250),
+    listing: parseListing(
+      '<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>t&amp;1</NextContinuationToken><Contents><Key>j/42/a b&amp;c.txt</Key><Size>3</Size><ETag>&quot;abc&quot;</ETag><LastModified>2026-11-25T12:00:00.123Z</LastModified></Contents><Contents><Key>j/42/dir/</Key><Size>0</Size></Contents></ListBucketResult>',
+      'j/42/',
+    ),
+    mirror: planMirror(
+      [{ path: 'a', size: 1, modified: 5_900 }, { path: 'logs/x.log', size: 2, modified: 0 }, { path: 'b', size: 3, modified: 9_000 }],
+      [{ path: 'a', size: 1, modified: 5_000 }, { path: 'b', size: 3, modified: 1_000 }, { path: 'gone', size: 1, modified: 0 }],
+      { overwrite: true, remove: true, exclude: ['*.log'] },
+    ),
+    s3: s3CurlArgs({ method: 'GET', url: s3Url('http://10.0.2.100:9000/', 'jobs', 'a b/é+1', { prefix: 'x/', 'list-type': '2' }), credentialsFile: '/run/b2c/s3/farm.curlrc', output: '/v/a.b2c-partial' }),
+    report: describeReport({ copied: 2, bytes: 1_300_000, removed: 1, kept: 1, skipped: ['link'] }),
+    fscrypt: [readAddKeyOutput('Enter passphrase (echo disabled): \nError [File exists] setting policy.\n', 0), filesystemTypeOf('/dev/vda1 /var/lib/containers ext4 rw 0 0\n', '/var/lib/containers/storage/volumes/v/_data')],
   };
 }

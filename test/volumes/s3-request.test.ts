@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseMinio } from '../../src/cmdline/volumes.ts';
-import { curlCredentials, encodeS3Key, s3CurlArgs, s3Url } from '../../src/volumes/s3-request.ts';
+import { attributesValue, curlCredentials, encodeS3Key, modeFromAttributes, s3CurlArgs, s3Url } from '../../src/volumes/s3-request.ts';
 
 describe('S3 requests', () => {
   it('encodes keys as SigV4 canonical URIs want, slashes kept', () => {
@@ -26,5 +26,13 @@ describe('S3 requests', () => {
     expect(argv).toContain('x-amz-content-sha256: UNSIGNED-PAYLOAD');
     expect(argv.slice(-4)).toEqual(['PUT', '--upload-file', '/tmp/f', 'http://s3:9000/b/k']);
     expect(s3CurlArgs({ method: 'HEAD', url: 'u', credentialsFile: 'c' })).toContain('--head');
+  });
+});
+
+describe('file attributes', () => {
+  it('writes the mode as MinIO’s client does, and reads it back among other fields', () => {
+    expect(attributesValue(0o755)).toBe('mode:33261');
+    expect(modeFromAttributes('atime:1700000000#0/gid:0/mode:33261/mtime:1700000000#0/uid:0')).toBe(0o755);
+    expect(modeFromAttributes('mtime:1700000000')).toBeUndefined();
   });
 });

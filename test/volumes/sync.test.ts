@@ -1,6 +1,6 @@
 // The sync engine against a real S3 server (s3rver on 127.0.0.1, standing in for MinIO) with the host's real curl.
 
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -74,6 +74,20 @@ describe('volume sync with a real S3 server', () => {
     const removed = await pushVolume(nodeSystem, client, location('2/out'), folder, { ...pushing, remove: true });
     expect(describeReport(removed)).toBe('0 files copied, 1 removed');
     expect([...(await s3.objects('jobs', '2/out/')).keys()]).toEqual(['result.json']);
+  });
+
+  it('carries file modes with preserve, and only with it', async () => {
+    await writeFile(join(folder, 'run.sh'), '#!/bin/sh\n');
+    await chmod(join(folder, 'run.sh'), 0o750);
+    await pushVolume(nodeSystem, client, location('4/tools'), folder, { ...options, preserve: true });
+    expect((await s3.metadata('jobs', '4/tools/run.sh'))['x-amz-meta-mc-attrs']).toBe('mode:33256');
+
+    const preserved = join(work, 'preserved');
+    const plain = join(work, 'plain');
+    await pullVolume(nodeSystem, client, location('4/tools'), preserved, { ...options, preserve: true });
+    await pullVolume(nodeSystem, client, location('4/tools'), plain, options);
+    expect((await stat(join(preserved, 'run.sh'))).mode & 0o7777).toBe(0o750);
+    expect((await stat(join(plain, 'run.sh'))).mode & 0o111).toBe(0);
   });
 
   it('pages through listings longer than one answer', async () => {
