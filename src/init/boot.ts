@@ -25,7 +25,6 @@ import { afterVolumeFailure, initialPipelineState, pipelineEnvironment, runPipel
 import { CONTAINER_STORAGE, PODMAN_CLEANUP_COMMANDS, podmanCreateArgs, podmanRunArgs, podmanStartArgs, podmanStopArgs, serviceName } from './podman.ts';
 import { CacheDisk } from './cache.ts';
 import { unmountOrder } from './mounts.ts';
-import { optionsNotActedOn } from './support.ts';
 import { BootError, SetupError } from './errors.ts';
 import { Volumes, type VolumeFailure } from './volumes.ts';
 import { FSCRYPT_MODULES } from './fscrypt.ts';
@@ -305,7 +304,7 @@ export class Boot {
     // Modules first: the summary lists the disks their drivers bring.
     await this.console.section('b2c_modules', 'Loading kernel modules', () => this.hardware.loadModules(kernelConfig.modules));
     await this.printRuntimeSummary();
-    if (!(await this.acceptConfig(kernelConfig, kernelConfig.extraArgsUrl === undefined))) return;
+    if (!(await this.acceptConfig(kernelConfig))) return;
 
     let config: B2cConfig;
     try {
@@ -323,7 +322,7 @@ export class Boot {
     }
     if (config !== kernelConfig) {
       takeShutdownSettings(config);
-      if (!(await this.acceptConfig(config, true))) return;
+      if (!(await this.acceptConfig(config))) return;
       if (config.hostname !== kernelConfig.hostname) await this.setHostname(config.hostname);
       if (config.keymap !== undefined && config.keymap !== kernelConfig.keymap) await this.hardware.loadKeymap(config.keymap);
       await this.hardware.loadNamed(config.modules);
@@ -351,18 +350,13 @@ export class Boot {
     await this.console.section('b2c_clock', 'Setting the clock', () => setClock(this.system, this.console, config.ntpPeer));
   }
 
-  /**
-   * Prints the configuration's warnings and errors; false (with the status
-   * reported) when it is invalid. Options this init leaves alone are named
-   * once, when the configuration is final.
-   */
-  private async acceptConfig(config: B2cConfig, final: boolean): Promise<boolean> {
+  /** Prints the configuration's warnings (each once) and errors; false (with the status reported) when it is invalid. */
+  private async acceptConfig(config: B2cConfig): Promise<boolean> {
     for (const warning of config.warnings) {
       if (this.warningsShown.has(warning)) continue;
       this.warningsShown.add(warning);
       await this.console.log(`Warning: ${warning}`);
     }
-    if (final) for (const option of optionsNotActedOn(config)) await this.console.log(`Warning: ${option} is not supported by this b2c yet: ignored`);
     if (config.errors.length === 0) return true;
     for (const error of config.errors) await this.console.log(`Error: ${error}`);
     await this.console.log('The command line is invalid: no container will run');

@@ -26,7 +26,7 @@ export interface VolumeFailure {
 
 interface ReadyVolume {
   config: VolumeConfig;
-  /** The folder containers see, as `podman volume mount` gives it. */
+  /** The folder containers see, as podman reports it. */
   directory: string;
   pullFrom?: S3Location;
   pushTo?: S3Location;
@@ -128,6 +128,10 @@ export class Volumes {
   }
 
   private async finishSetUp(volume: VolumeConfig, directory: string, created: boolean): Promise<ReadyVolume> {
+    if (volume.encryptKey !== undefined) {
+      // s3rver, the only S3 server that runs here, ignores SSE-C: it could not be tested, and silently storing in the clear is worse than refusing.
+      throw new VolumeError('encrypt_key (S3 server-side encryption with a customer key) is not supported by this b2c: the volume is refused rather than sent unencrypted');
+    }
     if (volume.fscryptKey !== undefined) {
       const type = filesystemTypeOf((await this.system.readText('/proc/mounts')) ?? '', directory);
       if (type !== 'ext4') throw new VolumeError(`fscrypt_key needs the volume on the ext4 cache disk (b2c.cache_device), but it is on ${type ?? 'an unknown filesystem'}`);

@@ -14,6 +14,7 @@ const folder = mkdtempSync(join(tmpdir(), 'b2c-volumes-'));
 const VAULT_KEY = Buffer.from('the key of the vault').toString('base64');
 const WRONG_VAULT_KEY = Buffer.from('not the key of the vault').toString('base64');
 const WRONG_SECRET = 'wrong-secret-91c2e7';
+const SEALING_KEY = 'sealing-key-0d5f3a';
 
 let s3: TestS3;
 beforeAll(async () => {
@@ -51,13 +52,15 @@ describe('volumes mirrored to S3', () => {
         'b2c.volume="scratch,expiration=pipeline_end"',
         'b2c.volume=kept',
         'b2c.volume=plain',
+        'b2c.volume="stage,push_to=farm/jobs/stage,push_on=container_end"',
+        'b2c.volume="stage-in,pull_from=farm/jobs/stage,pull_on=container_start"',
         `b2c.volume="vault,fscrypt_key=${VAULT_KEY}"`,
         container(
           'b2c.container',
-          '-v job:/job -v scratch:/scratch -v kept:/kept -v plain:/plain -v vault:/vault',
-          'echo old > /plain/old; echo pulled: $(ls /job); cp /bin/busybox /job/echo; chmod 755 /job/echo; cat /job/input.txt; echo; echo result > /job/result.txt; rm /job/stale.txt; echo local > /job/local.tmp; echo a > /scratch/a; echo kept-$((6*7))-in-plain-text > /kept/b; echo vault-$((6*7))-content > /vault/data',
+          '-v job:/job -v scratch:/scratch -v kept:/kept -v plain:/plain -v vault:/vault -v stage:/stage',
+          'echo one > /stage/after-1; echo old > /plain/old; echo pulled: $(ls /job); cp /bin/busybox /job/echo; chmod 755 /job/echo; cat /job/input.txt; echo; echo result > /job/result.txt; rm /job/stale.txt; echo local > /job/local.tmp; echo a > /scratch/a; echo kept-$((6*7))-in-plain-text > /kept/b; echo vault-$((6*7))-content > /vault/data',
         ),
-        container('b2c.container', '-v logs:/logs', 'for i in 1 2 3 4 5; do echo line $i > /logs/part$i; sleep 1; done; exit 3'),
+        container('b2c.container', '-v logs:/logs -v stage-in:/stage-in', 'echo stage-in=[$(ls /stage-in)]; for i in 1 2 3 4 5; do echo line $i > /logs/part$i; sleep 1; done; exit 3'),
       ],
       [cacheDisk],
     );
@@ -72,6 +75,11 @@ describe('volumes mirrored to S3', () => {
     expect(await s3.objects('logs', '42/')).toEqual(new Map([1, 2, 3, 4, 5].map((index) => [`part${index}`, `line ${index}\n`])));
     const whileRunning = result.output.slice(result.output.indexOf('Container 2: podman run'), result.output.indexOf('Container 2 exited with status 3'));
     expect(whileRunning).toMatch(/Pushed the volume logs to farm\/logs\/42 in [0-9.]+ s: [1-4] files? copied/);
+    // Pushed when the first step ended, pulled into another volume when the second started.
+    const betweenSteps = result.output.slice(result.output.indexOf('Container 1 exited'), result.output.indexOf('Container 2: podman run'));
+    expect(betweenSteps).toMatch(/Pushed the volume stage to farm\/jobs\/stage in [0-9.]+ s: 1 file copied/);
+    expect(betweenSteps).toMatch(/Pulled the volume stage-in from farm\/jobs\/stage in [0-9.]+ s: 1 file copied/);
+    expect(result.output).toMatch(/^stage-in=\[after-1\]\r?$/m);
     expect(result.output).toContain('Removing the volume scratch: it expires with the pipeline');
     expect(result.output).toContain('Volume vault: created, at /var/lib/containers/storage/volumes/vault/_data, encrypted with fscrypt');
     for (const secret of [TEST_SECRET_KEY, VAULT_KEY]) expect(result.output).not.toContain(secret);
@@ -138,6 +146,7 @@ describe('volumes mirrored to S3', () => {
         minio('good'),
         'b2c.volume="job,pull_from=farm/jobs/42"',
         'b2c.volume="out,push_to=good/no-such-bucket/42"',
+        `b2c.volume="sealed,push_to=good/jobs/sealed,encrypt_key=${SEALING_KEY}"`,
         'b2c.filesystem="data,type=ext4,src=/dev/vda,opts=ro|noatime"',
         'b2c.volume="disk,filesystem=data"',
         container('b2c.container', '-v job:/job', 'echo should-not-run'),
@@ -150,6 +159,9 @@ describe('volumes mirrored to S3', () => {
     expect(result.output).toContain('Error: could not pull the volume job from farm/jobs/42: GET farm/jobs: the server answered InvalidAccessKeyId');
     expect(result.output).not.toMatch(/^should-not-run/m);
     expect(result.output).toContain('Error: could not push the volume out to good/no-such-bucket/42: GET good/no-such-bucket: the server answered NoSuchBucket');
+    expect(result.output).toContain('Error: could not set up the volume sealed: encrypt_key (S3 server-side encryption with a customer key) is not supported by this b2c');
+    expect([...(await s3.objects('jobs', 'sealed/')).keys()]).toEqual([]);
+    expect(result.output).not.toContain(SEALING_KEY);
     expect(result.output).not.toContain(WRONG_SECRET);
     expect(result.output).not.toContain(TEST_SECRET_KEY);
   });
