@@ -91,30 +91,6 @@ describe('volumes mirrored to S3', () => {
     expect(disk.includes('vault-42-content')).toBe(false);
   });
 
-  it('on the next boot: the expired volume is gone, the kept one is there, the vault opens with its key, fscrypt_reset_key starts over, modes come back with preserve', async () => {
-    const result = await boot(
-      [
-        'b2c.cache_device=auto',
-        'b2c.volume="scratch,expiration=pipeline_end"',
-        'b2c.volume=kept',
-        `b2c.volume="vault,fscrypt_key=${VAULT_KEY}"`,
-        `b2c.volume="plain,fscrypt_key=${WRONG_VAULT_KEY},fscrypt_reset_key"`,
-        minio('farm'),
-        'b2c.volume="tools,pull_from=farm/jobs/42,preserve"',
-        container('b2c.container', '-v scratch:/scratch -v kept:/kept -v vault:/vault -v plain:/plain', 'echo scratch=[$(ls /scratch)] kept=[$(cat /kept/b)] vault=[$(cat /vault/data)] plain=[$(ls /plain)]'),
-        // The mode came back with the file: it runs.
-        container('b2c.container', '-v tools:/tools', '/tools/echo tool-$((6*7))'),
-      ],
-      [cacheDisk],
-    );
-    expectCleanEnd(result, 0);
-    expect(result.output).toMatch(/^scratch=\[\] kept=\[kept-42-in-plain-text\] vault=\[vault-42-content\] plain=\[\]\r?$/m);
-    expect(result.output).toMatch(/^tool-42\r?$/m);
-    expect(result.output).toContain('Volume vault: reused');
-    expect(result.output).toContain('Volume plain: not encrypted; fscrypt_reset_key empties it and encrypts it with the key given');
-    expect(result.output).toContain('Volume plain: created, at /var/lib/containers/storage/volumes/plain/_data, encrypted with fscrypt');
-  });
-
   it('refuses the vault with a wrong key (an error, nothing runs, its content kept) and a volume with encrypt_key', async () => {
     const result = await boot(
       [
@@ -136,6 +112,30 @@ describe('volumes mirrored to S3', () => {
     expect(result.output).toContain('Error: could not set up the volume sealed: encrypt_key (S3 server-side encryption with a customer key) is not supported by this b2c');
     expect([...(await s3.objects('jobs', 'sealed/')).keys()]).toEqual([]);
     expect(result.output).not.toContain(SEALING_KEY);
+  });
+
+  it('on a later boot: the expired volume is gone, the kept one is there, the vault opens with its key (the wrong one changed nothing), fscrypt_reset_key starts over, modes come back with preserve', async () => {
+    const result = await boot(
+      [
+        'b2c.cache_device=auto',
+        'b2c.volume="scratch,expiration=pipeline_end"',
+        'b2c.volume=kept',
+        `b2c.volume="vault,fscrypt_key=${VAULT_KEY}"`,
+        `b2c.volume="plain,fscrypt_key=${WRONG_VAULT_KEY},fscrypt_reset_key"`,
+        minio('farm'),
+        'b2c.volume="tools,pull_from=farm/jobs/42,preserve"',
+        container('b2c.container', '-v scratch:/scratch -v kept:/kept -v vault:/vault -v plain:/plain', 'echo scratch=[$(ls /scratch)] kept=[$(cat /kept/b)] vault=[$(cat /vault/data)] plain=[$(ls /plain)]'),
+        // The mode came back with the file: it runs.
+        container('b2c.container', '-v tools:/tools', '/tools/echo tool-$((6*7))'),
+      ],
+      [cacheDisk],
+    );
+    expectCleanEnd(result, 0);
+    expect(result.output).toMatch(/^scratch=\[\] kept=\[kept-42-in-plain-text\] vault=\[vault-42-content\] plain=\[\]\r?$/m);
+    expect(result.output).toMatch(/^tool-42\r?$/m);
+    expect(result.output).toContain('Volume vault: reused');
+    expect(result.output).toContain('Volume plain: not encrypted; fscrypt_reset_key empties it and encrypts it with the key given');
+    expect(result.output).toContain('Volume plain: created, at /var/lib/containers/storage/volumes/plain/_data, encrypted with fscrypt');
   });
 
   it('fails the pipeline on a wrong access key, names the volume, never prints the secret, and says which push failed; mounts a b2c.filesystem as a volume', async () => {
