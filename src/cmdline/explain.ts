@@ -28,8 +28,8 @@ function describeVolume(volume: VolumeConfig): string[] {
   if (volume.pushTo) lines.push(`    pushed to ${volume.pushTo} at ${volume.pushOn.map((condition) => (condition === 'changes' ? 'every change and at pipeline end' : condition)).join(', ')}${volume.remove ? ', deleting remote files removed locally' : ''}`);
   if (volume.exclude.length > 0) lines.push(`    excluding ${volume.exclude.join(', ')}`);
   if (volume.fscryptKey) lines.push(`    encrypted with fscrypt${volume.fscryptResetKey ? ' (key reset)' : ''}`);
-  if (volume.encryptKey) lines.push('    objects encrypted with a key');
-  if (volume.preserve) lines.push('    preserved');
+  if (volume.encryptKey) lines.push('    encrypt_key: not supported, so the volume is refused at boot and nothing is synced');
+  if (volume.preserve) lines.push('    file modes kept on both sides');
   return lines;
 }
 

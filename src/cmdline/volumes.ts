@@ -110,6 +110,7 @@ export function parseVolume(value: string): OptionResult<VolumeConfig> {
       case 'encrypt_key': {
         const key = needValue();
         if (key) volume.encryptKey = new Secret(key);
+        if (key) warnings.push(`b2c.volume=${name}: encrypt_key (S3 server-side encryption with a customer key) is not supported by this b2c: the volume will be refused at boot rather than synced in the clear`);
         break;
       }
       case 'fscrypt_key': {
