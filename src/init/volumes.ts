@@ -177,9 +177,7 @@ export class Volumes {
     const bucketPath = pulling ? volume.config.pullFrom : volume.config.pushTo;
     if (location === undefined) return undefined;
     if (!pulling && volume.pullFailed) {
-      const message = `the volume ${volume.config.name} is not pushed to ${bucketPath}: its pull failed, and its content is not complete`;
-      if (!quietWhenIdle) await this.output.log(message);
-      return { volume: volume.config.name, message };
+      return { volume: volume.config.name, message: `the volume ${volume.config.name} is not pushed to ${bucketPath}: its pull failed, and its content is not complete` };
     }
     const options = { overwrite: volume.config.overwrite, remove: volume.config.remove, exclude: volume.config.exclude, preserve: volume.config.preserve };
     const started = this.system.now();

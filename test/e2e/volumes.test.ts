@@ -150,7 +150,7 @@ describe('volumes mirrored to S3', () => {
       [
         minio('farm', 'nobody', WRONG_SECRET),
         minio('good'),
-        'b2c.volume="job,pull_from=farm/jobs/42"',
+        'b2c.volume="job,mirror=farm/jobs/42"',
         'b2c.volume="out,push_to=good/no-such-bucket/42"',
         'b2c.filesystem="data,type=ext4,src=/dev/vda,opts=ro|noatime"',
         'b2c.volume="disk,filesystem=data"',
@@ -163,6 +163,8 @@ describe('volumes mirrored to S3', () => {
     expect(result.output).toMatch(/^failed-by=\[volume job\] disk=\[from-the-filesystem\] 1\r?$/m);
     expect(result.output).toContain('Error: could not pull the volume job from farm/jobs/42: GET farm/jobs: the server answered InvalidAccessKeyId');
     expect(result.output).not.toMatch(/^should-not-run/m);
+    // A volume whose pull failed is not pushed: its folder is not the bucket's content.
+    expect(result.output.split('Error: the volume job is not pushed to farm/jobs/42: its pull failed, and its content is not complete')).toHaveLength(2);
     expect(result.output).toContain('Error: could not push the volume out to good/no-such-bucket/42: GET good/no-such-bucket: the server answered NoSuchBucket');
     expect(result.output).not.toContain(WRONG_SECRET);
     expect(result.output).not.toContain(TEST_SECRET_KEY);
