@@ -28,6 +28,7 @@ import { unmountOrder } from './mounts.ts';
 import { BootError, SetupError } from './errors.ts';
 import { Volumes, type VolumeFailure } from './volumes.ts';
 import { FSCRYPT_MODULES } from './fscrypt.ts';
+import type { PipelineEvent } from '../volumes/schedule.ts';
 
 const PODMAN_RUNROOT = '/run/containers';
 
@@ -217,7 +218,7 @@ export class Boot {
   }
 
   /** Syncs the volumes an event calls for, in a section of its own when there is any. */
-  private async syncVolumes(event: 'pipeline_start' | 'container_start' | 'container_end' | 'pipeline_end', state: PipelineState): Promise<PipelineState> {
+  private async syncVolumes(event: PipelineEvent, state: PipelineState): Promise<PipelineState> {
     const volumes = this.volumes;
     if (volumes === undefined || !volumes.any) return state;
     const failures = await this.console.section(`b2c_volumes_${event}`, `Syncing the volumes (${event})`, () => volumes.sync(event));

@@ -7,7 +7,7 @@ import { continuouslyPushed, expiringVolumes, syncActionsAt, type PipelineEvent,
 import { describeReport, pullVolume, pushVolume } from '../volumes/sync.ts';
 import { B2cError } from '../errors.ts';
 import { applyFscryptKey, filesystemTypeOf } from './fscrypt.ts';
-import { PODMAN_EXPIRING_VOLUMES_ARGS, podmanVolumeCreateArgs } from './podman.ts';
+import { parseVolumeList, PODMAN_VOLUMES_ARGS, podmanVolumeCreateArgs } from './podman.ts';
 
 export class VolumeError extends B2cError {}
 
@@ -71,15 +71,15 @@ export class Volumes {
    * Removes expiring volumes a crashed boot left behind, then creates or
    * reuses each volume. A volume that cannot be set up is a failure; the
    * others still are. podman takes most of a second per call under
-   * emulation, so existing volumes and folders are asked for all at once.
+   * emulation, so volumes and their folders are listed all at once.
    */
   async setUp(): Promise<VolumeFailure[]> {
-    const leftovers = await runChecked(this.system, PODMAN_EXPIRING_VOLUMES_ARGS, { captureStdout: true, context: 'listing the expiring volumes' });
-    for (const name of lines(leftovers.stdout)) {
-      await this.output.log(`Removing the volume ${name}, which an earlier boot left behind although it expired with its pipeline`);
-      await this.removeVolume(name);
+    const listed = parseVolumeList((await runChecked(this.system, PODMAN_VOLUMES_ARGS, { captureStdout: true, context: 'listing the volumes' })).stdout);
+    for (const leftover of listed.filter((volume) => volume.expiring)) {
+      await this.output.log(`Removing the volume ${leftover.name}, which an earlier boot left behind although it expired with its pipeline`);
+      await this.removeVolume(leftover.name);
     }
-    const existing = new Set(lines((await runChecked(this.system, ['podman', 'volume', 'ls', '--format', '{{.Name}}'], { captureStdout: true, context: 'listing the volumes' })).stdout));
+    const existing = new Set(listed.filter((volume) => !volume.expiring).map((volume) => volume.name));
     const failures: VolumeFailure[] = [];
     const fail = (volume: VolumeConfig, error: unknown): void => {
       failures.push({ volume: volume.name, message: `could not set up the volume ${volume.name}: ${errorMessage(error)}` });

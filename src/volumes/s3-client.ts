@@ -13,6 +13,9 @@ export interface GetResult {
 
 export class S3Error extends B2cError {}
 
+/** A download in progress is written under its final name plus this, then renamed. */
+export const PARTIAL_SUFFIX = '.b2c-partial';
+
 /** Where a volume syncs: `ALIAS/BUCKET/PATH` resolved against the b2c.minio aliases. */
 export interface S3Location {
   alias: MinioAlias;
@@ -94,15 +97,17 @@ export class S3Client {
    * failed or cut download never leaves a partial file behind.
    */
   async get(location: S3Location, path: string, file: string): Promise<GetResult> {
-    const partial = `${file}.b2c-partial`;
+    const partial = `${file}${PARTIAL_SUFFIX}`;
+    let attributes: string;
     try {
-      const attributes = await this.request(location, 'GET', location.prefix + path, {}, { output: partial, writeOutHeader: ATTRIBUTES_HEADER });
-      await this.system.rename(partial, file);
-      const mode = modeFromAttributes(attributes);
-      return mode === undefined ? {} : { mode };
-    } finally {
+      attributes = await this.request(location, 'GET', location.prefix + path, {}, { output: partial, writeOutHeader: ATTRIBUTES_HEADER });
+    } catch (error) {
       if (await this.system.stat(partial)) await this.system.remove(partial);
+      throw error;
     }
+    await this.system.rename(partial, file);
+    const mode = modeFromAttributes(attributes);
+    return mode === undefined ? {} : { mode };
   }
 
   /** Uploads a file; with `mode`, its permission bits travel in the attributes header. */

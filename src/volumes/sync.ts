@@ -3,12 +3,13 @@
 import { B2cError } from '../errors.ts';
 import type { System } from '../system/system.ts';
 import { planMirror, type MirrorEntry, type MirrorOptions, type MirrorPlan } from './mirror-plan.ts';
+import { PARTIAL_SUFFIX, type S3Client, type S3Location } from './s3-client.ts';
+import type { RemoteObject } from './s3-listing.ts';
 
 /** The mirror's options, and whether file modes travel with the files (b2c.volume's `preserve`). */
 export interface SyncOptions extends MirrorOptions {
   preserve?: boolean;
 }
-import type { S3Client, S3Location } from './s3-client.ts';
 
 export class SyncError extends B2cError {}
 
@@ -22,9 +23,6 @@ export interface SyncReport {
   /** Local entries that are neither files nor folders (links, devices), which S3 cannot hold. */
   skipped: string[];
 }
-
-/** Downloads that are not finished yet, under their final name plus this. */
-const PARTIAL_SUFFIX = '.b2c-partial';
 
 /** Every regular file below `root`, with paths relative to it; links and special files are reported, not followed. */
 export async function listLocal(system: System, root: string): Promise<{ files: Array<MirrorEntry & { mode: number }>; skipped: string[] }> {
@@ -48,19 +46,19 @@ function parentOf(path: string): string {
   return path.slice(0, Math.max(0, path.lastIndexOf('/')));
 }
 
+function remoteEntries(remote: readonly RemoteObject[]): MirrorEntry[] {
+  return remote.map((object) => ({ path: object.path, size: object.size, modified: object.lastModified }));
+}
+
 function emptyReport(plan: MirrorPlan, skipped: string[]): SyncReport {
   return { copied: 0, bytes: 0, removed: 0, kept: plan.kept.length, skipped };
 }
 
-/** Makes the folder match the bucket as the options allow. Throws S3Error on the first request that fails. */
+/** Makes the folder match the bucket as the options allow. Throws on the first request (S3Error) or chmod (SyncError) that fails. */
 export async function pullVolume(system: System, client: S3Client, location: S3Location, root: string, options: SyncOptions): Promise<SyncReport> {
   const remote = await client.list(location);
   const local = await listLocal(system, root);
-  const plan = planMirror(
-    remote.map((object) => ({ path: object.path, size: object.size, modified: object.lastModified })),
-    local.files,
-    options,
-  );
+  const plan = planMirror(remoteEntries(remote), local.files, options);
   const report = emptyReport(plan, local.skipped);
   const sizes = new Map(remote.map((object) => [object.path, object.size]));
   for (const path of plan.copy) {
@@ -87,18 +85,14 @@ export async function pullVolume(system: System, client: S3Client, location: S3L
 export async function pushVolume(system: System, client: S3Client, location: S3Location, root: string, options: SyncOptions): Promise<SyncReport> {
   const local = await listLocal(system, root);
   const remote = await client.list(location);
-  const plan = planMirror(
-    local.files,
-    remote.map((object) => ({ path: object.path, size: object.size, modified: object.lastModified })),
-    options,
-  );
+  const plan = planMirror(local.files, remoteEntries(remote), options);
   const report = emptyReport(plan, local.skipped);
-  const sizes = new Map(local.files.map((entry) => [entry.path, entry.size]));
-  const modes = new Map(local.files.map((entry) => [entry.path, entry.mode]));
+  const byPath = new Map(local.files.map((entry) => [entry.path, entry]));
   for (const path of plan.copy) {
-    await client.put(location, path, `${root}/${path}`, options.preserve ? modes.get(path) : undefined);
+    const entry = byPath.get(path);
+    await client.put(location, path, `${root}/${path}`, options.preserve ? entry?.mode : undefined);
     report.copied++;
-    report.bytes += sizes.get(path) ?? 0;
+    report.bytes += entry?.size ?? 0;
   }
   for (const path of plan.remove) {
     await client.delete(location, path);

@@ -97,7 +97,8 @@ describe('volumes mirrored to S3', () => {
         'b2c.cache_device=auto',
         `b2c.volume="vault,fscrypt_key=${WRONG_VAULT_KEY}"`,
         minio('good'),
-        `b2c.volume="sealed,push_to=good/jobs/sealed,encrypt_key=${SEALING_KEY}"`,
+        // Created, then refused, so never dropped by this boot: an expiring leftover for the next.
+        `b2c.volume="sealed,push_to=good/jobs/sealed,encrypt_key=${SEALING_KEY},expiration=pipeline_end"`,
         container('b2c.container', '-v vault:/vault -v sealed:/sealed', 'echo should-not-run'),
         container('b2c.post_container', '', 'echo failed-by=[$B2C_PIPELINE_FAILED_BY]'),
       ],
@@ -114,7 +115,7 @@ describe('volumes mirrored to S3', () => {
     expect(result.output).not.toContain(SEALING_KEY);
   });
 
-  it('on a later boot: the expired volume is gone, the kept one is there, the vault opens with its key (the wrong one changed nothing), fscrypt_reset_key starts over, modes come back with preserve', async () => {
+  it('on a later boot: the expired volume and the leftover are gone, the kept one is there, the vault opens with its key (the wrong one changed nothing), fscrypt_reset_key starts over, modes come back with preserve', async () => {
     const result = await boot(
       [
         'b2c.cache_device=auto',
@@ -133,6 +134,7 @@ describe('volumes mirrored to S3', () => {
     expectCleanEnd(result, 0);
     expect(result.output).toMatch(/^scratch=\[\] kept=\[kept-42-in-plain-text\] vault=\[vault-42-content\] plain=\[\]\r?$/m);
     expect(result.output).toMatch(/^tool-42\r?$/m);
+    expect(result.output).toContain('Removing the volume sealed, which an earlier boot left behind although it expired with its pipeline');
     expect(result.output).toContain('Volume vault: reused');
     expect(result.output).toContain('Volume plain: not encrypted; fscrypt_reset_key empties it and encrypts it with the key given');
     expect(result.output).toContain('Volume plain: created, at /var/lib/containers/storage/volumes/plain/_data, encrypted with fscrypt');

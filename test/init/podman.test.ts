@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { VolumeConfig } from '../../src/cmdline/config.ts';
 import { parseContainerStep } from '../../src/cmdline/container.ts';
 import { parseCmdline } from '../../src/cmdline/parse.ts';
-import { podmanRunArgs, podmanVolumeCreateArgs } from '../../src/init/podman.ts';
+import { parseVolumeList, podmanRunArgs, podmanVolumeCreateArgs } from '../../src/init/podman.ts';
 
 describe('podmanRunArgs', () => {
   it('puts b2c flags and the environment before the user ARGS, which stay one word each', () => {
@@ -31,6 +31,16 @@ describe('podmanVolumeCreateArgs', () => {
     expect(podmanVolumeCreateArgs(mounted.volumes[0] as VolumeConfig, mounted.filesystems[0])).toEqual([
       'podman', 'volume', 'create', '--label', 'b2c.expiration=pipeline_end',
       '--opt', 'type=ext4', '--opt', 'device=/dev/vdb1', '--opt', 'o=noatime,nodev', 'scratch',
+    ]);
+  });
+});
+
+describe('parseVolumeList', () => {
+  it('reads each volume and whether it expires with its pipeline', () => {
+    expect(parseVolumeList('kept\t\nscratch\tpipeline_end\nother\tnever\n\n')).toEqual([
+      { name: 'kept', expiring: false },
+      { name: 'scratch', expiring: true },
+      { name: 'other', expiring: false },
     ]);
   });
 });
