@@ -6,13 +6,14 @@ cd "$(dirname "$0")/.."
 SUDO=
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 
-# The host packages b2c uses: QEMU to boot, docker-registry for the local registry,
+# The host packages b2c uses: QEMU to boot (x86 for amd64, arm for arm64 and armhf,
+# misc for riscv64, whose OpenSBI firmware comes with qemu-system-data), docker-registry for the local registry,
 # busybox-static for the port forwarder and test images, xz/zstd to compress,
 # kmod for depmod, apt/dpkg and the archive keyring to fetch and verify packages,
 # fdisk and e2fsprogs for the tests that look at cache disks from the host,
 # iproute2 for the tests' network namespace, openssl for their test certificates,
 # curl for the test of the volume sync on the host.
-PACKAGES="qemu-system-x86 docker-registry busybox-static xz-utils zstd kmod apt dpkg debian-archive-keyring ca-certificates fdisk e2fsprogs iproute2 openssl curl"
+PACKAGES="qemu-system-x86 qemu-system-arm qemu-system-misc docker-registry busybox-static xz-utils zstd kmod apt dpkg debian-archive-keyring ca-certificates fdisk e2fsprogs iproute2 openssl curl"
 # --bench: podman on the host too, the reference the benchmark compares pulls with.
 if [ "${1:-}" = --bench ]; then PACKAGES="$PACKAGES podman"; fi
 

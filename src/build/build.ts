@@ -140,6 +140,8 @@ export async function buildImage(system: System, options: BuildOptions, progress
     await root.addPackage(pkg, await extractDeb(system, deb, options.cacheDir));
   }
   const extractedKernel = await extractDeb(system, debs[debs.length - 1] as string, options.cacheDir);
+  const kernelImage = join(extractedKernel, 'boot', `${arch.kernelImage}-${kernelVersion}`);
+  if (!existsSync(kernelImage)) throw new BuildError(`${kernelPackage.name} has no /boot/${arch.kernelImage}-${kernelVersion}, the kernel image b2c ships for ${arch.debian}`);
 
   progress.step('assembling the image');
   const tree = new ImageTree();
@@ -202,7 +204,7 @@ export async function buildImage(system: System, options: BuildOptions, progress
     await rm(cpioPath);
   }
 
-  await copyFile(join(extractedKernel, 'boot', `${arch.kernelImage}-${kernelVersion}`), result.kernel);
+  await copyFile(kernelImage, result.kernel);
 
   const manifest = buildManifest(tree, [...imagePackages, kernelPackage], {
     arch: arch.debian,

@@ -11,6 +11,23 @@ const HOST_ARCH = 'amd64';
 const TRIPLET = 'x86_64-linux-gnu';
 const LOADER = 'usr/lib64/ld-linux-x86-64.so.2';
 
+export interface DebianPackageOptions {
+  cacheDir?: string;
+  source?: Partial<Omit<AptSource, 'arch'>>;
+}
+
+/** The packages of one architecture and everything they depend on, downloaded and extracted (both cached): the extracted folder by package name. */
+export async function extractDebianPackages(packages: readonly string[], arch: string, options: DebianPackageOptions = {}): Promise<Map<string, string>> {
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const apt = new PrivateApt(nodeSystem, cacheDir, { suite: 'trixie', mirror: DEFAULT_MIRROR, keyring: DEFAULT_KEYRING, ...options.source, arch });
+  await apt.prepare(false);
+  const resolved = await apt.resolve(packages);
+  const debs = await apt.download(resolved, () => {});
+  const roots = new Map<string, string>();
+  for (const [index, deb] of debs.entries()) roots.set((resolved[index] as { name: string }).name, await extractDeb(nodeSystem, deb, cacheDir));
+  return roots;
+}
+
 export class DebianTools {
   private constructor(
     /** Extracted folder of each package by name. */
@@ -22,18 +39,8 @@ export class DebianTools {
    * build's), extracted. Host packages such as chrony would start services
    * and replace the host's own time daemon; these never run as services.
    */
-  static async prepare(
-    packages: readonly string[],
-    options: { cacheDir?: string; source?: Partial<Omit<AptSource, 'arch'>> } = {},
-  ): Promise<DebianTools> {
-    const cacheDir = options.cacheDir ?? defaultCacheDir();
-    const apt = new PrivateApt(nodeSystem, cacheDir, { suite: 'trixie', mirror: DEFAULT_MIRROR, keyring: DEFAULT_KEYRING, ...options.source, arch: HOST_ARCH });
-    await apt.prepare(false);
-    const resolved = await apt.resolve(packages);
-    const debs = await apt.download(resolved, () => {});
-    const roots = new Map<string, string>();
-    for (const [index, deb] of debs.entries()) roots.set((resolved[index] as { name: string }).name, await extractDeb(nodeSystem, deb, cacheDir));
-    return new DebianTools(roots);
+  static async prepare(packages: readonly string[], options: DebianPackageOptions = {}): Promise<DebianTools> {
+    return new DebianTools(await extractDebianPackages(packages, HOST_ARCH, options));
   }
 
   /** The prepared packages' names, dependencies included. */

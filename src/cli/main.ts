@@ -2,6 +2,7 @@
 
 import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
+import { ARCHITECTURES, parseArchitectureList, type Architecture } from '../build/architectures.ts';
 import { buildImage, megabytes, type Compression } from '../build/build.ts';
 import { streamProgress } from '../build/progress.ts';
 import { nodeSystem } from '../system/node.ts';
@@ -29,7 +30,7 @@ const program = new Command()
 program
   .command('build')
   .description('build the initramfs and kernel from Debian packages into the output folder')
-  .option('--arch <arch>', 'target architecture', 'amd64')
+  .option('--arch <list>', `target architectures, comma-separated, or all (${Object.keys(ARCHITECTURES).join(', ')})`, 'amd64')
   .option('--suite <suite>', 'Debian suite the packages come from', 'trixie')
   .option('--mirror <url>', 'Debian mirror')
   .option('--keyring <file>', 'keyring that signs the archive')
@@ -40,26 +41,44 @@ program
   .action(async (options: { arch: string; suite: string; mirror?: string; keyring?: string; cacheDir: string; out: string; compress: Compression[]; refresh: boolean }) => {
     const epoch = process.env.SOURCE_DATE_EPOCH;
     if (epoch !== undefined && !/^\d+$/.test(epoch)) throw new ExitError(2, `SOURCE_DATE_EPOCH=${epoch} is not a number of seconds`);
-    const result = await buildImage(
-      nodeSystem,
-      {
-        arch: options.arch,
-        suite: options.suite,
-        mirror: options.mirror,
-        keyring: options.keyring,
-        cacheDir: resolve(options.cacheDir),
-        outDir: resolve(options.out),
-        compressions: options.compress,
-        refresh: options.refresh,
-        sourceDateEpoch: epoch === undefined ? 0 : Number(epoch),
-        version: B2C_VERSION,
-      },
-      streamProgress(process.stderr),
-    );
-    for (const [compression, path] of Object.entries(result.initramfs)) {
-      if (path) process.stdout.write(`${path} (${megabytes(result.sizes[compression as Compression] ?? 0)})\n`);
+    let architectures: Architecture[];
+    try {
+      architectures = parseArchitectureList(options.arch);
+    } catch (error) {
+      throw new ExitError(2, describeError(error));
     }
-    process.stdout.write(`${result.kernel}\n${result.manifest}\n`);
+    // Each architecture is built even when another failed, so one missing package does not cost the others' work.
+    const failed: string[] = [];
+    for (const arch of architectures) {
+      const prefix = architectures.length > 1 ? `b2c[${arch.debian}]` : 'b2c';
+      try {
+        const result = await buildImage(
+          nodeSystem,
+          {
+            arch: arch.debian,
+            suite: options.suite,
+            mirror: options.mirror,
+            keyring: options.keyring,
+            cacheDir: resolve(options.cacheDir),
+            outDir: resolve(options.out),
+            compressions: options.compress,
+            refresh: options.refresh,
+            sourceDateEpoch: epoch === undefined ? 0 : Number(epoch),
+            version: B2C_VERSION,
+          },
+          streamProgress(process.stderr, prefix),
+        );
+        for (const [compression, path] of Object.entries(result.initramfs)) {
+          if (path) process.stdout.write(`${path} (${megabytes(result.sizes[compression as Compression] ?? 0)})\n`);
+        }
+        process.stdout.write(`${result.kernel}\n${result.manifest}\n`);
+      } catch (error) {
+        if (architectures.length === 1) throw error;
+        process.stderr.write(`${prefix}: ${describeError(error)}\n`);
+        failed.push(arch.debian);
+      }
+    }
+    if (failed.length > 0) throw new ExitError(1, `the build failed for ${failed.join(', ')} (the others are in ${options.out})`);
   });
 
 registerRunCommand(program);

@@ -66,15 +66,21 @@ export function formatBytes(bytes: number): string {
 
 /** Reads the facts for the summary from /proc and /sys texts. */
 export function parseCpuInfo(cpuinfo: string): { cpu: string; cpuCount: number } {
-  let cpu = 'unknown';
+  let cpu: string | undefined;
+  let armIds: { implementer?: string; part?: string } = {};
   let cpuCount = 0;
   for (const line of cpuinfo.split('\n')) {
     const [key, ...rest] = line.split(':');
     const name = key?.trim();
+    const value = rest.join(':').trim();
     if (name === 'processor') cpuCount++;
-    if ((name === 'model name' || name === 'uarch' || name === 'isa') && cpu === 'unknown') cpu = rest.join(':').trim();
+    if ((name === 'model name' || name === 'uarch' || name === 'isa') && cpu === undefined) cpu = value;
+    // 64-bit ARM kernels name no model, only the vendor's and the core's numbers.
+    if (name === 'CPU implementer' && armIds.implementer === undefined) armIds = { ...armIds, implementer: value };
+    if (name === 'CPU part' && armIds.part === undefined) armIds = { ...armIds, part: value };
   }
-  return { cpu, cpuCount: Math.max(cpuCount, 1) };
+  if (cpu === undefined && armIds.implementer !== undefined) cpu = `ARM implementer ${armIds.implementer} part ${armIds.part ?? 'unknown'}`;
+  return { cpu: cpu ?? 'unknown', cpuCount: Math.max(cpuCount, 1) };
 }
 
 export function parseMemTotalKiB(meminfo: string): number {

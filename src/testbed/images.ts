@@ -1,17 +1,36 @@
-// The busybox test image the demo and the end-to-end tests push to a local registry.
+// The busybox test images the demo, the end-to-end tests and the benchmark push to a local registry.
 
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { architecture } from '../build/architectures.ts';
 import { busyboxAppletNames } from '../build/busybox.ts';
-import { buildOciImage, busyboxLayerEntries, type LayerEntry, type OciImage } from './oci-image.ts';
+import { extractDebianPackages, type DebianPackageOptions } from '../build/debian-tools.ts';
+import { buildOciImage, buildOciIndex, busyboxLayerEntries, type LayerEntry, type OciImage, type OciIndex } from './oci-image.ts';
 
 /** One layer: a static busybox with a link per applet, plus `extra` files; runs `sh` unless a command is given. */
-export async function busyboxImage(busyboxPath: string, architecture: string, extra: LayerEntry[] = []): Promise<OciImage> {
+export async function busyboxImage(busyboxPath: string, architectureName: string, extra: LayerEntry[] = []): Promise<OciImage> {
   const busybox = await readFile(busyboxPath);
   return buildOciImage({
-    architecture,
+    platform: architecture(architectureName).oci,
     entries: [...busyboxLayerEntries(busybox, busyboxAppletNames(busybox)), ...extra],
     cmd: ['sh'],
   });
+}
+
+/** The static busybox of Debian's busybox-static for an architecture (downloaded once, then cached). */
+export async function debianBusybox(architectureName: string, options: DebianPackageOptions = {}): Promise<string> {
+  const root = (await extractDebianPackages(['busybox-static'], architecture(architectureName).debian, options)).get('busybox-static');
+  const path = ['usr/bin/busybox', 'bin/busybox'].map((candidate) => join(root ?? '', candidate)).find((candidate) => existsSync(candidate));
+  if (root === undefined || path === undefined) throw new Error(`busybox-static for ${architectureName} has no busybox binary`);
+  return path;
+}
+
+/** The busybox image for every named architecture under one reference, so that each guest pulls its own. */
+export async function multiArchBusyboxImage(architectureNames: readonly string[], options: DebianPackageOptions = {}): Promise<OciIndex> {
+  const images: OciImage[] = [];
+  for (const name of architectureNames) images.push(await busyboxImage(await debianBusybox(name, options), name));
+  return buildOciIndex(images);
 }
 
 /**

@@ -1,4 +1,4 @@
-// Builds small single-layer OCI images from files on the host, byte-identical for the same inputs.
+// Builds small single-layer OCI images from files on the host, and indexes of them for several platforms, byte-identical for the same inputs.
 
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -9,9 +9,14 @@ export type LayerEntry =
   | { path: string; kind: 'dir' }
   | { path: string; kind: 'symlink'; target: string };
 
-export interface ImageSpec {
-  /** Debian's name for the architecture (amd64, arm64 ...); OCI uses the same names for these. */
+/** What an OCI index tells platforms apart by; podman picks the entry that matches its machine. */
+export interface OciPlatform {
   architecture: string;
+  variant?: string;
+}
+
+export interface ImageSpec {
+  platform: OciPlatform;
   entries: LayerEntry[];
   env?: string[];
   entrypoint?: string[];
@@ -25,9 +30,16 @@ export interface Blob {
 }
 
 export interface OciImage {
+  platform: OciPlatform;
   manifest: Blob;
   config: Blob;
   layers: Blob[];
+}
+
+/** One reference for the same image on several platforms. */
+export interface OciIndex {
+  index: Blob;
+  images: OciImage[];
 }
 
 export function sha256Digest(data: Uint8Array): string {
@@ -67,7 +79,8 @@ export async function buildOciImage(spec: ImageSpec): Promise<OciImage> {
   // Level 6: small test images stay small, and large incompressible ones do not take long.
   const layer = blob('application/vnd.oci.image.layer.v1.tar+gzip', gzipSync(tar, { level: 6 }));
   const configJson = {
-    architecture: spec.architecture,
+    architecture: spec.platform.architecture,
+    ...(spec.platform.variant !== undefined ? { variant: spec.platform.variant } : {}),
     os: 'linux',
     config: {
       Env: spec.env ?? ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'],
@@ -84,7 +97,21 @@ export async function buildOciImage(spec: ImageSpec): Promise<OciImage> {
     layers: [{ mediaType: layer.mediaType, digest: layer.digest, size: layer.data.length }],
   };
   const manifest = blob('application/vnd.oci.image.manifest.v1+json', new TextEncoder().encode(JSON.stringify(manifestJson)));
-  return { manifest, config, layers: [layer] };
+  return { platform: spec.platform, manifest, config, layers: [layer] };
+}
+
+export function buildOciIndex(images: readonly OciImage[]): OciIndex {
+  const indexJson = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: images.map((image) => ({
+      mediaType: image.manifest.mediaType,
+      digest: image.manifest.digest,
+      size: image.manifest.data.length,
+      platform: { architecture: image.platform.architecture, os: 'linux', ...(image.platform.variant !== undefined ? { variant: image.platform.variant } : {}) },
+    })),
+  };
+  return { index: blob('application/vnd.oci.image.index.v1+json', new TextEncoder().encode(JSON.stringify(indexJson))), images: [...images] };
 }
 
 /** Layer entries for a busybox image: the binary in /bin, a link per applet, and the usual empty folders. */

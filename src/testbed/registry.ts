@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { OciImage } from './oci-image.ts';
+import type { Blob, OciImage, OciIndex } from './oci-image.ts';
 import { B2cError } from '../errors.ts';
 
 export class RegistryError extends B2cError {}
@@ -100,8 +100,17 @@ export class LocalRegistry {
   }
 
 
-  /** Uploads the blobs, then the manifest under `repository:tag`. */
-  async push(repository: string, tag: string, image: OciImage): Promise<void> {
+  /** Uploads the blobs, then the manifest under `repository:tag`; for an index, each image's manifest by its digest first. */
+  async push(repository: string, tag: string, image: OciImage | OciIndex): Promise<void> {
+    if ('index' in image) {
+      for (const entry of image.images) await this.pushImage(repository, entry.manifest.digest, entry);
+      await this.putManifest(repository, tag, image.index);
+    } else {
+      await this.pushImage(repository, tag, image);
+    }
+  }
+
+  private async pushImage(repository: string, reference: string, image: OciImage): Promise<void> {
     for (const blob of [...image.layers, image.config]) {
       const head = await fetch(`${this.url}/v2/${repository}/blobs/${blob.digest}`, { method: 'HEAD' });
       if (head.ok) continue;
@@ -113,12 +122,16 @@ export class LocalRegistry {
       const put = await fetch(uploadUrl, { method: 'PUT', body: blob.data, headers: { 'content-type': 'application/octet-stream' } });
       if (put.status !== 201) throw new RegistryError(`uploading ${blob.digest} to ${repository} failed: HTTP ${put.status} ${await put.text()}`);
     }
-    const manifest = await fetch(`${this.url}/v2/${repository}/manifests/${tag}`, {
+    await this.putManifest(repository, reference, image.manifest);
+  }
+
+  private async putManifest(repository: string, reference: string, manifest: Blob): Promise<void> {
+    const response = await fetch(`${this.url}/v2/${repository}/manifests/${reference}`, {
       method: 'PUT',
-      body: image.manifest.data,
-      headers: { 'content-type': image.manifest.mediaType },
+      body: manifest.data,
+      headers: { 'content-type': manifest.mediaType },
     });
-    if (manifest.status !== 201) throw new RegistryError(`pushing the manifest of ${repository}:${tag} failed: HTTP ${manifest.status} ${await manifest.text()}`);
+    if (response.status !== 201) throw new RegistryError(`pushing the manifest of ${repository}:${reference} failed: HTTP ${response.status} ${await response.text()}`);
   }
 
   async stop(): Promise<void> {

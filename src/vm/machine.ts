@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { machine } from 'node:os';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { ConsoleMonitor } from './console-monitor.ts';
@@ -49,8 +50,11 @@ export function checkHostTools(spec: Pick<VmSpec, 'arch' | 'forwarder' | 'forwar
  * for the host's current boot.
  */
 export async function chooseAccelerator(requested: 'auto' | Accelerator, spec: Pick<VmSpec, 'arch' | 'kernel'>, cacheFile: string): Promise<Accelerator> {
+  // KVM runs guests of the host's own architecture only; the others are emulated.
+  const native = spec.arch.machine === machine();
+  if (requested === 'kvm' && !native) throw new HostToolError(`KVM cannot run ${spec.arch.debian} guests on this ${machine()} host: use --accel tcg`);
   if (requested !== 'auto') return requested;
-  if (!existsSync('/dev/kvm')) return 'tcg';
+  if (!native || !existsSync('/dev/kvm')) return 'tcg';
   const bootId = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim();
   try {
     const cached = JSON.parse(await readFile(cacheFile, 'utf8')) as { bootId: string; accel: Accelerator };

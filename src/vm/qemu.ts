@@ -57,8 +57,7 @@ export function kernelCmdline(spec: Pick<VmSpec, 'arch' | 'cmdline'>): string {
 export function qemuArgs(spec: VmSpec): string[] {
   const args = [
     ...spec.arch.qemu.machine,
-    // Multi-threaded TCG with several vCPUs has been seen to crash guest kernels on QEMU 7.2.
-    '-accel', spec.accel === 'kvm' ? 'kvm' : 'tcg,thread=single',
+    '-accel', spec.accel === 'kvm' ? 'kvm' : `tcg,thread=${spec.arch.qemu.tcgThread}`,
     '-smp', String(spec.cpus),
     '-m', String(spec.memoryMiB),
     '-nodefaults', '-no-user-config',

@@ -86,7 +86,9 @@ export function sectionText(consoleText: string, name: string): string {
  * that status.
  */
 export function expectCleanEnd(result: BootResult, status: number, notice: 'poweroff' | 'reboot' = 'poweroff'): void {
-  expect(result.stderr).not.toMatch(/crashed|no pipeline status|stopped without/);
+  // A boot that went wrong shows where it stood: the console's last lines.
+  const tail = `the console ended with:\n${result.console.split('\n').slice(-40).join('\n')}`;
+  expect(result.stderr, tail).not.toMatch(/crashed|no pipeline status|stopped without/);
   expect(result.console).not.toMatch(/Kernel panic|Oops/);
   expect(result.console).toMatch(new RegExp(`^\\[[0-9.]+\\]: Execution is over, pipeline status: ${status}\\r?$`, 'm'));
   expect(result.console).toMatch(notice === 'reboot' ? /^Rebooting the computer\r?$/m : /^It's now safe to turn off your computer\r?$/m);

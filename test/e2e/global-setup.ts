@@ -1,8 +1,9 @@
-// Shared by every end-to-end test: one build of the image, one local registry holding the test images.
+// Shared by every end-to-end test: one build of the amd64 image, one local registry holding the test images.
 
 import { spawnSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
-import { busyboxImage, incompressibleBytes } from '../../src/testbed/images.ts';
+import { ARCHITECTURES } from '../../src/build/architectures.ts';
+import { busyboxImage, incompressibleBytes, multiArchBusyboxImage } from '../../src/testbed/images.ts';
 import { LocalRegistry } from '../../src/testbed/registry.ts';
 
 declare module 'vitest' {
@@ -21,7 +22,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const build = spawnSync(process.execPath, ['bin/b2c.js', 'build'], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (build.status !== 0) throw new Error(`b2c build failed with status ${build.status}`);
   const registry = await LocalRegistry.start();
-  await registry.push('b2c-test/busybox', '1', await busyboxImage('/bin/busybox', 'amd64'));
+  // One reference for every architecture: each guest's podman picks its own platform from the index.
+  await registry.push('b2c-test/busybox', '1', await multiArchBusyboxImage(Object.keys(ARCHITECTURES)));
   const big = await busyboxImage('/bin/busybox', 'amd64', [
     { path: 'data/', kind: 'dir' },
     { path: 'data/blob', kind: 'file', mode: 0o644, data: incompressibleBytes(48 * 1024 * 1024) },

@@ -67,4 +67,13 @@ describe('qemuArgs', () => {
     expect(args[args.indexOf('-qmp') + 1]).toBe('unix:/tmp/qmp.sock,server=on,wait=off');
     expect(args).toContain('pcie-root-port,id=hotplug0,chassis=1');
   });
+
+  it('boots the ARM and RISC-V guests on the virt machine with their own console', () => {
+    const arm64 = qemuArgs({ ...spec, arch: architecture('arm64') });
+    expect(arm64.slice(0, 4)).toEqual(['-machine', 'virt', '-cpu', 'cortex-a72']);
+    expect(arm64[arm64.indexOf('-append') + 1]).toMatch(/^console=ttyAMA0 /);
+    expect(qemuArgs({ ...spec, arch: architecture('armhf') }).slice(0, 2)).toEqual(['-machine', 'virt,highmem=off']);
+    const riscv64 = qemuArgs({ ...spec, arch: architecture('riscv64') });
+    expect(riscv64[riscv64.indexOf('-append') + 1]).toMatch(/^console=ttyS0 /);
+  });
 });
