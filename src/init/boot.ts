@@ -22,7 +22,7 @@ import { Hardware } from './hardware.ts';
 import { setClock } from './clock.ts';
 import { withExtraArgs } from './extra-args.ts';
 import { afterVolumeFailure, initialPipelineState, pipelineEnvironment, runPipeline, type PipelineState, type StepKind } from './pipeline.ts';
-import { CONTAINER_STORAGE, PODMAN_CLEANUP_COMMANDS, podmanCreateArgs, podmanRunArgs, podmanStartArgs, podmanStopArgs, serviceName } from './podman.ts';
+import { CLEANUP_COMMAND_SECONDS, CONTAINER_STORAGE, PODMAN_CLEANUP_COMMANDS, podmanCreateArgs, podmanRunArgs, podmanStartArgs, podmanStopArgs, serviceName, withTimeout } from './podman.ts';
 import { CacheDisk } from './cache.ts';
 import { unmountOrder } from './mounts.ts';
 import { BootError, SetupError } from './errors.ts';
@@ -272,8 +272,9 @@ export class Boot {
     this.cleanedUp = true;
     await this.console.section('b2c_cleanup', 'Cleaning up', async () => {
       for (const argv of PODMAN_CLEANUP_COMMANDS) {
-        const result = await this.system.run(argv, { captureStdout: true, captureStderr: true });
-        if (result.status !== 0) await this.console.log(`${argv.join(' ')} failed: ${result.stderr.trim()}`);
+        const result = await this.system.run(withTimeout(CLEANUP_COMMAND_SECONDS, argv), { captureStdout: true, captureStderr: true });
+        if (result.status === 137) await this.console.log(`${argv.join(' ')} did not end within ${CLEANUP_COMMAND_SECONDS} s and was killed`);
+        else if (result.status !== 0) await this.console.log(`${argv.join(' ')} failed: ${result.stderr.trim()}`);
       }
       await this.volumes?.tearDown();
       if (this.swapActive) await this.cache.removeSwap();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { VolumeConfig } from '../../src/cmdline/config.ts';
 import { parseContainerStep } from '../../src/cmdline/container.ts';
 import { parseCmdline } from '../../src/cmdline/parse.ts';
-import { parseVolumeList, podmanRunArgs, podmanVolumeCreateArgs } from '../../src/init/podman.ts';
+import { parseVolumeList, PODMAN_CLEANUP_COMMANDS, podmanRunArgs, podmanVolumeCreateArgs, withTimeout } from '../../src/init/podman.ts';
 
 describe('podmanRunArgs', () => {
   it('puts b2c flags and the environment before the user ARGS, which stay one word each', () => {
@@ -41,6 +41,15 @@ describe('parseVolumeList', () => {
       { name: 'kept', expiring: false },
       { name: 'scratch', expiring: true },
       { name: 'other', expiring: false },
+    ]);
+  });
+});
+
+describe('cleanup commands', () => {
+  it('run under busybox timeout, which kills them so that the machine still shuts down', () => {
+    expect(PODMAN_CLEANUP_COMMANDS.map((argv) => withTimeout(60, argv))).toEqual([
+      ['timeout', '-s', 'KILL', '60', 'podman', 'container', 'rm', '--all', '--force', '--time', '10'],
+      ['timeout', '-s', 'KILL', '60', 'podman', 'image', 'prune', '--force'],
     ]);
   });
 });
