@@ -150,16 +150,19 @@ export async function buildImage(system: System, options: BuildOptions, progress
   for (const path of IMAGE_DATA_FILES) await addPath(tree, root, path);
   await addBusyboxApplets(tree, root);
   await addCaCertificates(tree, root);
-  const tools = await DebianTools.prepare(KEYMAP_PACKAGES, {
-    cacheDir: options.cacheDir,
-    source: { suite: options.suite, mirror: options.mirror ?? DEFAULT_MIRROR, keyring: options.keyring ?? DEFAULT_KEYRING },
-  });
+  const debianSource = { suite: options.suite, mirror: options.mirror ?? DEFAULT_MIRROR, keyring: options.keyring ?? DEFAULT_KEYRING };
+  const tools = await DebianTools.prepare(KEYMAP_PACKAGES, { cacheDir: options.cacheDir, source: debianSource });
   for (const [name, data] of compileKeymaps(tools)) tree.add(`${KEYMAP_FOLDER.slice(1)}/${name}.bmap`, { kind: 'file', mode: 0o644, data, origin: 'console-data' });
 
   progress.step(`kernel modules for ${kernelVersion}`);
   const index = await indexKernelModules(system, extractedKernel, kernelVersion);
   const selection = selectModules([...IMAGE_MODULES, ...arch.modules], index.modulesDep, index.modulesBuiltin);
-  const staged = await stageModules(system, index.modulesDir, kernelVersion, selection, join(options.cacheDir, 'work', `modules-${arch.debian}`));
+  let strip: string[] | undefined;
+  if (arch.moduleStrip !== undefined) {
+    const stripTools = await DebianTools.prepare([arch.moduleStrip.package], { cacheDir: options.cacheDir, source: debianSource });
+    strip = stripTools.command(arch.moduleStrip.package, arch.moduleStrip.program);
+  }
+  const staged = await stageModules(system, index.modulesDir, kernelVersion, selection, join(options.cacheDir, 'work', `modules-${arch.debian}`), strip);
   await addFolder(tree, staged, `usr/lib/modules/${kernelVersion}`, kernelPackage.name);
   tree.add('etc/b2c/modules', file(`${BOOT_MODULES.join('\n')}\n`, 'b2c'));
   progress.update(`${selection.files.length} modules (built in: ${selection.builtin.join(', ') || 'none'})`);

@@ -83,7 +83,15 @@ export async function indexKernelModules(system: System, extractedKernel: string
  * Lays out the selected modules decompressed in `workDir/lib/modules/VERSION`
  * and runs depmod there; returns that folder, ready to be copied into the image.
  */
-export async function stageModules(system: System, modulesDir: string, kernelVersion: string, selection: ModuleSelection, workDir: string): Promise<string> {
+export async function stageModules(
+  system: System,
+  modulesDir: string,
+  kernelVersion: string,
+  selection: ModuleSelection,
+  workDir: string,
+  /** The argv of a strip for the architecture: the modules lose the local symbols no relocation uses. */
+  strip?: readonly string[],
+): Promise<string> {
   await rm(workDir, { recursive: true, force: true });
   const staged = join(workDir, 'lib/modules', kernelVersion);
   await mkdir(staged, { recursive: true });
@@ -99,6 +107,10 @@ export async function stageModules(system: System, modulesDir: string, kernelVer
       // Both remove the compressed file once decompressed (zstd only when told).
       await runChecked(system, decompressor === 'xz' ? ['xz', '--decompress', '--quiet', compressed] : ['zstd', '--decompress', '--quiet', '--rm', compressed]);
     }
+  }
+  if (strip !== undefined && selection.files.length > 0) {
+    const files = selection.files.map((file) => join(staged, file.replace(/\.(xz|zst|gz)$/, '')));
+    await runChecked(system, [...strip, '--discard-locals', ...files], { context: 'stripping the modules of local symbols' });
   }
   for (const name of ['modules.order', 'modules.builtin', 'modules.builtin.modinfo']) {
     if (existsSync(join(modulesDir, name))) await copyFile(join(modulesDir, name), join(staged, name));

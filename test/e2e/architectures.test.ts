@@ -4,11 +4,17 @@
 // one boot of the basic pipeline, which keeps the run within CI's time.
 
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { architecture } from '../../src/build/architectures.ts';
 import { outputNames } from '../../src/build/build.ts';
 import { bootB2c, expectCleanEnd, step } from './boot.ts';
+import { blankDisk } from './disks.ts';
+
+const folder = mkdtempSync(join(tmpdir(), 'b2c-architectures-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
 /** Builds without blocking the test worker, whose link to vitest times out when its thread stays busy for minutes. */
 function build(arch: string): Promise<void> {
@@ -37,18 +43,23 @@ describe.each(['arm64', 'riscv64', 'armhf'])('%s', (name) => {
     expect(kernel.subarray(magic[0], magic[0] + 4).toString('latin1')).toBe(magic[1]);
   });
 
-  it('runs the basic pipeline: its own platform of the image, the status of the first failure, pipefail, the post container', async () => {
+  it('runs the basic pipeline on a cache disk: its own platform of the image, the status of the first failure, pipefail, the post container', async () => {
+    // The cache loads ext4 and crc32c: modules beyond the network driver, stripped on riscv64.
+    const disk = blankDisk(folder, `cache-${name}.img`, 1024 ** 3);
     const result = await bootB2c(
       [
+        'b2c.cache_device=auto',
         'b2c.pipefail',
         step('b2c.container', `sh -c 'echo machine-$(uname -m)-$((6*7))'`),
         step('b2c.container', `sh -c 'echo failing-$((2+3)); exit 5'`),
         step('b2c.container', `sh -c 'echo never-$((5*5))'`),
         step('b2c.post_container', `sh -c 'echo post-$B2C_PIPELINE_STATUS-$((3*3))'`),
       ],
-      { runOptions: ['--arch', name], timeoutSeconds: 600 },
+      { runOptions: ['--arch', name], timeoutSeconds: 600, disks: [disk] },
     );
     expectCleanEnd(result, 5);
+    expect(result.output).toContain('No B2C_CACHE partition: making one on the blank disk /dev/vda');
+    expect(result.output).not.toContain('The cache could not be set up');
     expect(result.console).toMatch(new RegExp(`^\\[[0-9.]+\\]: Architecture: ${arch.machine}\\r?$`, 'm'));
     const order = [`machine-${arch.machine}-42`, 'failing-5', 'post-5-9'].map((marker) => result.output.indexOf(marker));
     expect(order.every((position) => position >= 0)).toBe(true);
