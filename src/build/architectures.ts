@@ -15,8 +15,6 @@ export interface Architecture {
   kernelPackage: string;
   /** The kernel image's name in /boot, before `-VERSION`. */
   kernelImage: string;
-  /** The format of that image, as a bootloader sees it (for the README and the manifest). */
-  kernelFormat: string;
   qemu: {
     binary: string;
     package: string;
@@ -41,7 +39,6 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     machine: 'x86_64',
     kernelPackage: 'linux-image-amd64',
     kernelImage: 'vmlinuz',
-    kernelFormat: 'bzImage',
     // Multi-threaded TCG with several vCPUs has been seen to crash x86 guest kernels on QEMU 7.2.
     qemu: { binary: 'qemu-system-x86_64', package: 'qemu-system-x86', machine: ['-machine', 'q35'], tcgThread: 'single' },
     console: 'ttyS0',
@@ -55,7 +52,6 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     machine: 'aarch64',
     kernelPackage: 'linux-image-arm64',
     kernelImage: 'vmlinuz',
-    kernelFormat: 'Image',
     // cortex-a72 rather than max: TCG emulates pointer authentication slowly, and Debian's kernel needs nothing past ARMv8.0.
     qemu: { binary: 'qemu-system-aarch64', package: 'qemu-system-arm', machine: ['-machine', 'virt', '-cpu', 'cortex-a72'], tcgThread: 'multi' },
     console: 'ttyAMA0',
@@ -70,7 +66,6 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     kernelPackage: 'linux-image-riscv64',
     // Debian ships the uncompressed Image (with its EFI header) under this name.
     kernelImage: 'vmlinux',
-    kernelFormat: 'Image',
     // QEMU's default firmware for virt is OpenSBI, which Debian ships in qemu-system-data.
     qemu: { binary: 'qemu-system-riscv64', package: 'qemu-system-misc', machine: ['-machine', 'virt'], tcgThread: 'multi' },
     console: 'ttyS0',
@@ -85,7 +80,6 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     machine: 'armv7l',
     kernelPackage: 'linux-image-armmp',
     kernelImage: 'vmlinuz',
-    kernelFormat: 'zImage',
     // armmp has no LPAE: keep the PCIe window and RAM below 4 GiB, where it can reach them. With
     // two vCPUs on one TCG thread, this kernel locks up in stop_machine during boot.
     qemu: { binary: 'qemu-system-arm', package: 'qemu-system-arm', machine: ['-machine', 'virt,highmem=off', '-cpu', 'cortex-a15'], tcgThread: 'multi' },

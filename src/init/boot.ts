@@ -3,7 +3,7 @@
 import type { ContainerStep } from '../cmdline/container.ts';
 import type { B2cConfig } from '../cmdline/config.ts';
 import { parseCmdline } from '../cmdline/parse.ts';
-import type { RunningProgram, System } from '../system/system.ts';
+import { withTimeout, type RunningProgram, type System } from '../system/system.ts';
 import {
   logLine,
   memoryInUseMessage,
@@ -22,7 +22,7 @@ import { Hardware } from './hardware.ts';
 import { setClock } from './clock.ts';
 import { withExtraArgs } from './extra-args.ts';
 import { afterVolumeFailure, initialPipelineState, pipelineEnvironment, runPipeline, type PipelineState, type StepKind } from './pipeline.ts';
-import { CLEANUP_COMMAND_SECONDS, CONTAINER_STORAGE, PODMAN_CLEANUP_COMMANDS, podmanCreateArgs, podmanRunArgs, podmanStartArgs, podmanStopArgs, serviceName, withTimeout } from './podman.ts';
+import { CLEANUP_COMMAND_SECONDS, CONTAINER_STORAGE, PODMAN_CLEANUP_COMMANDS, podmanCreateArgs, podmanRunArgs, podmanStartArgs, podmanStopArgs, serviceName } from './podman.ts';
 import { CacheDisk } from './cache.ts';
 import { unmountOrder } from './mounts.ts';
 import { BootError, SetupError } from './errors.ts';

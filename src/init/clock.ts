@@ -1,7 +1,7 @@
 // Sets the clock by SNTP (rdate) before anything is pulled, since TLS certificates are checked against it; bounded, never fatal.
 
 import { AUTO_NTP_PEER, type NtpPeer } from '../cmdline/config.ts';
-import type { System } from '../system/system.ts';
+import { withTimeout, type System } from '../system/system.ts';
 import type { InitConsole } from './boot.ts';
 
 /** The whole clock step never takes much longer than this. */
@@ -19,7 +19,7 @@ export function ntpServer(peer: NtpPeer): string | undefined {
  * run its own rdate applet, which speaks only the old RFC 868 protocol.
  */
 export function rdateArgs(server: string, seconds = ATTEMPT_SECONDS): string[] {
-  return ['timeout', '-s', 'KILL', String(seconds), '/usr/bin/rdate', '-n', '-s', server];
+  return withTimeout(seconds, ['/usr/bin/rdate', '-n', '-s', server]);
 }
 
 export function clockMessage(server: string, before: number, after: number, elapsed: number): string {

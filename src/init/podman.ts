@@ -44,11 +44,6 @@ export const PODMAN_CLEANUP_COMMANDS: string[][] = [
 /** How long a cleanup command may take before it is killed: the machine must reach its shutdown whatever podman does. */
 export const CLEANUP_COMMAND_SECONDS = 60;
 
-/** A command under busybox `timeout`, which kills it after `seconds` (its status is then 137). */
-export function withTimeout(seconds: number, argv: readonly string[]): string[] {
-  return ['timeout', '-s', 'KILL', String(seconds), ...argv];
-}
-
 /** Volumes that must not outlive the pipeline carry this label, so that one left by a boot that crashed is found and removed by the next. */
 const EXPIRATION_LABEL = 'b2c.expiration';
 const EXPIRES_WITH_PIPELINE = 'pipeline_end';

@@ -76,6 +76,11 @@ export interface System {
 }
 
 /** A program that ran but did not succeed; keeps what it said so callers can show it. */
+/** A command under `timeout` (busybox's in the image, coreutils' on a host), killed after `seconds`: its status is then 137. */
+export function withTimeout(seconds: number, argv: readonly string[]): string[] {
+  return ['timeout', '-s', 'KILL', String(seconds), ...argv];
+}
+
 export class CommandError extends B2cError {
   constructor(
     readonly argv: readonly string[],

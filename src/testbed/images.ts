@@ -21,8 +21,9 @@ export async function busyboxImage(busyboxPath: string, architectureName: string
 /** The static busybox of Debian's busybox-static for an architecture (downloaded once, then cached). */
 export async function debianBusybox(architectureName: string, options: DebianPackageOptions = {}): Promise<string> {
   const root = (await extractDebianPackages(['busybox-static'], architecture(architectureName).debian, options)).get('busybox-static');
-  const path = ['usr/bin/busybox', 'bin/busybox'].map((candidate) => join(root ?? '', candidate)).find((candidate) => existsSync(candidate));
-  if (root === undefined || path === undefined) throw new Error(`busybox-static for ${architectureName} has no busybox binary`);
+  if (root === undefined) throw new Error(`busybox-static for ${architectureName} was not among the packages apt resolved`);
+  const path = ['usr/bin/busybox', 'bin/busybox'].map((candidate) => join(root, candidate)).find((candidate) => existsSync(candidate));
+  if (path === undefined) throw new Error(`busybox-static for ${architectureName} has no busybox binary`);
   return path;
 }
 

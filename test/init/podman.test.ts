@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { VolumeConfig } from '../../src/cmdline/config.ts';
 import { parseContainerStep } from '../../src/cmdline/container.ts';
 import { parseCmdline } from '../../src/cmdline/parse.ts';
-import { parseVolumeList, PODMAN_CLEANUP_COMMANDS, podmanRunArgs, podmanVolumeCreateArgs, withTimeout } from '../../src/init/podman.ts';
+import { parseVolumeList, PODMAN_CLEANUP_COMMANDS, podmanRunArgs, podmanVolumeCreateArgs } from '../../src/init/podman.ts';
+import { withTimeout } from '../../src/system/system.ts';
 
 describe('podmanRunArgs', () => {
   it('puts b2c flags and the environment before the user ARGS, which stay one word each', () => {
