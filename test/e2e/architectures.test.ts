@@ -3,26 +3,21 @@
 // amd64 gets the full suite; here each other architecture gets one build and
 // one boot of the basic pipeline, which keeps the run within CI's time.
 
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { architecture } from '../../src/build/architectures.ts';
 import { outputNames } from '../../src/build/build.ts';
-import { bootB2c, expectCleanEnd, step } from './boot.ts';
+import { bootB2c, expectCleanEnd, runB2c, step } from './boot.ts';
 import { blankDisk } from './disks.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'b2c-architectures-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
-/** Builds without blocking the test worker, whose link to vitest times out when its thread stays busy for minutes. */
-function build(arch: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/b2c.js', 'build', '--arch', arch], { stdio: ['ignore', 'inherit', 'inherit'] });
-    child.on('error', reject);
-    child.on('close', (status) => (status === 0 ? resolve() : reject(new Error(`b2c build --arch ${arch} failed with status ${status}`))));
-  });
+async function build(arch: string): Promise<void> {
+  const result = await runB2c(['build', '--arch', arch]);
+  if (result.status !== 0) throw new Error(`b2c build --arch ${arch} failed with status ${result.status}:\n${result.stderr}`);
 }
 
 describe.each(['arm64', 'riscv64', 'armhf'])('%s', (name) => {

@@ -94,3 +94,19 @@ export function expectCleanEnd(result: BootResult, status: number, notice: 'powe
   expect(result.console).toMatch(notice === 'reboot' ? /^Rebooting the computer\r?$/m : /^It's now safe to turn off your computer\r?$/m);
   expect(result.exitCode).toBe(status);
 }
+
+/**
+ * Runs `b2c ARGS` without blocking the test worker (a build takes minutes, and
+ * a worker busy that long loses its link to vitest); stdout and stderr as text.
+ */
+export function runB2c(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/b2c.js', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}

@@ -1,11 +1,11 @@
 // `b2c build` for real: a second build from the cache reaches no network and gives the same bytes.
 
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runB2c } from './boot.ts';
 
 const sha256 = async (path: string): Promise<string> => createHash('sha256').update(await readFile(path)).digest('hex');
 
@@ -19,7 +19,7 @@ describe('b2c build', () => {
     second = await mkdtemp(join(tmpdir(), 'b2c-build-'));
     // A proxy that refuses every connection: any download apt tried would fail the build.
     const env = { ...process.env, http_proxy: 'http://127.0.0.1:9', https_proxy: 'http://127.0.0.1:9' };
-    const build = spawnSync(process.execPath, ['bin/b2c.js', 'build', '--out', second], { env, encoding: 'utf8' });
+    const build = await runB2c(['build', '--out', second], env);
     expect(build.stderr).not.toMatch(/b2c: .*(failed|cannot)/);
     expect(build.status).toBe(0);
     expect(build.stderr).toContain('using the cached lists');
