@@ -22,6 +22,14 @@ export const CUTS: Cut[] = [
     cut: "xz dictionary of 64 MiB instead of preset 6's 8 MiB: the kernel's initramfs decoder allocates what the stream names, only while it unpacks",
     saved: '0.6 MB of the xz archive (25.60 → 24.97 MB), measured on the same cpio',
   },
+  {
+    cut: "Stubs for the libraries curl and podman link for features b2c never uses (librtmp, libldap, liblber, libgssapi_krb5, libssh2, libidn2, libpsl; libsubid, libgpgme): same soname, symbols and versions, functions that return 0, written by the build from the real library; GnuTLS, p11-kit, Nettle, GMP, Kerberos, SASL, libunistring, PAM, SELinux, audit and libgpg-error go with them. b2c's curl runs with --proto =http,https",
+    saved: '3.5 MB of the xz archive (24,989,300 → 21,469,452 bytes), 12.8 MB unpacked (96.0 → 83.2 MB)',
+  },
+  {
+    cut: "Stubs for libsystemd (crun's systemd cgroup manager and conmon's journald logs; the image uses cgroupfs and k8s-file) and libpcre2-8 (GLib's GRegex, which conmon never calls)",
+    saved: '0.56 MB of the xz archive (21,469,452 → 20,913,268 bytes), 1.8 MB unpacked (83.2 → 81.4 MB)',
+  },
 ];
 
 /** What features cost when they came in, for the same accounting. */

@@ -11,6 +11,7 @@ export function componentOf(file: ManifestFileEntry): string {
   if (file.path === '/init') return 'init bundle';
   if (file.origin === 'b2c') return 'config';
   if (file.origin.startsWith('linux-image-')) return 'kernel modules';
+  if (file.origin.endsWith(' (stub)')) return 'library stubs';
   const programs: Record<string, string> = {
     podman: 'podman',
     crun: 'crun',

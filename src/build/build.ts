@@ -11,7 +11,7 @@ import { DEFAULT_KEYRING, DEFAULT_MIRROR, PrivateApt, type DebianPackage } from 
 import { architecture, type Architecture } from './architectures.ts';
 import { busyboxAppletNames } from './busybox.ts';
 import { cpioChunks } from './cpio.ts';
-import { isElf, readElfDynamicInfo } from './elf.ts';
+import { isElf, readElfDynamicInfo, readElfExports } from './elf.ts';
 import { etcFiles, netavarkStub, PODMAN_GRAPHROOT, udhcpcScript } from './image-config.ts';
 import { DebianTools } from './debian-tools.ts';
 import { ImageTree } from './image-tree.ts';
@@ -23,6 +23,7 @@ import { extractDeb, extractedPath, MERGED_USR_LINKS, PackageRoot } from './pack
 import type { Progress } from './progress.ts';
 import { B2cError } from '../errors.ts';
 import { FSCRYPT_MODULES } from '../init/fscrypt.ts';
+import { writeStubLibrary } from './stub-library.ts';
 
 export type Compression = 'xz' | 'zstd' | 'none';
 
@@ -70,6 +71,39 @@ export const IMAGE_PROGRAMS = [
   '/usr/sbin/e4crypt',
   // HTTPS that verifies certificates (extra arguments, S3), and the clock by SNTP: busybox has neither.
   '/usr/bin/curl', '/usr/sbin/rdate',
+];
+
+/**
+ * Libraries the programs link for features b2c never uses. Each ships as a
+ * stub with the same soname, symbols and versions (so the loader, which binds
+ * everything at start for curl, is satisfied), whose functions return 0, or
+ * -1 for those in `failing`; what the real one needs is left out with it.
+ */
+export interface StubbedLibrary {
+  soname: string;
+  failing?: string[];
+  why: string;
+}
+
+export const STUBBED_LIBRARIES: StubbedLibrary[] = [
+  { soname: 'librtmp.so.1', why: "curl's rtmp:// (b2c's curl runs with --proto =http,https); it alone brings GnuTLS, p11-kit, Nettle and GMP" },
+  // curl's version string takes a 0 from ldap_get_option as an answer and reads the struct it would have filled.
+  { soname: 'libldap.so.2', failing: ['ldap_get_option'], why: "curl's ldap://; brings SASL" },
+  { soname: 'liblber.so.2', why: "curl's ldap://" },
+  { soname: 'libgssapi_krb5.so.2', why: "curl's Kerberos and SPNEGO authentication, which b2c never asks for; brings the Kerberos libraries" },
+  { soname: 'libssh2.so.1', why: "curl's scp:// and sftp://" },
+  { soname: 'libidn2.so.0', why: "curl's host names beyond ASCII (such a name is refused: curl finds no IDN support); brings libunistring" },
+  { soname: 'libpsl.so.5', why: "curl's cookie domain checks; b2c keeps no cookies" },
+  { soname: 'libsubid.so.5', why: "podman's subordinate ids for rootless users; /init runs podman as root; brings PAM, SELinux, audit and libsemanage" },
+  { soname: 'libgpgme.so.11', why: "podman's GPG image signatures; the image's policy.json accepts any image; brings libassuan and libgpg-error" },
+  // There is no systemd in the image: a stub's 0 from sd_notify means "no NOTIFY_SOCKET", and connecting to
+  // a bus or sending to a journal fails as it would with the real library and no systemd running.
+  {
+    soname: 'libsystemd.so.0',
+    failing: ['sd_bus_default_system', 'sd_bus_default_user', 'sd_bus_open_system', 'sd_bus_open_user', 'sd_journal_sendv_with_location', 'sd_journal_send_with_location', 'sd_journal_sendv', 'sd_journal_send'],
+    why: "crun's systemd cgroup manager and conmon's journald log driver: the image runs podman with cgroupfs and k8s-file logs",
+  },
+  { soname: 'libpcre2-8.so.0', why: "GLib's regular expressions (GRegex), which conmon never calls" },
 ];
 
 /** Data files taken as the packages ship them. */
@@ -243,13 +277,18 @@ async function readFileFromRoot(root: PackageRoot, path: string): Promise<Uint8A
   return readFile((chain[chain.length - 1] as { file: { hostPath: string } }).file.hostPath);
 }
 
-/** Adds a path as the packages have it: every link on the way, then the file. Returns the file's image path. */
-async function addPath(tree: ImageTree, root: PackageRoot, path: string): Promise<{ path: string; data: Uint8Array }> {
+/** Adds the links on the way to a path as the packages have them; returns the file they end at. */
+function addLinksTo(tree: ImageTree, root: PackageRoot, path: string): ReturnType<PackageRoot['resolveChain']>[number] {
   const chain = root.resolveChain(path);
   for (const { path: linkPath, file: entry } of chain.slice(0, -1)) {
     tree.add(linkPath, { kind: 'symlink', target: entry.target as string, origin: entry.pkg.name });
   }
-  const last = chain[chain.length - 1] as (typeof chain)[number];
+  return chain[chain.length - 1] as ReturnType<PackageRoot['resolveChain']>[number];
+}
+
+/** Adds a path as the packages have it: every link on the way, then the file. Returns the file's image path. */
+async function addPath(tree: ImageTree, root: PackageRoot, path: string): Promise<{ path: string; data: Uint8Array }> {
+  const last = addLinksTo(tree, root, path);
   const data = await readFile(last.file.hostPath);
   if (!tree.has(last.path)) tree.add(last.path, { kind: 'file', mode: last.file.mode, data, origin: last.file.pkg.name });
   return { path: last.path, data };
@@ -263,6 +302,11 @@ async function addProgram(tree: ImageTree, root: PackageRoot, arch: Architecture
     const next = pending.shift() as string;
     if (done.has(next)) continue;
     done.add(next);
+    const stubbed = STUBBED_LIBRARIES.find((library) => library.soname === next.slice(next.lastIndexOf('/') + 1));
+    if (stubbed !== undefined) {
+      await addStubLibrary(tree, root, next, stubbed);
+      continue;
+    }
     const added = await addPath(tree, root, next);
     if (!isElf(added.data)) continue;
     const info = readElfDynamicInfo(added.data);
@@ -279,6 +323,15 @@ async function addProgram(tree: ImageTree, root: PackageRoot, arch: Architecture
       pending.push(`${dir}/${needed}`);
     }
   }
+}
+
+/** A stub in place of a library, under the same path and links; the real one's own libraries are not followed. */
+async function addStubLibrary(tree: ImageTree, root: PackageRoot, path: string, library: StubbedLibrary): Promise<void> {
+  const last = addLinksTo(tree, root, path);
+  if (tree.has(last.path)) return;
+  const exports = readElfExports(await readFile(last.file.hostPath));
+  if (exports.soname !== library.soname) throw new BuildError(`${path} is ${exports.soname}, not the ${library.soname} b2c stubs`);
+  tree.add(last.path, { kind: 'file', mode: last.file.mode, data: writeStubLibrary(exports, library.failing), origin: `${last.file.pkg.name} (stub)` });
 }
 
 async function addBusyboxApplets(tree: ImageTree, root: PackageRoot): Promise<void> {

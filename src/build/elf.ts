@@ -77,17 +77,15 @@ class ElfReader {
 
 }
 
-/** The loader, libraries and run paths an executable or shared library asks for. */
-export function readElfDynamicInfo(bytes: Uint8Array): ElfDynamicInfo {
-  const elf = new ElfReader(bytes);
-  const headers = elf.programHeaders();
-  const info: ElfDynamicInfo = { needed: [], runPaths: [] };
+/** A loaded file's dynamic entries, with the map from memory addresses back to file offsets. */
+interface DynamicSegment {
+  entries: Array<{ tag: number; value: number }>;
+  toFileOffset(address: number): number;
+}
 
-  const interp = headers.find((header) => header.type === PT_INTERP);
-  if (interp) info.interpreter = elf.cString(interp.offset);
-
+function readDynamicSegment(elf: ElfReader, headers: ReturnType<ElfReader['programHeaders']>): DynamicSegment | undefined {
   const dynamic = headers.find((header) => header.type === PT_DYNAMIC);
-  if (!dynamic) return info;
+  if (!dynamic) return undefined;
 
   // Dynamic entries point into memory; PT_LOAD segments map those addresses back to the file.
   const toFileOffset = (address: number): number => {
@@ -106,14 +104,160 @@ export function readElfDynamicInfo(bytes: Uint8Array): ElfDynamicInfo {
     if (tag === DT_NULL) break;
     entries.push({ tag, value: elf.word(offset + entrySize / 2) });
   }
-  const strtab = entries.find((entry) => entry.tag === DT_STRTAB);
+  return { entries, toFileOffset };
+}
+
+/** The loader, libraries and run paths an executable or shared library asks for. */
+export function readElfDynamicInfo(bytes: Uint8Array): ElfDynamicInfo {
+  const elf = new ElfReader(bytes);
+  const headers = elf.programHeaders();
+  const info: ElfDynamicInfo = { needed: [], runPaths: [] };
+
+  const interp = headers.find((header) => header.type === PT_INTERP);
+  if (interp) info.interpreter = elf.cString(interp.offset);
+
+  const dynamic = readDynamicSegment(elf, headers);
+  if (!dynamic) return info;
+  const strtab = dynamic.entries.find((entry) => entry.tag === DT_STRTAB);
   if (!strtab) throw new ElfError('dynamic section has no string table');
-  const strings = toFileOffset(strtab.value);
-  for (const entry of entries) {
+  const strings = dynamic.toFileOffset(strtab.value);
+  for (const entry of dynamic.entries) {
     if (entry.tag === DT_NEEDED) info.needed.push(elf.cString(strings + entry.value));
     if (entry.tag === DT_RUNPATH || entry.tag === DT_RPATH) {
       info.runPaths.push(...elf.cString(strings + entry.value).split(':').filter((path) => path !== ''));
     }
   }
   return info;
+}
+
+/** What a shared library offers the loader: enough to write a stand-in with the same interface. */
+export interface ElfExports {
+  /** The ELF identity a loader checks before it maps the file. */
+  identity: { is64: boolean; machine: number; flags: number; osAbi: number };
+  soname: string;
+  /** Version definitions after the base one (which is the soname), in the file's order. */
+  versions: string[];
+  symbols: ElfExportedSymbol[];
+}
+
+export interface ElfExportedSymbol {
+  name: string;
+  kind: 'function' | 'object';
+  /** Bytes an object takes; a copy relocation in a program copies that many. */
+  size: number;
+  weak: boolean;
+  /** The version it is defined in, absent for an unversioned symbol. */
+  version?: string;
+  /** `name@VERSION` kept for old binaries, as opposed to the default `name@@VERSION`. */
+  hidden: boolean;
+}
+
+const DT_HASH = 4;
+const DT_SYMTAB = 6;
+const DT_SONAME = 14;
+const DT_GNU_HASH = 0x6ffffef5;
+const DT_VERSYM = 0x6ffffff0;
+const DT_VERDEF = 0x6ffffffc;
+const DT_VERDEFNUM = 0x6ffffffd;
+const SHN_UNDEF = 0;
+const SHN_ABS = 0xfff1;
+const STT_NOTYPE = 0;
+const STT_OBJECT = 1;
+const STT_FUNC = 2;
+const STT_TLS = 6;
+const STT_GNU_IFUNC = 10;
+const STB_GLOBAL = 1;
+const STB_WEAK = 2;
+const VER_FLG_BASE = 1;
+
+/** The symbols, versions and identity a shared library exports through its dynamic segment. */
+export function readElfExports(bytes: Uint8Array): ElfExports {
+  const elf = new ElfReader(bytes);
+  const dynamic = readDynamicSegment(elf, elf.programHeaders());
+  if (!dynamic) throw new ElfError('not a shared library: no dynamic segment');
+  const tag = (wanted: number): number | undefined => dynamic.entries.find((entry) => entry.tag === wanted)?.value;
+  const fileOffset = (wanted: number): number | undefined => {
+    const address = tag(wanted);
+    return address === undefined ? undefined : dynamic.toFileOffset(address);
+  };
+
+  const strings = fileOffset(DT_STRTAB);
+  const symtab = fileOffset(DT_SYMTAB);
+  if (strings === undefined || symtab === undefined) throw new ElfError('dynamic section has no symbol or string table');
+  const sonameOffset = tag(DT_SONAME);
+  if (sonameOffset === undefined) throw new ElfError('shared library has no DT_SONAME');
+
+  const versionNames = new Map<number, string>();
+  let baseVersion: number | undefined;
+  const verdef = fileOffset(DT_VERDEF);
+  const verdefCount = tag(DT_VERDEFNUM) ?? 0;
+  const versionOrder: number[] = [];
+  for (let i = 0, offset = verdef ?? 0; verdef !== undefined && i < verdefCount; i++) {
+    const flags = elf.u16(offset + 2);
+    const index = elf.u16(offset + 4);
+    const aux = offset + elf.u32(offset + 12);
+    versionNames.set(index, elf.cString(strings + elf.u32(aux)));
+    if ((flags & VER_FLG_BASE) !== 0) baseVersion = index;
+    else versionOrder.push(index);
+    offset += elf.u32(offset + 16);
+  }
+
+  const versym = fileOffset(DT_VERSYM);
+  const symbolSize = elf.is64 ? 24 : 16;
+  const count = dynamicSymbolCount(elf, dynamic, tag(DT_HASH), tag(DT_GNU_HASH));
+  const symbols: ElfExportedSymbol[] = [];
+  for (let i = 1; i < count; i++) {
+    const base = symtab + i * symbolSize;
+    const name = elf.cString(strings + elf.u32(base));
+    const info = elf.bytes[base + (elf.is64 ? 4 : 12)] as number;
+    const other = elf.bytes[base + (elf.is64 ? 5 : 13)] as number;
+    const sectionIndex = elf.u16(base + (elf.is64 ? 6 : 14));
+    const size = elf.is64 ? elf.word(base + 16) : elf.u32(base + 8);
+    const binding = info >> 4;
+    const type = info & 0xf;
+    const visibility = other & 3;
+    // Undefined imports, local and hidden symbols, and the absolute version-name markers are not the interface.
+    if (sectionIndex === SHN_UNDEF || sectionIndex === SHN_ABS) continue;
+    if (binding !== STB_GLOBAL && binding !== STB_WEAK) continue;
+    if (visibility === 1 || visibility === 2) continue;
+    if (type === STT_TLS) throw new ElfError(`${name} is a thread-local symbol, which a stand-in library cannot offer`);
+    if (type !== STT_FUNC && type !== STT_GNU_IFUNC && type !== STT_OBJECT && type !== STT_NOTYPE) continue;
+    const symbol: ElfExportedSymbol = { name, kind: type === STT_FUNC || type === STT_GNU_IFUNC ? 'function' : 'object', size, weak: binding === STB_WEAK, hidden: false };
+    if (versym !== undefined) {
+      const entry = elf.u16(versym + i * 2);
+      const index = entry & 0x7fff;
+      if (index > 1 && index !== baseVersion) {
+        const version = versionNames.get(index);
+        if (version === undefined) throw new ElfError(`${name} names version index ${index}, which the library does not define`);
+        symbol.version = version;
+        symbol.hidden = (entry & 0x8000) !== 0;
+      }
+    }
+    symbols.push(symbol);
+  }
+
+  return {
+    identity: { is64: elf.is64, machine: elf.u16(0x12), flags: elf.u32(elf.is64 ? 0x30 : 0x24), osAbi: elf.bytes[7] as number },
+    soname: elf.cString(strings + sonameOffset),
+    versions: versionOrder.map((index) => versionNames.get(index) as string),
+    symbols,
+  };
+}
+
+/** How many entries .dynsym has: the section size is not in the dynamic segment, the hash tables tell. */
+function dynamicSymbolCount(elf: ElfReader, dynamic: DynamicSegment, hash: number | undefined, gnuHash: number | undefined): number {
+  if (hash !== undefined) return elf.u32(dynamic.toFileOffset(hash) + 4);
+  if (gnuHash === undefined) throw new ElfError('shared library has neither DT_HASH nor DT_GNU_HASH');
+  const table = dynamic.toFileOffset(gnuHash);
+  const bucketCount = elf.u32(table);
+  const symbolOffset = elf.u32(table + 4);
+  const bloomWords = elf.u32(table + 8);
+  const buckets = table + 16 + bloomWords * (elf.is64 ? 8 : 4);
+  const chains = buckets + bucketCount * 4;
+  let last = 0;
+  for (let i = 0; i < bucketCount; i++) last = Math.max(last, elf.u32(buckets + i * 4));
+  if (last < symbolOffset) return symbolOffset;
+  // The last bucket's chain ends at the entry whose low bit is set.
+  while ((elf.u32(chains + (last - symbolOffset) * 4) & 1) === 0) last++;
+  return last + 1;
 }

@@ -58,6 +58,8 @@ export function modeFromAttributes(value: string): number | undefined {
 export function s3CurlArgs(request: { method: S3Method; url: string; credentialsFile: string; region?: string; caBundle?: string; upload?: string; output?: string; headers?: Record<string, string>; writeOutHeader?: string }): string[] {
   return [
     'curl', '--silent', '--show-error', '--fail-with-body',
+    // The image's curl has only stubs behind its other protocols.
+    '--proto', '=http,https',
     '--config', request.credentialsFile,
     '--aws-sigv4', `aws:amz:${request.region ?? DEFAULT_REGION}:s3`,
     '--header', 'x-amz-content-sha256: UNSIGNED-PAYLOAD',

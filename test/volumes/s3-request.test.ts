@@ -24,6 +24,8 @@ describe('S3 requests', () => {
     expect(argv[argv.indexOf('--config') + 1]).toBe('/run/b2c/s3.curlrc');
     expect(argv[argv.indexOf('--aws-sigv4') + 1]).toBe('aws:amz:us-east-1:s3');
     expect(argv).toContain('x-amz-content-sha256: UNSIGNED-PAYLOAD');
+    // The image's curl has stubs behind every other protocol.
+    expect(argv[argv.indexOf('--proto') + 1]).toBe('=http,https');
     expect(argv.slice(-4)).toEqual(['PUT', '--upload-file', '/tmp/f', 'http://s3:9000/b/k']);
     expect(s3CurlArgs({ method: 'HEAD', url: 'u', credentialsFile: 'c' })).toContain('--head');
   });
