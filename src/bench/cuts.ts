@@ -30,6 +30,10 @@ export const CUTS: Cut[] = [
     cut: "Stubs for libsystemd (crun's systemd cgroup manager and conmon's journald logs; the image uses cgroupfs and k8s-file) and libpcre2-8 (GLib's GRegex, which conmon never calls)",
     saved: '0.56 MB of the xz archive (21,469,452 → 20,913,268 bytes), 1.8 MB unpacked (83.2 → 81.4 MB)',
   },
+  {
+    cut: "Debian's dynamically linked busybox instead of busybox-static (the same applets but telnetd; the image carries libc anyway), and a stub for libbrotlidec (curl decodes brotli only with --compressed, which b2c never passes)",
+    saved: '0.21 MB of the xz archive (20,913,268 → 20,704,592 bytes), 1.3 MB unpacked (81.4 → 80.1 MB)',
+  },
 ];
 
 /** What features cost when they came in, for the same accounting. */

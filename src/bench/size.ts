@@ -17,7 +17,7 @@ export function componentOf(file: ManifestFileEntry): string {
     crun: 'crun',
     conmon: 'conmon',
     quickjs: 'qjs',
-    'busybox-static': 'busybox',
+    busybox: 'busybox',
     netavark: 'netavark',
     e2fsprogs: 'e2fsprogs',
     curl: 'curl',

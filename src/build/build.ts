@@ -60,7 +60,7 @@ export interface ManifestFile {
 export class BuildError extends B2cError {}
 
 /** The Debian packages the image is made from. */
-export const IMAGE_PACKAGES = ['busybox-static', 'quickjs', 'podman', 'crun', 'conmon', 'ca-certificates', 'e2fsprogs', 'curl', 'rdate'];
+export const IMAGE_PACKAGES = ['busybox', 'quickjs', 'podman', 'crun', 'conmon', 'ca-certificates', 'e2fsprogs', 'curl', 'rdate'];
 
 /** The programs taken into the image; their libraries and loader follow from their ELF headers. */
 export const IMAGE_PROGRAMS = [
@@ -104,6 +104,7 @@ export const STUBBED_LIBRARIES: StubbedLibrary[] = [
     why: "crun's systemd cgroup manager and conmon's journald log driver: the image runs podman with cgroupfs and k8s-file logs",
   },
   { soname: 'libpcre2-8.so.0', why: "GLib's regular expressions (GRegex), which conmon never calls" },
+  { soname: 'libbrotlidec.so.1', why: "curl's decoding of brotli responses, which it only asks for with --compressed, which b2c never passes; brings libbrotlicommon" },
 ];
 
 /** Data files taken as the packages ship them. */
@@ -341,7 +342,7 @@ async function addBusyboxApplets(tree: ImageTree, root: PackageRoot): Promise<vo
   }
   for (const applet of applets) {
     if (applet === 'busybox' || tree.has(`usr/bin/${applet}`)) continue;
-    tree.add(`usr/bin/${applet}`, { kind: 'symlink', target: 'busybox', origin: 'busybox-static' });
+    tree.add(`usr/bin/${applet}`, { kind: 'symlink', target: 'busybox', origin: 'busybox' });
   }
 }
 
