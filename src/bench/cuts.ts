@@ -32,7 +32,7 @@ export const CUTS: Cut[] = [
   },
   {
     cut: "Debian's dynamically linked busybox instead of busybox-static (the same applets but telnetd; the image carries libc anyway), and a stub for libbrotlidec (curl decodes brotli only with --compressed, which b2c never passes)",
-    saved: '0.21 MB of the xz archive (20,913,268 → 20,704,592 bytes), 1.3 MB unpacked (81.4 → 80.1 MB)',
+    saved: '0.21 MB of the xz archive (20,913,268 → 20,704,592 bytes), 1.3 MB unpacked (81.4 → 80.1 MB). With the two stub cuts above, 15.9 MB less for the kernel to unpack: /init started at 15.56 s median against 20.20 s, QEMU exited at 30.62 s against 38.21 s (5 TCG boots each), and the smallest guest went from 288 to 256 MiB',
   },
 ];
 
