@@ -13,12 +13,12 @@ export interface ElfDynamicInfo {
 
 export class ElfError extends B2cError {}
 
-const PT_LOAD = 1;
-const PT_DYNAMIC = 2;
+export const PT_LOAD = 1;
+export const PT_DYNAMIC = 2;
 const PT_INTERP = 3;
-const DT_NULL = 0;
+export const DT_NULL = 0;
 const DT_NEEDED = 1;
-const DT_STRTAB = 5;
+export const DT_STRTAB = 5;
 const DT_RPATH = 15;
 const DT_RUNPATH = 29;
 
@@ -152,23 +152,23 @@ export interface ElfExportedSymbol {
   hidden: boolean;
 }
 
-const DT_HASH = 4;
-const DT_SYMTAB = 6;
-const DT_SONAME = 14;
+export const DT_HASH = 4;
+export const DT_SYMTAB = 6;
+export const DT_SONAME = 14;
 const DT_GNU_HASH = 0x6ffffef5;
-const DT_VERSYM = 0x6ffffff0;
-const DT_VERDEF = 0x6ffffffc;
-const DT_VERDEFNUM = 0x6ffffffd;
+export const DT_VERSYM = 0x6ffffff0;
+export const DT_VERDEF = 0x6ffffffc;
+export const DT_VERDEFNUM = 0x6ffffffd;
 const SHN_UNDEF = 0;
 const SHN_ABS = 0xfff1;
 const STT_NOTYPE = 0;
-const STT_OBJECT = 1;
-const STT_FUNC = 2;
+export const STT_OBJECT = 1;
+export const STT_FUNC = 2;
 const STT_TLS = 6;
 const STT_GNU_IFUNC = 10;
-const STB_GLOBAL = 1;
-const STB_WEAK = 2;
-const VER_FLG_BASE = 1;
+export const STB_GLOBAL = 1;
+export const STB_WEAK = 2;
+export const VER_FLG_BASE = 1;
 
 /** The symbols, versions and identity a shared library exports through its dynamic segment. */
 export function readElfExports(bytes: Uint8Array): ElfExports {

@@ -1,7 +1,10 @@
 // Writes a stand-in for a shared library that a program links but b2c never reaches: same name, symbols and versions, no code behind them.
 
 import { B2cError } from '../errors.ts';
-import type { ElfExports } from './elf.ts';
+import {
+  DT_HASH, DT_NULL, DT_SONAME, DT_STRTAB, DT_SYMTAB, DT_VERDEF, DT_VERDEFNUM, DT_VERSYM,
+  PT_DYNAMIC, PT_LOAD, STB_GLOBAL, STB_WEAK, STT_FUNC, STT_OBJECT, VER_FLG_BASE, type ElfExports,
+} from './elf.ts';
 
 export class StubLibraryError extends B2cError {}
 
@@ -33,23 +36,13 @@ export function stubMachines(): number[] {
   return Object.keys(BODIES).map(Number);
 }
 
-const PT_LOAD = 1;
-const PT_DYNAMIC = 2;
 const PT_GNU_STACK = 0x6474e551;
 const PF_X = 1;
 const PF_W = 2;
 const PF_R = 4;
 const SEGMENT_ALIGN = 0x10000; // covers 4 KiB and 64 KiB pages
-const DT_NULL = 0;
-const DT_HASH = 4;
-const DT_STRTAB = 5;
-const DT_SYMTAB = 6;
 const DT_STRSZ = 10;
 const DT_SYMENT = 11;
-const DT_SONAME = 14;
-const DT_VERSYM = 0x6ffffff0;
-const DT_VERDEF = 0x6ffffffc;
-const DT_VERDEFNUM = 0x6ffffffd;
 const SHT_PROGBITS = 1;
 const SHT_STRTAB = 3;
 const SHT_HASH = 5;
@@ -133,9 +126,10 @@ export function writeStubLibrary(exports: ElfExports, failing: readonly string[]
   const symbols = exports.symbols.map((symbol) => {
     const index = symbol.version === undefined ? 1 : versionIndex.get(symbol.version);
     if (index === undefined) throw new StubLibraryError(`${symbol.name} of ${exports.soname} names version ${symbol.version}, which is not among its definitions`);
-    return { ...symbol, nameOffset: strings.add(symbol.name), versym: index | (symbol.hidden ? 0x8000 : 0) };
+    return { ...symbol, nameOffset: strings.add(symbol.name), versym: index | (symbol.hidden ? 0x8000 : 0), fails: failing.includes(symbol.name) };
   });
-  const versionNames = [exports.soname, ...exports.versions].map((name) => strings.add(name));
+  const versionList = [exports.soname, ...exports.versions];
+  const versionNames = versionList.map((name) => strings.add(name));
 
   // The read-only, executable segment: headers, hash, symbols, strings, versions, code.
   const symbolCount = symbols.length + 1;
@@ -172,7 +166,7 @@ export function writeStubLibrary(exports: ElfExports, failing: readonly string[]
   const bssAddress = align(writableBase + dynamicSize, 16);
   let bssSize = 0;
   const objectAddresses = symbols.map((symbol) => {
-    if (symbol.kind === 'function') return failing.includes(symbol.name) ? minusOneOffset : textOffset;
+    if (symbol.kind === 'function') return symbol.fails ? minusOneOffset : textOffset;
     const address = bssAddress + bssSize;
     bssSize += align(Math.max(symbol.size, 1), 16);
     return address;
@@ -196,7 +190,7 @@ export function writeStubLibrary(exports: ElfExports, failing: readonly string[]
   u16(16, 3); // ET_DYN
   u16(18, machine);
   u32(20, 1);
-  word(is64 ? 24 : 24, 0);
+  word(24, 0); // e_entry
   word(is64 ? 32 : 28, headerSize);
   word(is64 ? 40 : 32, sectionHeadersOffset);
   u32(is64 ? 48 : 36, flags);
@@ -248,10 +242,10 @@ export function writeStubLibrary(exports: ElfExports, failing: readonly string[]
 
   symbols.forEach((symbol, position) => {
     const base = dynsymOffset + (position + 1) * symbolSize;
-    const binding = symbol.weak ? 2 : 1;
-    const type = symbol.kind === 'function' ? 2 : 1;
+    const binding = symbol.weak ? STB_WEAK : STB_GLOBAL;
+    const type = symbol.kind === 'function' ? STT_FUNC : STT_OBJECT;
     const section = symbol.kind === 'function' ? TEXT_SECTION : BSS_SECTION;
-    const size = symbol.kind !== 'function' ? symbol.size : failing.includes(symbol.name) ? body.returnMinusOne.length : body.returnZero.length;
+    const size = symbol.kind !== 'function' ? symbol.size : symbol.fails ? body.returnMinusOne.length : body.returnZero.length;
     u32(base, symbol.nameOffset);
     if (is64) {
       bytes[base + 4] = (binding << 4) | type;
@@ -272,10 +266,10 @@ export function writeStubLibrary(exports: ElfExports, failing: readonly string[]
   versionNames.forEach((nameOffset, position) => {
     const base = verdefOffset + position * 28;
     u16(base, 1); // VER_DEF_CURRENT
-    u16(base + 2, position === 0 ? 1 : 0); // VER_FLG_BASE
+    u16(base + 2, position === 0 ? VER_FLG_BASE : 0);
     u16(base + 4, position + 1);
     u16(base + 6, 1);
-    u32(base + 8, elfHash([exports.soname, ...exports.versions][position] as string));
+    u32(base + 8, elfHash(versionList[position] as string));
     u32(base + 12, 20);
     u32(base + 16, position === versionNames.length - 1 ? 0 : 28);
     u32(base + 20, nameOffset);

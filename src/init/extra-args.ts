@@ -8,13 +8,15 @@ import type { InitConsole } from './boot.ts';
 import { SetupError } from './errors.ts';
 
 export const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+/** Every curl the image runs: its libraries for other protocols are stubs (STUBBED_LIBRARIES in the build). */
+export const CURL_PROTOCOL_ARGS = ['--proto', '=http,https', '--proto-redir', '=http,https'];
 const DOWNLOAD_PATH = '/run/b2c/extra_args';
 
 /** curl for one download: fails on HTTP errors, verifies TLS against the image's bundle, retries briefly, never runs long. */
 export function curlDownloadArgs(url: string, output: string): string[] {
   return [
     'curl', '--silent', '--show-error', '--fail', '--location',
-    '--proto', '=http,https', '--proto-redir', '=http,https',
+    ...CURL_PROTOCOL_ARGS,
     '--cacert', CA_BUNDLE,
     '--connect-timeout', '10', '--max-time', '60',
     '--retry', '3', '--retry-delay', '1', '--retry-connrefused',

@@ -1,7 +1,7 @@
 // The curl command lines for S3 requests, signed by curl itself (SigV4); keys travel in a curl config file, never in argv.
 
 import type { MinioAlias } from '../cmdline/config.ts';
-import { CA_BUNDLE } from '../init/extra-args.ts';
+import { CA_BUNDLE, CURL_PROTOCOL_ARGS } from '../init/extra-args.ts';
 
 /** S3 servers that do not care about regions (MinIO, s3rver) accept this one. */
 export const DEFAULT_REGION = 'us-east-1';
@@ -58,8 +58,7 @@ export function modeFromAttributes(value: string): number | undefined {
 export function s3CurlArgs(request: { method: S3Method; url: string; credentialsFile: string; region?: string; caBundle?: string; upload?: string; output?: string; headers?: Record<string, string>; writeOutHeader?: string }): string[] {
   return [
     'curl', '--silent', '--show-error', '--fail-with-body',
-    // The image's curl has only stubs behind its other protocols.
-    '--proto', '=http,https',
+    ...CURL_PROTOCOL_ARGS,
     '--config', request.credentialsFile,
     '--aws-sigv4', `aws:amz:${request.region ?? DEFAULT_REGION}:s3`,
     '--header', 'x-amz-content-sha256: UNSIGNED-PAYLOAD',
