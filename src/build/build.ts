@@ -116,7 +116,7 @@ export const IMAGE_DATA_FILES = ['/etc/mke2fs.conf'];
  * devices' modaliases match, BOOT_MODULES always, the rest on demand.
  */
 export const MODULE_FAMILIES: Record<string, string[]> = {
-  virtio: ['virtio_net', 'virtio_blk', 'virtio_scsi', 'virtio_pci'],
+  virtio: ['virtio_net', 'virtio_blk', 'virtio_scsi', 'virtio_pci', 'virtio_rng'],
   // The NICs of desks and farm racks: Intel and Realtek on board, the common USB adapters.
   network: ['e1000e', 'igb', 'igc', 'r8169', 'r8152', 'ax88179_178a', 'cdc_ether', 'asix'],
   storage: ['nvme', 'ahci', 'sd_mod', 'usb_storage', 'uas'],

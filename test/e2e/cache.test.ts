@@ -10,7 +10,7 @@ import { singlePartitionGpt } from '../../src/init/gpt.ts';
 import { blobDownloads } from '../../src/testbed/registry.ts';
 import { QmpClient } from '../../src/vm/qmp.ts';
 import { blankDisk as blankDiskIn } from './disks.ts';
-import { bootB2c, expectCleanEnd, step, testImage } from './boot.ts';
+import { bootB2c, expectCleanEnd, sectionText, step, testImage } from './boot.ts';
 
 const MiB = 1024 * 1024;
 const folder = mkdtempSync(join(tmpdir(), 'b2c-cache-'));
@@ -66,6 +66,8 @@ describe('the cache disk', () => {
     expect(table.partitiontable.label).toBe('gpt');
     expect(table.partitiontable.partitions.map((partition) => partition.name)).toEqual(['B2C_CACHE']);
     expect(journalNeedsRecovery(cacheDisk)).toBe(false);
+    // On the cache, containers and dangling images would outlive the boot: podman removes them.
+    expect(sectionText(first.console, 'b2c_cleanup')).not.toContain('nothing to remove');
 
     const second = await bootB2c(['b2c.cache_device=auto', bigStep('second')], { disks: [cacheDisk] });
     expectCleanEnd(second, 0);

@@ -36,6 +36,13 @@ describe('a pipeline in a VM', () => {
     expect(stopped).toBeGreaterThan(result.output.indexOf('post-9'));
     expect(stopped).toBeLessThan(result.output.search(/section_end:\d+:b2c_cleanup/));
     expect(result.output.slice(stopped)).not.toMatch(/^service-100\r?$/m);
+    // Storage in RAM goes with the machine: the cleanup starts no podman to empty it.
+    expect(sectionText(result.console, 'b2c_cleanup')).toContain('Containers and images are in RAM and go with it: nothing to remove');
+    // The VM's virtio RNG seeds the kernel's CRNG before podman first starts; without it, podman waits seconds for it under TCG.
+    expect(sectionText(result.console, 'b2c_modules')).toMatch(/Loading the drivers of this machine's devices: .*virtio_rng/);
+    const crngReady = result.output.indexOf('random: crng init done');
+    expect(crngReady).toBeGreaterThanOrEqual(0);
+    expect(crngReady).toBeLessThan(result.output.indexOf('Service 1: podman create'));
   });
 
   it('stops at the first failure under b2c.pipefail, and a container that reboots makes the machine reboot', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { VolumeConfig } from '../../src/cmdline/config.ts';
 import { parseContainerStep } from '../../src/cmdline/container.ts';
 import { parseCmdline } from '../../src/cmdline/parse.ts';
-import { parseVolumeList, PODMAN_CLEANUP_COMMANDS, podmanRunArgs, podmanVolumeCreateArgs } from '../../src/init/podman.ts';
+import { parseVolumeList, podmanCleanupCommands, podmanRunArgs, podmanVolumeCreateArgs } from '../../src/init/podman.ts';
 import { withTimeout } from '../../src/system/system.ts';
 
 describe('podmanRunArgs', () => {
@@ -47,10 +47,15 @@ describe('parseVolumeList', () => {
 });
 
 describe('cleanup commands', () => {
-  it('run under busybox timeout, which kills them so that the machine still shuts down', () => {
-    expect(PODMAN_CLEANUP_COMMANDS.map((argv) => withTimeout(60, argv))).toEqual([
+  it('remove containers and dangling images from the cache partition, under busybox timeout, which kills them so that the machine still shuts down', () => {
+    expect(podmanCleanupCommands({ onCache: true, filesystemVolumesMounted: false }).map((argv) => withTimeout(60, argv))).toEqual([
       ['timeout', '-s', 'KILL', '60', 'podman', 'container', 'rm', '--all', '--force', '--time', '10'],
       ['timeout', '-s', 'KILL', '60', 'podman', 'image', 'prune', '--force'],
     ]);
+  });
+
+  it('leave storage in RAM to go with the machine, but stop containers that could keep a mounted volume busy', () => {
+    expect(podmanCleanupCommands({ onCache: false, filesystemVolumesMounted: false })).toEqual([]);
+    expect(podmanCleanupCommands({ onCache: false, filesystemVolumesMounted: true })).toEqual([['podman', 'container', 'rm', '--all', '--force', '--time', '10']]);
   });
 });
