@@ -34,6 +34,18 @@ export const CUTS: Cut[] = [
     cut: "Debian's dynamically linked busybox instead of busybox-static (the same applets but telnetd; the image carries libc anyway), and a stub for libbrotlidec (curl decodes brotli only with --compressed, which b2c never passes)",
     saved: '0.21 MB of the xz archive (20,913,268 → 20,704,592 bytes), 1.3 MB unpacked (81.4 → 80.1 MB). With the two stub cuts above, 15.9 MB less for the kernel to unpack: /init started at 15.56 s median against 20.20 s, QEMU exited at 30.62 s against 38.21 s (5 TCG boots each), and the smallest guest went from 288 to 256 MiB',
   },
+  {
+    cut: "A virtio RNG in every VM b2c runs (`virtio-rng-pci`; coldplug loads the image's `virtio_rng`): podman's first start reads Go's crypto/rand, whose getrandom blocked until the guest kernel's CRNG was ready, which without a hardware source took seconds of timer jitter under TCG",
+    saved: "podman's first start, from its exec to its first log line, 3.85 → 0.94 s; its `podman run` of the trivial container, from exec to output, 9.3 → 6.1 s (one boot each with --log-level=debug, console stamps); +11 kB unpacked",
+  },
+  {
+    cut: 'No podman cleanup (`container rm --all`, `image prune`) when the storage is in RAM: it goes with the machine. It still runs on a cache partition, and `container rm` when a volume on a b2c.filesystem is mounted',
+    saved: 'the cleanup section, from the status line to the shutdown notice, 2.9 → 0.5 s (one boot each)',
+  },
+  {
+    cut: "Coldplug reads the modalias of each bus's devices (/sys/bus/*/devices) and the CPU's instead of running busybox find over all of /sys/devices, splits modules.alias on spaces instead of a regular expression (QuickJS runs it ten times slower), and reads the kernel release from /proc instead of running uname",
+    saved: 'the modules section 3.0 → 1.8 s: modules.alias parsed in 0.51 → 0.08 s, modaliases found in 0.50 → 0.05 s, the second pass 0.73 → 0.11 s (one boot each, stamps logged around each step)',
+  },
 ];
 
 /** What features cost when they came in, for the same accounting. */

@@ -75,12 +75,12 @@ export interface System {
   now(): number;
 }
 
-/** A program that ran but did not succeed; keeps what it said so callers can show it. */
 /** A command under `timeout` (busybox's in the image, coreutils' on a host), killed after `seconds`: its status is then 137. */
 export function withTimeout(seconds: number, argv: readonly string[]): string[] {
   return ['timeout', '-s', 'KILL', String(seconds), ...argv];
 }
 
+/** A program that ran but did not succeed; keeps what it said so callers can show it. */
 export class CommandError extends B2cError {
   constructor(
     readonly argv: readonly string[],
