@@ -36,7 +36,7 @@ export const CUTS: Cut[] = [
   },
   {
     cut: "A virtio RNG in every VM b2c runs (`virtio-rng-pci`; coldplug loads the image's `virtio_rng`): podman's first start reads Go's crypto/rand, whose getrandom blocked until the guest kernel's CRNG was ready, which without a hardware source took seconds of timer jitter under TCG",
-    saved: "podman's first start, from its exec to its first log line, 3.85 → 0.94 s; its `podman run` of the trivial container, from exec to output, 9.3 → 6.1 s (one boot each with --log-level=debug, console stamps); +11 kB unpacked",
+    saved: "podman's first start, from its exec to its first log line, 3.85 → 0.94 s; its `podman run` of the trivial container, from exec to output, 9.3 → 6.1 s (one boot each with --log-level=debug, console stamps); +20 kB unpacked",
   },
   {
     cut: 'No podman cleanup (`container rm --all`, `image prune`) when the storage is in RAM: it goes with the machine. It still runs on a cache partition, and `container rm` when a volume on a b2c.filesystem is mounted',
