@@ -83,6 +83,7 @@ export class Boot {
   private swapActive = false;
   /** Container storage is mounted: cleanup must run before the shutdown. */
   private storageReady = false;
+  /** The storage is on the cache partition, where what podman leaves outlives the boot. */
   private storageOnCache = false;
   private cleanedUp = false;
   private readonly cache: CacheDisk;

@@ -16,6 +16,8 @@ describe('modules.alias', () => {
     const aliases = parseModulesAlias(MODULES_ALIAS);
     expect(aliases).toHaveLength(6);
     expect(aliases[1]).toEqual({ pattern: 'pci:v000010ECd00008168sv*sd*bc*sc*i*', module: 'r8169' });
+    // Tabs and runs of spaces separate words as well, as in a file written by hand.
+    expect(parseModulesAlias('alias\tvirtio:d00000004v*   virtio_rng\r\nalias too many words\n')).toEqual([{ pattern: 'virtio:d00000004v*', module: 'virtio_rng' }]);
   });
 
   it('picks the drivers of a machine with an Intel NIC and an NVMe disk, once each', () => {

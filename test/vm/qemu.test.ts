@@ -25,6 +25,13 @@ describe('qemuArgs', () => {
     expect(args[args.indexOf('-accel') + 1]).toBe('tcg,thread=single');
   });
 
+  it('gives every machine a virtio RNG, so that the guest kernel seeds its CRNG at once', () => {
+    for (const arch of ['amd64', 'arm64', 'riscv64', 'armhf']) {
+      const args = qemuArgs({ ...spec, arch: architecture(arch) });
+      expect(args[args.indexOf('virtio-rng-pci') - 1]).toBe('-device');
+    }
+  });
+
   it('restricts the network to the forwarded ports, one forwarder per connection', () => {
     const args = qemuArgs(spec);
     expect(args[args.indexOf('-netdev') + 1]).toBe(
