@@ -71,13 +71,25 @@ function matchOne(pattern: string, p: number, char: string): { matched: boolean;
   return { matched: element === char, next: p + 1 };
 }
 
+/** An alias with its pattern's literal start, found once for every pass of coldplug. */
+export interface IndexedAlias extends ModuleAlias {
+  prefix: string;
+}
+
+/**
+ * The aliases ready for matching: a pattern's literal start rules out nearly
+ * every pair before any glob runs. Coldplug matches on every pass and again
+ * while it waits for a disk, under emulation too, so this is done once.
+ */
+export function indexAliases(aliases: readonly ModuleAlias[]): IndexedAlias[] {
+  return aliases.map((alias) => ({ ...alias, prefix: alias.pattern.slice(0, alias.pattern.search(/[*?[]|$/)) }));
+}
+
 /** The modules whose aliases match any of the modaliases, each once, in the order they are first needed. */
-export function modulesForDevices(aliases: readonly ModuleAlias[], modaliases: readonly string[]): string[] {
-  // A pattern's literal start rules out nearly every pair before any glob runs: /init does this under emulation too.
-  const prefixed = aliases.map((alias) => ({ ...alias, prefix: alias.pattern.slice(0, alias.pattern.search(/[*?[]|$/)) }));
+export function modulesForDevices(aliases: readonly IndexedAlias[], modaliases: readonly string[]): string[] {
   const modules: string[] = [];
   for (const modalias of modaliases) {
-    for (const alias of prefixed) {
+    for (const alias of aliases) {
       if (modalias.startsWith(alias.prefix) && !modules.includes(alias.module) && globMatches(alias.pattern, modalias)) modules.push(alias.module);
     }
   }

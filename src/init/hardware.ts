@@ -2,7 +2,7 @@
 
 import type { System } from '../system/system.ts';
 import type { InitConsole } from './boot.ts';
-import { modulesForDevices, parseModulesAlias, type ModuleAlias } from './coldplug.ts';
+import { indexAliases, modulesForDevices, parseModulesAlias, type IndexedAlias } from './coldplug.ts';
 
 export const MODULES_ROOT = '/usr/lib/modules';
 /** The CPU's modalias (its vendor, family and features), which is on no bus. */
@@ -13,7 +13,7 @@ export const KEYMAP_FOLDER = '/usr/share/b2c/keymaps';
 export class Hardware {
   private readonly loaded = new Set<string>();
   private readonly seenModaliases = new Set<string>();
-  private aliases: ModuleAlias[] | undefined;
+  private aliases: IndexedAlias[] | undefined;
   /** null until looked up. */
   private modulesFolder: string | undefined | null = null;
 
@@ -53,7 +53,7 @@ export class Hardware {
   async coldplug(): Promise<string[]> {
     const directory = await this.modulesDirectory();
     if (directory === undefined) return [];
-    this.aliases ??= parseModulesAlias((await this.system.readText(`${directory}/modules.alias`)) ?? '');
+    this.aliases ??= indexAliases(parseModulesAlias((await this.system.readText(`${directory}/modules.alias`)) ?? ''));
     const modaliases = (await this.readModaliases()).filter((modalias) => !this.seenModaliases.has(modalias));
     for (const modalias of modaliases) this.seenModaliases.add(modalias);
     const drivers = modulesForDevices(this.aliases, modaliases).filter((name) => !this.loaded.has(name));

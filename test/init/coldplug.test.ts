@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { globMatches, modulesForDevices, parseModulesAlias } from '../../src/init/coldplug.ts';
+import { globMatches, indexAliases, modulesForDevices, parseModulesAlias } from '../../src/init/coldplug.ts';
 
 const MODULES_ALIAS = `# Aliases extracted from modules themselves.
 alias pci:v00008086d000015B7sv*sd*bc*sc*i* e1000e
@@ -28,8 +28,8 @@ describe('modules.alias', () => {
       'pci:v0000144Dd0000A808sv0000144Dsd0000A801bc01sc08i02',
       'acpi:PNP0A08:',
     ];
-    expect(modulesForDevices(aliases, devices)).toEqual(['e1000e', 'nvme']);
-    expect(modulesForDevices(aliases, ['pci:v00008086d000015B8sv00008086sd00000000bc02sc00i00'])).toEqual([]);
+    expect(modulesForDevices(indexAliases(aliases), devices)).toEqual(['e1000e', 'nvme']);
+    expect(modulesForDevices(indexAliases(aliases), ['pci:v00008086d000015B8sv00008086sd00000000bc02sc00i00'])).toEqual([]);
   });
 });
 
@@ -41,7 +41,7 @@ describe('modulesForDevices against every pair matched one by one', () => {
       fc.property(fc.array(alias, { maxLength: 8 }), fc.array(fc.stringMatching(/^[pci:v01]{0,10}$/), { maxLength: 5 }), (aliases, devices) => {
         const naive: string[] = [];
         for (const device of devices) for (const item of aliases) if (!naive.includes(item.module) && globMatches(item.pattern, device)) naive.push(item.module);
-        expect(modulesForDevices(aliases, devices)).toEqual(naive);
+        expect(modulesForDevices(indexAliases(aliases), devices)).toEqual(naive);
       }),
       { numRuns: 2000 },
     );

@@ -4,7 +4,7 @@ import { configToJson } from '../../src/cmdline/config.ts';
 import { parseIface } from '../../src/cmdline/iface.ts';
 import { parseCmdline, parseCmdlineWithExtraArgs } from '../../src/cmdline/parse.ts';
 import { clockMessage } from '../../src/init/clock.ts';
-import { modulesForDevices, parseModulesAlias } from '../../src/init/coldplug.ts';
+import { indexAliases, modulesForDevices, parseModulesAlias } from '../../src/init/coldplug.ts';
 import { parseLease, staticInterfacePlan } from '../../src/init/network.ts';
 import { classifyHeader } from '../../src/init/cache-plan.ts';
 import { crc32, singlePartitionGpt } from '../../src/init/gpt.ts';
@@ -32,7 +32,7 @@ export function quickjsProbe(): unknown {
     quoted: shellQuote(['sh', '-c', "it's"]),
     merged: configToJson(parseCmdlineWithExtraArgs('b2c.extra_args_url=https://f/x b2c.hostname=a b2c.container=docker://a', 'b2c.hostname=b\nb2c.container="docker://b sh -c \'echo 1\'"')),
     drivers: modulesForDevices(
-      parseModulesAlias('alias pci:v00008086d000015B7sv*sd*bc*sc*i* e1000e\nalias pci:v*d*sv*sd*bc01sc08i02* nvme\nalias usb:v0BDAp8153d*dc*dsc*dp*ic*isc*ip*in* r8152\n'),
+      indexAliases(parseModulesAlias('alias pci:v00008086d000015B7sv*sd*bc*sc*i* e1000e\nalias pci:v*d*sv*sd*bc01sc08i02* nvme\nalias usb:v0BDAp8153d*dc*dsc*dp*ic*isc*ip*in* r8152\n')),
       ['pci:v0000144Dd0000A808sv0000144Dsd0000A801bc01sc08i02', 'usb:v0BDAp8153d3100dc00dsc00dp00icFFisc00ip00in00', 'pci:v00008086d000015B7sv00008086sd00000000bc02sc00i00'],
     ),
     iface: staticInterfacePlan(iface),
