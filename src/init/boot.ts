@@ -81,10 +81,8 @@ export class Boot {
   private statusReported = false;
   /** A swap file is on the cache and must be switched off before it is unmounted. */
   private swapActive = false;
-  /** Container storage is mounted: cleanup must run before the shutdown. */
-  private storageReady = false;
-  /** The storage is on the cache partition, where what podman leaves outlives the boot. */
-  private storageOnCache = false;
+  /** Where container storage is mounted, once it is: cleanup must then run before the shutdown. On the cache, what podman leaves outlives the boot. */
+  private storage: 'ram' | 'cache' | undefined;
   private cleanedUp = false;
   private readonly cache: CacheDisk;
   private readonly hardware: Hardware;
@@ -157,8 +155,7 @@ export class Boot {
       return mounted;
     });
     if (!onCache) await this.mount('tmpfs', 'containers', CONTAINER_STORAGE, 'mode=700');
-    this.storageOnCache = onCache;
-    this.storageReady = true;
+    this.storage = onCache ? 'cache' : 'ram';
     // image_copy_tmp_dir = "storage" puts pulls here, and podman does not create it.
     await this.system.makeDirectory(`${CONTAINER_STORAGE}/storage/tmp`);
   }
@@ -271,10 +268,10 @@ export class Boot {
 
   /** Removes containers and dangling images where they would outlive the boot, then unmounts podman's storage deepest first. */
   async cleanUp(): Promise<void> {
-    if (!this.storageReady || this.cleanedUp) return;
+    if (this.storage === undefined || this.cleanedUp) return;
     this.cleanedUp = true;
     await this.console.section('b2c_cleanup', 'Cleaning up', async () => {
-      const commands = podmanCleanupCommands({ onCache: this.storageOnCache, filesystemVolumesMounted: this.volumes?.filesystemsMounted ?? false });
+      const commands = podmanCleanupCommands({ onCache: this.storage === 'cache', filesystemVolumesMounted: this.volumes?.filesystemsMounted ?? false });
       if (commands.length === 0) await this.console.log('Containers and images are in RAM and go with it: nothing to remove');
       for (const argv of commands) {
         const result = await this.system.run(withTimeout(CLEANUP_COMMAND_SECONDS, argv), { captureStdout: true, captureStderr: true });
