@@ -6,10 +6,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { join, resolve } from 'node:path';
-import { architecture } from '../src/build/architectures.ts';
-import { buildImage, megabytes, outputNames, type Compression } from '../src/build/build.ts';
-import { S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG, cpioChunks, type CpioEntry } from '../src/build/cpio.ts';
-import { streamProgress } from '../src/build/progress.ts';
+import { architecture } from '../src/architectures.ts';
+import { buildImage } from '../src/image/build.ts';
+import { megabytes } from '../src/image/manifest.ts';
+import { outputNames, type Compression } from '../src/image/output-names.ts';
+import { S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG, cpioChunks, type CpioEntry } from '../src/image/cpio.ts';
+import { streamProgress } from '../src/image/progress.ts';
 import { defaultCacheDir } from '../src/cli/paths.ts';
 import { B2C_VERSION } from '../src/cli/version.ts';
 import { nodeSystem } from '../src/system/node.ts';
@@ -209,7 +211,7 @@ async function main(): Promise<void> {
   let accel: 'kvm' | 'tcg' = 'tcg';
   let minimumMemory: number | undefined;
   const pulls: { cold: BootTimeline[]; warm: BootTimeline[]; host: number[] } = { cold: [], warm: [], host: [] };
-  let volumes: { pull: number[]; push: number[] } = { pull: [], push: [] };
+  let volumes: { pull: number[]; push: number[] };
   try {
     await registry.push('bench/busybox', '1', await busyboxImage('/bin/busybox', arch.debian));
     const step = `b2c.container="--tls-verify=false docker://${FORWARD_ADDRESS}:${registry.port}/bench/busybox:1 sh -c 'echo bench-output-$((6*7))'"`;

@@ -72,7 +72,7 @@ export function bootTimeline(consoleText: string, arrivals: readonly ConsoleArri
   return {
     ...(kernelStart !== undefined ? { kernelStart } : {}),
     ...(kernelStart !== undefined && runInit !== undefined ? { initStart: kernelStart + runInit } : {}),
-    ...(markerIndex >= 0 ? { firstOutput: arrivalOf(arrivals, markerIndex + (firstOutputMarker as string).length - 1) as number } : {}),
+    ...(markerIndex >= 0 ? { firstOutput: arrivalOf(arrivals, markerIndex + (firstOutputMarker as string).length - 1) } : {}),
     exit: exitSeconds,
     ...(runInit !== undefined && firstStep !== undefined ? { initWork: firstStep - runInit - (dhcpWait ?? 0) } : {}),
     ...(dhcpWait !== undefined ? { dhcpWait } : {}),

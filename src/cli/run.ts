@@ -2,8 +2,8 @@
 
 import { InvalidArgumentError, type Command } from 'commander';
 import { join, resolve } from 'node:path';
-import { architecture } from '../build/architectures.ts';
-import { outputNames } from '../build/build.ts';
+import { architecture } from '../architectures.ts';
+import { outputNames } from '../image/output-names.ts';
 import { bootMachine, checkHostTools, chooseAccelerator, HostToolError } from '../vm/machine.ts';
 import { describeOutcome, exitCodeOf, RUN_EXIT } from '../vm/outcome.ts';
 import { FORWARD_ADDRESS, HOTPLUG_PORT, parseNics, type Nic, type VmSpec } from '../vm/qemu.ts';

@@ -16,7 +16,7 @@ function afterImage(rest: string): string {
   let i = 0;
   while (i < words.length && (words[i] as RegExpMatchArray)[0].startsWith('-')) i += IPXE_VALUE_OPTIONS.has((words[i] as RegExpMatchArray)[0]) ? 2 : 1;
   const image = words[i];
-  return image === undefined ? '' : rest.slice((image.index as number) + image[0].length).trim();
+  return image === undefined ? '' : rest.slice((image.index) + image[0].length).trim();
 }
 
 export function kernelArgumentsOf(text: string): KernelArguments {

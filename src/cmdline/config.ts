@@ -1,5 +1,6 @@
 // The typed configuration one command line gives, with COMPAT.md's defaults.
 
+import { DEFAULT_HOSTNAME } from '../image-layout.ts';
 import type { ContainerStep } from './container.ts';
 import type { Secret } from './secret.ts';
 
@@ -92,7 +93,6 @@ export interface B2cConfig {
 
 export const DEFAULT_SHUTDOWN_CMD = ['poweroff', '-f'];
 export const DEFAULT_REBOOT_CMD = ['reboot', '-f'];
-export const DEFAULT_HOSTNAME = 'boot2container';
 /** What `b2c.ntp_peer=auto` asks. */
 export const AUTO_NTP_PEER = 'pool.ntp.org';
 

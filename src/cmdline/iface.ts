@@ -1,8 +1,7 @@
 // Parser for b2c.iface=NAME,opts: static addresses, routes, name servers, forwarding, or DHCP.
 
 import type { IfaceConfig } from './config.ts';
-import type { OptionResult } from './volumes.ts';
-import { isCidr, isIpAddress } from './values.ts';
+import { isCidr, isIpAddress, type OptionResult } from './values.ts';
 
 export function parseIface(value: string): OptionResult<IfaceConfig> {
   const [name = '', ...options] = value.split(',');

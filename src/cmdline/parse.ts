@@ -4,8 +4,10 @@ import { AUTO_NTP_PEER, defaultConfig, type B2cConfig, type CacheDevice } from '
 import { parseContainerStep } from './container.ts';
 import { parseIface } from './iface.ts';
 import { splitKernelCmdline, splitShellWords } from './split.ts';
-import { isHostname, isHttpUrl, isIpAddress, parseSize } from './values.ts';
-import { aliasOf, parseFilesystem, parseMinio, parseVolume, type OptionResult } from './volumes.ts';
+import { isHostname, isHttpUrl, isIpAddress, parseSize, type OptionResult } from './values.ts';
+import { parseFilesystem } from './filesystem.ts';
+import { parseMinio } from './minio.ts';
+import { aliasOf, parseVolume } from './volume.ts';
 
 /** Options that may be given many times; any other given twice keeps its last value, with a warning. */
 const REPEATABLE = new Set([

@@ -1,4 +1,4 @@
-// Checks for the values options take: sizes, addresses, host names, URLs. Pure, and shared by parser and init.
+// The values options take (sizes, addresses, host names, URLs, names) and what parsing one option gives. Pure, and shared by parser and init.
 
 /** `512M`, `4G`, `1024` (bytes) → bytes; undefined when it is not a size. Powers of 1024, as podman and dd use. */
 export function parseSize(text: string): number | undefined {
@@ -56,3 +56,13 @@ export function isHttpUrl(text: string): boolean {
   const host = authority.startsWith('[') ? authority.slice(1, authority.indexOf(']')) : authority.replace(/:\d+$/, '');
   return isHostname(host) || isIpAddress(host);
 }
+
+/** A parsed option: its value, errors that reject the line, warnings that don't. */
+export interface OptionResult<T> {
+  value?: T;
+  errors: string[];
+  warnings: string[];
+}
+
+/** A name for a volume, an S3 alias or a filesystem: letters, digits, _ . -, not starting with a punctuation mark. */
+export const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;

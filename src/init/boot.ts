@@ -1,36 +1,22 @@
 // The boot sequence of /init: bring the machine up, run the pipeline, clean up, and say how to shut down.
 
-import type { ContainerStep } from '../cmdline/container.ts';
 import type { B2cConfig } from '../cmdline/config.ts';
 import { parseCmdline } from '../cmdline/parse.ts';
-import { withTimeout, type RunningProgram, type System } from '../system/system.ts';
-import {
-  logLine,
-  memoryInUseMessage,
-  parseCpuInfo,
-  parseMemTotalKiB,
-  pipelineStatusMessage,
-  runtimeSummary,
-  sectionEnd,
-  sectionStart,
-  shellQuote,
-  shutdownNotice,
-  type ShutdownMode,
-} from './console.ts';
-import { NetworkSetup } from './network-setup.ts';
-import { Hardware } from './hardware.ts';
-import { setClock } from './clock.ts';
-import { withExtraArgs } from './extra-args.ts';
-import { afterVolumeFailure, initialPipelineState, pipelineEnvironment, runPipeline, type PipelineState, type StepKind } from './pipeline.ts';
-import { CLEANUP_COMMAND_SECONDS, CONTAINER_STORAGE, podmanCleanupCommands, podmanCreateArgs, podmanRunArgs, podmanStartArgs, podmanStopArgs, serviceName } from './podman.ts';
+import { B2cError, describeFailure } from '../errors.ts';
+import { CONTAINER_STORAGE, PODMAN_PULL_DIRECTORY, PODMAN_RUNROOT } from '../image-layout.ts';
+import { withTimeout, type System } from '../system/system.ts';
 import { CacheDisk } from './cache.ts';
+import { setClock } from './clock.ts';
+import { InitConsole, memoryInUseMessage, parseCpuInfo, parseMemTotalKiB, pipelineStatusMessage, runtimeSummary, shutdownNotice, type ShutdownMode } from './console.ts';
+import { SetupError } from './errors.ts';
+import { withExtraArgs } from './extra-args.ts';
+import { loadKeymap } from './keymap.ts';
+import { KernelModules } from './modules.ts';
 import { unmountOrder } from './mounts.ts';
-import { BootError, SetupError } from './errors.ts';
-import { Volumes, type VolumeFailure } from './volumes.ts';
-import { FSCRYPT_MODULES } from './fscrypt.ts';
-import type { PipelineEvent } from '../volumes/schedule.ts';
-
-const PODMAN_RUNROOT = '/run/containers';
+import { NetworkSetup } from './network.ts';
+import { Pipeline } from './pipeline.ts';
+import { CLEANUP_COMMAND_SECONDS, podmanCleanupCommands } from './podman.ts';
+import { Volumes } from './volumes.ts';
 
 /** How the machine ends: the status to report and the command that powers off or reboots it. */
 export interface BootOutcome {
@@ -38,30 +24,6 @@ export interface BootOutcome {
   shutdownMode: ShutdownMode;
   shutdownCommand: string[];
   poweroffDelay: number;
-}
-
-/** Console output with uptime stamps and GitLab sections. */
-export class InitConsole {
-  constructor(private readonly system: System) {}
-
-  async uptime(): Promise<string> {
-    const text = await this.system.readText('/proc/uptime');
-    return text?.split(' ')[0] ?? '?';
-  }
-
-  async log(message: string): Promise<void> {
-    this.system.write(logLine(await this.uptime(), message));
-  }
-
-  /** Runs `work` inside a collapsible section; the section is closed whatever happens. */
-  async section<T>(name: string, header: string, work: () => Promise<T>, collapsed = true): Promise<T> {
-    this.system.write(sectionStart(this.system.now() / 1000, name, header, collapsed));
-    try {
-      return await work();
-    } finally {
-      this.system.write(sectionEnd(this.system.now() / 1000, name));
-    }
-  }
 }
 
 const EARLY_MOUNTS: Array<{ type: string; source: string; target: string; options?: string }> = [
@@ -85,7 +47,7 @@ export class Boot {
   private storage: 'ram' | 'cache' | undefined;
   private cleanedUp = false;
   private readonly cache: CacheDisk;
-  private readonly hardware: Hardware;
+  private readonly modules: KernelModules;
   private readonly network: NetworkSetup;
   /** Set once container storage is up and the configuration final. */
   private volumes: Volumes | undefined;
@@ -99,8 +61,8 @@ export class Boot {
     private readonly version: string,
   ) {
     this.console = new InitConsole(system);
-    this.hardware = new Hardware(system, this.console);
-    this.cache = new CacheDisk(system, this.console, () => this.hardware.coldplug());
+    this.modules = new KernelModules(system, this.console);
+    this.cache = new CacheDisk(system, this.console, () => this.modules.coldplug());
     this.network = new NetworkSetup(system, this.console);
   }
 
@@ -108,7 +70,7 @@ export class Boot {
     await this.system.makeDirectory(target);
     const argv = ['mount', '-t', type, ...(options ? ['-o', options] : []), source, target];
     const result = await this.system.run(argv, { captureStderr: true });
-    if (result.status !== 0) throw new BootError(`cannot mount ${type} on ${target}: ${result.stderr.trim()}`);
+    if (result.status !== 0) throw new B2cError(`cannot mount ${type} on ${target}: ${result.stderr.trim()}`);
   }
 
   async mountEarly(): Promise<void> {
@@ -156,114 +118,7 @@ export class Boot {
     });
     if (!onCache) await this.mount('tmpfs', 'containers', CONTAINER_STORAGE, 'mode=700');
     this.storage = onCache ? 'cache' : 'ram';
-    // image_copy_tmp_dir = "storage" puts pulls here, and podman does not create it.
-    await this.system.makeDirectory(`${CONTAINER_STORAGE}/storage/tmp`);
-  }
-
-  /**
-   * Creates every service, then starts each attached in the background so its
-   * output reaches the console. The first one that cannot be created fails the
-   * pipeline before it starts.
-   */
-  async startServices(config: B2cConfig): Promise<{ running: Array<{ name: string; program: RunningProgram }>; failure?: PipelineState }> {
-    const running: Array<{ name: string; program: RunningProgram }> = [];
-    for (const [index, step] of config.services.entries()) {
-      const name = serviceName(index);
-      const failure = await this.console.section(`b2c_service_${index + 1}`, `Service ${index + 1}: ${step.image}`, async () => {
-        await this.console.log(`Service ${index + 1}: podman create ${shellQuote(step.argv)}`);
-        const created = await this.system.run(podmanCreateArgs(step, name, pipelineEnvironment(initialPipelineState())), { captureStdout: true });
-        if (created.status !== 0) {
-          await this.console.log(`Service ${index + 1} could not be created (status ${created.status}): the pipeline fails`);
-          return { ...initialPipelineState(), status: created.status, failedBy: step.args };
-        }
-        running.push({ name, program: await this.system.start(podmanStartArgs(name)) });
-        await this.console.log(`Service ${index + 1} started as ${name}`);
-        return undefined;
-      });
-      if (failure) return { running, failure };
-    }
-    return { running };
-  }
-
-  async stopServices(services: Array<{ name: string; program: RunningProgram }>): Promise<void> {
-    if (services.length === 0) return;
-    await this.console.section('b2c_services_stop', 'Stopping services', async () => {
-      for (const service of services) {
-        const stopped = await this.system.run(podmanStopArgs(service.name), { captureStdout: true, captureStderr: true });
-        if (stopped.status !== 0) await this.console.log(`Could not stop ${service.name}: ${stopped.stderr.trim()}`);
-        await this.console.log(`${service.name} ended with status ${await service.program.wait()}`);
-      }
-    });
-  }
-
-  /** Runs a step; while it runs, volumes pushed on `changes` are pushed every second or so. */
-  private async runContainer(argv: string[]): Promise<number> {
-    const volumes = this.volumes;
-    if (volumes === undefined || !volumes.pushedContinuously) return (await this.system.run(argv)).status;
-    const program = await this.system.start(argv);
-    while (program.poll() === undefined) {
-      await volumes.pushChanges();
-      await this.system.sleep(1000);
-    }
-    return program.wait();
-  }
-
-  /** Logs each volume failure and fails the pipeline with it. */
-  private async takeVolumeFailures(state: PipelineState, failures: readonly VolumeFailure[]): Promise<PipelineState> {
-    for (const failure of failures) {
-      await this.console.log(`Error: ${failure.message}`);
-      state = afterVolumeFailure(state, failure.volume);
-    }
-    return state;
-  }
-
-  /** Syncs the volumes an event calls for, in a section of its own when there is any. */
-  private async syncVolumes(event: PipelineEvent, state: PipelineState): Promise<PipelineState> {
-    const volumes = this.volumes;
-    if (volumes === undefined || !volumes.any) return state;
-    const failures = await this.console.section(`b2c_volumes_${event}`, `Syncing the volumes (${event})`, () => volumes.sync(event));
-    return this.takeVolumeFailures(state, failures);
-  }
-
-  async runPipeline(config: B2cConfig): Promise<{ status: number; shutdownMode: ShutdownMode }> {
-    const runStep = async (step: ContainerStep, kind: StepKind, index: number, environment: Record<string, string>): Promise<number> => {
-      const name = `b2c_${kind}_${index + 1}`;
-      const label = kind === 'container' ? `Container ${index + 1}` : `Post container ${index + 1}`;
-      return this.console.section(name, `${label}: ${step.image}`, async () => {
-        await this.console.log(`${label}: podman run ${shellQuote(step.argv)}`);
-        let exitCode: number;
-        try {
-          exitCode = await this.runContainer(podmanRunArgs(step, environment));
-        } catch (error) {
-          await this.console.log(`${label} could not be started: ${error instanceof Error ? error.message : String(error)}`);
-          exitCode = 1;
-        }
-        await this.console.log(`${label} exited with status ${exitCode}`);
-        return exitCode;
-      }, false);
-    };
-    let state = initialPipelineState();
-    if (this.volumes?.any) {
-      const volumes = this.volumes;
-      if (config.volumes.some((volume) => volume.fscryptKey !== undefined)) await this.hardware.loadNamed(FSCRYPT_MODULES);
-      const failures = await this.console.section('b2c_volumes', 'Setting up the volumes', () => volumes.setUp());
-      state = await this.syncVolumes('pipeline_start', await this.takeVolumeFailures(state, failures));
-    }
-    // Volumes that could not be set up or pulled fail the pipeline before it starts: services and steps are skipped.
-    const services = state.status === 0 ? await this.startServices(config) : { running: [] };
-    try {
-      // A service that could not start fails the pipeline: its steps are skipped, post containers still run.
-      if (services.failure) state = services.failure;
-      const plan = state.status !== 0 ? { ...config, containers: [] } : config;
-      state = await runPipeline(plan, runStep, state, {
-        beforeStep: (current) => this.syncVolumes('container_start', current),
-        afterStep: (current) => this.syncVolumes('container_end', current),
-      });
-    } finally {
-      await this.stopServices(services.running);
-    }
-    state = await this.syncVolumes('pipeline_end', state);
-    return { status: state.status, shutdownMode: state.shutdownMode };
+    await this.system.makeDirectory(PODMAN_PULL_DIRECTORY);
   }
 
   /** Removes containers and dangling images where they would outlive the boot, then unmounts podman's storage deepest first. */
@@ -306,14 +161,14 @@ export class Boot {
     };
     takeShutdownSettings(kernelConfig);
     // Modules first: the summary lists the disks their drivers bring.
-    await this.console.section('b2c_modules', 'Loading kernel modules', () => this.hardware.loadModules(kernelConfig.modules));
+    await this.console.section('b2c_modules', 'Loading kernel modules', () => this.modules.loadModules(kernelConfig.modules));
     await this.printRuntimeSummary();
     if (!(await this.acceptConfig(kernelConfig))) return;
 
     let config: B2cConfig;
     try {
       await this.setHostname(kernelConfig.hostname);
-      if (kernelConfig.keymap !== undefined) await this.hardware.loadKeymap(kernelConfig.keymap);
+      if (kernelConfig.keymap !== undefined) await loadKeymap(this.system, this.console, kernelConfig.keymap);
       await this.console.section('b2c_network', 'Setting up the network', () => this.network.setUp(kernelConfig));
       await this.setClock(kernelConfig);
       config = await withExtraArgs(this.system, this.console, kernelLine, kernelConfig);
@@ -328,8 +183,8 @@ export class Boot {
       takeShutdownSettings(config);
       if (!(await this.acceptConfig(config))) return;
       if (config.hostname !== kernelConfig.hostname) await this.setHostname(config.hostname);
-      if (config.keymap !== undefined && config.keymap !== kernelConfig.keymap) await this.hardware.loadKeymap(config.keymap);
-      await this.hardware.loadNamed(config.modules);
+      if (config.keymap !== undefined && config.keymap !== kernelConfig.keymap) await loadKeymap(this.system, this.console, config.keymap);
+      await this.modules.loadNamed(config.modules);
       // The network is up by now, as the download needed it; a new NTP server can still be asked.
       if (JSON.stringify(config.ifaces) !== JSON.stringify(kernelConfig.ifaces)) {
         await this.console.log('Warning: b2c.iface in the extra arguments comes too late: the network was set up to download them; put it on the kernel line');
@@ -341,7 +196,7 @@ export class Boot {
     this.volumes = new Volumes(this.system, this.console, config);
     await this.console.log(memoryInUseMessage((await this.system.readText('/proc/meminfo')) ?? ''));
 
-    const result = await this.runPipeline(config);
+    const result = await new Pipeline(this.system, this.console, this.modules, this.volumes).run(config);
     outcome.status = result.status;
     outcome.shutdownMode = result.shutdownMode;
     outcome.shutdownCommand = result.shutdownMode === 'reboot' ? config.rebootCmd : config.shutdownCmd;
@@ -374,8 +229,7 @@ export class Boot {
    * cleanly. Never throws.
    */
   async recover(error: unknown): Promise<void> {
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    this.system.write(`b2c: unexpected error: ${message}\n`);
+    this.system.write(`b2c: ${describeFailure(error)}\n`);
     if (!this.statusReported && this.outcome.status === 0) this.outcome.status = 1;
     try {
       await this.reportStatus(this.outcome.status);

@@ -4,11 +4,8 @@ import type { B2cConfig } from '../cmdline/config.ts';
 import type { System } from '../system/system.ts';
 import { CACHE_LABEL, classifyHeader, HEADER_BYTES, planCache, type BlockDevice, type CachePlan } from './cache-plan.ts';
 import { singlePartitionGpt } from './gpt.ts';
-import { CONTAINER_STORAGE } from './podman.ts';
-
-export interface CacheLog {
-  log(message: string): Promise<void>;
-}
+import { CONTAINER_STORAGE } from '../image-layout.ts';
+import type { Log } from './console.ts';
 
 export const SWAP_FILE = `${CONTAINER_STORAGE}/b2c-swapfile`;
 const DEVICE_WAIT_MS = 10_000;
@@ -27,7 +24,7 @@ export function firstPartitionName(disk: string): string {
 export class CacheDisk {
   constructor(
     private readonly system: System,
-    private readonly output: CacheLog,
+    private readonly output: Log,
     /** Loads drivers for devices that appeared since boot: called while waiting for a named device. */
     private readonly probeNewDevices: () => Promise<unknown> = async () => {},
   ) {}

@@ -2,7 +2,7 @@
 
 import { AUTO_NTP_PEER, type NtpPeer } from '../cmdline/config.ts';
 import { withTimeout, type System } from '../system/system.ts';
-import type { InitConsole } from './boot.ts';
+import type { InitConsole } from './console.ts';
 
 /** The whole clock step never takes much longer than this. */
 export const NTP_BUDGET_SECONDS = 15;

@@ -1,4 +1,36 @@
-// The console lines CI farms match on: `[uptime]: message`, GitLab sections, the status and shutdown lines.
+// The console lines CI farms match on (`[uptime]: message`, GitLab sections, the status and shutdown lines), and the one log every phase of the init writes to.
+
+import type { System } from '../system/system.ts';
+
+/** Where each phase of the init says what it does: a `[uptime]: message` line on the console. */
+export interface Log {
+  log(message: string): Promise<void>;
+}
+
+/** The console of /init: uptime-stamped lines and GitLab sections. */
+export class InitConsole implements Log {
+  constructor(private readonly system: System) {}
+
+  /** Seconds since boot, as /proc/uptime gives them: the stamp of every line, and a clock that never jumps. */
+  async uptime(): Promise<string> {
+    const text = await this.system.readText('/proc/uptime');
+    return text?.split(' ')[0] ?? '?';
+  }
+
+  async log(message: string): Promise<void> {
+    this.system.write(logLine(await this.uptime(), message));
+  }
+
+  /** Runs `work` inside a collapsible section; the section is closed whatever happens. */
+  async section<T>(name: string, header: string, work: () => Promise<T>, collapsed = true): Promise<T> {
+    this.system.write(sectionStart(this.system.now() / 1000, name, header, collapsed));
+    try {
+      return await work();
+    } finally {
+      this.system.write(sectionEnd(this.system.now() / 1000, name));
+    }
+  }
+}
 
 /** `[12.34]: message`, with the uptime as /proc/uptime gives it. */
 export function logLine(uptime: string, message: string): string {

@@ -3,14 +3,12 @@
 import type { B2cConfig } from '../cmdline/config.ts';
 import { parseCmdlineWithExtraArgs } from '../cmdline/parse.ts';
 import { splitKernelCmdline } from '../cmdline/split.ts';
+import { B2C_RUN_DIRECTORY, CA_BUNDLE, CURL_PROTOCOL_ARGS } from '../image-layout.ts';
 import type { System } from '../system/system.ts';
-import type { InitConsole } from './boot.ts';
+import type { Log } from './console.ts';
 import { SetupError } from './errors.ts';
 
-export const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
-/** Every curl the image runs: its libraries for other protocols are stubs (STUBBED_LIBRARIES in the build). */
-export const CURL_PROTOCOL_ARGS = ['--proto', '=http,https', '--proto-redir', '=http,https'];
-const DOWNLOAD_PATH = '/run/b2c/extra_args';
+const DOWNLOAD_PATH = `${B2C_RUN_DIRECTORY}/extra_args`;
 
 /** curl for one download: fails on HTTP errors, verifies TLS against the image's bundle, retries briefly, never runs long. */
 export function curlDownloadArgs(url: string, output: string): string[] {
@@ -29,11 +27,11 @@ export function curlDownloadArgs(url: string, output: string): string[] {
  * when there is no URL. Throws SetupError when the download fails or the
  * merged line is invalid; the messages never quote the file.
  */
-export async function withExtraArgs(system: System, console: InitConsole, kernelLine: string, config: B2cConfig): Promise<B2cConfig> {
+export async function withExtraArgs(system: System, console: Log, kernelLine: string, config: B2cConfig): Promise<B2cConfig> {
   const url = config.extraArgsUrl;
   if (url === undefined) return config;
   await console.log(`Downloading the extra arguments from ${url}`);
-  await system.makeDirectory('/run/b2c');
+  await system.makeDirectory(B2C_RUN_DIRECTORY);
   const result = await system.run(curlDownloadArgs(url, DOWNLOAD_PATH), { captureStdout: true, captureStderr: true });
   const text = (await system.readText(DOWNLOAD_PATH)) ?? '';
   await system.run(['rm', '-f', DOWNLOAD_PATH]);

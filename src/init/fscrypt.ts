@@ -1,6 +1,7 @@
 // fscrypt for volumes on the ext4 cache, through e2fsprogs' e4crypt: the key unlocks the volume's folder, or encrypts it when it is new and empty.
 
 import type { Secret } from '../cmdline/secret.ts';
+import { B2C_RUN_DIRECTORY } from '../image-layout.ts';
 import type { System } from '../system/system.ts';
 
 /** What `e4crypt add_key DIR` did to the folder, read from what it prints (it exits 0 even when the policy fails). */
@@ -12,11 +13,8 @@ export type FscryptOutcome =
   | { kind: 'not-empty' }
   | { kind: 'failed'; detail: string };
 
-/** The ciphers fscrypt asks the crypto API for that Debian's kernels build as modules: nothing loads them on demand here. */
-export const FSCRYPT_MODULES = ['xts', 'cts'];
-
 /** Where the key waits for e4crypt to read it: a tmpfs, removed right after. */
-const KEY_FILE = '/run/b2c/fscrypt-key';
+const KEY_FILE = `${B2C_RUN_DIRECTORY}/fscrypt-key`;
 
 export function readAddKeyOutput(stdout: string, status: number): FscryptOutcome {
   if (/applied to /.test(stdout) && status === 0) return { kind: 'applied' };
@@ -49,7 +47,7 @@ export function filesystemTypeOf(mounts: string, path: string): string | undefin
  * folder. The key travels in a file on a tmpfs, never in argv.
  */
 export async function applyFscryptKey(system: System, directory: string, key: Secret): Promise<FscryptOutcome> {
-  await system.makeDirectory(KEY_FILE.slice(0, KEY_FILE.lastIndexOf('/')));
+  await system.makeDirectory(B2C_RUN_DIRECTORY);
   await system.writeText(KEY_FILE, `${key.reveal()}\n`);
   try {
     const result = await system.run(['e4crypt', 'add_key', directory], { stdinFile: KEY_FILE, captureStdout: true, captureStderr: true });

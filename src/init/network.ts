@@ -1,83 +1,149 @@
-// Plans the network: a DHCP lease (as the udhcpc hook writes it) or a b2c.iface setting, into the commands that configure it.
+// Brings the network up: b2c.iface settings, or DHCP on every eth*/en* interface with the first lease winning; ip= leaves it to the kernel.
 
-import type { IfaceConfig } from '../cmdline/config.ts';
+import type { B2cConfig, IfaceConfig } from '../cmdline/config.ts';
+import { B2C_RUN_DIRECTORY, dhcpLeasePath, UDHCPC_SCRIPT } from '../image-layout.ts';
+import type { RunningProgram, System } from '../system/system.ts';
+import type { Log } from './console.ts';
+import { SetupError } from './errors.ts';
+import { configureFromLease, parseLease, resolvConf, staticInterfacePlan, type DhcpLease, type NetworkPlan } from './network-plan.ts';
 
-export interface DhcpLease {
-  interface: string;
-  ip: string;
-  /** Prefix length or dotted mask; udhcpc gives `mask` (bits) and `subnet` (dotted). */
-  mask?: string;
-  subnet?: string;
-  router?: string;
-  dns: string[];
-  domain?: string;
-}
+/** udhcpc sends 5 discovers 2 s apart: about 10 s for a server to answer. */
+const UDHCPC_TIMING = ['-t', '5', '-T', '2'];
+/** How long a named interface, or any interface at all, may take to appear once its driver is loaded. */
+const INTERFACE_WAIT_MS = 10_000;
+const POLL_MS = 100;
 
-export interface NetworkPlan {
-  commands: string[][];
-  prefixLength: number;
-  resolvConf: string;
-}
+export class NetworkSetup {
+  constructor(
+    private readonly system: System,
+    private readonly console: Log,
+  ) {}
 
-/** Reads the `key=value` lines of the udhcpc hook; undefined when there is no usable lease. */
-export function parseLease(text: string): DhcpLease | undefined {
-  const values = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const equals = line.indexOf('=');
-    if (equals > 0) values.set(line.slice(0, equals), line.slice(equals + 1).trim());
+  async setUp(config: B2cConfig): Promise<void> {
+    await this.run(['ip', 'link', 'set', 'lo', 'up']);
+    if (config.ipKernelConfig !== undefined) {
+      // The kernel configured the address itself (ip=); it lists the DNS servers it got in resolv.conf form.
+      const pnp = await this.system.readText('/proc/net/pnp');
+      if (pnp !== undefined) {
+        await this.system.writeText('/etc/resolv.conf', pnp);
+        await this.console.log(`The kernel configured the network (ip=${config.ipKernelConfig}): no DHCP`);
+        return;
+      }
+      // Debian's kernels, for one, are built without CONFIG_IP_PNP and ignore ip=.
+      await this.console.log(`Warning: this kernel ignores ip=${config.ipKernelConfig} (it has no CONFIG_IP_PNP): b2c configures the network itself`);
+    }
+    await this.system.makeDirectory(B2C_RUN_DIRECTORY);
+    if (config.ifaces.length > 0) await this.configureInterfaces(config.ifaces);
+    else await this.dhcpOnEveryInterface();
   }
-  const ip = values.get('ip');
-  const name = values.get('interface');
-  if (!ip || !name) return undefined;
-  const optional = (key: string): string | undefined => values.get(key) || undefined;
-  return {
-    interface: name,
-    ip,
-    mask: optional('mask'),
-    subnet: optional('subnet'),
-    // udhcpc lists several routers separated by spaces: the first is the gateway.
-    router: optional('router')?.split(/\s+/)[0],
-    dns: (values.get('dns') ?? '').split(/\s+/).filter((server) => server !== ''),
-    domain: optional('domain'),
-  };
-}
 
-export function prefixLengthOf(mask: string): number {
-  if (/^\d+$/.test(mask)) return Number(mask);
-  return mask
-    .split('.')
-    .map((octet) => Number(octet).toString(2).replace(/0/g, '').length)
-    .reduce((sum, bits) => sum + bits, 0);
-}
+  /** Each `b2c.iface`, in order; name servers from all of them (and their leases) go to resolv.conf. */
+  private async configureInterfaces(ifaces: readonly IfaceConfig[]): Promise<void> {
+    const nameservers: string[] = [];
+    let domain: string | undefined;
+    for (const iface of ifaces) {
+      await this.waitForInterface(iface.name);
+      if (iface.dhcp) {
+        const lease = await this.firstLease([iface.name]);
+        if (lease === undefined) throw new SetupError(`b2c.iface=${iface.name}: no DHCP server answered within about 10 s`);
+        await this.configureLease(lease);
+        nameservers.push(...lease.dns);
+        domain ??= lease.domain;
+        continue;
+      }
+      const plan = staticInterfacePlan(iface);
+      for (const argv of plan.commands) {
+        const result = await this.run(argv);
+        if (result.status !== 0) throw new SetupError(`b2c.iface=${iface.name}: ${argv.join(' ')} failed: ${result.stderr.trim()}`);
+      }
+      for (const sysctl of plan.sysctls) await this.system.writeText(sysctl.path, sysctl.value);
+      nameservers.push(...iface.nameservers);
+      const settings = [
+        ...iface.addresses,
+        ...(iface.gateway ? [`gateway ${iface.gateway}`] : []),
+        ...iface.routes.map((route) => `route ${route.network} via ${route.gateway}`),
+        ...(iface.forward ? ['forwarding'] : []),
+      ];
+      await this.console.log(`Configured ${iface.name}: ${settings.join(', ') || 'up, no address'}`);
+    }
+    await this.system.writeText('/etc/resolv.conf', resolvConf(nameservers, domain));
+  }
 
-export function configureFromLease(lease: DhcpLease): NetworkPlan {
-  const prefixLength = prefixLengthOf(lease.mask ?? lease.subnet ?? '24');
-  const commands = [
-    ['ip', 'addr', 'flush', 'dev', lease.interface],
-    ['ip', 'addr', 'add', `${lease.ip}/${prefixLength}`, 'dev', lease.interface],
-  ];
-  if (lease.router) commands.push(['ip', 'route', 'replace', 'default', 'via', lease.router, 'dev', lease.interface]);
-  return { commands, prefixLength, resolvConf: resolvConf(lease.dns, lease.domain) };
-}
+  private async dhcpOnEveryInterface(): Promise<void> {
+    const interfaces = await this.waitForAnyInterface();
+    if (interfaces.length === 0) {
+      throw new SetupError('no network interface (eth* or en*) was found: load its driver with b2c.modules, or check the kernel has it');
+    }
+    const lease = await this.firstLease(interfaces);
+    if (lease === undefined) throw new SetupError(`no DHCP server answered on ${interfaces.join(', ')} within about 10 s`);
+    await this.system.writeText('/etc/resolv.conf', (await this.configureLease(lease)).resolvConf);
+  }
 
-/** The commands that give an interface its `b2c.iface` addresses and routes, and the sysctl files `forward` sets. */
-export function staticInterfacePlan(iface: IfaceConfig): { commands: string[][]; sysctls: Array<{ path: string; value: string }> } {
-  const family = (address: string): string[] => (address.includes(':') ? ['-6'] : []);
-  const commands = [['ip', 'link', 'set', iface.name, 'up']];
-  for (const address of iface.addresses) commands.push(['ip', ...family(address), 'addr', 'add', address, 'dev', iface.name]);
-  if (iface.gateway !== undefined) commands.push(['ip', ...family(iface.gateway), 'route', 'replace', 'default', 'via', iface.gateway, 'dev', iface.name]);
-  for (const route of iface.routes) commands.push(['ip', ...family(route.gateway), 'route', 'replace', route.network, 'via', route.gateway, 'dev', iface.name]);
-  const sysctls = iface.forward
-    ? [
-        { path: `/proc/sys/net/ipv4/conf/${iface.name}/forwarding`, value: '1' },
-        { path: `/proc/sys/net/ipv6/conf/${iface.name}/forwarding`, value: '1' },
-      ]
-    : [];
-  return { commands, sysctls };
-}
+  /**
+   * Asks for a lease on every interface at once and takes the first one
+   * that comes; the other clients are stopped and waited for, so that no
+   * exit status is left behind for a later process with the same pid.
+   */
+  private async firstLease(interfaces: readonly string[]): Promise<DhcpLease | undefined> {
+    const clients: Array<{ name: string; program: RunningProgram }> = [];
+    for (const name of interfaces) {
+      await this.run(['ip', 'link', 'set', name, 'up']);
+      await this.console.log(`Asking for a DHCP lease on ${name}`);
+      const argv = ['udhcpc', '-i', name, '-f', '-q', '-n', ...UDHCPC_TIMING, '-s', UDHCPC_SCRIPT];
+      clients.push({ name, program: await this.system.start(argv, { quiet: true }) });
+    }
+    let lease: DhcpLease | undefined;
+    const pending = new Set(clients);
+    while (lease === undefined && pending.size > 0) {
+      for (const client of pending) {
+        if (client.program.poll() === undefined) continue;
+        pending.delete(client);
+        const status = await client.program.wait();
+        lease = status === 0 ? parseLease((await this.system.readText(dhcpLeasePath(client.name))) ?? '') : undefined;
+        if (lease !== undefined) break;
+        await this.console.log(`No DHCP lease on ${client.name}`);
+      }
+      if (lease === undefined && pending.size > 0) await this.system.sleep(POLL_MS);
+    }
+    for (const client of pending) {
+      await this.run(['kill', String(client.program.pid)]);
+      await client.program.wait();
+    }
+    return lease;
+  }
 
-/** resolv.conf for these servers, each once, in the order given. */
-export function resolvConf(nameservers: readonly string[], domain?: string): string {
-  const lines = [...(domain ? [`search ${domain}`] : []), ...[...new Set(nameservers)].map((server) => `nameserver ${server}`)];
-  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+  private async configureLease(lease: DhcpLease): Promise<NetworkPlan> {
+    const plan = configureFromLease(lease);
+    for (const argv of plan.commands) {
+      const result = await this.run(argv);
+      if (result.status !== 0) throw new SetupError(`${argv.join(' ')} failed: ${result.stderr.trim()}`);
+    }
+    await this.console.log(`Got the address ${lease.ip}/${plan.prefixLength} on ${lease.interface}${lease.router ? `, gateway ${lease.router}` : ''}`);
+    return plan;
+  }
+
+  private async waitForInterface(name: string): Promise<void> {
+    const deadline = this.system.now() + INTERFACE_WAIT_MS;
+    while (!(await this.system.exists(`/sys/class/net/${name}`))) {
+      if (this.system.now() > deadline) {
+        const present = (await this.system.listDir('/sys/class/net')).filter((item) => item !== 'lo');
+        throw new SetupError(`b2c.iface=${name}: the machine has no interface ${name} (it has: ${present.join(', ') || 'none'})`);
+      }
+      await this.system.sleep(POLL_MS);
+    }
+  }
+
+  /** The eth* and en* interfaces; a driver loaded a moment ago may still be registering its interface. */
+  private async waitForAnyInterface(): Promise<string[]> {
+    const deadline = this.system.now() + INTERFACE_WAIT_MS;
+    for (;;) {
+      const interfaces = (await this.system.listDir('/sys/class/net')).filter((name) => /^(eth|en)/.test(name));
+      if (interfaces.length > 0 || this.system.now() > deadline) return interfaces;
+      await this.system.sleep(POLL_MS);
+    }
+  }
+
+  private run(argv: readonly string[]): ReturnType<System['run']> {
+    return this.system.run(argv, { captureStdout: true, captureStderr: true });
+  }
 }

@@ -1,90 +1,136 @@
-// The pipeline's rules: step order, the status, pipefail, post containers and the shutdown mode a container asks for.
+// Runs the pipeline on the machine: services around it, each step under podman, and the volume syncs at its events.
 
+import type { B2cConfig } from '../cmdline/config.ts';
 import type { ContainerStep } from '../cmdline/container.ts';
-import type { ShutdownMode } from './console.ts';
+import { describeError } from '../errors.ts';
+import { FSCRYPT_MODULES } from '../image-layout.ts';
+import type { RunningProgram, System } from '../system/system.ts';
+import { shellQuote, type InitConsole, type ShutdownMode } from './console.ts';
+import type { KernelModules } from './modules.ts';
+import { afterVolumeFailure, initialPipelineState, pipelineEnvironment, runSteps, type PipelineState, type StepKind } from './pipeline-plan.ts';
+import { podmanCreateArgs, podmanRunArgs, podmanStartArgs, podmanStopArgs, serviceName } from './podman.ts';
+import type { Volumes, VolumeFailure } from './volumes.ts';
+import type { PipelineEvent } from './volumes-plan.ts';
 
-export interface PipelineState {
-  /** Exit code of the first failing step; 0 while none failed. */
-  status: number;
-  /** What made the pipeline fail: the failing step's ARGS. */
-  failedBy: string;
-  previousContainer: string;
-  previousExitCode: number | undefined;
-  shutdownMode: ShutdownMode;
+interface RunningService {
+  name: string;
+  program: RunningProgram;
 }
 
-export interface PipelinePlan {
-  containers: ContainerStep[];
-  postContainers: ContainerStep[];
-  pipefail: boolean;
-}
+export class Pipeline {
+  constructor(
+    private readonly system: System,
+    private readonly console: InitConsole,
+    private readonly modules: KernelModules,
+    private readonly volumes: Volumes,
+  ) {}
 
-export type StepKind = 'container' | 'post_container';
-
-/** Runs one step with its B2C_PIPELINE_* environment and gives its exit code. */
-export type StepRunner = (step: ContainerStep, kind: StepKind, index: number, environment: Record<string, string>) => Promise<number>;
-
-// A process ended by the reboot syscall inside a PID namespace dies of SIGHUP
-// (restart) or SIGINT (power off / halt): 128 + signal.
-export const REBOOT_EXIT_CODE = 129;
-export const POWEROFF_EXIT_CODE = 130;
-
-export function initialPipelineState(): PipelineState {
-  return { status: 0, failedBy: '', previousContainer: '', previousExitCode: undefined, shutdownMode: 'poweroff' };
-}
-
-/** What every container sees of the pipeline so far. */
-export function pipelineEnvironment(state: PipelineState): Record<string, string> {
-  return {
-    B2C_PIPELINE_STATUS: String(state.status),
-    B2C_PIPELINE_FAILED_BY: state.failedBy,
-    B2C_PIPELINE_PREV_CONTAINER: state.previousContainer,
-    B2C_PIPELINE_PREV_CONTAINER_EXIT_CODE: state.previousExitCode === undefined ? '' : String(state.previousExitCode),
-    B2C_PIPELINE_SHUTDOWN_MODE: state.shutdownMode,
-  };
-}
-
-/** The state after a step ended with `exitCode`; post containers never change the status. */
-export function afterStep(state: PipelineState, step: ContainerStep, kind: StepKind, exitCode: number): PipelineState {
-  const next: PipelineState = { ...state, previousContainer: step.args, previousExitCode: exitCode };
-  if (exitCode === REBOOT_EXIT_CODE) next.shutdownMode = 'reboot';
-  if (exitCode === POWEROFF_EXIT_CODE) next.shutdownMode = 'poweroff';
-  if (kind === 'container' && exitCode !== 0 && state.status === 0) {
-    next.status = exitCode;
-    next.failedBy = step.args;
+  /** Sets up and pulls the volumes, starts the services, runs the steps and post containers, stops the services and pushes. */
+  async run(config: B2cConfig): Promise<{ status: number; shutdownMode: ShutdownMode }> {
+    let state = initialPipelineState();
+    if (this.volumes.any) {
+      if (config.volumes.some((volume) => volume.fscryptKey !== undefined)) await this.modules.loadNamed(FSCRYPT_MODULES);
+      const failures = await this.console.section('b2c_volumes', 'Setting up the volumes', () => this.volumes.setUp());
+      state = await this.syncVolumes('pipeline_start', await this.takeVolumeFailures(state, failures));
+    }
+    // Volumes that could not be set up or pulled fail the pipeline before it starts: services and steps are skipped.
+    const services = state.status === 0 ? await this.startServices(config) : { running: [] };
+    try {
+      // A service that could not start fails the pipeline: its steps are skipped, post containers still run.
+      if (services.failure) state = services.failure;
+      const plan = state.status !== 0 ? { ...config, containers: [] } : config;
+      state = await runSteps(plan, (step, kind, index, environment) => this.runStep(step, kind, index, environment), state, {
+        beforeStep: (current) => this.syncVolumes('container_start', current),
+        afterStep: (current) => this.syncVolumes('container_end', current),
+      });
+    } finally {
+      await this.stopServices(services.running);
+    }
+    state = await this.syncVolumes('pipeline_end', state);
+    return { status: state.status, shutdownMode: state.shutdownMode };
   }
-  return next;
-}
 
-/** What names a volume that failed to sync, in B2C_PIPELINE_FAILED_BY. */
-export function volumeFailureName(volume: string): string {
-  return `volume ${volume}`;
-}
-
-/** A volume that could not be synced fails the pipeline with status 1, unless a step failed first. */
-export function afterVolumeFailure(state: PipelineState, volume: string): PipelineState {
-  return state.status !== 0 ? state : { ...state, status: 1, failedBy: volumeFailureName(volume) };
-}
-
-/** Work around each step (volume syncs), which may fail the pipeline in its turn. */
-export interface StepHooks {
-  beforeStep(state: PipelineState): Promise<PipelineState>;
-  afterStep(state: PipelineState): Promise<PipelineState>;
-}
-
-const NO_HOOKS: StepHooks = { beforeStep: async (state) => state, afterStep: async (state) => state };
-
-/** Runs the steps in order, stopping at the first failure under pipefail; post containers always run. */
-export async function runPipeline(plan: PipelinePlan, runStep: StepRunner, state = initialPipelineState(), hooks = NO_HOOKS): Promise<PipelineState> {
-  const run = async (step: ContainerStep, kind: StepKind, index: number): Promise<void> => {
-    state = await hooks.beforeStep(state);
-    state = afterStep(state, step, kind, await runStep(step, kind, index, pipelineEnvironment(state)));
-    state = await hooks.afterStep(state);
-  };
-  for (const [index, step] of plan.containers.entries()) {
-    if (plan.pipefail && state.status !== 0) break;
-    await run(step, 'container', index);
+  private async runStep(step: ContainerStep, kind: StepKind, index: number, environment: Record<string, string>): Promise<number> {
+    const label = kind === 'container' ? `Container ${index + 1}` : `Post container ${index + 1}`;
+    return this.console.section(
+      `b2c_${kind}_${index + 1}`,
+      `${label}: ${step.image}`,
+      async () => {
+        await this.console.log(`${label}: podman run ${shellQuote(step.argv)}`);
+        let exitCode: number;
+        try {
+          exitCode = await this.runContainer(podmanRunArgs(step, environment));
+        } catch (error) {
+          await this.console.log(`${label} could not be started: ${describeError(error)}`);
+          exitCode = 1;
+        }
+        await this.console.log(`${label} exited with status ${exitCode}`);
+        return exitCode;
+      },
+      false,
+    );
   }
-  for (const [index, step] of plan.postContainers.entries()) await run(step, 'post_container', index);
-  return state;
+
+  /** Runs a step; while it runs, volumes pushed on `changes` are pushed every second or so. */
+  private async runContainer(argv: string[]): Promise<number> {
+    if (!this.volumes.pushedContinuously) return (await this.system.run(argv)).status;
+    const program = await this.system.start(argv);
+    while (program.poll() === undefined) {
+      await this.volumes.pushChanges();
+      await this.system.sleep(1000);
+    }
+    return program.wait();
+  }
+
+  /**
+   * Creates every service, then starts each attached in the background so its
+   * output reaches the console. The first one that cannot be created fails the
+   * pipeline before it starts.
+   */
+  private async startServices(config: B2cConfig): Promise<{ running: RunningService[]; failure?: PipelineState }> {
+    const running: RunningService[] = [];
+    for (const [index, step] of config.services.entries()) {
+      const name = serviceName(index);
+      const failure = await this.console.section(`b2c_service_${index + 1}`, `Service ${index + 1}: ${step.image}`, async () => {
+        await this.console.log(`Service ${index + 1}: podman create ${shellQuote(step.argv)}`);
+        const created = await this.system.run(podmanCreateArgs(step, name, pipelineEnvironment(initialPipelineState())), { captureStdout: true });
+        if (created.status !== 0) {
+          await this.console.log(`Service ${index + 1} could not be created (status ${created.status}): the pipeline fails`);
+          return { ...initialPipelineState(), status: created.status, failedBy: step.args };
+        }
+        running.push({ name, program: await this.system.start(podmanStartArgs(name)) });
+        await this.console.log(`Service ${index + 1} started as ${name}`);
+        return undefined;
+      });
+      if (failure) return { running, failure };
+    }
+    return { running };
+  }
+
+  private async stopServices(services: readonly RunningService[]): Promise<void> {
+    if (services.length === 0) return;
+    await this.console.section('b2c_services_stop', 'Stopping services', async () => {
+      for (const service of services) {
+        const stopped = await this.system.run(podmanStopArgs(service.name), { captureStdout: true, captureStderr: true });
+        if (stopped.status !== 0) await this.console.log(`Could not stop ${service.name}: ${stopped.stderr.trim()}`);
+        await this.console.log(`${service.name} ended with status ${await service.program.wait()}`);
+      }
+    });
+  }
+
+  /** Logs each volume failure and fails the pipeline with it. */
+  private async takeVolumeFailures(state: PipelineState, failures: readonly VolumeFailure[]): Promise<PipelineState> {
+    for (const failure of failures) {
+      await this.console.log(`Error: ${failure.message}`);
+      state = afterVolumeFailure(state, failure.volume);
+    }
+    return state;
+  }
+
+  /** Syncs the volumes an event calls for, in a section of its own when there is any. */
+  private async syncVolumes(event: PipelineEvent, state: PipelineState): Promise<PipelineState> {
+    if (!this.volumes.any) return state;
+    const failures = await this.console.section(`b2c_volumes_${event}`, `Syncing the volumes (${event})`, () => this.volumes.sync(event));
+    return this.takeVolumeFailures(state, failures);
+  }
 }

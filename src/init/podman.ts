@@ -3,9 +3,6 @@
 import type { FilesystemConfig, VolumeConfig } from '../cmdline/config.ts';
 import type { ContainerStep } from '../cmdline/container.ts';
 
-/** podman's storage root: a tmpfs, or the cache partition mounted there. */
-export const CONTAINER_STORAGE = '/var/lib/containers';
-
 /** The flags b2c gives every step before the user's ARGS (COMPAT.md): the user's own flags come after and win. */
 export const PODMAN_RUN_FLAGS = ['--privileged', '--network=host', '--pull=always'];
 

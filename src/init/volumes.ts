@@ -1,22 +1,19 @@
 // The pipeline's volumes: created (or reused) as podman volumes, synced with S3 at the events b2c.volume names, and dropped when they expire.
 
 import type { B2cConfig, VolumeConfig } from '../cmdline/config.ts';
-import { runChecked, type System } from '../system/system.ts';
-import { resolveBucketPath, S3Client, type S3Location } from '../volumes/s3-client.ts';
-import { continuouslyPushed, expiringVolumes, syncActionsAt, type PipelineEvent, type SyncAction } from '../volumes/schedule.ts';
-import { describeReport, pullVolume, pushVolume } from '../volumes/sync.ts';
 import { B2cError } from '../errors.ts';
+import { B2C_RUN_DIRECTORY } from '../image-layout.ts';
+import { resolveBucketPath, S3Client, type S3Location } from '../s3/client.ts';
+import { describeReport, pullVolume, pushVolume } from '../s3/mirror.ts';
+import { runChecked, type System } from '../system/system.ts';
+import type { Log } from './console.ts';
 import { applyFscryptKey, filesystemTypeOf } from './fscrypt.ts';
 import { parseVolumeList, PODMAN_VOLUMES_ARGS, podmanVolumeCreateArgs } from './podman.ts';
+import { continuouslyPushed, expiringVolumes, syncActionsAt, type PipelineEvent, type SyncAction } from './volumes-plan.ts';
 
-export class VolumeError extends B2cError {}
 
 /** S3 keys go to files here (a tmpfs), read by curl, never on a command line. */
-const CREDENTIALS_DIRECTORY = '/run/b2c/s3';
-
-export interface VolumeLog {
-  log(message: string): Promise<void>;
-}
+const CREDENTIALS_DIRECTORY = `${B2C_RUN_DIRECTORY}/s3`;
 
 /** A volume that could not be set up or synced: the pipeline fails, and the message says why. */
 export interface VolumeFailure {
@@ -52,7 +49,7 @@ export class Volumes {
 
   constructor(
     private readonly system: System,
-    private readonly output: VolumeLog,
+    private readonly output: Log,
     private readonly config: B2cConfig,
   ) {
     this.client = new S3Client(system, CREDENTIALS_DIRECTORY);
@@ -135,11 +132,11 @@ export class Volumes {
   private async finishSetUp(volume: VolumeConfig, directory: string, created: boolean): Promise<ReadyVolume> {
     if (volume.encryptKey !== undefined) {
       // s3rver, the only S3 server that runs here, ignores SSE-C: it could not be tested, and silently storing in the clear is worse than refusing.
-      throw new VolumeError('encrypt_key (S3 server-side encryption with a customer key) is not supported by this b2c: the volume is refused rather than sent unencrypted');
+      throw new B2cError('encrypt_key (S3 server-side encryption with a customer key) is not supported by this b2c: the volume is refused rather than sent unencrypted');
     }
     if (volume.fscryptKey !== undefined) {
       const type = filesystemTypeOf((await this.system.readText('/proc/mounts')) ?? '', directory);
-      if (type !== 'ext4') throw new VolumeError(`fscrypt_key needs the volume on the ext4 cache disk (b2c.cache_device), but it is on ${type ?? 'an unknown filesystem'}`);
+      if (type !== 'ext4') throw new B2cError(`fscrypt_key needs the volume on the ext4 cache disk (b2c.cache_device), but it is on ${type ?? 'an unknown filesystem'}`);
       let outcome = await applyFscryptKey(this.system, directory, volume.fscryptKey);
       if ((outcome.kind === 'other-key' || outcome.kind === 'not-empty') && volume.fscryptResetKey) {
         await this.output.log(`Volume ${volume.name}: ${outcome.kind === 'other-key' ? 'encrypted with another key' : 'not encrypted'}; fscrypt_reset_key empties it and encrypts it with the key given`);
@@ -150,9 +147,9 @@ export class Volumes {
         directory = (await this.mountpoints([volume.name])).get(volume.name) ?? (await this.mount(volume.name));
         outcome = await applyFscryptKey(this.system, directory, volume.fscryptKey);
       }
-      if (outcome.kind === 'other-key') throw new VolumeError('it is encrypted with another key: fscrypt_key does not match (its content is kept; add fscrypt_reset_key to empty it and start over with this key)');
-      if (outcome.kind === 'not-empty') throw new VolumeError('it holds files that are not encrypted, and only an empty folder can be (add fscrypt_reset_key to empty it)');
-      if (outcome.kind === 'failed') throw new VolumeError(`e4crypt could not apply the key: ${outcome.detail}`);
+      if (outcome.kind === 'other-key') throw new B2cError('it is encrypted with another key: fscrypt_key does not match (its content is kept; add fscrypt_reset_key to empty it and start over with this key)');
+      if (outcome.kind === 'not-empty') throw new B2cError('it holds files that are not encrypted, and only an empty folder can be (add fscrypt_reset_key to empty it)');
+      if (outcome.kind === 'failed') throw new B2cError(`e4crypt could not apply the key: ${outcome.detail}`);
     }
     const ready: ReadyVolume = { config: volume, directory, pullFailed: false };
     if (volume.pullFrom !== undefined) ready.pullFrom = resolveBucketPath(volume.pullFrom, this.config.minio);

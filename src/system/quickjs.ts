@@ -2,6 +2,7 @@
 
 import * as os from 'os';
 import * as std from 'std';
+import { B2cError } from '../errors.ts';
 import type { RunOptions, RunResult, System } from './system.ts';
 
 /** The environment every program started by /init gets, unless a call gives its own. */
@@ -40,14 +41,14 @@ function waitFor(pid: number): number {
       return known;
     }
     const [ended, raw] = os.waitpid(-1, 0);
-    if (ended < 0) throw new Error(`waiting for process ${pid}: ${std.strerror(-ended)}`);
+    if (ended < 0) throw new B2cError(`waiting for process ${pid}: ${std.strerror(-ended)}`);
     exitStatuses.set(ended, decodeWaitStatus(raw));
   }
 }
 
 function readAll(fd: number): string {
   const file = std.fdopen(fd, 'r');
-  if (file === null) throw new Error('cannot read from a pipe');
+  if (file === null) throw new B2cError('cannot read from a pipe');
   const text = file.readAsString();
   file.close();
   return text;
@@ -67,7 +68,7 @@ export const quickjsSystem: System = {
     const stdoutPipe = options.captureStdout ? os.pipe() : null;
     const stderrPipe = options.captureStderr ? os.pipe() : null;
     const stdin = options.stdinFile === undefined ? -1 : os.open(options.stdinFile, os.O_RDONLY);
-    if (options.stdinFile !== undefined && stdin < 0) throw new Error(`cannot read ${options.stdinFile}: ${std.strerror(-stdin)}`);
+    if (options.stdinFile !== undefined && stdin < 0) throw new B2cError(`cannot read ${options.stdinFile}: ${std.strerror(-stdin)}`);
     const pid = os.exec([...argv], {
       block: false,
       usePath: true,
@@ -80,7 +81,7 @@ export const quickjsSystem: System = {
     if (stdin >= 0) os.close(stdin);
     if (stdoutPipe) os.close(stdoutPipe[1]);
     if (stderrPipe) os.close(stderrPipe[1]);
-    if (pid < 0) throw new Error(`cannot start ${argv[0]}: ${std.strerror(-pid)}`);
+    if (pid < 0) throw new B2cError(`cannot start ${argv[0]}: ${std.strerror(-pid)}`);
     // Drain stdout before stderr: a program that fills the stderr pipe meanwhile would block, so keep stderr small.
     const stdout = stdoutPipe ? readAll(stdoutPipe[0]) : '';
     const stderr = stderrPipe ? readAll(stderrPipe[0]) : '';
@@ -96,7 +97,7 @@ export const quickjsSystem: System = {
       ...(nowhere >= 0 ? { stdout: nowhere, stderr: nowhere } : {}),
     });
     if (nowhere >= 0) os.close(nowhere);
-    if (pid < 0) throw new Error(`cannot start ${argv[0]}: ${std.strerror(-pid)}`);
+    if (pid < 0) throw new B2cError(`cannot start ${argv[0]}: ${std.strerror(-pid)}`);
     return {
       pid,
       wait: async () => waitFor(pid),
@@ -111,9 +112,9 @@ export const quickjsSystem: System = {
   },
   async writeText(path, text) {
     const file = std.open(path, 'w');
-    if (file === null) throw new Error(`cannot write ${path}`);
+    if (file === null) throw new B2cError(`cannot write ${path}`);
     file.puts(text);
-    if (file.close() !== 0) throw new Error(`cannot write ${path}`);
+    if (file.close() !== 0) throw new B2cError(`cannot write ${path}`);
   },
   async readBytes(path, offset, length) {
     const file = std.open(path, 'rb');
@@ -129,15 +130,17 @@ export const quickjsSystem: System = {
   },
   async writeBytes(path, offset, data) {
     const file = std.open(path, 'r+b');
-    if (file === null) throw new Error(`cannot open ${path} for writing`);
+    if (file === null) throw new B2cError(`cannot open ${path} for writing`);
     try {
-      if (file.seek(offset, std.SEEK_SET) !== 0) throw new Error(`cannot seek to ${offset} in ${path}`);
+      if (file.seek(offset, std.SEEK_SET) !== 0) throw new B2cError(`cannot seek to ${offset} in ${path}`);
       const copy = data.slice().buffer;
-      if (file.write(copy, 0, data.length) !== data.length) throw new Error(`cannot write ${data.length} bytes to ${path}`);
+      if (file.write(copy, 0, data.length) !== data.length) throw new B2cError(`cannot write ${data.length} bytes to ${path}`);
       file.flush();
-    } finally {
-      if (file.close() !== 0) throw new Error(`cannot write ${path}`);
+    } catch (error) {
+      file.close();
+      throw error;
     }
+    if (file.close() !== 0) throw new B2cError(`cannot write ${path}`);
   },
   async exists(path) {
     return os.stat(path)[1] === 0;
@@ -151,11 +154,11 @@ export const quickjsSystem: System = {
   },
   async remove(path) {
     const error = os.remove(path);
-    if (error !== 0) throw new Error(`cannot remove ${path}: ${std.strerror(-error)}`);
+    if (error !== 0) throw new B2cError(`cannot remove ${path}: ${std.strerror(-error)}`);
   },
   async rename(from, to) {
     const error = os.rename(from, to);
-    if (error !== 0) throw new Error(`cannot rename ${from} to ${to}: ${std.strerror(-error)}`);
+    if (error !== 0) throw new B2cError(`cannot rename ${from} to ${to}: ${std.strerror(-error)}`);
   },
   async listDir(path) {
     const [names, error] = os.readdir(path);
@@ -169,7 +172,7 @@ export const quickjsSystem: System = {
       const [info, error] = os.stat(prefix);
       if (error === 0 && (info.mode & os.S_IFMT) === os.S_IFDIR) continue;
       const made = os.mkdir(prefix, 0o755);
-      if (made !== 0) throw new Error(`cannot create ${prefix}: ${std.strerror(-made)}`);
+      if (made !== 0) throw new B2cError(`cannot create ${prefix}: ${std.strerror(-made)}`);
     }
   },
   write(text) {

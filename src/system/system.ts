@@ -80,21 +80,15 @@ export function withTimeout(seconds: number, argv: readonly string[]): string[] 
   return ['timeout', '-s', 'KILL', String(seconds), ...argv];
 }
 
-/** A program that ran but did not succeed; keeps what it said so callers can show it. */
-export class CommandError extends B2cError {
-  constructor(
-    readonly argv: readonly string[],
-    readonly result: RunResult,
-    context?: string,
-  ) {
-    const detail = result.stderr.trim().split('\n').slice(-5).join('\n');
-    super(`${context ?? argv.join(' ')} failed with status ${result.status}${detail ? `:\n${detail}` : ''}`);
-  }
+/** The error for a program that ran but did not succeed, with the last lines it said on stderr. */
+export function commandFailure(argv: readonly string[], result: RunResult, context?: string): B2cError {
+  const detail = result.stderr.trim().split('\n').slice(-5).join('\n');
+  return new B2cError(`${context ?? argv.join(' ')} failed with status ${result.status}${detail ? `:\n${detail}` : ''}`);
 }
 
-/** Runs a program and throws a CommandError unless it exits 0. */
+/** Runs a program and throws its `commandFailure` unless it exits 0. */
 export async function runChecked(system: System, argv: readonly string[], options?: RunOptions & { context?: string }): Promise<RunResult> {
   const result = await system.run(argv, { captureStderr: true, ...options });
-  if (result.status !== 0) throw new CommandError(argv, result, options?.context);
+  if (result.status !== 0) throw commandFailure(argv, result, options?.context);
   return result;
 }

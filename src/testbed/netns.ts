@@ -7,14 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { B2cError } from '../errors.ts';
 
-export class TestNetworkError extends B2cError {}
 
 /** The namespace's side of the LAN: its own address, and the range its DHCP server hands out. */
 export const LAN = { address: '192.168.77.1', prefixLength: 24, dhcpFirst: '192.168.77.100', dhcpLast: '192.168.77.150' };
 
 function ip(args: string[]): void {
   const result = spawnSync('ip', args, { encoding: 'utf8' });
-  if (result.status !== 0) throw new TestNetworkError(`ip ${args.join(' ')} failed: ${(result.stderr || result.error?.message || '').trim()}`);
+  if (result.status !== 0) throw new B2cError(`ip ${args.join(' ')} failed: ${(result.stderr || result.error?.message || '').trim()}`);
 }
 
 export class TestNetwork {
@@ -71,8 +70,8 @@ export class TestNetwork {
     for (;;) {
       const text = readFileSync(log, 'utf8');
       if (ready.test(text)) return;
-      if (child.exitCode !== null) throw new TestNetworkError(`${name} exited with status ${child.exitCode}:\n${text}`);
-      if (Date.now() - started > timeoutMs) throw new TestNetworkError(`${name} did not become ready in ${timeoutMs / 1000} s:\n${text}`);
+      if (child.exitCode !== null) throw new B2cError(`${name} exited with status ${child.exitCode}:\n${text}`);
+      if (Date.now() - started > timeoutMs) throw new B2cError(`${name} did not become ready in ${timeoutMs / 1000} s:\n${text}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import type { Blob, OciImage, OciIndex } from './oci-image.ts';
 import { B2cError } from '../errors.ts';
 
-export class RegistryError extends B2cError {}
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */
 export function freePort(): Promise<number> {
@@ -72,8 +71,8 @@ export class LocalRegistry {
     const child = spawn(binary, ['serve', config], { stdio: ['ignore', logFd, logFd] });
     closeSync(logFd);
     const failed = new Promise<never>((_, reject) => {
-      child.on('error', (error) => reject(new RegistryError(`cannot start ${binary}: install the docker-registry package`, { cause: error })));
-      child.on('exit', (code) => reject(new RegistryError(`${binary} exited with status ${code}:\n${readFileSync(logFile, 'utf8')}`)));
+      child.on('error', (error) => reject(new B2cError(`cannot start ${binary}: install the docker-registry package`, { cause: error })));
+      child.on('exit', (code) => reject(new B2cError(`${binary} exited with status ${code}:\n${readFileSync(logFile, 'utf8')}`)));
     });
     const registry = new LocalRegistry(port, child, storage, logFile);
     try {
@@ -96,7 +95,7 @@ export class LocalRegistry {
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    throw new RegistryError(`the registry did not answer on ${this.url} within 10 s:\n${this.log()}`);
+    throw new B2cError(`the registry did not answer on ${this.url} within 10 s:\n${this.log()}`);
   }
 
 
@@ -116,11 +115,11 @@ export class LocalRegistry {
       if (head.ok) continue;
       const start = await fetch(`${this.url}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
       const location = start.headers.get('location');
-      if (start.status !== 202 || location === null) throw new RegistryError(`starting an upload to ${repository} failed: HTTP ${start.status}`);
+      if (start.status !== 202 || location === null) throw new B2cError(`starting an upload to ${repository} failed: HTTP ${start.status}`);
       const uploadUrl = new URL(location, this.url);
       uploadUrl.searchParams.set('digest', blob.digest);
       const put = await fetch(uploadUrl, { method: 'PUT', body: blob.data, headers: { 'content-type': 'application/octet-stream' } });
-      if (put.status !== 201) throw new RegistryError(`uploading ${blob.digest} to ${repository} failed: HTTP ${put.status} ${await put.text()}`);
+      if (put.status !== 201) throw new B2cError(`uploading ${blob.digest} to ${repository} failed: HTTP ${put.status} ${await put.text()}`);
     }
     await this.putManifest(repository, reference, image.manifest);
   }
@@ -131,7 +130,7 @@ export class LocalRegistry {
       body: manifest.data,
       headers: { 'content-type': manifest.mediaType },
     });
-    if (response.status !== 201) throw new RegistryError(`pushing the manifest of ${repository}:${reference} failed: HTTP ${response.status} ${await response.text()}`);
+    if (response.status !== 201) throw new B2cError(`pushing the manifest of ${repository}:${reference} failed: HTTP ${response.status} ${await response.text()}`);
   }
 
   async stop(): Promise<void> {

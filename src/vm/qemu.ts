@@ -1,6 +1,6 @@
 // The QEMU command line for one boot: machine, kernel, console, disks and a network that reaches only what is forwarded.
 
-import type { Architecture } from '../build/architectures.ts';
+import type { Architecture } from '../architectures.ts';
 
 /** The guest address at which forwarded host ports appear; QEMU refuses forwards on its own host alias 10.0.2.2. */
 export const FORWARD_ADDRESS = '10.0.2.100';

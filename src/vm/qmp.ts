@@ -4,7 +4,6 @@ import { createConnection, type Socket } from 'node:net';
 import { B2cError } from '../errors.ts';
 import { HOTPLUG_PORT } from './qemu.ts';
 
-export class QmpError extends B2cError {}
 
 /** One QMP session: the greeting is read, capabilities negotiated, then commands answered in order. */
 export class QmpClient {
@@ -28,7 +27,7 @@ export class QmpClient {
     if (!('return' in message) && !('error' in message)) return;
     const waiter = this.waiting.shift();
     if (!waiter) return;
-    if ('error' in message) waiter.reject(new QmpError(`QMP: ${JSON.stringify(message.error)}`));
+    if ('error' in message) waiter.reject(new B2cError(`QMP: ${JSON.stringify(message.error)}`));
     else waiter.resolve(message.return);
   }
 
@@ -44,7 +43,7 @@ export class QmpClient {
         await client.execute('qmp_capabilities');
         return client;
       } catch (error) {
-        if (Date.now() > deadline) throw new QmpError(`cannot reach QMP at ${path}`, { cause: error });
+        if (Date.now() > deadline) throw new B2cError(`cannot reach QMP at ${path}`, { cause: error });
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }

@@ -103,7 +103,7 @@ describe('parseCmdline on lines as farms write them', () => {
   it('marks secrets so that nothing prints them, and warns when they sit on the kernel line', () => {
     const config = parseCmdline(`b2c.minio="farm,https://s3.farm:9000,AKIAKEY,verysecret" b2c.volume="v,mirror=farm/b/p,fscrypt_key=c2VjcmV0a2V5,encrypt_key=hush"`);
     expect(config.errors).toEqual([]);
-    const printed = JSON.stringify(configToJson(config)) + String(config.minio[0]?.secretKey) + `${config.volumes[0]?.fscryptKey}`;
+    const printed = JSON.stringify(configToJson(config)) + String(config.minio[0]?.secretKey) + String(config.volumes[0]?.fscryptKey);
     for (const secret of ['AKIAKEY', 'verysecret', 'c2VjcmV0a2V5', 'hush']) expect(printed).not.toContain(secret);
     expect(config.minio[0]?.secretKey.reveal()).toBe('verysecret');
     expect((configToJson(config) as { volumes: Array<{ encrypted: boolean }> }).volumes[0]?.encrypted).toBe(true);

@@ -7,8 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { architecture } from '../../src/build/architectures.ts';
-import { outputNames } from '../../src/build/build.ts';
+import { architecture } from '../../src/architectures.ts';
+import { outputNames } from '../../src/image/output-names.ts';
 import { bootB2c, expectCleanEnd, runB2c, step } from './boot.ts';
 import { blankDisk } from './disks.ts';
 

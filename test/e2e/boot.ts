@@ -47,7 +47,7 @@ export function bootB2c(words: string[], options: BootOptions = {}): Promise<Boo
   const [program, ...programArgs] = options.namespace === undefined ? [process.execPath, ...args] : ['ip', 'netns', 'exec', options.namespace, process.execPath, ...args];
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn(program as string, programArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, programArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
     let consoleText = '';
     let stderr = '';
     // When each stretch of the console arrived: [seconds since start, console length after it].

@@ -2,7 +2,7 @@
 
 import { spawnSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
-import { ARCHITECTURES } from '../../src/build/architectures.ts';
+import { ARCHITECTURES } from '../../src/architectures.ts';
 import { busyboxImage, incompressibleBytes, multiArchBusyboxImage } from '../../src/testbed/images.ts';
 import { LocalRegistry } from '../../src/testbed/registry.ts';
 

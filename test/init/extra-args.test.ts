@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CA_BUNDLE, curlDownloadArgs } from '../../src/init/extra-args.ts';
+import { CA_BUNDLE } from '../../src/image-layout.ts';
+import { curlDownloadArgs } from '../../src/init/extra-args.ts';
 
 describe('curlDownloadArgs', () => {
   it('fails on HTTP errors, verifies against the image bundle, stays on http(s), and writes to a file, not the console', () => {

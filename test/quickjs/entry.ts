@@ -4,16 +4,16 @@ import { configToJson } from '../../src/cmdline/config.ts';
 import { parseIface } from '../../src/cmdline/iface.ts';
 import { parseCmdline, parseCmdlineWithExtraArgs } from '../../src/cmdline/parse.ts';
 import { clockMessage } from '../../src/init/clock.ts';
-import { indexAliases, modulesForDevices, parseModulesAlias } from '../../src/init/coldplug.ts';
-import { parseLease, staticInterfacePlan } from '../../src/init/network.ts';
+import { indexAliases, modulesForDevices, parseModulesAlias } from '../../src/init/modules-plan.ts';
+import { parseLease, staticInterfacePlan } from '../../src/init/network-plan.ts';
 import { classifyHeader } from '../../src/init/cache-plan.ts';
 import { crc32, singlePartitionGpt } from '../../src/init/gpt.ts';
 import { runtimeSummary, shellQuote } from '../../src/init/console.ts';
 import { filesystemTypeOf, readAddKeyOutput } from '../../src/init/fscrypt.ts';
-import { planMirror } from '../../src/volumes/mirror-plan.ts';
-import { parseListing } from '../../src/volumes/s3-listing.ts';
-import { s3CurlArgs, s3Url } from '../../src/volumes/s3-request.ts';
-import { describeReport } from '../../src/volumes/sync.ts';
+import { planMirror } from '../../src/s3/mirror-plan.ts';
+import { parseListing } from '../../src/s3/listing.ts';
+import { s3CurlArgs, s3Url } from '../../src/s3/request.ts';
+import { describeReport } from '../../src/s3/mirror.ts';
 
 export function quickjsProbe(): unknown {
   let guids = 0;

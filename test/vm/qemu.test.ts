@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { architecture } from '../../src/build/architectures.ts';
+import { architecture } from '../../src/architectures.ts';
 import { kernelCmdline, parseNics, qemuArgs, type Nic } from '../../src/vm/qemu.ts';
 
 const spec = {

@@ -1,0 +1,159 @@
+// Resolves and downloads Debian packages with apt under a private configuration that never touches the host's apt state.
+
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { commandFailure, runChecked, type System } from '../system/system.ts';
+import { B2cError } from '../errors.ts';
+
+export interface AptSource {
+  suite: string;
+  arch: string;
+  mirror: string;
+  /** The keyring apt checks the archive's signature with. */
+  keyring: string;
+}
+
+export interface DebianPackage {
+  name: string;
+  version: string;
+  arch: string;
+}
+
+
+export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
+export const DEFAULT_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+
+/** The apt.conf that points every apt directory into `root`, so nothing of the host's apt is read or written. */
+export function privateAptConfig(root: string, arch: string): string {
+  const lines = [
+    `Dir "/";`,
+    `Dir::State "${root}/state";`,
+    `Dir::State::status "${root}/state/status";`,
+    `Dir::Cache "${root}/cache";`,
+    `Dir::Etc "${root}/etc";`,
+    `Dir::Etc::main "/dev/null";`,
+    `Dir::Etc::Parts "${root}/etc/apt.conf.d";`,
+    `Dir::Etc::SourceList "${root}/etc/sources.list";`,
+    `Dir::Etc::SourceParts "${root}/etc/sources.list.d";`,
+    `Dir::Etc::Preferences "${root}/etc/preferences";`,
+    `Dir::Etc::PreferencesParts "${root}/etc/preferences.d";`,
+    `Dir::Log "${root}/log";`,
+    `APT::Architecture "${arch}";`,
+    `APT::Architectures { "${arch}"; };`,
+    `APT::Install-Recommends "false";`,
+    `APT::Install-Suggests "false";`,
+    // apt drops to the _apt user to download; it cannot write into a cache under root's home.
+    `APT::Sandbox::User "root";`,
+    `Acquire::Languages "none";`,
+    `Acquire::Retries "3";`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** Reads apt's simulation lines (`Inst name (version Origin [arch])`) into packages. */
+export function parseAptSimulation(output: string): DebianPackage[] {
+  const packages: DebianPackage[] = [];
+  for (const line of output.split('\n')) {
+    const match = /^Inst (\S+) (?:\[[^\]]*\] )?\((\S+) .*\[([^\]]+)\]\)/.exec(line);
+    if (match) packages.push({ name: match[1] as string, version: match[2] as string, arch: match[3] as string });
+  }
+  return packages;
+}
+
+/** The file name apt gives a downloaded package: the epoch's colon is written %3a. */
+export function debFileName(pkg: DebianPackage): string {
+  return `${pkg.name}_${pkg.version.replace(/:/g, '%3a')}_${pkg.arch}.deb`;
+}
+
+export class PrivateApt {
+  readonly root: string;
+  readonly archives: string;
+
+  constructor(
+    readonly system: System,
+    cacheDir: string,
+    readonly source: AptSource,
+  ) {
+    this.root = join(cacheDir, 'apt', `${source.suite}-${source.arch}`);
+    this.archives = join(this.root, 'archives');
+  }
+
+  private get env(): Record<string, string> {
+    return { ...(process.env as Record<string, string>), APT_CONFIG: join(this.root, 'apt.conf'), LC_ALL: 'C' };
+  }
+
+  /** Writes the private configuration; fetches the package lists unless they are there already (or `refresh`). */
+  async prepare(refresh: boolean): Promise<'fetched' | 'cached'> {
+    for (const dir of ['etc/apt.conf.d', 'etc/preferences.d', 'etc/sources.list.d', 'state/lists/partial', 'cache/archives/partial', 'log', 'archives']) {
+      await mkdir(join(this.root, dir), { recursive: true });
+    }
+    await writeFile(join(this.root, 'apt.conf'), privateAptConfig(this.root, this.source.arch));
+    await writeFile(
+      join(this.root, 'etc/sources.list'),
+      `deb [signed-by=${this.source.keyring}] ${this.source.mirror} ${this.source.suite} main\n`,
+    );
+    // An empty dpkg status: apt resolves as for an empty machine.
+    await writeFile(join(this.root, 'state/status'), '');
+    const lists = await readdir(join(this.root, 'state/lists'));
+    if (!refresh && lists.some((name) => name.endsWith('_Packages'))) return 'cached';
+    if (!existsSync(this.source.keyring)) {
+      throw new B2cError(`the archive keyring ${this.source.keyring} is missing: install debian-archive-keyring (apt-get install debian-archive-keyring)`);
+    }
+    try {
+      await runChecked(this.system, ['apt-get', 'update'], { env: this.env, captureStdout: true, context: `apt-get update for ${this.source.suite}/${this.source.arch}` });
+    } catch (error) {
+      throw new B2cError(`cannot fetch the package lists of ${this.source.mirror} ${this.source.suite} (${this.source.arch})`, { cause: error });
+    }
+    return 'fetched';
+  }
+
+  /** The full dependency closure of the named packages, resolved as apt would install them on an empty machine. */
+  async resolve(names: readonly string[]): Promise<DebianPackage[]> {
+    const result = await this.system.run(['apt-get', 'install', '--simulate', '--quiet', ...names], {
+      env: this.env,
+      captureStdout: true,
+      captureStderr: true,
+    });
+    if (result.status !== 0) {
+      throw new B2cError(`apt cannot resolve ${names.join(' ')} in ${this.source.suite}/${this.source.arch}`, {
+        cause: commandFailure(['apt-get', 'install', '--simulate', ...names], result),
+      });
+    }
+    return parseAptSimulation(result.stdout);
+  }
+
+  /** Downloads the exact package versions (checked against the signed lists) unless already cached; returns their paths. */
+  async download(packages: readonly DebianPackage[], onProgress: (done: number, total: number, name: string) => void): Promise<string[]> {
+    const paths: string[] = [];
+    const missing = packages.filter((pkg) => !existsSync(join(this.archives, debFileName(pkg))));
+    let done = packages.length - missing.length;
+    // Downloads land in a separate folder first, so an interrupted one never passes for a cached package.
+    const incoming = join(this.root, 'incoming');
+    await rm(incoming, { recursive: true, force: true });
+    await mkdir(incoming, { recursive: true });
+    // A few packages per apt call: progress stays visible and a failure names its batch.
+    for (let i = 0; i < missing.length; i += 8) {
+      const batch = missing.slice(i, i + 8);
+      onProgress(done, packages.length, batch.map((pkg) => pkg.name).join(' '));
+      try {
+        await runChecked(this.system, ['apt-get', 'download', '--quiet', ...batch.map((pkg) => `${pkg.name}=${pkg.version}`)], {
+          env: this.env,
+          cwd: incoming,
+          captureStdout: true,
+        });
+        for (const pkg of batch) await rename(join(incoming, debFileName(pkg)), join(this.archives, debFileName(pkg)));
+      } catch (error) {
+        throw new B2cError(`cannot download ${batch.map((pkg) => pkg.name).join(', ')}`, { cause: error });
+      }
+      done += batch.length;
+    }
+    onProgress(done, packages.length, '');
+    for (const pkg of packages) {
+      const path = join(this.archives, debFileName(pkg));
+      if (!existsSync(path)) throw new B2cError(`apt reported ${pkg.name} ${pkg.version} downloaded, but ${path} is missing`);
+      paths.push(path);
+    }
+    return paths;
+  }
+}

@@ -1,0 +1,80 @@
+// What goes into the image: Debian packages, programs, stubbed libraries, data files, kernel modules and busybox applets. The file people edit most.
+
+import { FSCRYPT_MODULES } from '../image-layout.ts';
+
+/** The Debian packages the image is made from. */
+export const IMAGE_PACKAGES = ['busybox', 'quickjs', 'podman', 'crun', 'conmon', 'ca-certificates', 'e2fsprogs', 'curl', 'rdate'];
+
+/** The programs taken into the image; their libraries and loader follow from their ELF headers. */
+export const IMAGE_PROGRAMS = [
+  '/usr/bin/busybox', '/usr/bin/qjs', '/usr/bin/podman', '/usr/bin/crun', '/usr/bin/conmon',
+  // The cache partition: made and checked with e2fsprogs (busybox has neither for ext4).
+  '/usr/sbin/mke2fs', '/usr/sbin/e2fsck',
+  // fscrypt on the cache for volumes with fscrypt_key: 27 kB, and its libraries are mke2fs's.
+  '/usr/sbin/e4crypt',
+  // HTTPS that verifies certificates (extra arguments, S3), and the clock by SNTP: busybox has neither.
+  '/usr/bin/curl', '/usr/sbin/rdate',
+];
+
+/**
+ * Libraries the programs link for features b2c never uses. Each ships as a
+ * stub with the same soname, symbols and versions (so the loader, which binds
+ * everything at start for curl, is satisfied), whose functions return 0, or
+ * -1 for those in `failing`; what the real one needs is left out with it.
+ */
+export interface StubbedLibrary {
+  soname: string;
+  failing?: string[];
+  why: string;
+}
+
+export const STUBBED_LIBRARIES: StubbedLibrary[] = [
+  { soname: 'librtmp.so.1', why: "curl's rtmp:// (b2c's curl runs with --proto =http,https); it alone brings GnuTLS, p11-kit, Nettle and GMP" },
+  // curl's version string takes a 0 from ldap_get_option as an answer and reads the struct it would have filled.
+  { soname: 'libldap.so.2', failing: ['ldap_get_option'], why: "curl's ldap://; brings SASL" },
+  { soname: 'liblber.so.2', why: "curl's ldap://" },
+  { soname: 'libgssapi_krb5.so.2', why: "curl's Kerberos and SPNEGO authentication, which b2c never asks for; brings the Kerberos libraries" },
+  { soname: 'libssh2.so.1', why: "curl's scp:// and sftp://" },
+  { soname: 'libidn2.so.0', why: "curl's host names beyond ASCII (such a name is refused: curl finds no IDN support); brings libunistring" },
+  { soname: 'libpsl.so.5', why: "curl's cookie domain checks; b2c keeps no cookies" },
+  { soname: 'libsubid.so.5', why: "podman's subordinate ids for rootless users; /init runs podman as root; brings PAM, SELinux, audit and libsemanage" },
+  { soname: 'libgpgme.so.11', why: "podman's GPG image signatures; the image's policy.json accepts any image; brings libassuan and libgpg-error" },
+  // There is no systemd in the image: a stub's 0 from sd_notify means "no NOTIFY_SOCKET", and connecting to
+  // a bus or sending to a journal fails as it would with the real library and no systemd running.
+  {
+    soname: 'libsystemd.so.0',
+    failing: ['sd_bus_default_system', 'sd_bus_default_user', 'sd_bus_open_system', 'sd_bus_open_user', 'sd_journal_sendv_with_location', 'sd_journal_send_with_location', 'sd_journal_sendv', 'sd_journal_send'],
+    why: "crun's systemd cgroup manager and conmon's journald log driver: the image runs podman with cgroupfs and k8s-file logs",
+  },
+  { soname: 'libpcre2-8.so.0', why: "GLib's regular expressions (GRegex), which conmon never calls" },
+  { soname: 'libbrotlidec.so.1', why: "curl's decoding of brotli responses, which it only asks for with --compressed, which b2c never passes; brings libbrotlicommon" },
+];
+
+/** Data files taken as the packages ship them. */
+export const IMAGE_DATA_FILES = ['/etc/mke2fs.conf'];
+
+/**
+ * Driver families shipped with their dependencies, so that a farm machine's
+ * NIC, disk and USB devices work without being named: /init loads what the
+ * devices' modaliases match, BOOT_MODULES always, the rest on demand.
+ */
+export const MODULE_FAMILIES: Record<string, string[]> = {
+  virtio: ['virtio_net', 'virtio_blk', 'virtio_scsi', 'virtio_pci', 'virtio_rng'],
+  // The NICs of desks and farm racks: Intel and Realtek on board, the common USB adapters.
+  network: ['e1000e', 'igb', 'igc', 'r8169', 'r8152', 'ax88179_178a', 'cdc_ether', 'asix'],
+  storage: ['nvme', 'ahci', 'sd_mod', 'usb_storage', 'uas'],
+  usb: ['xhci_pci', 'ehci_pci'],
+  // ext4 asks the crypto API for crc32c when it mounts, not through modules.dep: ship it by name.
+  filesystems: ['ext4', 'overlay', 'crc32c_generic'],
+  // fscrypt volumes: AES-XTS for contents, AES-CBC-CTS for names; Debian builds aes, cbc and ecb in.
+  fscrypt: FSCRYPT_MODULES,
+};
+export const IMAGE_MODULES = Object.values(MODULE_FAMILIES).flat();
+/** Loaded by /init before coldplug: podman's storage needs overlay whatever the devices are. */
+export const BOOT_MODULES = ['overlay'];
+
+/** The busybox applets /init runs: a busybox without one of them is refused at build time. */
+export const REQUIRED_APPLETS = [
+  'sh', 'mount', 'umount', 'modprobe', 'udhcpc', 'ip', 'kill', 'timeout', 'uname', 'sync', 'rm', 'chmod',
+  'blockdev', 'fallocate', 'mkswap', 'swapon', 'swapoff', 'loadkmap', 'poweroff', 'reboot',
+];

@@ -1,0 +1,123 @@
+// Picks kernel modules and their dependencies from a Debian kernel package, decompressed, with depmod run on the subset.
+
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readFile, readdir, rm, symlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { runChecked, type System } from '../system/system.ts';
+import { B2cError } from '../errors.ts';
+
+export interface ModuleSelection {
+  /** Module file paths relative to the modules folder, dependencies first (`kernel/fs/ext4/ext4.ko.xz`). */
+  files: string[];
+  /** Requested modules that are built into this kernel: nothing to ship. */
+  builtin: string[];
+}
+
+
+/** A module's name as modprobe knows it: `kernel/fs/fuse/cuse.ko.xz` → `cuse`, dashes as underscores. */
+export function moduleName(path: string): string {
+  const file = path.slice(path.lastIndexOf('/') + 1);
+  return file.replace(/\.ko(\.(xz|zst|gz))?$/, '').replace(/-/g, '_');
+}
+
+/** Reads modules.dep (`path: dep dep ...`, each dependency list already transitive) into a map. */
+export function parseModulesDep(text: string): Map<string, string[]> {
+  const deps = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    deps.set(line.slice(0, colon), line.slice(colon + 1).trim().split(/\s+/).filter((dep) => dep !== ''));
+  }
+  return deps;
+}
+
+/** The files to ship for the requested module names; an unknown name is an error that says so. */
+export function selectModules(requested: readonly string[], modulesDep: string, modulesBuiltin: string): ModuleSelection {
+  const deps = parseModulesDep(modulesDep);
+  const byName = new Map<string, string>();
+  for (const path of deps.keys()) byName.set(moduleName(path), path);
+  const builtinNames = new Set(modulesBuiltin.split('\n').filter((line) => line !== '').map(moduleName));
+
+  const files: string[] = [];
+  const builtin: string[] = [];
+  const take = (path: string): void => {
+    if (!files.includes(path)) files.push(path);
+  };
+  for (const requestedName of requested) {
+    const name = requestedName.replace(/-/g, '_');
+    const path = byName.get(name);
+    if (path === undefined) {
+      if (builtinNames.has(name)) builtin.push(name);
+      else throw new B2cError(`kernel module ${requestedName} is neither a module nor built into this kernel`);
+      continue;
+    }
+    // modules.dep lists a module's dependencies nearest first: load order is the reverse.
+    for (const dep of [...(deps.get(path) ?? [])].reverse()) take(dep);
+    take(path);
+  }
+  return { files, builtin };
+}
+
+/** Runs the host's depmod over a whole extracted kernel package once, for the full dependency map. */
+export async function indexKernelModules(system: System, extractedKernel: string, kernelVersion: string): Promise<{ modulesDir: string; modulesDep: string; modulesBuiltin: string }> {
+  const modulesDir = join(extractedKernel, 'usr/lib/modules', kernelVersion);
+  if (!existsSync(modulesDir)) throw new B2cError(`the kernel package has no modules folder for ${kernelVersion}`);
+  // depmod -b reads BASE/lib/modules: give it that shape without copying anything.
+  const base = `${extractedKernel}.depmod`;
+  const link = join(base, 'lib/modules', kernelVersion);
+  if (!existsSync(join(modulesDir, 'modules.dep'))) {
+    await rm(base, { recursive: true, force: true });
+    await mkdir(dirname(link), { recursive: true });
+    await symlink(modulesDir, link);
+    await runChecked(system, ['depmod', '-b', base, kernelVersion], { context: `depmod over the kernel package ${kernelVersion}` });
+  }
+  return {
+    modulesDir,
+    modulesDep: await readFile(join(modulesDir, 'modules.dep'), 'utf8'),
+    modulesBuiltin: await readFile(join(modulesDir, 'modules.builtin'), 'utf8'),
+  };
+}
+
+/**
+ * Lays out the selected modules decompressed in `workDir/lib/modules/VERSION`
+ * and runs depmod there; returns that folder, ready to be copied into the image.
+ */
+export async function stageModules(
+  system: System,
+  modulesDir: string,
+  kernelVersion: string,
+  selection: ModuleSelection,
+  workDir: string,
+  /** The argv of a strip for the architecture: the modules lose the local symbols no relocation uses. */
+  strip?: readonly string[],
+): Promise<string> {
+  await rm(workDir, { recursive: true, force: true });
+  const staged = join(workDir, 'lib/modules', kernelVersion);
+  await mkdir(staged, { recursive: true });
+  for (const file of selection.files) {
+    const target = join(staged, file.replace(/\.(xz|zst|gz)$/, ''));
+    await mkdir(dirname(target), { recursive: true });
+    const decompressor = file.endsWith('.xz') ? 'xz' : file.endsWith('.zst') ? 'zstd' : undefined;
+    if (decompressor === undefined) {
+      await copyFile(join(modulesDir, file), target);
+    } else {
+      const compressed = `${target}.${file.split('.').pop()}`;
+      await copyFile(join(modulesDir, file), compressed);
+      // Both remove the compressed file once decompressed (zstd only when told).
+      await runChecked(system, decompressor === 'xz' ? ['xz', '--decompress', '--quiet', compressed] : ['zstd', '--decompress', '--quiet', '--rm', compressed]);
+    }
+  }
+  if (strip !== undefined && selection.files.length > 0) {
+    const files = selection.files.map((file) => join(staged, file.replace(/\.(xz|zst|gz)$/, '')));
+    await runChecked(system, [...strip, '--discard-locals', ...files], { context: 'stripping the modules of local symbols' });
+  }
+  for (const name of ['modules.order', 'modules.builtin', 'modules.builtin.modinfo']) {
+    if (existsSync(join(modulesDir, name))) await copyFile(join(modulesDir, name), join(staged, name));
+  }
+  await runChecked(system, ['depmod', '-b', workDir, kernelVersion], { context: 'depmod over the shipped modules' });
+  // The binary indexes are for kmod's modprobe; busybox reads the text files.
+  for (const name of await readdir(staged)) {
+    if (name.endsWith('.bin')) await rm(join(staged, name));
+  }
+  return staged;
+}

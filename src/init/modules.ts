@@ -1,0 +1,108 @@
+// Loads kernel modules: the image's boot list, the drivers the machine's devices ask for (coldplug), and b2c.modules.
+
+import { BOOT_MODULES_LIST, MODULES_ROOT } from '../image-layout.ts';
+import type { System } from '../system/system.ts';
+import type { Log } from './console.ts';
+import { indexAliases, modulesForDevices, parseModulesAlias, type IndexedAlias } from './modules-plan.ts';
+
+/** The CPU's modalias (its vendor, family and features), which is on no bus. */
+const CPU_MODALIAS = '/sys/devices/system/cpu/modalias';
+
+export class KernelModules {
+  private readonly loaded = new Set<string>();
+  private readonly seenModaliases = new Set<string>();
+  private aliases: IndexedAlias[] | undefined;
+  /** null until looked up. */
+  private modulesFolder: string | undefined | null = null;
+
+  constructor(
+    private readonly system: System,
+    private readonly console: Log,
+  ) {}
+
+  /** Loads what the image lists, then what the devices match (coldplug), then what the command line names. */
+  async loadModules(requested: readonly string[]): Promise<void> {
+    if ((await this.modulesDirectory()) === undefined) {
+      await this.loadNamed(requested);
+      return;
+    }
+    const bootList = ((await this.system.readText(BOOT_MODULES_LIST)) ?? '').split('\n').filter((name) => name !== '');
+    await this.load(bootList);
+    // The second pass is for devices found through a driver the first loaded.
+    for (let pass = 1; pass <= 2; pass++) if ((await this.coldplug()).length === 0) break;
+    await this.load(requested);
+  }
+
+  /** Loads modules named later (by the extra arguments); those already loaded are skipped. */
+  async loadNamed(names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    if ((await this.modulesDirectory()) === undefined) {
+      await this.console.log(`Warning: b2c.modules (${names.join(', ')}) cannot be loaded: the image has no modules for this kernel`);
+      return;
+    }
+    await this.load(names);
+  }
+
+  /**
+   * Loads the drivers that devices which appeared since the last call ask
+   * for, and returns their names. Also called while waiting for a disk, since
+   * no udev loads a driver for a device that shows up late.
+   */
+  async coldplug(): Promise<string[]> {
+    const directory = await this.modulesDirectory();
+    if (directory === undefined) return [];
+    this.aliases ??= indexAliases(parseModulesAlias((await this.system.readText(`${directory}/modules.alias`)) ?? ''));
+    const modaliases = (await this.readModaliases()).filter((modalias) => !this.seenModaliases.has(modalias));
+    for (const modalias of modaliases) this.seenModaliases.add(modalias);
+    const drivers = modulesForDevices(this.aliases, modaliases).filter((name) => !this.loaded.has(name));
+    if (drivers.length === 0) return [];
+    await this.console.log(`Loading the drivers of this machine's devices: ${drivers.join(', ')}`);
+    await this.load(drivers);
+    return drivers;
+  }
+
+  /**
+   * The running kernel's modules folder; undefined, said once, for a farm's
+   * own kernel that this image has no modules for.
+   */
+  private async modulesDirectory(): Promise<string | undefined> {
+    if (this.modulesFolder !== null) return this.modulesFolder;
+    const release = ((await this.system.readText('/proc/sys/kernel/osrelease')) ?? '').trim();
+    const directory = `${MODULES_ROOT}/${release}`;
+    if (await this.system.exists(`${directory}/modules.dep`)) {
+      this.modulesFolder = directory;
+    } else {
+      this.modulesFolder = undefined;
+      await this.console.log(`This image has no modules for the running kernel ${release}: going on with the drivers built into it`);
+    }
+    return this.modulesFolder;
+  }
+
+  private async load(names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      if (this.loaded.has(name)) continue;
+      this.loaded.add(name);
+      const result = await this.system.run(['modprobe', name], { captureStderr: true });
+      if (result.status !== 0) await this.console.log(`Could not load the module ${name}: ${result.stderr.trim() || `status ${result.status}`}`);
+    }
+  }
+
+  /**
+   * Every device's modalias, as the kernel wrote them: those of the devices
+   * on each bus, and the CPU's, whose features select drivers such as
+   * crc32c_intel. Walking all of /sys/devices would find the same ones, but
+   * it visits every attribute file, which takes seconds under emulation.
+   */
+  private async readModaliases(): Promise<string[]> {
+    const paths = [CPU_MODALIAS];
+    for (const bus of await this.system.listDir('/sys/bus')) {
+      for (const device of await this.system.listDir(`/sys/bus/${bus}/devices`)) paths.push(`/sys/bus/${bus}/devices/${device}/modalias`);
+    }
+    const modaliases: string[] = [];
+    for (const path of paths) {
+      const modalias = ((await this.system.readText(path)) ?? '').trim();
+      if (modalias !== '') modaliases.push(modalias);
+    }
+    return modaliases;
+  }
+}

@@ -1,0 +1,120 @@
+// S3 requests through curl: list a prefix, get, put and delete objects; every failure becomes an S3Error that names the object and what the server said.
+
+import type { MinioAlias } from '../cmdline/config.ts';
+import { B2cError } from '../errors.ts';
+import type { System } from '../system/system.ts';
+import { parseListing, type RemoteObject } from './listing.ts';
+import { ATTRIBUTES_HEADER, attributesValue, curlCredentials, modeFromAttributes, s3CurlArgs, s3Url, type S3Method } from './request.ts';
+
+/** What a download learnt besides the bytes: the file's permission bits, when the object carries them. */
+export interface GetResult {
+  mode?: number;
+}
+
+
+/** A download in progress is written under its final name plus this, then renamed. */
+export const PARTIAL_SUFFIX = '.b2c-partial';
+
+/** Where a volume syncs: `ALIAS/BUCKET/PATH` resolved against the b2c.minio aliases. */
+export interface S3Location {
+  alias: MinioAlias;
+  bucket: string;
+  /** The key prefix: empty for a whole bucket, else ending with `/`. */
+  prefix: string;
+}
+
+/** `ALIAS/BUCKET[/PATH]` with the alias looked up; throws S3Error when it is not registered. */
+export function resolveBucketPath(bucketPath: string, aliases: readonly MinioAlias[]): S3Location {
+  const [aliasName = '', bucket = '', ...rest] = bucketPath.split('/');
+  const alias = aliases.find((candidate) => candidate.alias === aliasName);
+  if (alias === undefined) throw new B2cError(`${bucketPath}: no b2c.minio registers the alias "${aliasName}"`);
+  if (bucket === '') throw new B2cError(`${bucketPath}: no bucket named`);
+  const path = rest.filter((segment) => segment !== '').join('/');
+  return { alias, bucket, prefix: path === '' ? '' : `${path}/` };
+}
+
+/** What an S3 error document or curl's own complaint says, in one line. */
+export function describeFailure(status: number, body: string, stderr: string): string {
+  const code = /<Code>([^<]*)<\/Code>/.exec(body)?.[1];
+  const message = /<Message>([^<]*)<\/Message>/.exec(body)?.[1];
+  if (code !== undefined) return `the server answered ${code}${message ? ` (${message})` : ''}`;
+  const complaint = stderr.trim().split('\n').pop()?.replace(/^curl: /, '') ?? '';
+  return `curl status ${status}${complaint ? `: ${complaint}` : ''}`;
+}
+
+export class S3Client {
+  /** Credential files already written, by alias. */
+  private readonly credentialFiles = new Map<string, string>();
+
+  constructor(
+    private readonly system: System,
+    /** A private folder for the credential files (a tmpfs in the init). */
+    private readonly workDirectory: string,
+    private readonly caBundle?: string,
+  ) {}
+
+  private async credentialsFile(alias: MinioAlias): Promise<string> {
+    const known = this.credentialFiles.get(alias.alias);
+    if (known !== undefined) return known;
+    await this.system.makeDirectory(this.workDirectory);
+    const path = `${this.workDirectory}/${alias.alias}.curlrc`;
+    await this.system.writeText(path, curlCredentials(alias));
+    this.credentialFiles.set(alias.alias, path);
+    return path;
+  }
+
+  private async request(location: S3Location, method: S3Method, key: string, query: Record<string, string>, files: { upload?: string; output?: string; headers?: Record<string, string>; writeOutHeader?: string } = {}): Promise<string> {
+    const argv = s3CurlArgs({
+      method,
+      url: s3Url(location.alias.url, location.bucket, key, query),
+      credentialsFile: await this.credentialsFile(location.alias),
+      ...(this.caBundle !== undefined ? { caBundle: this.caBundle } : {}),
+      ...files,
+    });
+    const result = await this.system.run(argv, { captureStdout: true, captureStderr: true });
+    if (result.status === 0) return result.stdout;
+    const body = files.output !== undefined ? ((await this.system.readText(files.output)) ?? '') : result.stdout;
+    const what = key === '' ? `${location.alias.alias}/${location.bucket}` : `${location.alias.alias}/${location.bucket}/${key}`;
+    throw new B2cError(`${method} ${what}: ${describeFailure(result.status, body, result.stderr)}`);
+  }
+
+  /** Every object below the location's prefix, page after page. */
+  async list(location: S3Location): Promise<RemoteObject[]> {
+    const objects: RemoteObject[] = [];
+    let token: string | undefined;
+    do {
+      const query: Record<string, string> = { 'list-type': '2', prefix: location.prefix, ...(token !== undefined ? { 'continuation-token': token } : {}) };
+      const page = parseListing(await this.request(location, 'GET', '', query), location.prefix);
+      objects.push(...page.objects);
+      token = page.nextToken;
+    } while (token !== undefined);
+    return objects;
+  }
+
+  /**
+   * Downloads an object next to `file` and renames it into place, so that a
+   * failed or cut download never leaves a partial file behind.
+   */
+  async get(location: S3Location, path: string, file: string): Promise<GetResult> {
+    const partial = `${file}${PARTIAL_SUFFIX}`;
+    let attributes: string;
+    try {
+      attributes = await this.request(location, 'GET', location.prefix + path, {}, { output: partial, writeOutHeader: ATTRIBUTES_HEADER });
+    } catch (error) {
+      if (await this.system.stat(partial)) await this.system.remove(partial);
+      throw error;
+    }
+    await this.system.rename(partial, file);
+    const mode = modeFromAttributes(attributes);
+    return mode === undefined ? {} : { mode };
+  }
+
+  /** Uploads a file; with `mode`, its permission bits travel in the attributes header. */
+  async put(location: S3Location, path: string, file: string, mode?: number): Promise<void> {
+    await this.request(location, 'PUT', location.prefix + path, {}, { upload: file, ...(mode !== undefined ? { headers: { [ATTRIBUTES_HEADER]: attributesValue(mode) } } : {}) });
+  }
+
+  async delete(location: S3Location, path: string): Promise<void> {
+    await this.request(location, 'DELETE', location.prefix + path, {});
+  }
+}

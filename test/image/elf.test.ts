@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { isElf, readElfDynamicInfo } from '../../src/image/elf.ts';
+import { B2cError } from '../../src/errors.ts';
+
+/** A minimal little-endian ELF64 with PT_INTERP and a dynamic section, laid out by hand. */
+function syntheticElf64(): Uint8Array {
+  const bytes = new Uint8Array(0x400);
+  const view = new DataView(bytes.buffer);
+  bytes.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
+  view.setBigUint64(0x20, 0x40n, true); // phoff
+  view.setUint16(0x36, 56, true); // phentsize
+  view.setUint16(0x38, 3, true); // phnum
+  const ph = (index: number, type: number, offset: number, vaddr: number, size: number): void => {
+    const base = 0x40 + index * 56;
+    view.setUint32(base, type, true);
+    view.setBigUint64(base + 8, BigInt(offset), true);
+    view.setBigUint64(base + 16, BigInt(vaddr), true);
+    view.setBigUint64(base + 32, BigInt(size), true);
+  };
+  ph(0, 1, 0, 0x10000, 0x400); // PT_LOAD: file offset 0 at 0x10000
+  ph(1, 3, 0x200, 0x10200, 28); // PT_INTERP
+  ph(2, 2, 0x300, 0x10300, 0x60); // PT_DYNAMIC
+  bytes.set(new TextEncoder().encode('/lib64/ld-linux-x86-64.so.2\0'), 0x200);
+  // String table at file 0x280 (address 0x10280).
+  const strings = '\0libc.so.6\0libfoo.so.1\0$ORIGIN/../lib:/opt/lib\0';
+  bytes.set(new TextEncoder().encode(strings), 0x280);
+  const dyn = (index: number, tag: number, value: number): void => {
+    view.setBigUint64(0x300 + index * 16, BigInt(tag), true);
+    view.setBigUint64(0x300 + index * 16 + 8, BigInt(value), true);
+  };
+  dyn(0, 1, 1); // DT_NEEDED libc.so.6
+  dyn(1, 1, 11); // DT_NEEDED libfoo.so.1
+  dyn(2, 29, 23); // DT_RUNPATH
+  dyn(3, 5, 0x10280); // DT_STRTAB
+  dyn(4, 0, 0);
+  return bytes;
+}
+
+describe('readElfDynamicInfo', () => {
+  it('reads the interpreter, DT_NEEDED and run paths of an ELF64 file', () => {
+    expect(readElfDynamicInfo(syntheticElf64())).toEqual({
+      interpreter: '/lib64/ld-linux-x86-64.so.2',
+      needed: ['libc.so.6', 'libfoo.so.1'],
+      runPaths: ['$ORIGIN/../lib', '/opt/lib'],
+    });
+  });
+
+  it('reads a real dynamic executable of this host', () => {
+    const info = readElfDynamicInfo(readFileSync('/usr/bin/env'));
+    expect(info.interpreter).toMatch(/ld-linux/);
+    expect(info.needed).toContain('libc.so.6');
+  });
+
+  it('finds nothing needed in a static executable', () => {
+    expect(readElfDynamicInfo(readFileSync('/bin/busybox'))).toEqual({ needed: [], runPaths: [] });
+  });
+
+  it('rejects what is not ELF', () => {
+    expect(isElf(new TextEncoder().encode('#!/bin/sh\n'))).toBe(false);
+    expect(() => readElfDynamicInfo(new Uint8Array(64))).toThrow(B2cError);
+  });
+
+  it('rejects a truncated program header table', () => {
+    expect(() => readElfDynamicInfo(syntheticElf64().slice(0, 0x60))).toThrow(/truncated/);
+  });
+});

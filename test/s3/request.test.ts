@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { parseMinio } from '../../src/cmdline/minio.ts';
+import { attributesValue, curlCredentials, encodeS3Key, modeFromAttributes, s3CurlArgs, s3Url } from '../../src/s3/request.ts';
+
+describe('S3 requests', () => {
+  it('encodes keys as SigV4 canonical URIs want, slashes kept', () => {
+    expect(encodeS3Key("logs/run (1)/it's *.txt")).toBe('logs/run%20%281%29/it%27s%20%2A.txt');
+    expect(encodeS3Key('a-b_c.d~e/ü')).toBe('a-b_c.d~e/%C3%BC');
+  });
+
+  it('builds path-style URLs with the query in canonical order', () => {
+    expect(s3Url('http://10.0.2.100:9000/', 'jobs', '42/out.txt')).toBe('http://10.0.2.100:9000/jobs/42/out.txt');
+    expect(s3Url('https://s3.farm', 'jobs', '', { prefix: '42/', 'list-type': '2', 'continuation-token': '1/a=' })).toBe(
+      'https://s3.farm/jobs?continuation-token=1%2Fa%3D&list-type=2&prefix=42%2F',
+    );
+  });
+
+  it('keeps the keys out of argv, in a config file curl reads, quoted', () => {
+    const alias = parseMinio('s3,http://s3:9000,ACCESS,se"cr\\et').value;
+    if (alias === undefined) throw new Error('no alias');
+    expect(curlCredentials(alias)).toBe('user = "ACCESS:se\\"cr\\\\et"\n');
+    const argv = s3CurlArgs({ method: 'PUT', url: 'http://s3:9000/b/k', credentialsFile: '/run/b2c/s3.curlrc', upload: '/tmp/f' });
+    expect(argv.join(' ')).not.toMatch(/ACCESS|cr\\et/);
+    expect(argv[argv.indexOf('--config') + 1]).toBe('/run/b2c/s3.curlrc');
+    expect(argv[argv.indexOf('--aws-sigv4') + 1]).toBe('aws:amz:us-east-1:s3');
+    expect(argv).toContain('x-amz-content-sha256: UNSIGNED-PAYLOAD');
+    // The image's curl has stubs behind every other protocol.
+    expect(argv[argv.indexOf('--proto') + 1]).toBe('=http,https');
+    expect(argv.slice(-4)).toEqual(['PUT', '--upload-file', '/tmp/f', 'http://s3:9000/b/k']);
+    expect(s3CurlArgs({ method: 'HEAD', url: 'u', credentialsFile: 'c' })).toContain('--head');
+  });
+});
+
+describe('file attributes', () => {
+  it('writes the mode as MinIO’s client does, and reads it back among other fields', () => {
+    expect(attributesValue(0o755)).toBe('mode:33261');
+    expect(modeFromAttributes('atime:1700000000#0/gid:0/mode:33261/mtime:1700000000#0/uid:0')).toBe(0o755);
+    expect(modeFromAttributes('mtime:1700000000')).toBeUndefined();
+  });
+});
