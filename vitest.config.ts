@@ -1,4 +1,4 @@
-// Two suites: fast unit tests of the pure parts, and end-to-end tests that boot the real image in QEMU.
+// Three suites: unit tests that need nothing but Node, integration tests that run host tools and local servers, and end-to-end tests that boot the real image in QEMU.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -10,7 +10,16 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
+          exclude: ['test/e2e/**', 'test/**/*.integration.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/**/*.integration.test.ts'],
           exclude: ['test/e2e/**'],
+          testTimeout: 120_000,
+          hookTimeout: 10 * 60_000,
         },
       },
       {

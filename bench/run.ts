@@ -149,7 +149,19 @@ function hostPodmanPull(reference: string): number | undefined {
   const root = mkdtempSync(join(tmpdir(), 'b2c-bench-podman-'));
   try {
     const started = Date.now();
-    const args = ['--root', join(root, 'root'), '--runroot', join(root, 'run'), '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', 'pull', '--tls-verify=false', reference];
+    const args = [
+      '--root',
+      join(root, 'root'),
+      '--runroot',
+      join(root, 'run'),
+      '--cgroup-manager',
+      'cgroupfs',
+      '--events-backend',
+      'file',
+      'pull',
+      '--tls-verify=false',
+      reference,
+    ];
     const result = spawnSync('podman', args, { encoding: 'utf8' });
     if (result.status !== 0) throw new Error(`podman pull failed: ${result.stderr}`);
     return (Date.now() - started) / 1000;
@@ -176,9 +188,14 @@ function pullRows(pulls: { cold: BootTimeline[]; warm: BootTimeline[]; host: num
   const row = (name: string, values: number[]): string[] => {
     const summary = summarize(values);
     if (summary === undefined) return [name, '–', '–'];
-    return [name, `${seconds(summary.median)} (${seconds(summary.min)}–${seconds(summary.max)})`, host ? `${(summary.median / host.median).toFixed(1)} ×` : '–'];
+    return [
+      name,
+      `${seconds(summary.median)} (${seconds(summary.min)}–${seconds(summary.max)})`,
+      host ? `${(summary.median / host.median).toFixed(1)} ×` : '–',
+    ];
   };
-  const firstSteps = (timelines: BootTimeline[]): number[] => timelines.map((timeline) => timeline.firstStep).filter((value): value is number => value !== undefined);
+  const firstSteps = (timelines: BootTimeline[]): number[] =>
+    timelines.map((timeline) => timeline.firstStep).filter((value): value is number => value !== undefined);
   return [
     row('b2c, no cache (storage in RAM)', firstSteps(pulls.cold)),
     row('b2c, warm cache disk (layers already there)', firstSteps(pulls.warm)),
@@ -221,7 +238,17 @@ async function main(): Promise<void> {
       { name: 'b2c, uncompressed', initrd: build.initramfs.none as string, cmdline: step, marker: 'bench-output-42' },
       { name: 'floor (busybox /init, xz)', initrd: floor, cmdline: '', marker: 'floor-init-42' },
     ];
-    const base = { arch, kernel: join(OUT, names.kernel), memoryMiB: 2048, cpus: 2, accel, disks: [], forwards: [registry.port], forwarder: 'busybox', nics: [{ kind: 'user' as const }] };
+    const base = {
+      arch,
+      kernel: join(OUT, names.kernel),
+      memoryMiB: 2048,
+      cpus: 2,
+      accel,
+      disks: [],
+      forwards: [registry.port],
+      forwarder: 'busybox',
+      nics: [{ kind: 'user' as const }],
+    };
     checkHostTools({ ...base, initrd: build.initramfs.xz as string });
     accel = await chooseAccelerator('auto', base, join(defaultCacheDir(), 'accel-probe.json'));
     for (const variant of variants) {
@@ -279,7 +306,11 @@ async function main(): Promise<void> {
     ['initramfs, zstd', megabytes(build.sizes.zstd ?? 0)],
     ['initramfs, uncompressed', megabytes(build.unpackedBytes)],
   ];
-  const componentRows = sizeByComponent(manifest.files).map(({ component, bytes }) => [component, bytes < 1e5 ? `${(bytes / 1e3).toFixed(1)} kB` : megabytes(bytes), `${((100 * bytes) / build.unpackedBytes).toFixed(1)} %`]);
+  const componentRows = sizeByComponent(manifest.files).map(({ component, bytes }) => [
+    component,
+    bytes < 1e5 ? `${(bytes / 1e3).toFixed(1)} kB` : megabytes(bytes),
+    `${((100 * bytes) / build.unpackedBytes).toFixed(1)} %`,
+  ]);
   const phases: Array<[keyof BootTimeline, string]> = [
     ['kernelStart', 'kernel start'],
     ['initStart', '/init start'],
@@ -291,8 +322,12 @@ async function main(): Promise<void> {
   const bootRows = Object.entries(results).map(([name, timelines]) => [name, ...phases.map(([phase]) => phaseCell(timelines, phase))]);
   const ours = summarize((results['b2c, xz'] ?? []).map((timeline) => timeline.exit));
   const floorExit = summarize((results['floor (busybox /init, xz)'] ?? []).map((timeline) => timeline.exit));
-  const overhead = ours && floorExit ? `${Math.round((ours.median - floorExit.median) * 1000)} ms above the floor (${(ours.median / floorExit.median).toFixed(2)} × its time to QEMU exit)` : 'not measured';
-  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, QEMU ${accel === 'kvm' ? 'with KVM' : 'software emulation (TCG, single-threaded)'}`;
+  const overhead =
+    ours && floorExit
+      ? `${Math.round((ours.median - floorExit.median) * 1000)} ms above the floor (${(ours.median / floorExit.median).toFixed(2)} × its time to QEMU exit)`
+      : 'not measured';
+  const emulation = accel === 'kvm' ? 'with KVM' : 'software emulation (TCG, single-threaded)';
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, QEMU ${emulation}`;
 
   const report = [
     '# b2c benchmark results',
@@ -307,7 +342,9 @@ async function main(): Promise<void> {
     '',
     '## Boot',
     '',
-    'Seconds from QEMU start, median (min–max). "First output" is the trivial container\'s line (for the floor, its /init\'s echo). "Init\'s own work" runs from /init start to the podman exec of the first step, less the DHCP wait.',
+    'Seconds from QEMU start, median (min–max). "First output" is the trivial container\'s line (for the floor, ' +
+      'its /init\'s echo). "Init\'s own work" runs from /init start to the podman exec of the first step, less the ' +
+      'DHCP wait.',
     '',
     markdownTable(['initramfs', ...phases.map(([, label]) => label)], bootRows),
     '',
@@ -318,20 +355,31 @@ async function main(): Promise<void> {
     markdownTable(
       ['measure', 'MiB'],
       [
-        ['RAM in use before the first container (2048 MiB guest, median)', String(summarize((results['b2c, xz'] ?? []).map((timeline) => timeline.memoryInUse).filter((value): value is number => value !== undefined))?.median ?? '–')],
+        [
+          'RAM in use before the first container (2048 MiB guest, median)',
+          String(
+            summarize((results['b2c, xz'] ?? []).map((timeline) => timeline.memoryInUse).filter((value): value is number => value !== undefined))?.median ??
+              '–',
+          ),
+        ],
         ['smallest -m that still runs the pipeline (xz, steps of 32 MiB)', String(minimumMemory ?? 'more than 1024')],
       ],
     ),
     '',
     '## Pull',
     '',
-    'Seconds to pull and start an image of 50 MB (one incompressible layer) from the local registry, from the podman run of the first step to its exit (the command does nothing), median (min–max). The guests pull through the user-mode forward under TCG; the host reference is `podman pull` on the host itself (no start), with a fresh storage each time.',
+    'Seconds to pull and start an image of 50 MB (one incompressible layer) from the local registry, from the ' +
+      'podman run of the first step to its exit (the command does nothing), median (min–max). The guests pull ' +
+      'through the user-mode forward under TCG; the host reference is `podman pull` on the host itself (no start), ' +
+      'with a fresh storage each time.',
     '',
     markdownTable(['pull', 'seconds', 'against the host'], pullRows(pulls)),
     '',
     '## Volumes',
     '',
-    'Seconds /init reports for syncing a volume with an S3 server on the host (s3rver, through the user-mode forward): pulling one incompressible object of 50 MB at pipeline start, and pushing the container\'s 50 MB copy of it at pipeline end, median (min–max).',
+    'Seconds /init reports for syncing a volume with an S3 server on the host (s3rver, through the user-mode ' +
+      "forward): pulling one incompressible object of 50 MB at pipeline start, and pushing the container's 50 MB " +
+      'copy of it at pipeline end, median (min–max).',
     '',
     markdownTable(
       ['sync', 'seconds'],
@@ -343,15 +391,39 @@ async function main(): Promise<void> {
     '',
     '## Cuts',
     '',
-    markdownTable(['cut', 'saved'], CUTS.map((cut) => [cut.cut, cut.saved])),
+    markdownTable(
+      ['cut', 'saved'],
+      CUTS.map((cut) => [cut.cut, cut.saved]),
+    ),
     '',
     'What features added, in the same terms:',
     '',
-    markdownTable(['addition', 'cost'], ADDITIONS.map((addition) => [addition.cut, addition.saved])),
+    markdownTable(
+      ['addition', 'cost'],
+      ADDITIONS.map((addition) => [addition.cut, addition.saved]),
+    ),
     '',
   ].join('\n');
   await writeFile('bench/RESULTS.md', report);
-  await writeFile('bench/results.json', `${JSON.stringify({ date: new Date().toISOString(), machine, accel, runs: RUNS, minimumMemory, sizes: { ...build.sizes, unpacked: build.unpackedBytes }, components: sizeByComponent(manifest.files), boots: results, pulls, volumes }, null, 2)}\n`);
+  await writeFile(
+    'bench/results.json',
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine,
+        accel,
+        runs: RUNS,
+        minimumMemory,
+        sizes: { ...build.sizes, unpacked: build.unpackedBytes },
+        components: sizeByComponent(manifest.files),
+        boots: results,
+        pulls,
+        volumes,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   process.stdout.write(`${report}\n`);
 }
 

@@ -21,7 +21,8 @@ try {
   const image = `docker://10.0.2.100:${registry.port}/demo/busybox:1`;
   const status = await b2c([
     'run',
-    '--forward', String(registry.port),
+    '--forward',
+    String(registry.port),
     `b2c.container="--tls-verify=false ${image} sh -c 'echo Hello from a container on Linux $(uname -r)'"`,
     `b2c.container="--tls-verify=false ${image} sh -c 'echo The previous step exited with $B2C_PIPELINE_PREV_CONTAINER_EXIT_CODE'"`,
   ]);

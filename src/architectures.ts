@@ -90,7 +90,6 @@ export const ARCHITECTURES: Record<string, Architecture> = {
   },
 };
 
-
 export function architecture(name: string): Architecture {
   const arch = ARCHITECTURES[name];
   if (!arch) throw new B2cError(`unknown architecture ${name}: this b2c builds ${Object.keys(ARCHITECTURES).join(', ')}`);

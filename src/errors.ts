@@ -26,5 +26,6 @@ export function describeError(error: unknown): string {
 export function describeFailure(error: unknown): string {
   if (error instanceof B2cError || !(error instanceof Error) || error.stack === undefined) return describeError(error);
   const stack = error.stack.includes(error.message) ? error.stack : `${error.name}: ${error.message}\n${error.stack}`;
-  return `unexpected error (a bug in b2c, please report it):\n${stack.trimEnd()}${error.cause === undefined ? '' : `\n  caused by: ${describeError(error.cause)}`}`;
+  const cause = error.cause === undefined ? '' : `\n  caused by: ${describeError(error.cause)}`;
+  return `unexpected error (a bug in b2c, please report it):\n${stack.trimEnd()}${cause}`;
 }

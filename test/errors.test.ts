@@ -7,7 +7,9 @@ describe('errors', () => {
     const cause = new B2cError('apt-get update failed with status 100:\nE: Temporary failure resolving deb.debian.org');
     const error = new B2cError('cannot fetch the package lists', { cause });
     expect(error.cause).toBe(cause);
-    expect(describeError(error)).toBe('cannot fetch the package lists\n  caused by: apt-get update failed with status 100:\nE: Temporary failure resolving deb.debian.org');
+    expect(describeError(error)).toBe(
+      'cannot fetch the package lists\n  caused by: apt-get update failed with status 100:\nE: Temporary failure resolving deb.debian.org',
+    );
   });
 
   it('show the stack of an error b2c did not mean to throw, and only the message of one it did', () => {
@@ -22,7 +24,9 @@ describe('errors', () => {
     expect(shown).toMatch(/^unexpected error \(a bug in b2c/);
     expect(shown).toMatch(/TypeError: Cannot read properties of undefined/);
     expect(shown).toMatch(/\n\s+at .*errors\.test\.ts/);
-    expect(describeFailure(new B2cError('no disk named /dev/vdz', { cause: new B2cError('it never appeared') }))).toBe('no disk named /dev/vdz\n  caused by: it never appeared');
+    expect(describeFailure(new B2cError('no disk named /dev/vdz', { cause: new B2cError('it never appeared') }))).toBe(
+      'no disk named /dev/vdz\n  caused by: it never appeared',
+    );
   });
 
   it('carry an exit status', () => {

@@ -74,7 +74,9 @@ export function registerRunCommand(program: Command): void {
     .option('--forward <port>', `make 127.0.0.1:PORT reachable from the guest at ${FORWARD_ADDRESS}:PORT; repeatable`, port, [])
     .option('--forwarder <busybox>', 'busybox binary that carries forwarded connections', 'busybox')
     .option('--timeout <seconds>', 'stop the machine after this long', positiveInteger, 600)
-    .option('--network <cards>', 'network cards, comma-separated: user (restricted to the forwards), tap=IFNAME (an existing tap), or none', nics, [{ kind: 'user' }])
+    .option('--network <cards>', 'network cards, comma-separated: user (restricted to the forwards), tap=IFNAME (an existing tap), or none', nics, [
+      { kind: 'user' },
+    ])
     .option('--rtc-base <date>', "what the guest's clock says at power on (UTC), e.g. 2001-01-01", rtcBase)
     .option('--qmp <socket>', `serve QEMU's QMP on this unix socket, with a PCIe port (${HOTPLUG_PORT}) to hot-plug disks into`)
     .addHelpText(

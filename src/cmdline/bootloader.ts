@@ -16,7 +16,7 @@ function afterImage(rest: string): string {
   let i = 0;
   while (i < words.length && (words[i] as RegExpMatchArray)[0].startsWith('-')) i += IPXE_VALUE_OPTIONS.has((words[i] as RegExpMatchArray)[0]) ? 2 : 1;
   const image = words[i];
-  return image === undefined ? '' : rest.slice((image.index) + image[0].length).trim();
+  return image === undefined ? '' : rest.slice(image.index + image[0].length).trim();
 }
 
 export function kernelArgumentsOf(text: string): KernelArguments {
@@ -30,7 +30,15 @@ export function kernelArgumentsOf(text: string): KernelArguments {
     found.push({ keyword, args: keyword === 'append' ? (match[2] as string) : afterImage(match[2] as string) });
   }
   if (found.length === 0) {
-    return { line: text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#')).join(' '), source: 'the command line as given', notes: [] };
+    return {
+      line: text
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'))
+        .join(' '),
+      source: 'the command line as given',
+      notes: [],
+    };
   }
   // SYSLINUX names the kernel on a KERNEL line of its own and gives the arguments on APPEND.
   const withArguments = found.filter((entry) => entry.args !== '');

@@ -4,12 +4,7 @@ import { DEFAULT_HOSTNAME } from '../image-layout.ts';
 import type { ContainerStep } from './container.ts';
 import type { Secret } from './secret.ts';
 
-export type CacheDevice =
-  | { kind: 'none' }
-  | { kind: 'auto' }
-  | { kind: 'reset' }
-  | { kind: 'device'; path: string }
-  | { kind: 'filesystem'; name: string };
+export type CacheDevice = { kind: 'none' } | { kind: 'auto' } | { kind: 'reset' } | { kind: 'device'; path: string } | { kind: 'filesystem'; name: string };
 
 export type NtpPeer = { kind: 'none' } | { kind: 'auto' } | { kind: 'host'; host: string };
 

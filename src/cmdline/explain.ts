@@ -1,6 +1,6 @@
 // Says in plain words what a machine booted with a parsed command line will do (`b2c cmdline`).
 
-import { AUTO_NTP_PEER, type B2cConfig, type VolumeConfig } from './config.ts';
+import { AUTO_NTP_PEER, type B2cConfig, type FilesystemConfig, type VolumeConfig } from './config.ts';
 import type { ContainerStep } from './container.ts';
 
 function describeStep(label: string, step: ContainerStep): string[] {
@@ -23,9 +23,16 @@ function describeBytes(bytes: number): string {
 }
 
 function describeVolume(volume: VolumeConfig): string[] {
-  const lines = [`Volume ${volume.name}${volume.filesystem ? ` on the filesystem ${volume.filesystem}` : ''}, kept ${volume.expiration === 'never' ? 'across boots' : 'until the pipeline ends'}`];
-  if (volume.pullFrom) lines.push(`    pulled from ${volume.pullFrom} at ${volume.pullOn.join(', ')}${volume.overwrite ? ', overwriting local files' : ''}`);
-  if (volume.pushTo) lines.push(`    pushed to ${volume.pushTo} at ${volume.pushOn.map((condition) => (condition === 'changes' ? 'every change and at pipeline end' : condition)).join(', ')}${volume.remove ? ', deleting remote files removed locally' : ''}`);
+  const where = volume.filesystem ? ` on the filesystem ${volume.filesystem}` : '';
+  const lifetime = volume.expiration === 'never' ? 'across boots' : 'until the pipeline ends';
+  const lines = [`Volume ${volume.name}${where}, kept ${lifetime}`];
+  if (volume.pullFrom) {
+    lines.push(`    pulled from ${volume.pullFrom} at ${volume.pullOn.join(', ')}${volume.overwrite ? ', overwriting local files' : ''}`);
+  }
+  if (volume.pushTo) {
+    const when = volume.pushOn.map((condition) => (condition === 'changes' ? 'every change and at pipeline end' : condition)).join(', ');
+    lines.push(`    pushed to ${volume.pushTo} at ${when}${volume.remove ? ', deleting remote files removed locally' : ''}`);
+  }
   if (volume.exclude.length > 0) lines.push(`    excluding ${volume.exclude.join(', ')}`);
   if (volume.fscryptKey) lines.push(`    encrypted with fscrypt${volume.fscryptResetKey ? ' (key reset)' : ''}`);
   if (volume.encryptKey) lines.push('    encrypt_key: not supported, so the volume is refused at boot and nothing is synced');
@@ -33,36 +40,62 @@ function describeVolume(volume: VolumeConfig): string[] {
   return lines;
 }
 
+function describeCache(config: B2cConfig): string {
+  const cache = config.cacheDevice;
+  const where =
+    cache.kind === 'none'
+      ? 'none: images and volumes live in RAM'
+      : cache.kind === 'auto'
+        ? 'the B2C_CACHE partition, or a blank disk formatted for it'
+        : cache.kind === 'reset'
+          ? 'the B2C_CACHE partition, formatted anew'
+          : cache.kind === 'device'
+            ? cache.path
+            : `the filesystem ${cache.name}`;
+  if (config.swap === undefined) return `Cache: ${where}`;
+  // The swap file lives on the cache: the machine makes none without one.
+  if (cache.kind === 'none') return `Cache: ${where}; no swap (b2c.swap=${describeBytes(config.swap)} needs a cache partition)`;
+  return `Cache: ${where}; a ${describeBytes(config.swap)} swap file on it`;
+}
+
+function describeNetwork(config: B2cConfig): string[] {
+  if (config.ipKernelConfig !== undefined) return [`Network: configured by the kernel (ip=${config.ipKernelConfig}); b2c runs no DHCP of its own`];
+  if (config.ifaces.length === 0) return ['Network: DHCP on every eth* and en* interface until one gets a lease'];
+  return config.ifaces.map((iface) => {
+    const parts = [
+      iface.dhcp ? 'DHCP' : iface.addresses.join(' '),
+      iface.gateway && `gateway ${iface.gateway}`,
+      ...iface.routes.map((route) => `route ${route.network} via ${route.gateway}`),
+      iface.nameservers.length > 0 && `DNS ${iface.nameservers.join(' ')}`,
+      iface.forward && 'forwarding',
+    ];
+    return `Network: ${iface.name}: ${parts.filter(Boolean).join(', ') || 'up, no address'}`;
+  });
+}
+
+function describeFilesystem(filesystem: FilesystemConfig): string {
+  const type = filesystem.type ? ` (${filesystem.type})` : '';
+  const options = filesystem.opts.length > 0 ? ` with ${filesystem.opts.join(',')}` : '';
+  return `Filesystem ${filesystem.name}: ${filesystem.src}${type}${options}`;
+}
+
 export function explainConfig(config: B2cConfig): string[] {
   const lines: string[] = [];
   if (config.modules.length > 0) lines.push(`Modules loaded first: ${config.modules.join(', ')}`);
   if (config.extraArgsUrl) lines.push(`More parameters are downloaded from ${config.extraArgsUrl} and parsed after these; a failed download runs nothing.`);
-  const cache = config.cacheDevice;
-  lines.push(
-    `Cache: ${
-      cache.kind === 'none' ? 'none: images and volumes live in RAM'
-      : cache.kind === 'auto' ? 'the B2C_CACHE partition, or a blank disk formatted for it'
-      : cache.kind === 'reset' ? 'the B2C_CACHE partition, formatted anew'
-      : cache.kind === 'device' ? cache.path
-      : `the filesystem ${cache.name}`
-    }${config.swap !== undefined ? `; a ${describeBytes(config.swap)} swap file on it` : ''}`,
-  );
-  if (config.ipKernelConfig !== undefined) lines.push(`Network: configured by the kernel (ip=${config.ipKernelConfig}); b2c runs no DHCP of its own`);
-  else if (config.ifaces.length === 0) lines.push('Network: DHCP on every eth* and en* interface until one gets a lease');
-  for (const iface of config.ifaces) {
-    const parts = [iface.dhcp ? 'DHCP' : iface.addresses.join(' '), iface.gateway && `gateway ${iface.gateway}`, ...iface.routes.map((route) => `route ${route.network} via ${route.gateway}`), iface.nameservers.length > 0 && `DNS ${iface.nameservers.join(' ')}`, iface.forward && 'forwarding'];
-    lines.push(`Network: ${iface.name}: ${parts.filter(Boolean).join(', ') || 'up, no address'}`);
-  }
-  lines.push(`Clock: ${config.ntpPeer.kind === 'none' ? 'left as the machine has it' : `set by NTP from ${config.ntpPeer.kind === 'auto' ? AUTO_NTP_PEER : config.ntpPeer.host} before any pull`}`);
+  lines.push(describeCache(config), ...describeNetwork(config));
+  const ntpServer = config.ntpPeer.kind === 'auto' ? AUTO_NTP_PEER : config.ntpPeer.kind === 'host' ? config.ntpPeer.host : undefined;
+  lines.push(`Clock: ${ntpServer === undefined ? 'left as the machine has it' : `set by NTP from ${ntpServer} before any pull`}`);
   lines.push(`Host name: ${config.hostname}${config.keymap ? `; keymap ${config.keymap}` : ''}`);
   for (const alias of config.minio) lines.push(`S3 endpoint ${alias.alias}: ${alias.url}`);
-  for (const filesystem of config.filesystems) lines.push(`Filesystem ${filesystem.name}: ${filesystem.src}${filesystem.type ? ` (${filesystem.type})` : ''}${filesystem.opts.length > 0 ? ` with ${filesystem.opts.join(',')}` : ''}`);
+  for (const filesystem of config.filesystems) lines.push(describeFilesystem(filesystem));
   for (const volume of config.volumes) lines.push(...describeVolume(volume));
   config.services.forEach((step, index) => lines.push(...describeStep(`Service ${index + 1} (runs during the pipeline)`, step)));
   if (config.containers.length === 0) lines.push('No pipeline step: the machine boots, runs nothing and shuts down.');
   config.containers.forEach((step, index) => lines.push(...describeStep(`Step ${index + 1}`, step)));
   if (config.pipefail) lines.push('The pipeline stops at the first failing step (b2c.pipefail).');
   config.postContainers.forEach((step, index) => lines.push(...describeStep(`Post container ${index + 1} (always runs)`, step)));
-  lines.push(`Then: ${config.poweroffDelay > 0 ? `wait ${config.poweroffDelay} s, then ` : ''}${config.shutdownCmd.join(' ')} (${config.rebootCmd.join(' ')} when a container asks for a reboot).`);
+  const delay = config.poweroffDelay > 0 ? `wait ${config.poweroffDelay} s, then ` : '';
+  lines.push(`Then: ${delay}${config.shutdownCmd.join(' ')} (${config.rebootCmd.join(' ')} when a container asks for a reboot).`);
   return lines;
 }

@@ -11,8 +11,17 @@ import { aliasOf, parseVolume } from './volume.ts';
 
 /** Options that may be given many times; any other given twice keeps its last value, with a warning. */
 const REPEATABLE = new Set([
-  'b2c.container', 'b2c.run', 'b2c.post_container', 'b2c.service', 'b2c.run_service', 'b2c.iface',
-  'b2c.insmods', 'b2c.modules', 'b2c.minio', 'b2c.volume', 'b2c.filesystem',
+  'b2c.container',
+  'b2c.run',
+  'b2c.post_container',
+  'b2c.service',
+  'b2c.run_service',
+  'b2c.iface',
+  'b2c.insmods',
+  'b2c.modules',
+  'b2c.minio',
+  'b2c.volume',
+  'b2c.filesystem',
 ]);
 
 type OptionHandler = (config: B2cConfig, value: string | undefined, name: string) => void;
@@ -165,7 +174,13 @@ function checkReferences(config: B2cConfig, extraArgsPending: boolean): void {
       if (!aliasOf(path) || path.split('/').length < 2) config.errors.push(`b2c.volume=${volume.name}: ${path} is not ALIAS/BUCKET[/PATH]`);
       else if (!aliases.has(alias)) report(`b2c.volume=${volume.name}: no b2c.minio defines the alias ${alias}`);
     }
-    if (volume.filesystem !== undefined && !filesystems.has(volume.filesystem)) report(`b2c.volume=${volume.name}: no b2c.filesystem is named ${volume.filesystem}`);
+    if (volume.filesystem !== undefined && !filesystems.has(volume.filesystem))
+      report(`b2c.volume=${volume.name}: no b2c.filesystem is named ${volume.filesystem}`);
+  }
+  // The swap file goes on the cache partition: without one there is none, and the machine would only say so at boot.
+  if (config.swap !== undefined && config.cacheDevice.kind === 'none') {
+    const message = `b2c.swap needs a cache partition (b2c.cache_device): with b2c.cache_device=none the machine gets no swap`;
+    config.warnings.push(extraArgsPending ? `${message} (unless b2c.extra_args_url sets b2c.cache_device)` : message);
   }
   if (config.cacheDevice.kind === 'filesystem' && !filesystems.has(config.cacheDevice.name)) {
     report(`b2c.cache_device=${config.cacheDevice.name}: no b2c.filesystem has that name (use none, auto, reset or a /dev/ path otherwise)`);
@@ -179,7 +194,8 @@ function secretWarnings(config: B2cConfig): string[] {
     ...config.volumes.filter((volume) => volume.encryptKey || volume.fscryptKey).map((volume) => `b2c.volume=${volume.name}`),
   ];
   return holders.map(
-    (holder) => `${holder} puts a secret on the kernel command line, which the kernel prints on the console at boot: move it to the file b2c.extra_args_url downloads`,
+    (holder) =>
+      `${holder} puts a secret on the kernel command line, which the kernel prints on the console at boot: move it to the file b2c.extra_args_url downloads`,
   );
 }
 

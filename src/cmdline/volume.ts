@@ -15,7 +15,8 @@ function parseConditions(option: string, text: string, errors: string[], warning
   }
   // `changes` syncs continuously and once more at the end: other conditions add nothing.
   if (conditions.includes('changes') && conditions.length > 1) {
-    warnings.push(`b2c.volume=${volume}: ${option}=changes already syncs continuously and at pipeline end; ${conditions.filter((item) => item !== 'changes').join('|')} ignored`);
+    const ignored = conditions.filter((item) => item !== 'changes').join('|');
+    warnings.push(`b2c.volume=${volume}: ${option}=changes already syncs continuously and at pipeline end; ${ignored} ignored`);
     return ['changes'];
   }
   return conditions;
@@ -87,8 +88,12 @@ export function parseVolume(value: string): OptionResult<VolumeConfig> {
       }
       case 'encrypt_key': {
         const key = needValue();
-        if (key) volume.encryptKey = new Secret(key);
-        if (key) warnings.push(`b2c.volume=${name}: encrypt_key (S3 server-side encryption with a customer key) is not supported by this b2c: the volume will be refused at boot rather than synced in the clear`);
+        if (key === undefined) break;
+        volume.encryptKey = new Secret(key);
+        warnings.push(
+          `b2c.volume=${name}: encrypt_key (S3 server-side encryption with a customer key) is not supported by this b2c: ` +
+            'the volume will be refused at boot rather than synced in the clear',
+        );
         break;
       }
       case 'fscrypt_key': {

@@ -20,7 +20,6 @@ export interface DebianPackage {
   arch: string;
 }
 
-
 export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
 export const DEFAULT_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 
@@ -89,10 +88,7 @@ export class PrivateApt {
       await mkdir(join(this.root, dir), { recursive: true });
     }
     await writeFile(join(this.root, 'apt.conf'), privateAptConfig(this.root, this.source.arch));
-    await writeFile(
-      join(this.root, 'etc/sources.list'),
-      `deb [signed-by=${this.source.keyring}] ${this.source.mirror} ${this.source.suite} main\n`,
-    );
+    await writeFile(join(this.root, 'etc/sources.list'), `deb [signed-by=${this.source.keyring}] ${this.source.mirror} ${this.source.suite} main\n`);
     // An empty dpkg status: apt resolves as for an empty machine.
     await writeFile(join(this.root, 'state/status'), '');
     const lists = await readdir(join(this.root, 'state/lists'));
@@ -101,7 +97,11 @@ export class PrivateApt {
       throw new B2cError(`the archive keyring ${this.source.keyring} is missing: install debian-archive-keyring (apt-get install debian-archive-keyring)`);
     }
     try {
-      await runChecked(this.system, ['apt-get', 'update'], { env: this.env, captureStdout: true, context: `apt-get update for ${this.source.suite}/${this.source.arch}` });
+      await runChecked(this.system, ['apt-get', 'update'], {
+        env: this.env,
+        captureStdout: true,
+        context: `apt-get update for ${this.source.suite}/${this.source.arch}`,
+      });
     } catch (error) {
       throw new B2cError(`cannot fetch the package lists of ${this.source.mirror} ${this.source.suite} (${this.source.arch})`, { cause: error });
     }

@@ -84,7 +84,8 @@ export async function buildImage(system: System, options: BuildOptions, progress
   }
   const extractedKernel = await extractDeb(system, debs[debs.length - 1] as string, options.cacheDir);
   const kernelImage = join(extractedKernel, 'boot', `${arch.kernelImage}-${kernelVersion}`);
-  if (!existsSync(kernelImage)) throw new B2cError(`${kernelPackage.name} has no /boot/${arch.kernelImage}-${kernelVersion}, the kernel image b2c ships for ${arch.debian}`);
+  if (!existsSync(kernelImage))
+    throw new B2cError(`${kernelPackage.name} has no /boot/${arch.kernelImage}-${kernelVersion}, the kernel image b2c ships for ${arch.debian}`);
 
   progress.step('assembling the image');
   const tree = new ImageTree();
@@ -95,7 +96,8 @@ export async function buildImage(system: System, options: BuildOptions, progress
   await addCaCertificates(tree, root);
   const debianSource = { suite: options.suite, mirror: options.mirror ?? DEFAULT_MIRROR, keyring: options.keyring ?? DEFAULT_KEYRING };
   const tools = await DebianTools.prepare(KEYMAP_PACKAGES, { cacheDir: options.cacheDir, source: debianSource });
-  for (const [name, data] of compileKeymaps(tools)) tree.add(`${KEYMAP_FOLDER.slice(1)}/${name}.bmap`, { kind: 'file', mode: 0o644, data, origin: 'console-data' });
+  for (const [name, data] of compileKeymaps(tools))
+    tree.add(`${KEYMAP_FOLDER.slice(1)}/${name}.bmap`, { kind: 'file', mode: 0o644, data, origin: 'console-data' });
 
   progress.step(`kernel modules for ${kernelVersion}`);
   const index = await indexKernelModules(system, extractedKernel, kernelVersion);
@@ -112,9 +114,16 @@ export async function buildImage(system: System, options: BuildOptions, progress
   const moduleFamilyBytes: Record<string, number> = {};
   for (const [family, names] of Object.entries(MODULE_FAMILIES)) {
     const files = selectModules(names, index.modulesDep, index.modulesBuiltin).files;
-    moduleFamilyBytes[family] = (await Promise.all(files.map(async (path) => (await stat(join(staged, path.replace(/\.(xz|zst|gz)$/, '')))).size))).reduce((sum, size) => sum + size, 0);
+    moduleFamilyBytes[family] = (await Promise.all(files.map(async (path) => (await stat(join(staged, path.replace(/\.(xz|zst|gz)$/, '')))).size))).reduce(
+      (sum, size) => sum + size,
+      0,
+    );
   }
-  progress.update(Object.entries(moduleFamilyBytes).map(([family, bytes]) => `${family} ${megabytes(bytes)}`).join(', '));
+  progress.update(
+    Object.entries(moduleFamilyBytes)
+      .map(([family, bytes]) => `${family} ${megabytes(bytes)}`)
+      .join(', '),
+  );
 
   progress.step('bundling the init');
   tree.add('init', { kind: 'file', mode: 0o755, data: new TextEncoder().encode(await bundleInit(options.version)), origin: 'b2c' });
@@ -165,7 +174,8 @@ export async function buildImage(system: System, options: BuildOptions, progress
 
 /** The folders, device node and links every boot needs before any package file. */
 function layOutBase(tree: ImageTree): void {
-  for (const dir of ['dev', 'proc', 'sys', 'run', 'tmp', 'var/tmp', 'root', 'usr/bin', 'usr/lib', 'usr/lib64', 'mnt', PODMAN_GRAPHROOT.slice(1)]) tree.mkdir(dir);
+  for (const dir of ['dev', 'proc', 'sys', 'run', 'tmp', 'var/tmp', 'root', 'usr/bin', 'usr/lib', 'usr/lib64', 'mnt', PODMAN_GRAPHROOT.slice(1)])
+    tree.mkdir(dir);
   tree.add('tmp', { kind: 'dir', mode: 0o1777 });
   // The kernel opens /dev/console for init's stdio before anything is mounted.
   tree.add('dev/console', { kind: 'chardev', mode: 0o600, major: 5, minor: 1 });

@@ -2,7 +2,6 @@
 
 import { B2cError } from '../errors.ts';
 
-
 const APPLET_NAME = /^[a-z0-9[][a-z0-9_.[-]*$/;
 
 /**

@@ -2,7 +2,6 @@
 
 import { DEFAULT_HOSTNAME, dhcpLeasePath, PODMAN_GRAPHROOT, PODMAN_RUNROOT } from '../image-layout.ts';
 
-
 export function containersConf(): string {
   return `# b2c: podman in an initramfs, as PID 1's child, with no systemd.
 [containers]

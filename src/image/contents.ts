@@ -7,13 +7,19 @@ export const IMAGE_PACKAGES = ['busybox', 'quickjs', 'podman', 'crun', 'conmon',
 
 /** The programs taken into the image; their libraries and loader follow from their ELF headers. */
 export const IMAGE_PROGRAMS = [
-  '/usr/bin/busybox', '/usr/bin/qjs', '/usr/bin/podman', '/usr/bin/crun', '/usr/bin/conmon',
+  '/usr/bin/busybox',
+  '/usr/bin/qjs',
+  '/usr/bin/podman',
+  '/usr/bin/crun',
+  '/usr/bin/conmon',
   // The cache partition: made and checked with e2fsprogs (busybox has neither for ext4).
-  '/usr/sbin/mke2fs', '/usr/sbin/e2fsck',
+  '/usr/sbin/mke2fs',
+  '/usr/sbin/e2fsck',
   // fscrypt on the cache for volumes with fscrypt_key: 27 kB, and its libraries are mke2fs's.
   '/usr/sbin/e4crypt',
   // HTTPS that verifies certificates (extra arguments, S3), and the clock by SNTP: busybox has neither.
-  '/usr/bin/curl', '/usr/sbin/rdate',
+  '/usr/bin/curl',
+  '/usr/sbin/rdate',
 ];
 
 /**
@@ -43,11 +49,23 @@ export const STUBBED_LIBRARIES: StubbedLibrary[] = [
   // a bus or sending to a journal fails as it would with the real library and no systemd running.
   {
     soname: 'libsystemd.so.0',
-    failing: ['sd_bus_default_system', 'sd_bus_default_user', 'sd_bus_open_system', 'sd_bus_open_user', 'sd_journal_sendv_with_location', 'sd_journal_send_with_location', 'sd_journal_sendv', 'sd_journal_send'],
+    failing: [
+      'sd_bus_default_system',
+      'sd_bus_default_user',
+      'sd_bus_open_system',
+      'sd_bus_open_user',
+      'sd_journal_sendv_with_location',
+      'sd_journal_send_with_location',
+      'sd_journal_sendv',
+      'sd_journal_send',
+    ],
     why: "crun's systemd cgroup manager and conmon's journald log driver: the image runs podman with cgroupfs and k8s-file logs",
   },
   { soname: 'libpcre2-8.so.0', why: "GLib's regular expressions (GRegex), which conmon never calls" },
-  { soname: 'libbrotlidec.so.1', why: "curl's decoding of brotli responses, which it only asks for with --compressed, which b2c never passes; brings libbrotlicommon" },
+  {
+    soname: 'libbrotlidec.so.1',
+    why: "curl's decoding of brotli responses, which it only asks for with --compressed, which b2c never passes; brings libbrotlicommon",
+  },
 ];
 
 /** Data files taken as the packages ship them. */
@@ -75,6 +93,24 @@ export const BOOT_MODULES = ['overlay'];
 
 /** The busybox applets /init runs: a busybox without one of them is refused at build time. */
 export const REQUIRED_APPLETS = [
-  'sh', 'mount', 'umount', 'modprobe', 'udhcpc', 'ip', 'kill', 'timeout', 'uname', 'sync', 'rm', 'chmod',
-  'blockdev', 'fallocate', 'mkswap', 'swapon', 'swapoff', 'loadkmap', 'poweroff', 'reboot',
+  'sh',
+  'mount',
+  'umount',
+  'modprobe',
+  'udhcpc',
+  'ip',
+  'kill',
+  'timeout',
+  'uname',
+  'sync',
+  'rm',
+  'chmod',
+  'blockdev',
+  'fallocate',
+  'mkswap',
+  'swapon',
+  'swapoff',
+  'loadkmap',
+  'poweroff',
+  'reboot',
 ];

@@ -11,7 +11,6 @@ export interface ElfDynamicInfo {
   runPaths: string[];
 }
 
-
 export const PT_LOAD = 1;
 export const PT_DYNAMIC = 2;
 const PT_INTERP = 3;
@@ -73,7 +72,6 @@ class ElfReader {
     }
     return headers;
   }
-
 }
 
 /** A loaded file's dynamic entries, with the map from memory addresses back to file offsets. */
@@ -123,7 +121,12 @@ export function readElfDynamicInfo(bytes: Uint8Array): ElfDynamicInfo {
   for (const entry of dynamic.entries) {
     if (entry.tag === DT_NEEDED) info.needed.push(elf.cString(strings + entry.value));
     if (entry.tag === DT_RUNPATH || entry.tag === DT_RPATH) {
-      info.runPaths.push(...elf.cString(strings + entry.value).split(':').filter((path) => path !== ''));
+      info.runPaths.push(
+        ...elf
+          .cString(strings + entry.value)
+          .split(':')
+          .filter((path) => path !== ''),
+      );
     }
   }
   return info;
@@ -221,7 +224,13 @@ export function readElfExports(bytes: Uint8Array): ElfExports {
     if (visibility === 1 || visibility === 2) continue;
     if (type === STT_TLS) throw new B2cError(`${name} is a thread-local symbol, which a stand-in library cannot offer`);
     if (type !== STT_FUNC && type !== STT_GNU_IFUNC && type !== STT_OBJECT && type !== STT_NOTYPE) continue;
-    const symbol: ElfExportedSymbol = { name, kind: type === STT_FUNC || type === STT_GNU_IFUNC ? 'function' : 'object', size, weak: binding === STB_WEAK, hidden: false };
+    const symbol: ElfExportedSymbol = {
+      name,
+      kind: type === STT_FUNC || type === STT_GNU_IFUNC ? 'function' : 'object',
+      size,
+      weak: binding === STB_WEAK,
+      hidden: false,
+    };
     if (versym !== undefined) {
       const entry = elf.u16(versym + i * 2);
       const index = entry & 0x7fff;

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import type { DebianTools } from './debian-tools.ts';
 import { B2cError } from '../errors.ts';
 
-
 /**
  * The keymaps an image ships, by the name b2c.keymap takes, and their
  * source under console-data's usr/share/keymaps. Another one is a line here.
@@ -22,7 +21,6 @@ export const KEYMAPS: Record<string, string> = {
 /** The packages `compileKeymaps` takes its compiler and maps from. */
 export const KEYMAP_PACKAGES = ['kbd', 'console-data'];
 
-
 /** Compiles every keymap with kbd's `loadkeys --bkeymap`, which writes the binary map and touches no console. */
 export function compileKeymaps(tools: DebianTools): Map<string, Uint8Array> {
   const maps = join(tools.root('console-data'), 'usr/share/keymaps');
@@ -32,7 +30,9 @@ export function compileKeymaps(tools: DebianTools): Map<string, Uint8Array> {
     const result = spawnSync(program as string, args, { maxBuffer: 1 << 20 });
     // A binary keymap starts with this magic; anything else is not one, whatever the status says.
     if (result.status !== 0 || result.stdout.subarray(0, 7).toString() !== 'bkeymap') {
-      throw new B2cError(`cannot compile the keymap ${name} from ${source}: ${result.stderr?.toString().trim() || result.error?.message || `status ${result.status}`}`);
+      throw new B2cError(
+        `cannot compile the keymap ${name} from ${source}: ${result.stderr?.toString().trim() || result.error?.message || `status ${result.status}`}`,
+      );
     }
     compiled.set(name, new Uint8Array(result.stdout));
   }

@@ -41,7 +41,9 @@ export function buildManifest(tree: ImageTree, packages: readonly DebianPackage[
   for (const entry of files) bytesByOrigin[entry.origin] = (bytesByOrigin[entry.origin] ?? 0) + entry.size;
   return {
     ...summary,
-    packages: packages.filter((pkg) => used.has(pkg.name)).map((pkg) => ({ name: pkg.name, version: pkg.version, arch: pkg.arch, bytes: bytesByOrigin[pkg.name] ?? 0 })),
+    packages: packages
+      .filter((pkg) => used.has(pkg.name))
+      .map((pkg) => ({ name: pkg.name, version: pkg.version, arch: pkg.arch, bytes: bytesByOrigin[pkg.name] ?? 0 })),
     totals: { files: files.length, bytes: files.reduce((sum, entry) => sum + entry.size, 0) },
     files,
   };

@@ -13,7 +13,6 @@ export interface ModuleSelection {
   builtin: string[];
 }
 
-
 /** A module's name as modprobe knows it: `kernel/fs/fuse/cuse.ko.xz` → `cuse`, dashes as underscores. */
 export function moduleName(path: string): string {
   const file = path.slice(path.lastIndexOf('/') + 1);
@@ -26,7 +25,14 @@ export function parseModulesDep(text: string): Map<string, string[]> {
   for (const line of text.split('\n')) {
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
-    deps.set(line.slice(0, colon), line.slice(colon + 1).trim().split(/\s+/).filter((dep) => dep !== ''));
+    deps.set(
+      line.slice(0, colon),
+      line
+        .slice(colon + 1)
+        .trim()
+        .split(/\s+/)
+        .filter((dep) => dep !== ''),
+    );
   }
   return deps;
 }
@@ -36,7 +42,12 @@ export function selectModules(requested: readonly string[], modulesDep: string, 
   const deps = parseModulesDep(modulesDep);
   const byName = new Map<string, string>();
   for (const path of deps.keys()) byName.set(moduleName(path), path);
-  const builtinNames = new Set(modulesBuiltin.split('\n').filter((line) => line !== '').map(moduleName));
+  const builtinNames = new Set(
+    modulesBuiltin
+      .split('\n')
+      .filter((line) => line !== '')
+      .map(moduleName),
+  );
 
   const files: string[] = [];
   const builtin: string[] = [];
@@ -59,7 +70,11 @@ export function selectModules(requested: readonly string[], modulesDep: string, 
 }
 
 /** Runs the host's depmod over a whole extracted kernel package once, for the full dependency map. */
-export async function indexKernelModules(system: System, extractedKernel: string, kernelVersion: string): Promise<{ modulesDir: string; modulesDep: string; modulesBuiltin: string }> {
+export async function indexKernelModules(
+  system: System,
+  extractedKernel: string,
+  kernelVersion: string,
+): Promise<{ modulesDir: string; modulesDep: string; modulesBuiltin: string }> {
   const modulesDir = join(extractedKernel, 'usr/lib/modules', kernelVersion);
   if (!existsSync(modulesDir)) throw new B2cError(`the kernel package has no modules folder for ${kernelVersion}`);
   // depmod -b reads BASE/lib/modules: give it that shape without copying anything.

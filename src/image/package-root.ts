@@ -18,7 +18,6 @@ export interface PackageFile {
   target?: string;
 }
 
-
 // The image merges /bin, /sbin and /usr/sbin into /usr/bin, and /lib* into /usr/lib*.
 const MERGED_PREFIXES: Array<[string, string]> = [
   ['bin/', 'usr/bin/'],

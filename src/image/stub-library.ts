@@ -2,8 +2,22 @@
 
 import { B2cError } from '../errors.ts';
 import {
-  DT_HASH, DT_NULL, DT_SONAME, DT_STRTAB, DT_SYMTAB, DT_VERDEF, DT_VERDEFNUM, DT_VERSYM,
-  PT_DYNAMIC, PT_LOAD, STB_GLOBAL, STB_WEAK, STT_FUNC, STT_OBJECT, VER_FLG_BASE, type ElfExports,
+  DT_HASH,
+  DT_NULL,
+  DT_SONAME,
+  DT_STRTAB,
+  DT_SYMTAB,
+  DT_VERDEF,
+  DT_VERDEFNUM,
+  DT_VERSYM,
+  PT_DYNAMIC,
+  PT_LOAD,
+  STB_GLOBAL,
+  STB_WEAK,
+  STT_FUNC,
+  STT_OBJECT,
+  VER_FLG_BASE,
+  type ElfExports,
 } from './elf.ts';
 
 /**
@@ -141,7 +155,18 @@ interface StubLayout {
   versions: Array<{ name: string; nameOffset: number }>;
   sectionNames: Uint8Array;
   sectionNameOffsets: number[];
-  offsets: { hash: number; dynsym: number; dynstr: number; versym: number; verdef: number; text: number; minusOne: number; dynamic: number; shstrtab: number; sectionHeaders: number };
+  offsets: {
+    hash: number;
+    dynsym: number;
+    dynstr: number;
+    versym: number;
+    verdef: number;
+    text: number;
+    minusOne: number;
+    dynamic: number;
+    shstrtab: number;
+    sectionHeaders: number;
+  };
   bucketCount: number;
   dynamicEntries: Array<[number, number]>;
   segments: StubSegment[];
@@ -152,14 +177,30 @@ interface StubLayout {
 const PROGRAM_HEADER_COUNT = 4;
 const VERDEF_SIZE = 28;
 
-/** Lays out the stub of `exports`: one read-only executable segment (headers, hash, symbols, strings, versions, code), one writable (the dynamic section, then the objects as zero pages). */
+/**
+ * Lays out the stub of `exports`: one read-only, executable segment (headers,
+ * hash, symbols, strings, versions, code) and one writable (the dynamic
+ * section, then the objects as zero pages).
+ */
 function planStubLayout(exports: ElfExports, failing: readonly string[]): StubLayout {
   const { is64, machine } = exports.identity;
   const body = BODIES[machine];
-  if (body === undefined) throw new B2cError(`cannot write a stub of ${exports.soname} for ELF machine ${machine}: only ${Object.values(BODIES).map((entry) => entry.name).join(', ')}`);
+  if (body === undefined)
+    throw new B2cError(
+      `cannot write a stub of ${exports.soname} for ELF machine ${machine}: only ${Object.values(BODIES)
+        .map((entry) => entry.name)
+        .join(', ')}`,
+    );
   const unknown = failing.filter((name) => !exports.symbols.some((symbol) => symbol.name === name && symbol.kind === 'function'));
   if (unknown.length > 0) throw new B2cError(`${exports.soname} has no function ${unknown.join(', ')} to make fail`);
-  const sizes = { word: is64 ? 8 : 4, header: is64 ? 64 : 52, programHeader: is64 ? 56 : 32, symbol: is64 ? 24 : 16, dynamicEntry: is64 ? 16 : 8, sectionHeader: is64 ? 64 : 40 };
+  const sizes = {
+    word: is64 ? 8 : 4,
+    header: is64 ? 64 : 52,
+    programHeader: is64 ? 56 : 32,
+    symbol: is64 ? 24 : 16,
+    dynamicEntry: is64 ? 16 : 8,
+    sectionHeader: is64 ? 64 : 40,
+  };
 
   // Version indexes: 1 is the base (the soname), then the library's own in order.
   const strings = new StringTable();
@@ -213,7 +254,16 @@ function planStubLayout(exports: ElfExports, failing: readonly string[]): StubLa
       address = bssAddress + bssSize;
       bssSize += align(Math.max(symbol.size, 1), 16);
     }
-    return { name: symbol.name, kind: symbol.kind, size: symbol.size, weak: symbol.weak, nameOffset: symbol.nameOffset, versym: symbol.versym, fails: symbol.fails, address };
+    return {
+      name: symbol.name,
+      kind: symbol.kind,
+      size: symbol.size,
+      weak: symbol.weak,
+      nameOffset: symbol.nameOffset,
+      versym: symbol.versym,
+      fails: symbol.fails,
+      address,
+    };
   });
 
   const sectionNameTable = new StringTable();
@@ -224,7 +274,15 @@ function planStubLayout(exports: ElfExports, failing: readonly string[]): StubLa
 
   const segments: StubSegment[] = [
     { type: PT_LOAD, flags: PF_R | PF_X, offset: 0, address: 0, fileSize: readOnlyEnd, memorySize: readOnlyEnd, align: SEGMENT_ALIGN },
-    { type: PT_LOAD, flags: PF_R | PF_W, offset: dynamic, address: writableBase, fileSize: dynamicSize, memorySize: bssAddress - writableBase + bssSize, align: SEGMENT_ALIGN },
+    {
+      type: PT_LOAD,
+      flags: PF_R | PF_W,
+      offset: dynamic,
+      address: writableBase,
+      fileSize: dynamicSize,
+      memorySize: bssAddress - writableBase + bssSize,
+      align: SEGMENT_ALIGN,
+    },
     { type: PT_DYNAMIC, flags: PF_R | PF_W, offset: dynamic, address: writableBase, fileSize: dynamicSize, memorySize: dynamicSize, align: sizes.word },
     // Without PT_GNU_STACK the loader assumes an executable stack, which current glibc refuses.
     { type: PT_GNU_STACK, flags: PF_R | PF_W, offset: 0, address: 0, fileSize: 0, memorySize: 0, align: 16 },
@@ -233,13 +291,43 @@ function planStubLayout(exports: ElfExports, failing: readonly string[]): StubLa
   const sections: StubSection[] = [
     { type: 0, flags: 0, address: 0, offset: 0, size: 0, link: 0, info: 0, align: 0, entrySize: 0 },
     { type: SHT_HASH, flags: SHF_ALLOC, address: hash, offset: hash, size: hashSize, link: 2, info: 0, align: 4, entrySize: 4 },
-    { type: SHT_DYNSYM, flags: SHF_ALLOC, address: dynsym, offset: dynsym, size: symbolCount * sizes.symbol, link: 3, info: 1, align: sizes.word, entrySize: sizes.symbol },
+    {
+      type: SHT_DYNSYM,
+      flags: SHF_ALLOC,
+      address: dynsym,
+      offset: dynsym,
+      size: symbolCount * sizes.symbol,
+      link: 3,
+      info: 1,
+      align: sizes.word,
+      entrySize: sizes.symbol,
+    },
     { type: SHT_STRTAB, flags: SHF_ALLOC, address: dynstr, offset: dynstr, size: stringBytes.length, link: 0, info: 0, align: 1, entrySize: 0 },
     { type: SHT_GNU_VERSYM, flags: SHF_ALLOC, address: versym, offset: versym, size: symbolCount * 2, link: 2, info: 0, align: 2, entrySize: 2 },
     { type: SHT_GNU_VERDEF, flags: SHF_ALLOC, address: verdef, offset: verdef, size: verdefSize, link: 3, info: versions.length, align: 4, entrySize: 0 },
     { type: SHT_PROGBITS, flags: SHF_ALLOC | SHF_EXECINSTR, address: text, offset: text, size: textSize, link: 0, info: 0, align: 16, entrySize: 0 },
-    { type: SHT_DYNAMIC, flags: SHF_ALLOC | SHF_WRITE, address: writableBase, offset: dynamic, size: dynamicSize, link: 3, info: 0, align: sizes.word, entrySize: sizes.dynamicEntry },
-    { type: SHT_NOBITS, flags: SHF_ALLOC | SHF_WRITE, address: bssAddress, offset: dynamic + dynamicSize, size: bssSize, link: 0, info: 0, align: 16, entrySize: 0 },
+    {
+      type: SHT_DYNAMIC,
+      flags: SHF_ALLOC | SHF_WRITE,
+      address: writableBase,
+      offset: dynamic,
+      size: dynamicSize,
+      link: 3,
+      info: 0,
+      align: sizes.word,
+      entrySize: sizes.dynamicEntry,
+    },
+    {
+      type: SHT_NOBITS,
+      flags: SHF_ALLOC | SHF_WRITE,
+      address: bssAddress,
+      offset: dynamic + dynamicSize,
+      size: bssSize,
+      link: 0,
+      info: 0,
+      align: 16,
+      entrySize: 0,
+    },
     { type: SHT_STRTAB, flags: 0, address: 0, offset: shstrtab, size: sectionNames.length, link: 0, info: 0, align: 1, entrySize: 0 },
   ];
   return {

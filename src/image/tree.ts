@@ -9,7 +9,6 @@ export type ImageEntry =
   | { kind: 'symlink'; target: string; origin: string }
   | { kind: 'chardev'; mode: number; major: number; minor: number };
 
-
 /** Normalises `/usr//bin/./x` to `usr/bin/x`; the tree keys paths without a leading slash. */
 export function normalizeImagePath(path: string): string {
   const parts: string[] = [];

@@ -7,7 +7,16 @@ import { CONTAINER_STORAGE, PODMAN_PULL_DIRECTORY, PODMAN_RUNROOT } from '../ima
 import { withTimeout, type System } from '../system/system.ts';
 import { CacheDisk } from './cache.ts';
 import { setClock } from './clock.ts';
-import { InitConsole, memoryInUseMessage, parseCpuInfo, parseMemTotalKiB, pipelineStatusMessage, runtimeSummary, shutdownNotice, type ShutdownMode } from './console.ts';
+import {
+  InitConsole,
+  memoryInUseMessage,
+  parseCpuInfo,
+  parseMemTotalKiB,
+  pipelineStatusMessage,
+  runtimeSummary,
+  shutdownNotice,
+  type ShutdownMode,
+} from './console.ts';
 import { SetupError } from './errors.ts';
 import { withExtraArgs } from './extra-args.ts';
 import { loadKeymap } from './keymap.ts';
@@ -94,9 +103,14 @@ export class Boot {
       memoryKiB: parseMemTotalKiB(await read('/proc/meminfo')),
       blockDevices,
     });
-    await this.console.section('b2c_runtime_summary', 'Runtime summary', async () => {
-      for (const line of lines) await this.console.log(line);
-    }, false);
+    await this.console.section(
+      'b2c_runtime_summary',
+      'Runtime summary',
+      async () => {
+        for (const line of lines) await this.console.log(line);
+      },
+      false,
+    );
   }
 
   async setHostname(name: string): Promise<void> {
@@ -257,4 +271,15 @@ export class Boot {
       if (outcome.shutdownCommand[0] !== 'poweroff') outcome.shutdownCommand = ['poweroff', '-f'];
     }
   }
+}
+
+/** The whole life of /init: the boot, whatever it throws, the cleanup, and the shutdown, which never returns. */
+export async function runInit(system: System, version: string): Promise<never> {
+  const boot = new Boot(system, version);
+  try {
+    await boot.run();
+  } catch (error) {
+    await boot.recover(error);
+  }
+  return boot.shutdown();
 }

@@ -92,9 +92,17 @@ function planAuto(setting: 'auto' | 'reset', devices: readonly BlockDevice[]): C
       ? { action: 'format', device: cache.path, message: `Formatting the cache partition ${cache.path} anew (b2c.cache_device=reset)` }
       : { action: 'mount', device: cache.path, mayReformat: true, message: `Using the cache partition ${cache.path}` };
   }
-  const blank = candidates.find((device) => device.kind === 'disk' && device.header.kind === 'blank' && !candidates.some((other) => other.disk === device.name));
+  const blank = candidates.find(
+    (device) => device.kind === 'disk' && device.header.kind === 'blank' && !candidates.some((other) => other.disk === device.name),
+  );
   if (blank) {
-    return { action: 'partition', disk: blank.path, sizeBytes: blank.sizeBytes, sectorSize: blank.sectorSize, message: `No ${CACHE_LABEL} partition: making one on the blank disk ${blank.path}` };
+    return {
+      action: 'partition',
+      disk: blank.path,
+      sizeBytes: blank.sizeBytes,
+      sectorSize: blank.sectorSize,
+      message: `No ${CACHE_LABEL} partition: making one on the blank disk ${blank.path}`,
+    };
   }
   const skipped = candidates.filter((device) => device.kind === 'disk').map((device) => `${device.path} (${device.header.what ?? 'in use'})`);
   return {
@@ -107,17 +115,26 @@ function planAuto(setting: 'auto' | 'reset', devices: readonly BlockDevice[]): C
 function planDevice(path: string, devices: readonly BlockDevice[]): CachePlan {
   const device = devices.find((candidate) => candidate.path === path);
   if (!device) return { action: 'none', message: `${path} does not exist: the cache stays in RAM` };
-  if (device.optical || device.readOnly) return { action: 'none', message: `${path} is ${device.optical ? 'an optical drive' : 'read-only'}: the cache stays in RAM` };
+  if (device.optical || device.readOnly)
+    return { action: 'none', message: `${path} is ${device.optical ? 'an optical drive' : 'read-only'}: the cache stays in RAM` };
   if (device.kind === 'partition') {
-    if (device.header.kind === 'ext' && device.header.label) return { action: 'mount', device: path, mayReformat: false, message: `Using ${path} (labelled ${device.header.label}) as the cache` };
-    if (device.header.kind === 'ext' || device.header.kind === 'blank') return { action: 'format', device: path, message: `${path} has no label: formatting it as the cache` };
+    if (device.header.kind === 'ext' && device.header.label)
+      return { action: 'mount', device: path, mayReformat: false, message: `Using ${path} (labelled ${device.header.label}) as the cache` };
+    if (device.header.kind === 'ext' || device.header.kind === 'blank')
+      return { action: 'format', device: path, message: `${path} has no label: formatting it as the cache` };
     return { action: 'none', message: `${path} holds ${device.header.what}, not an ext filesystem: the cache stays in RAM` };
   }
   const cache = devices
     .filter((candidate) => candidate.disk === device.name && candidate.header.kind === 'ext' && candidate.header.label === CACHE_LABEL)
     .sort(byName)[0];
   if (cache) return { action: 'mount', device: cache.path, mayReformat: false, message: `Using the cache partition ${cache.path} of ${path}` };
-  return { action: 'partition', disk: path, sizeBytes: device.sizeBytes, sectorSize: device.sectorSize, message: `${path} has no ${CACHE_LABEL} partition: repartitioning it (b2c.cache_device=${path})` };
+  return {
+    action: 'partition',
+    disk: path,
+    sizeBytes: device.sizeBytes,
+    sectorSize: device.sectorSize,
+    message: `${path} has no ${CACHE_LABEL} partition: repartitioning it (b2c.cache_device=${path})`,
+  };
 }
 
 export function planCache(setting: CacheDevice, devices: readonly BlockDevice[], filesystems: readonly FilesystemConfig[]): CachePlan {

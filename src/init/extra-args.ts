@@ -13,12 +13,26 @@ const DOWNLOAD_PATH = `${B2C_RUN_DIRECTORY}/extra_args`;
 /** curl for one download: fails on HTTP errors, verifies TLS against the image's bundle, retries briefly, never runs long. */
 export function curlDownloadArgs(url: string, output: string): string[] {
   return [
-    'curl', '--silent', '--show-error', '--fail', '--location',
+    'curl',
+    '--silent',
+    '--show-error',
+    '--fail',
+    '--location',
     ...CURL_PROTOCOL_ARGS,
-    '--cacert', CA_BUNDLE,
-    '--connect-timeout', '10', '--max-time', '60',
-    '--retry', '3', '--retry-delay', '1', '--retry-connrefused',
-    '--output', output, url,
+    '--cacert',
+    CA_BUNDLE,
+    '--connect-timeout',
+    '10',
+    '--max-time',
+    '60',
+    '--retry',
+    '3',
+    '--retry-delay',
+    '1',
+    '--retry-connrefused',
+    '--output',
+    output,
+    url,
   ];
 }
 

@@ -11,7 +11,11 @@ export function parseModulesAlias(text: string): ModuleAlias[] {
   const aliases: ModuleAlias[] = [];
   for (const line of text.split('\n')) {
     // Splitting on spaces rather than /\s+/: QuickJS runs the regular expression ten times slower, and the file has a line per alias.
-    const words = line.trim().replaceAll('\t', ' ').split(' ').filter((word) => word !== '');
+    const words = line
+      .trim()
+      .replaceAll('\t', ' ')
+      .split(' ')
+      .filter((word) => word !== '');
     if (words.length === 3 && words[0] === 'alias') aliases.push({ pattern: words[1] as string, module: words[2] as string });
   }
   return aliases;

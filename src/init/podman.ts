@@ -64,13 +64,16 @@ const EXPIRES_WITH_PIPELINE = 'pipeline_end';
 /** Creates a volume; one backed by a b2c.filesystem gets podman's mount options, which podman applies when the volume is mounted. */
 export function podmanVolumeCreateArgs(volume: VolumeConfig, filesystem?: FilesystemConfig): string[] {
   return [
-    'podman', 'volume', 'create',
+    'podman',
+    'volume',
+    'create',
     ...(volume.expiration === 'pipeline_end' ? ['--label', `${EXPIRATION_LABEL}=${EXPIRES_WITH_PIPELINE}`] : []),
     ...(filesystem === undefined
       ? []
       : [
           ...(filesystem.type !== undefined ? ['--opt', `type=${filesystem.type}`] : []),
-          '--opt', `device=${filesystem.src}`,
+          '--opt',
+          `device=${filesystem.src}`,
           ...(filesystem.opts.length > 0 ? ['--opt', `o=${filesystem.opts.join(',')}`] : []),
         ]),
     volume.name,

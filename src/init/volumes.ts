@@ -11,7 +11,6 @@ import { applyFscryptKey, filesystemTypeOf } from './fscrypt.ts';
 import { parseVolumeList, PODMAN_VOLUMES_ARGS, podmanVolumeCreateArgs } from './podman.ts';
 import { continuouslyPushed, expiringVolumes, syncActionsAt, type PipelineEvent, type SyncAction } from './volumes-plan.ts';
 
-
 /** S3 keys go to files here (a tmpfs), read by curl, never on a command line. */
 const CREDENTIALS_DIRECTORY = `${B2C_RUN_DIRECTORY}/s3`;
 
@@ -32,7 +31,10 @@ interface ReadyVolume {
 }
 
 function lines(text: string): string[] {
-  return text.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
 }
 
 function errorMessage(error: unknown): string {
@@ -118,7 +120,10 @@ export class Volumes {
   /** The folders of volumes that need no mounting, in one podman call. */
   private async mountpoints(names: readonly string[]): Promise<Map<string, string>> {
     if (names.length === 0) return new Map();
-    const result = await runChecked(this.system, ['podman', 'volume', 'inspect', '--format', '{{.Name}} {{.Mountpoint}}', ...names], { captureStdout: true, context: 'podman volume inspect' });
+    const result = await runChecked(this.system, ['podman', 'volume', 'inspect', '--format', '{{.Name}} {{.Mountpoint}}', ...names], {
+      captureStdout: true,
+      context: 'podman volume inspect',
+    });
     return new Map(lines(result.stdout).map((line) => [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)]));
   }
 
@@ -132,14 +137,18 @@ export class Volumes {
   private async finishSetUp(volume: VolumeConfig, directory: string, created: boolean): Promise<ReadyVolume> {
     if (volume.encryptKey !== undefined) {
       // s3rver, the only S3 server that runs here, ignores SSE-C: it could not be tested, and silently storing in the clear is worse than refusing.
-      throw new B2cError('encrypt_key (S3 server-side encryption with a customer key) is not supported by this b2c: the volume is refused rather than sent unencrypted');
+      throw new B2cError(
+        'encrypt_key (S3 server-side encryption with a customer key) is not supported by this b2c: the volume is refused rather than sent unencrypted',
+      );
     }
     if (volume.fscryptKey !== undefined) {
       const type = filesystemTypeOf((await this.system.readText('/proc/mounts')) ?? '', directory);
-      if (type !== 'ext4') throw new B2cError(`fscrypt_key needs the volume on the ext4 cache disk (b2c.cache_device), but it is on ${type ?? 'an unknown filesystem'}`);
+      if (type !== 'ext4')
+        throw new B2cError(`fscrypt_key needs the volume on the ext4 cache disk (b2c.cache_device), but it is on ${type ?? 'an unknown filesystem'}`);
       let outcome = await applyFscryptKey(this.system, directory, volume.fscryptKey);
       if ((outcome.kind === 'other-key' || outcome.kind === 'not-empty') && volume.fscryptResetKey) {
-        await this.output.log(`Volume ${volume.name}: ${outcome.kind === 'other-key' ? 'encrypted with another key' : 'not encrypted'}; fscrypt_reset_key empties it and encrypts it with the key given`);
+        const state = outcome.kind === 'other-key' ? 'encrypted with another key' : 'not encrypted';
+        await this.output.log(`Volume ${volume.name}: ${state}; fscrypt_reset_key empties it and encrypts it with the key given`);
         if (this.mounted.delete(volume.name)) await this.system.run(['podman', 'volume', 'unmount', volume.name], { captureStdout: true, captureStderr: true });
         await runChecked(this.system, ['podman', 'volume', 'rm', '--force', volume.name], { captureStdout: true, context: `podman volume rm ${volume.name}` });
         await this.create(volume);
@@ -147,8 +156,12 @@ export class Volumes {
         directory = (await this.mountpoints([volume.name])).get(volume.name) ?? (await this.mount(volume.name));
         outcome = await applyFscryptKey(this.system, directory, volume.fscryptKey);
       }
-      if (outcome.kind === 'other-key') throw new B2cError('it is encrypted with another key: fscrypt_key does not match (its content is kept; add fscrypt_reset_key to empty it and start over with this key)');
-      if (outcome.kind === 'not-empty') throw new B2cError('it holds files that are not encrypted, and only an empty folder can be (add fscrypt_reset_key to empty it)');
+      if (outcome.kind === 'other-key')
+        throw new B2cError(
+          'it is encrypted with another key: fscrypt_key does not match (its content is kept; add fscrypt_reset_key to empty it and start over with this key)',
+        );
+      if (outcome.kind === 'not-empty')
+        throw new B2cError('it holds files that are not encrypted, and only an empty folder can be (add fscrypt_reset_key to empty it)');
       if (outcome.kind === 'failed') throw new B2cError(`e4crypt could not apply the key: ${outcome.detail}`);
     }
     const ready: ReadyVolume = { config: volume, directory, pullFailed: false };
@@ -179,7 +192,10 @@ export class Volumes {
     const bucketPath = pulling ? volume.config.pullFrom : volume.config.pushTo;
     if (location === undefined) return undefined;
     if (!pulling && volume.pullFailed) {
-      return { volume: volume.config.name, message: `the volume ${volume.config.name} is not pushed to ${bucketPath}: its pull failed, and its content is not complete` };
+      return {
+        volume: volume.config.name,
+        message: `the volume ${volume.config.name} is not pushed to ${bucketPath}: its pull failed, and its content is not complete`,
+      };
     }
     const options = { overwrite: volume.config.overwrite, remove: volume.config.remove, exclude: volume.config.exclude, preserve: volume.config.preserve };
     const started = this.system.now();
@@ -190,7 +206,8 @@ export class Volumes {
         : await pushVolume(this.system, this.client, location, volume.directory, options);
       if (!quietWhenIdle || report.copied > 0 || report.removed > 0) {
         const seconds = ((this.system.now() - started) / 1000).toFixed(2);
-        await this.output.log(`${pulling ? 'Pulled' : 'Pushed'} the volume ${volume.config.name} ${pulling ? 'from' : 'to'} ${bucketPath} in ${seconds} s: ${describeReport(report)}`);
+        const done = `${pulling ? 'Pulled' : 'Pushed'} the volume ${volume.config.name} ${pulling ? 'from' : 'to'} ${bucketPath}`;
+        await this.output.log(`${done} in ${seconds} s: ${describeReport(report)}`);
       }
       return undefined;
     } catch (error) {

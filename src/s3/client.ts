@@ -11,7 +11,6 @@ export interface GetResult {
   mode?: number;
 }
 
-
 /** A download in progress is written under its final name plus this, then renamed. */
 export const PARTIAL_SUFFIX = '.b2c-partial';
 
@@ -38,7 +37,12 @@ export function describeFailure(status: number, body: string, stderr: string): s
   const code = /<Code>([^<]*)<\/Code>/.exec(body)?.[1];
   const message = /<Message>([^<]*)<\/Message>/.exec(body)?.[1];
   if (code !== undefined) return `the server answered ${code}${message ? ` (${message})` : ''}`;
-  const complaint = stderr.trim().split('\n').pop()?.replace(/^curl: /, '') ?? '';
+  const complaint =
+    stderr
+      .trim()
+      .split('\n')
+      .pop()
+      ?.replace(/^curl: /, '') ?? '';
   return `curl status ${status}${complaint ? `: ${complaint}` : ''}`;
 }
 
@@ -63,7 +67,13 @@ export class S3Client {
     return path;
   }
 
-  private async request(location: S3Location, method: S3Method, key: string, query: Record<string, string>, files: { upload?: string; output?: string; headers?: Record<string, string>; writeOutHeader?: string } = {}): Promise<string> {
+  private async request(
+    location: S3Location,
+    method: S3Method,
+    key: string,
+    query: Record<string, string>,
+    files: { upload?: string; output?: string; headers?: Record<string, string>; writeOutHeader?: string } = {},
+  ): Promise<string> {
     const argv = s3CurlArgs({
       method,
       url: s3Url(location.alias.url, location.bucket, key, query),
@@ -111,7 +121,13 @@ export class S3Client {
 
   /** Uploads a file; with `mode`, its permission bits travel in the attributes header. */
   async put(location: S3Location, path: string, file: string, mode?: number): Promise<void> {
-    await this.request(location, 'PUT', location.prefix + path, {}, { upload: file, ...(mode !== undefined ? { headers: { [ATTRIBUTES_HEADER]: attributesValue(mode) } } : {}) });
+    await this.request(
+      location,
+      'PUT',
+      location.prefix + path,
+      {},
+      { upload: file, ...(mode !== undefined ? { headers: { [ATTRIBUTES_HEADER]: attributesValue(mode) } } : {}) },
+    );
   }
 
   async delete(location: S3Location, path: string): Promise<void> {

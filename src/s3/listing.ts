@@ -18,7 +18,6 @@ export interface ListingPage {
   nextToken?: string;
 }
 
-
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
 /** XML text content with its entities decoded: the five named ones and numeric references. */

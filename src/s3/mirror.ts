@@ -11,7 +11,6 @@ export interface SyncOptions extends MirrorOptions {
   preserve?: boolean;
 }
 
-
 /** What one sync did, for the console. */
 export interface SyncReport {
   copied: number;
@@ -107,6 +106,9 @@ export function describeReport(report: SyncReport): string {
   const parts = [`${report.copied} file${report.copied === 1 ? '' : 's'} copied${size}`];
   if (report.removed > 0) parts.push(`${report.removed} removed`);
   if (report.kept > 0) parts.push(`${report.kept} that differ kept as they were (no overwrite)`);
-  if (report.skipped.length > 0) parts.push(`${report.skipped.length} links or special files left out (${report.skipped.slice(0, 3).join(', ')}${report.skipped.length > 3 ? ', …' : ''})`);
+  if (report.skipped.length > 0) {
+    const examples = `${report.skipped.slice(0, 3).join(', ')}${report.skipped.length > 3 ? ', …' : ''}`;
+    parts.push(`${report.skipped.length} links or special files left out (${examples})`);
+  }
   return parts.join(', ');
 }

@@ -55,15 +55,37 @@ export function modeFromAttributes(value: string): number | undefined {
   return undefined;
 }
 
-export function s3CurlArgs(request: { method: S3Method; url: string; credentialsFile: string; region?: string; caBundle?: string; upload?: string; output?: string; headers?: Record<string, string>; writeOutHeader?: string }): string[] {
+export function s3CurlArgs(request: {
+  method: S3Method;
+  url: string;
+  credentialsFile: string;
+  region?: string;
+  caBundle?: string;
+  upload?: string;
+  output?: string;
+  headers?: Record<string, string>;
+  writeOutHeader?: string;
+}): string[] {
   return [
-    'curl', '--silent', '--show-error', '--fail-with-body',
+    'curl',
+    '--silent',
+    '--show-error',
+    '--fail-with-body',
     ...CURL_PROTOCOL_ARGS,
-    '--config', request.credentialsFile,
-    '--aws-sigv4', `aws:amz:${request.region ?? DEFAULT_REGION}:s3`,
-    '--header', 'x-amz-content-sha256: UNSIGNED-PAYLOAD',
-    '--cacert', request.caBundle ?? CA_BUNDLE,
-    '--connect-timeout', '10', '--retry', '3', '--retry-delay', '1',
+    '--config',
+    request.credentialsFile,
+    '--aws-sigv4',
+    `aws:amz:${request.region ?? DEFAULT_REGION}:s3`,
+    '--header',
+    'x-amz-content-sha256: UNSIGNED-PAYLOAD',
+    '--cacert',
+    request.caBundle ?? CA_BUNDLE,
+    '--connect-timeout',
+    '10',
+    '--retry',
+    '3',
+    '--retry-delay',
+    '1',
     ...(request.method === 'HEAD' ? ['--head'] : ['--request', request.method]),
     ...(request.upload !== undefined ? ['--upload-file', request.upload] : []),
     // A download takes the object's Last-Modified, so that a later push sees it unchanged.

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { B2cError } from '../errors.ts';
 
-
 /** The namespace's side of the LAN: its own address, and the range its DHCP server hands out. */
 export const LAN = { address: '192.168.77.1', prefixLength: 24, dhcpFirst: '192.168.77.100', dhcpLast: '192.168.77.150' };
 

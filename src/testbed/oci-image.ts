@@ -5,9 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 
 export type LayerEntry =
-  | { path: string; kind: 'file'; mode: number; data: Uint8Array }
-  | { path: string; kind: 'dir' }
-  | { path: string; kind: 'symlink'; target: string };
+  { path: string; kind: 'file'; mode: number; data: Uint8Array } | { path: string; kind: 'dir' } | { path: string; kind: 'symlink'; target: string };
 
 /** What an OCI index tells platforms apart by; podman picks the entry that matches its machine. */
 export interface OciPlatform {
@@ -108,7 +106,11 @@ export function buildOciIndex(images: readonly OciImage[]): OciIndex {
       mediaType: image.manifest.mediaType,
       digest: image.manifest.digest,
       size: image.manifest.data.length,
-      platform: { architecture: image.platform.architecture, os: 'linux', ...(image.platform.variant !== undefined ? { variant: image.platform.variant } : {}) },
+      platform: {
+        architecture: image.platform.architecture,
+        os: 'linux',
+        ...(image.platform.variant !== undefined ? { variant: image.platform.variant } : {}),
+      },
     })),
   };
   return { index: blob('application/vnd.oci.image.index.v1+json', new TextEncoder().encode(JSON.stringify(indexJson))), images: [...images] };

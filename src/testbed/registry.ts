@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import type { Blob, OciImage, OciIndex } from './oci-image.ts';
 import { B2cError } from '../errors.ts';
 
-
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -98,7 +97,6 @@ export class LocalRegistry {
     throw new B2cError(`the registry did not answer on ${this.url} within 10 s:\n${this.log()}`);
   }
 
-
   /** Uploads the blobs, then the manifest under `repository:tag`; for an index, each image's manifest by its digest first. */
   async push(repository: string, tag: string, image: OciImage | OciIndex): Promise<void> {
     if ('index' in image) {
@@ -130,7 +128,8 @@ export class LocalRegistry {
       body: manifest.data,
       headers: { 'content-type': manifest.mediaType },
     });
-    if (response.status !== 201) throw new B2cError(`pushing the manifest of ${repository}:${reference} failed: HTTP ${response.status} ${await response.text()}`);
+    if (response.status !== 201)
+      throw new B2cError(`pushing the manifest of ${repository}:${reference} failed: HTTP ${response.status} ${await response.text()}`);
   }
 
   async stop(): Promise<void> {

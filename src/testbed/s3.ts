@@ -1,4 +1,5 @@
-// A real S3 server for tests: s3rver on 127.0.0.1 with throwaway storage. It stands in for MinIO, which cannot be installed here; it checks access keys, not signatures.
+// A real S3 server for tests: s3rver on 127.0.0.1 with throwaway storage. It stands in for MinIO, which cannot be installed here; it checks access
+// keys, not signatures.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -23,7 +24,9 @@ export class TestS3 {
 
   static async start(buckets: readonly string[]): Promise<TestS3> {
     const directory = await mkdtemp(join(tmpdir(), 'b2c-s3-'));
-    const server = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', SERVER_MAIN, directory, ...buckets], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const server = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', SERVER_MAIN, directory, ...buckets], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const port = await new Promise<number>((resolve, reject) => {
       server.once('error', reject);
       server.once('exit', (code) => reject(new B2cError(`the test S3 server exited with status ${code} before listening`)));

@@ -36,7 +36,10 @@ export function checkHostTools(spec: Pick<VmSpec, 'arch' | 'forwarder' | 'forwar
     const hasNc = onPath(spec.forwarder) && spawnSync(spec.forwarder, ['nc', '--help'], { stdio: 'ignore' }).status !== 127;
     if (!hasNc) problems.push(`${spec.forwarder} (with its nc applet) is missing, and --forward needs it: apt-get install busybox-static`);
   }
-  for (const [what, path] of [['kernel', spec.kernel], ['initramfs', spec.initrd]] as const) {
+  for (const [what, path] of [
+    ['kernel', spec.kernel],
+    ['initramfs', spec.initrd],
+  ] as const) {
     if (!existsSync(path)) problems.push(`the ${what} ${path} does not exist: run 'npx b2c build' first, or give --${what === 'kernel' ? 'kernel' : 'initrd'}`);
   }
   for (const disk of spec.disks) if (!existsSync(disk)) problems.push(`the disk ${disk} does not exist`);
@@ -64,7 +67,24 @@ export async function chooseAccelerator(requested: 'auto' | Accelerator, spec: P
   }
   const probe = spawnSync(
     spec.arch.qemu.binary,
-    [...spec.arch.qemu.machine, '-accel', 'kvm', '-m', '256', '-nodefaults', '-no-user-config', '-display', 'none', '-serial', 'stdio', '-no-reboot', '-kernel', spec.kernel, '-append', `console=${spec.arch.console} panic=-1`],
+    [
+      ...spec.arch.qemu.machine,
+      '-accel',
+      'kvm',
+      '-m',
+      '256',
+      '-nodefaults',
+      '-no-user-config',
+      '-display',
+      'none',
+      '-serial',
+      'stdio',
+      '-no-reboot',
+      '-kernel',
+      spec.kernel,
+      '-append',
+      `console=${spec.arch.console} panic=-1`,
+    ],
     { timeout: 6000, stdio: ['ignore', 'pipe', 'ignore'] },
   );
   const accel: Accelerator = probe.status === 0 && probe.stdout.toString().includes('Kernel panic') ? 'kvm' : 'tcg';

@@ -44,8 +44,10 @@ export function describeOutcome(outcome: RunOutcome): string {
   switch (outcome.kind) {
     case 'status':
       return `pipeline status ${outcome.status}`;
-    case 'guest-crash':
-      return `the guest kernel crashed${outcome.status !== undefined ? ` (after reporting pipeline status ${outcome.status})` : ''}:\n${outcome.lines.join('\n')}`;
+    case 'guest-crash': {
+      const after = outcome.status !== undefined ? ` (after reporting pipeline status ${outcome.status})` : '';
+      return `the guest kernel crashed${after}:\n${outcome.lines.join('\n')}`;
+    }
     case 'timeout':
       return `no pipeline status within ${outcome.seconds} s: the machine was stopped`;
     case 'no-status':

@@ -57,27 +57,42 @@ export function kernelCmdline(spec: Pick<VmSpec, 'arch' | 'cmdline'>): string {
 export function qemuArgs(spec: VmSpec): string[] {
   const args = [
     ...spec.arch.qemu.machine,
-    '-accel', spec.accel === 'kvm' ? 'kvm' : `tcg,thread=${spec.arch.qemu.tcgThread}`,
-    '-smp', String(spec.cpus),
-    '-m', String(spec.memoryMiB),
-    '-nodefaults', '-no-user-config',
-    '-display', 'none',
-    '-serial', 'stdio',
+    '-accel',
+    spec.accel === 'kvm' ? 'kvm' : `tcg,thread=${spec.arch.qemu.tcgThread}`,
+    '-smp',
+    String(spec.cpus),
+    '-m',
+    String(spec.memoryMiB),
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-serial',
+    'stdio',
     '-no-reboot',
-    '-kernel', spec.kernel,
-    '-initrd', spec.initrd,
-    '-append', kernelCmdline(spec),
+    '-kernel',
+    spec.kernel,
+    '-initrd',
+    spec.initrd,
+    '-append',
+    kernelCmdline(spec),
     ...(spec.rtcBase !== undefined ? ['-rtc', `base=${spec.rtcBase}`] : []),
     // Without a hardware RNG, the guest kernel's CRNG waits seconds for timer jitter under TCG, and
     // podman's first start (Go's crypto/rand, through getrandom) blocks until it is ready.
-    '-device', 'virtio-rng-pci',
+    '-device',
+    'virtio-rng-pci',
   ];
   for (const [index, nic] of spec.nics.entries()) {
     // restrict=on: the guest reaches nothing but the forwards. Each forwarded
     // connection gets its own forwarder process: a plain tcp: target serves only one.
     const netdev =
       nic.kind === 'user'
-        ? ['user', `id=net${index}`, 'restrict=on', ...spec.forwards.map((port) => `guestfwd=tcp:${FORWARD_ADDRESS}:${port}-cmd:${spec.forwarder} nc 127.0.0.1 ${port}`)]
+        ? [
+            'user',
+            `id=net${index}`,
+            'restrict=on',
+            ...spec.forwards.map((port) => `guestfwd=tcp:${FORWARD_ADDRESS}:${port}-cmd:${spec.forwarder} nc 127.0.0.1 ${port}`),
+          ]
         : ['tap', `id=net${index}`, `ifname=${nic.ifname}`, 'script=no', 'downscript=no'];
     const mac = `52:54:00:12:34:${(0x56 + index).toString(16)}`;
     args.push('-netdev', netdev.join(','), '-device', `virtio-net-pci,netdev=net${index},mac=${mac}`);

@@ -4,7 +4,6 @@ import { createConnection, type Socket } from 'node:net';
 import { B2cError } from '../errors.ts';
 import { HOTPLUG_PORT } from './qemu.ts';
 
-
 /** One QMP session: the greeting is read, capabilities negotiated, then commands answered in order. */
 export class QmpClient {
   private buffer = '';

@@ -29,4 +29,16 @@ describe('explainConfig', () => {
       'Then: wait 3 s, then poweroff -f (reboot -f when a container asks for a reboot).',
     ]);
   });
+
+  it('says that a swap file needs a cache, as the machine does, and the parser warns of it', () => {
+    const config = parseCmdline('b2c.swap=1G b2c.container=docker://r/t:1');
+    expect(config.errors).toEqual([]);
+    expect(explainConfig(config)[0]).toBe('Cache: none: images and volumes live in RAM; no swap (b2c.swap=1 GiB needs a cache partition)');
+    expect(config.warnings).toEqual(['b2c.swap needs a cache partition (b2c.cache_device): with b2c.cache_device=none the machine gets no swap']);
+    // The extra arguments may still name a cache.
+    expect(parseCmdline('b2c.swap=1G b2c.extra_args_url=https://farm/dut').warnings).toEqual([
+      'b2c.swap needs a cache partition (b2c.cache_device): with b2c.cache_device=none the machine gets no swap (unless b2c.extra_args_url sets b2c.cache_device)',
+    ]);
+    expect(parseCmdline('b2c.swap=1G b2c.cache_device=auto').warnings).toEqual([]);
+  });
 });

@@ -28,7 +28,16 @@ describe('parseCmdline on lines as farms write them', () => {
     expect(config.services.map((step) => step.image)).toEqual(['docker://registry:5000/logger:1']);
     expect(config.containers.map((step) => step.image)).toEqual(['docker://registry:5000/mesa/tests:42', 'docker://registry:5000/mesa/deqp:42']);
     expect(config.containers[0]?.command).toEqual(['sh', '-c', "echo it's; exit 3"]);
-    expect(config.containers[1]?.argv).toEqual(['-e', 'DEQP_SUITE=gles3', '-v', 'job-7:/results', 'docker://registry:5000/mesa/deqp:42', 'deqp-runner', '--suite', '/suites/gles3.toml']);
+    expect(config.containers[1]?.argv).toEqual([
+      '-e',
+      'DEQP_SUITE=gles3',
+      '-v',
+      'job-7:/results',
+      'docker://registry:5000/mesa/deqp:42',
+      'deqp-runner',
+      '--suite',
+      '/suites/gles3.toml',
+    ]);
     expect(config.postContainers).toHaveLength(1);
     expect(config).toMatchObject({
       pipefail: true,
@@ -42,7 +51,14 @@ describe('parseCmdline on lines as farms write them', () => {
       poweroffDelay: 15,
     });
     expect(config.ifaces).toEqual([
-      { name: 'eth1', addresses: ['192.168.8.2/24'], nameservers: ['192.168.8.1', '9.9.9.9'], routes: [{ network: '10.42.0.0/16', gateway: '192.168.8.1' }], forward: true, dhcp: false },
+      {
+        name: 'eth1',
+        addresses: ['192.168.8.2/24'],
+        nameservers: ['192.168.8.1', '9.9.9.9'],
+        routes: [{ network: '10.42.0.0/16', gateway: '192.168.8.1' }],
+        forward: true,
+        dhcp: false,
+      },
     ]);
     expect(config.volumes[0]).toMatchObject({
       name: 'job-7',
@@ -101,7 +117,9 @@ describe('parseCmdline on lines as farms write them', () => {
   });
 
   it('marks secrets so that nothing prints them, and warns when they sit on the kernel line', () => {
-    const config = parseCmdline(`b2c.minio="farm,https://s3.farm:9000,AKIAKEY,verysecret" b2c.volume="v,mirror=farm/b/p,fscrypt_key=c2VjcmV0a2V5,encrypt_key=hush"`);
+    const config = parseCmdline(
+      `b2c.minio="farm,https://s3.farm:9000,AKIAKEY,verysecret" b2c.volume="v,mirror=farm/b/p,fscrypt_key=c2VjcmV0a2V5,encrypt_key=hush"`,
+    );
     expect(config.errors).toEqual([]);
     const printed = JSON.stringify(configToJson(config)) + String(config.minio[0]?.secretKey) + String(config.volumes[0]?.fscryptKey);
     for (const secret of ['AKIAKEY', 'verysecret', 'c2VjcmV0a2V5', 'hush']) expect(printed).not.toContain(secret);
@@ -113,7 +131,9 @@ describe('parseCmdline on lines as farms write them', () => {
 
   it('warns before the boot that a volume with encrypt_key will be refused', () => {
     const config = parseCmdline(`b2c.minio="farm,https://s3.farm:9000,A,B" b2c.volume="v,mirror=farm/b/p,encrypt_key=hush"`, { source: 'extra_args' });
-    expect(config.warnings).toEqual(['b2c.volume=v: encrypt_key (S3 server-side encryption with a customer key) is not supported by this b2c: the volume will be refused at boot rather than synced in the clear']);
+    expect(config.warnings).toEqual([
+      'b2c.volume=v: encrypt_key (S3 server-side encryption with a customer key) is not supported by this b2c: the volume will be refused at boot rather than synced in the clear',
+    ]);
   });
 });
 
@@ -212,7 +232,30 @@ describe('parseCmdlineWithExtraArgs', () => {
 });
 
 describe('parseCmdline never throws', () => {
-  const pieces = fc.constantFrom('b2c.container=', 'b2c.volume=', 'b2c.minio=', 'b2c.iface=', 'b2c.swap=', 'b2c.cache_device=', '"', "'", '\\', ' ', ',', '=', '|', 'docker://i', '-v', '/dev/', '\n', '\t', 'b2c.', ':', '$(', '%');
+  const pieces = fc.constantFrom(
+    'b2c.container=',
+    'b2c.volume=',
+    'b2c.minio=',
+    'b2c.iface=',
+    'b2c.swap=',
+    'b2c.cache_device=',
+    '"',
+    "'",
+    '\\',
+    ' ',
+    ',',
+    '=',
+    '|',
+    'docker://i',
+    '-v',
+    '/dev/',
+    '\n',
+    '\t',
+    'b2c.',
+    ':',
+    '$(',
+    '%',
+  );
   const assertConfig = (line: string): void => {
     const config = parseCmdline(line);
     expect(Array.isArray(config.errors)).toBe(true);
@@ -221,11 +264,20 @@ describe('parseCmdline never throws', () => {
   };
 
   it('on any string', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (line) => assertConfig(line)), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (line) => assertConfig(line)),
+      { numRuns: 2000 },
+    );
   });
 
   it('on lines made of the parser’s own delimiters and option names', () => {
-    fc.assert(fc.property(fc.array(pieces, { maxLength: 80 }).map((parts) => parts.join('')), (line) => assertConfig(line)), { numRuns: 3000 });
+    fc.assert(
+      fc.property(
+        fc.array(pieces, { maxLength: 80 }).map((parts) => parts.join('')),
+        (line) => assertConfig(line),
+      ),
+      { numRuns: 3000 },
+    );
   });
 
   it('on very long lines', () => {

@@ -28,7 +28,11 @@ describe.each(['arm64', 'riscv64', 'armhf'])('%s', (name) => {
 
   it('builds the initramfs, the kernel a bootloader takes, and a manifest of its own', () => {
     expect(existsSync(`out/${names.initramfs.xz}`)).toBe(true);
-    const manifest = JSON.parse(readFileSync(`out/${names.manifest}`, 'utf8')) as { arch: string; kernel: { release: string }; packages: Array<{ name: string; arch: string }> };
+    const manifest = JSON.parse(readFileSync(`out/${names.manifest}`, 'utf8')) as {
+      arch: string;
+      kernel: { release: string };
+      packages: Array<{ name: string; arch: string }>;
+    };
     expect(manifest.arch).toBe(name);
     expect(manifest.kernel.release).toMatch(new RegExp(`-${name === 'armhf' ? 'armmp' : name}$`));
     expect(manifest.packages.find((pkg) => pkg.name === 'podman')?.arch).toBe(name);

@@ -43,8 +43,20 @@ export interface BootOptions {
 export function bootB2c(words: string[], options: BootOptions = {}): Promise<BootResult> {
   const disks = (options.disks ?? []).flatMap((disk) => ['--disk', disk]);
   const qmp = options.qmp === undefined ? [] : ['--qmp', options.qmp];
-  const args = ['bin/b2c.js', 'run', '--forward', String(inject('registryPort')), '--timeout', String(options.timeoutSeconds ?? 300), ...disks, ...qmp, ...(options.runOptions ?? []), ...words];
-  const [program, ...programArgs] = options.namespace === undefined ? [process.execPath, ...args] : ['ip', 'netns', 'exec', options.namespace, process.execPath, ...args];
+  const args = [
+    'bin/b2c.js',
+    'run',
+    '--forward',
+    String(inject('registryPort')),
+    '--timeout',
+    String(options.timeoutSeconds ?? 300),
+    ...disks,
+    ...qmp,
+    ...(options.runOptions ?? []),
+    ...words,
+  ];
+  const [program, ...programArgs] =
+    options.namespace === undefined ? [process.execPath, ...args] : ['ip', 'netns', 'exec', options.namespace, process.execPath, ...args];
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const child = spawn(program, programArgs, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runB2c } from './boot.ts';
 
-const sha256 = async (path: string): Promise<string> => createHash('sha256').update(await readFile(path)).digest('hex');
+const sha256 = async (path: string): Promise<string> =>
+  createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 
 describe('b2c build', () => {
   let second = '';
@@ -38,7 +41,9 @@ describe('b2c build', () => {
     expect(names).toEqual(expect.arrayContaining(['busybox', 'quickjs', 'podman', 'crun', 'conmon', 'libc6']));
     expect(manifest.packages.every((pkg) => /^\S+$/.test(pkg.version))).toBe(true);
     const paths = manifest.files.map((file) => file.path);
-    expect(paths).toEqual(expect.arrayContaining(['/init', '/usr/bin/qjs', '/usr/bin/podman', '/etc/containers/containers.conf', '/etc/ssl/certs/ca-certificates.crt']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['/init', '/usr/bin/qjs', '/usr/bin/podman', '/etc/containers/containers.conf', '/etc/ssl/certs/ca-certificates.crt']),
+    );
     expect(paths).toContain(`/usr/lib/modules/${manifest.kernel.release}/modules.dep`);
     expect(manifest.totals.bytes).toBe(manifest.files.reduce((sum, file) => sum + file.size, 0));
   });

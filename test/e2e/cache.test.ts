@@ -62,7 +62,9 @@ describe('the cache disk', () => {
     expect(first.output).toMatch(/^first-42 1\r?$/m);
     expect(downloadsOfBigLayer()).toBe(before + 1);
     expect(firstPartitionLabel(cacheDisk)).toBe('B2C_CACHE');
-    const table = JSON.parse(spawnSync('sfdisk', ['--json', cacheDisk], { encoding: 'utf8' }).stdout) as { partitiontable: { label: string; partitions: Array<{ name: string }> } };
+    const table = JSON.parse(spawnSync('sfdisk', ['--json', cacheDisk], { encoding: 'utf8' }).stdout) as {
+      partitiontable: { label: string; partitions: Array<{ name: string }> };
+    };
     expect(table.partitiontable.label).toBe('gpt');
     expect(table.partitiontable.partitions.map((partition) => partition.name)).toEqual(['B2C_CACHE']);
     expect(journalNeedsRecovery(cacheDisk)).toBe(false);
@@ -114,7 +116,11 @@ describe('the cache disk', () => {
     expect(firstPartitionLabel(disk)).toBe('B2C_CACHE');
 
     const filesystem = await bootB2c(
-      ['b2c.filesystem="fast,type=ext4,src=/dev/vda1"', 'b2c.cache_device=fast', step('b2c.container', `sh -c 'echo fs-$((4*4)) $(grep -c /var/lib/containers /proc/mounts)'`)],
+      [
+        'b2c.filesystem="fast,type=ext4,src=/dev/vda1"',
+        'b2c.cache_device=fast',
+        step('b2c.container', `sh -c 'echo fs-$((4*4)) $(grep -c /var/lib/containers /proc/mounts)'`),
+      ],
       { disks: [disk] },
     );
     expectCleanEnd(filesystem, 0);

@@ -1,4 +1,5 @@
-// The network, the clock and the extra arguments: on a test LAN in a namespace of its own (DHCP, DNS and NTP by dnsmasq and chrony), and through the user-mode forwards (HTTP and HTTPS).
+// The network, the clock and the extra arguments: on a test LAN in a namespace of its own (DHCP, DNS and NTP by dnsmasq and chrony), and through the
+// user-mode forwards (HTTP and HTTPS).
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,14 +29,27 @@ describe('on a LAN with DHCP, DNS and NTP servers', () => {
     // b2ctap1 leads nowhere: a machine with a dead port first.
     lan = await TestNetwork.create(['lan', 'nowhere', 'lan']);
     const chronyConf = join(lan.workDir, 'chrony.conf');
-    writeFileSync(chronyConf, [`local stratum 8`, `allow ${LAN.address}/${LAN.prefixLength}`, `bindaddress ${LAN.address}`, 'cmdport 0', `pidfile ${lan.workDir}/chronyd.pid`, ''].join('\n'));
+    writeFileSync(
+      chronyConf,
+      [`local stratum 8`, `allow ${LAN.address}/${LAN.prefixLength}`, `bindaddress ${LAN.address}`, 'cmdport 0', `pidfile ${lan.workDir}/chronyd.pid`, ''].join(
+        '\n',
+      ),
+    );
     // -x: serve the host's time without touching the host's clock.
     await lan.serve('chronyd', tools.command('chrony', 'usr/sbin/chronyd', ['-d', '-x', '-u', 'root', '-f', chronyConf]), /chronyd version/);
     await lan.serve(
       'dnsmasq',
       tools.command('dnsmasq-base', 'usr/sbin/dnsmasq', [
-        '--keep-in-foreground', '--log-facility=-', '--log-dhcp', '--conf-file=/dev/null', '--user=root', '--pid-file',
-        '--interface=b2cbr0', '--bind-interfaces', '--no-resolv', '--no-hosts',
+        '--keep-in-foreground',
+        '--log-facility=-',
+        '--log-dhcp',
+        '--conf-file=/dev/null',
+        '--user=root',
+        '--pid-file',
+        '--interface=b2cbr0',
+        '--bind-interfaces',
+        '--no-resolv',
+        '--no-hosts',
         `--dhcp-leasefile=${join(lan.workDir, 'leases')}`,
         `--dhcp-range=${LAN.dhcpFirst},${LAN.dhcpLast},255.255.255.0,1h`,
         `--dhcp-option=option:router,${LAN.address}`,
@@ -60,7 +74,8 @@ describe('on a LAN with DHCP, DNS and NTP servers', () => {
         `b2c.ntp_peer=${NTP_NAME}`,
         step(
           'b2c.container',
-          `sh -c 'echo year=$(date -u +%Y) marker=$((6*7)); grep nameserver /etc/resolv.conf; ip -4 -o addr show dev eth1; echo eth0-$(ip -4 -o addr show dev eth0 | wc -l)-addresses'`,
+          `sh -c 'echo year=$(date -u +%Y) marker=$((6*7)); grep nameserver /etc/resolv.conf; ip -4 -o addr show dev eth1; echo ' +
+'eth0-$(ip -4 -o addr show dev eth0 | wc -l)-addresses'`,
           lanImage,
         ),
       ],
@@ -90,7 +105,9 @@ describe('on a LAN with DHCP, DNS and NTP servers', () => {
         'b2c.ntp_peer=192.168.77.2',
         step(
           'b2c.container',
-          `sh -c 'echo host=$(hostname) marker=$((6*7)); ip -4 -o addr show; ip route; echo forwarding=$(cat /proc/sys/net/ipv4/conf/eth0/forwarding); grep nameserver /etc/resolv.conf; echo modules=$(grep -c -e ^uas -e ^usb_storage /proc/modules)'`,
+          `sh -c 'echo host=$(hostname) marker=$((6*7)); ip -4 -o addr show; ip route; echo forwarding=$(cat ' +
+'/proc/sys/net/ipv4/conf/eth0/forwarding); grep nameserver /etc/resolv.conf; echo modules=$(grep -c -e ^uas -e ' +
+'^usb_storage /proc/modules)'`,
           lanImage,
         ),
       ],
@@ -130,7 +147,9 @@ describe('a kernel whose modules the image does not ship', () => {
     const release = kernelPackage.slice('linux-image-'.length);
     const kernel = join(tools.root(kernelPackage), 'boot', `vmlinuz-${release}`);
     // The cloud flavour has virtio_net and overlay as modules: without them there is no network card.
-    const result = await bootB2c(['b2c.keymap=nope', 'b2c.modules=virtio_net', step('b2c.container', 'echo never-$((6*7))')], { runOptions: ['--kernel', kernel] });
+    const result = await bootB2c(['b2c.keymap=nope', 'b2c.modules=virtio_net', step('b2c.container', 'echo never-$((6*7))')], {
+      runOptions: ['--kernel', kernel],
+    });
     expectCleanEnd(result, 1);
     expect(result.output.split(`This image has no modules for the running kernel ${release}: going on with the drivers built into it`)).toHaveLength(2);
     expect(result.output).toMatch(/b2c.modules \(virtio_net\) cannot be loaded: the image has no modules for this kernel/);
@@ -144,12 +163,62 @@ function makeCertificates(directory: string): { ca: string; key: string; cert: s
   const path = (name: string): string => join(directory, name);
   const openssl = (args: string[]): void => void execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   for (const name of ['ca', 'stranger']) {
-    openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', `/CN=b2c test ${name}`, '-keyout', path(`${name}.key`), '-out', path(`${name}.pem`)]);
+    openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=b2c test ${name}`,
+      '-keyout',
+      path(`${name}.key`),
+      '-out',
+      path(`${name}.pem`),
+    ]);
   }
-  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${FORWARD_ADDRESS}`, '-keyout', path('server.key'), '-out', path('server.csr')]);
+  openssl([
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-subj',
+    `/CN=${FORWARD_ADDRESS}`,
+    '-keyout',
+    path('server.key'),
+    '-out',
+    path('server.csr'),
+  ]);
   writeFileSync(path('san.ext'), `subjectAltName=IP:${FORWARD_ADDRESS}\n`);
-  openssl(['x509', '-req', '-in', path('server.csr'), '-CA', path('ca.pem'), '-CAkey', path('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', path('san.ext'), '-out', path('server.pem')]);
-  return { ca: readFileSync(path('ca.pem'), 'utf8'), key: readFileSync(path('server.key'), 'utf8'), cert: readFileSync(path('server.pem'), 'utf8'), strangerCa: readFileSync(path('stranger.pem'), 'utf8') };
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    path('server.csr'),
+    '-CA',
+    path('ca.pem'),
+    '-CAkey',
+    path('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    path('san.ext'),
+    '-out',
+    path('server.pem'),
+  ]);
+  return {
+    ca: readFileSync(path('ca.pem'), 'utf8'),
+    key: readFileSync(path('server.key'), 'utf8'),
+    cert: readFileSync(path('server.pem'), 'utf8'),
+    strangerCa: readFileSync(path('stranger.pem'), 'utf8'),
+  };
 }
 
 /**
@@ -210,9 +279,12 @@ describe('b2c.extra_args_url', () => {
 
   it('over HTTPS with a trusted certificate: merged after the kernel line, never shown', async () => {
     const initrd = imageTrusting(certificates.ca, directory, 'trusting.cpio.xz');
-    const result = await bootB2c([`b2c.extra_args_url=https://${FORWARD_ADDRESS}:${port(https)}/dut-7`, step('b2c.container', "sh -c 'echo from-kernel-$((6*7))'")], {
-      runOptions: ['--forward', String(port(https)), '--initrd', initrd],
-    });
+    const result = await bootB2c(
+      [`b2c.extra_args_url=https://${FORWARD_ADDRESS}:${port(https)}/dut-7`, step('b2c.container', "sh -c 'echo from-kernel-$((6*7))'")],
+      {
+        runOptions: ['--forward', String(port(https)), '--initrd', initrd],
+      },
+    );
     expectCleanEnd(result, 0);
     expect(result.output).toMatch(/Got 4 extra arguments \(\d+ bytes, not shown: they may hold secrets\)/);
     expect(result.output).toMatch(/Warning: b2c.iface in the extra arguments comes too late/);
@@ -236,9 +308,12 @@ describe('b2c.extra_args_url', () => {
 
   it('over HTTP, a missing file (with an ip= the kernel ignores): an error, and nothing runs', async () => {
     // ip= as well: Debian's kernel ignores it, so b2c must still bring the network up for the download.
-    const result = await bootB2c(['ip=dhcp', `b2c.extra_args_url=http://${FORWARD_ADDRESS}:${port(http)}/nobody`, step('b2c.container', 'echo from-kernel-$((6*7))')], {
-      runOptions: ['--forward', String(port(http))],
-    });
+    const result = await bootB2c(
+      ['ip=dhcp', `b2c.extra_args_url=http://${FORWARD_ADDRESS}:${port(http)}/nobody`, step('b2c.container', 'echo from-kernel-$((6*7))')],
+      {
+        runOptions: ['--forward', String(port(http))],
+      },
+    );
     expectCleanEnd(result, 1);
     expect(result.output).toMatch(/Warning: this kernel ignores ip=dhcp \(it has no CONFIG_IP_PNP\): b2c configures the network itself/);
     expect(requests).toContain('/nobody');

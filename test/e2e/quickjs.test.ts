@@ -17,7 +17,14 @@ function extracted(prefix: string): string {
 
 describe('the init logic under QuickJS', () => {
   it('computes the same as under Node', async () => {
-    const bundle = await build({ entryPoints: ['test/quickjs/main.ts'], bundle: true, format: 'esm', platform: 'neutral', external: ['std', 'os'], write: false });
+    const bundle = await build({
+      entryPoints: ['test/quickjs/main.ts'],
+      bundle: true,
+      format: 'esm',
+      platform: 'neutral',
+      external: ['std', 'os'],
+      write: false,
+    });
     const script = join(defaultCacheDir(), 'work', 'quickjs-probe.js');
     mkdirSync(join(defaultCacheDir(), 'work'), { recursive: true });
     writeFileSync(script, bundle.outputFiles[0]?.text ?? '');

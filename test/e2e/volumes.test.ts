@@ -1,4 +1,5 @@
-// Volumes synced with a real S3 server in real boots: s3rver on 127.0.0.1 (standing in for MinIO, which cannot be installed here; it checks access keys, not signatures), reached through a QEMU forward.
+// Volumes synced with a real S3 server in real boots: s3rver on 127.0.0.1 (standing in for MinIO, which cannot be installed here; it checks access
+// keys, not signatures), reached through a QEMU forward.
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,10 +28,12 @@ afterAll(async () => {
 
 const blankDisk = (name: string, bytes: number): string => blankDiskIn(folder, name, bytes);
 
-const minio = (alias: string, accessKey = TEST_ACCESS_KEY, secretKey = TEST_SECRET_KEY): string => `b2c.minio="${alias},http://${FORWARD_ADDRESS}:${s3.port},${accessKey},${secretKey}"`;
+const minio = (alias: string, accessKey = TEST_ACCESS_KEY, secretKey = TEST_SECRET_KEY): string =>
+  `b2c.minio="${alias},http://${FORWARD_ADDRESS}:${s3.port},${accessKey},${secretKey}"`;
 
 /** A step on the busybox test image with podman options (volumes) before it. */
-const container = (option: string, podmanOptions: string, command: string): string => `${option}="${podmanOptions} --tls-verify=false ${testImage()} sh -c '${command}'"`;
+const container = (option: string, podmanOptions: string, command: string): string =>
+  `${option}="${podmanOptions} --tls-verify=false ${testImage()} sh -c '${command}'"`;
 
 function boot(words: string[], disks: string[] = []): Promise<BootResult> {
   return bootB2c(words, { disks, runOptions: ['--forward', String(s3.port)] });
@@ -58,9 +61,16 @@ describe('volumes mirrored to S3', () => {
         container(
           'b2c.container',
           '-v job:/job -v scratch:/scratch -v kept:/kept -v plain:/plain -v vault:/vault -v stage:/stage',
-          'echo one > /stage/after-1; echo old > /plain/old; echo pulled: $(ls /job); cp /bin/busybox /job/echo; chmod 755 /job/echo; cat /job/input.txt; echo; echo result > /job/result.txt; rm /job/stale.txt; echo local > /job/local.tmp; echo a > /scratch/a; echo kept-$((6*7))-in-plain-text > /kept/b; echo vault-$((6*7))-content > /vault/data',
+          'echo one > /stage/after-1; echo old > /plain/old; echo pulled: $(ls /job); cp /bin/busybox /job/echo; chmod ' +
+            '755 /job/echo; cat /job/input.txt; echo; echo result > /job/result.txt; rm /job/stale.txt; echo local > ' +
+            '/job/local.tmp; echo a > /scratch/a; echo kept-$((6*7))-in-plain-text > /kept/b; echo vault-$((6*7))-content ' +
+            '> /vault/data',
         ),
-        container('b2c.container', '-v logs:/logs -v stage-in:/stage-in', 'echo stage-in=[$(ls /stage-in)]; for i in 1 2 3 4 5; do echo line $i > /logs/part$i; sleep 1; done; exit 3'),
+        container(
+          'b2c.container',
+          '-v logs:/logs -v stage-in:/stage-in',
+          'echo stage-in=[$(ls /stage-in)]; for i in 1 2 3 4 5; do echo line $i > /logs/part$i; sleep 1; done; exit 3',
+        ),
       ],
       [cacheDisk],
     );
@@ -110,65 +120,84 @@ describe('volumes mirrored to S3', () => {
     expect(result.output).not.toMatch(/^should-not-run/m);
     expect(result.output).not.toContain(WRONG_VAULT_KEY);
     // SSE-C cannot be tested here: such a volume is refused, and nothing reaches the bucket.
-    expect(result.output).toContain('Error: could not set up the volume sealed: encrypt_key (S3 server-side encryption with a customer key) is not supported by this b2c');
+    expect(result.output).toContain(
+      'Error: could not set up the volume sealed: encrypt_key (S3 server-side encryption with a customer key) is not supported by this b2c',
+    );
     expect([...(await s3.objects('jobs', 'sealed/')).keys()]).toEqual([]);
     expect(result.output).not.toContain(SEALING_KEY);
   });
 
-  it('on a later boot: the expired volume and the leftover are gone, the kept one is there, the vault opens with its key (the wrong one changed nothing), fscrypt_reset_key starts over, modes come back with preserve', async () => {
-    const result = await boot(
-      [
-        'b2c.cache_device=auto',
-        'b2c.volume="scratch,expiration=pipeline_end"',
-        'b2c.volume=kept',
-        `b2c.volume="vault,fscrypt_key=${VAULT_KEY}"`,
-        `b2c.volume="plain,fscrypt_key=${WRONG_VAULT_KEY},fscrypt_reset_key"`,
-        minio('farm'),
-        'b2c.volume="tools,pull_from=farm/jobs/42,preserve"',
-        container('b2c.container', '-v scratch:/scratch -v kept:/kept -v vault:/vault -v plain:/plain', 'echo scratch=[$(ls /scratch)] kept=[$(cat /kept/b)] vault=[$(cat /vault/data)] plain=[$(ls /plain)]'),
-        // The mode came back with the file: it runs.
-        container('b2c.container', '-v tools:/tools', '/tools/echo tool-$((6*7))'),
-      ],
-      [cacheDisk],
-    );
-    expectCleanEnd(result, 0);
-    expect(result.output).toMatch(/^scratch=\[\] kept=\[kept-42-in-plain-text\] vault=\[vault-42-content\] plain=\[\]\r?$/m);
-    expect(result.output).toMatch(/^tool-42\r?$/m);
-    expect(result.output).toContain('Removing the volume sealed, which an earlier boot left behind although it expired with its pipeline');
-    expect(result.output).toContain('Volume vault: reused');
-    expect(result.output).toContain('Volume plain: not encrypted; fscrypt_reset_key empties it and encrypts it with the key given');
-    expect(result.output).toContain('Volume plain: created, at /var/lib/containers/storage/volumes/plain/_data, encrypted with fscrypt');
-  });
+  it(
+    'on a later boot: the expired volume and the leftover are gone, the kept one is there, the vault opens with ' +
+      'its key (the wrong one changed nothing), fscrypt_reset_key starts over, modes come back with preserve',
+    async () => {
+      const result = await boot(
+        [
+          'b2c.cache_device=auto',
+          'b2c.volume="scratch,expiration=pipeline_end"',
+          'b2c.volume=kept',
+          `b2c.volume="vault,fscrypt_key=${VAULT_KEY}"`,
+          `b2c.volume="plain,fscrypt_key=${WRONG_VAULT_KEY},fscrypt_reset_key"`,
+          minio('farm'),
+          'b2c.volume="tools,pull_from=farm/jobs/42,preserve"',
+          container(
+            'b2c.container',
+            '-v scratch:/scratch -v kept:/kept -v vault:/vault -v plain:/plain',
+            'echo scratch=[$(ls /scratch)] kept=[$(cat /kept/b)] vault=[$(cat /vault/data)] plain=[$(ls /plain)]',
+          ),
+          // The mode came back with the file: it runs.
+          container('b2c.container', '-v tools:/tools', '/tools/echo tool-$((6*7))'),
+        ],
+        [cacheDisk],
+      );
+      expectCleanEnd(result, 0);
+      expect(result.output).toMatch(/^scratch=\[\] kept=\[kept-42-in-plain-text\] vault=\[vault-42-content\] plain=\[\]\r?$/m);
+      expect(result.output).toMatch(/^tool-42\r?$/m);
+      expect(result.output).toContain('Removing the volume sealed, which an earlier boot left behind although it expired with its pipeline');
+      expect(result.output).toContain('Volume vault: reused');
+      expect(result.output).toContain('Volume plain: not encrypted; fscrypt_reset_key empties it and encrypts it with the key given');
+      expect(result.output).toContain('Volume plain: created, at /var/lib/containers/storage/volumes/plain/_data, encrypted with fscrypt');
+    },
+  );
 
-  it('fails the pipeline on a wrong access key, names the volume, never prints the secret, and says which push failed; mounts a b2c.filesystem as a volume', async () => {
-    // An ext4 disk made on the host with a file on it, for a volume backed by a b2c.filesystem.
-    const content = join(folder, 'content');
-    mkdirSync(content);
-    writeFileSync(join(content, 'hello'), 'from-the-filesystem\n');
-    const dataDisk = blankDisk('data.img', 64 * 1024 * 1024);
-    const made = spawnSync('mke2fs', ['-q', '-F', '-t', 'ext4', '-d', content, dataDisk], { encoding: 'utf8' });
-    expect(made.status, made.stderr).toBe(0);
-    const result = await boot(
-      [
-        minio('farm', 'nobody', WRONG_SECRET),
-        minio('good'),
-        'b2c.volume="job,mirror=farm/jobs/42"',
-        'b2c.volume="out,push_to=good/no-such-bucket/42"',
-        'b2c.filesystem="data,type=ext4,src=/dev/vda,opts=ro|noatime"',
-        'b2c.volume="disk,filesystem=data"',
-        container('b2c.container', '-v job:/job', 'echo should-not-run'),
-        container('b2c.post_container', '-v disk:/disk', 'echo failed-by=[$B2C_PIPELINE_FAILED_BY] disk=[$(cat /disk/hello)] $(grep -c /disk.ext4.ro, /proc/mounts)'),
-      ],
-      [dataDisk],
-    );
-    expectCleanEnd(result, 1);
-    expect(result.output).toMatch(/^failed-by=\[volume job\] disk=\[from-the-filesystem\] 1\r?$/m);
-    expect(result.output).toContain('Error: could not pull the volume job from farm/jobs/42: GET farm/jobs: the server answered InvalidAccessKeyId');
-    expect(result.output).not.toMatch(/^should-not-run/m);
-    // A volume whose pull failed is not pushed: its folder is not the bucket's content.
-    expect(result.output.split('Error: the volume job is not pushed to farm/jobs/42: its pull failed, and its content is not complete')).toHaveLength(2);
-    expect(result.output).toContain('Error: could not push the volume out to good/no-such-bucket/42: GET good/no-such-bucket: the server answered NoSuchBucket');
-    expect(result.output).not.toContain(WRONG_SECRET);
-    expect(result.output).not.toContain(TEST_SECRET_KEY);
-  });
+  it(
+    'fails the pipeline on a wrong access key, names the volume, never prints the secret, and says which push ' + 'failed; mounts a b2c.filesystem as a volume',
+    async () => {
+      // An ext4 disk made on the host with a file on it, for a volume backed by a b2c.filesystem.
+      const content = join(folder, 'content');
+      mkdirSync(content);
+      writeFileSync(join(content, 'hello'), 'from-the-filesystem\n');
+      const dataDisk = blankDisk('data.img', 64 * 1024 * 1024);
+      const made = spawnSync('mke2fs', ['-q', '-F', '-t', 'ext4', '-d', content, dataDisk], { encoding: 'utf8' });
+      expect(made.status, made.stderr).toBe(0);
+      const result = await boot(
+        [
+          minio('farm', 'nobody', WRONG_SECRET),
+          minio('good'),
+          'b2c.volume="job,mirror=farm/jobs/42"',
+          'b2c.volume="out,push_to=good/no-such-bucket/42"',
+          'b2c.filesystem="data,type=ext4,src=/dev/vda,opts=ro|noatime"',
+          'b2c.volume="disk,filesystem=data"',
+          container('b2c.container', '-v job:/job', 'echo should-not-run'),
+          container(
+            'b2c.post_container',
+            '-v disk:/disk',
+            'echo failed-by=[$B2C_PIPELINE_FAILED_BY] disk=[$(cat /disk/hello)] $(grep -c /disk.ext4.ro, /proc/mounts)',
+          ),
+        ],
+        [dataDisk],
+      );
+      expectCleanEnd(result, 1);
+      expect(result.output).toMatch(/^failed-by=\[volume job\] disk=\[from-the-filesystem\] 1\r?$/m);
+      expect(result.output).toContain('Error: could not pull the volume job from farm/jobs/42: GET farm/jobs: the server answered InvalidAccessKeyId');
+      expect(result.output).not.toMatch(/^should-not-run/m);
+      // A volume whose pull failed is not pushed: its folder is not the bucket's content.
+      expect(result.output.split('Error: the volume job is not pushed to farm/jobs/42: its pull failed, and its content is not complete')).toHaveLength(2);
+      expect(result.output).toContain(
+        'Error: could not push the volume out to good/no-such-bucket/42: GET good/no-such-bucket: the server answered NoSuchBucket',
+      );
+      expect(result.output).not.toContain(WRONG_SECRET);
+      expect(result.output).not.toContain(TEST_SECRET_KEY);
+    },
+  );
 });

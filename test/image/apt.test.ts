@@ -4,7 +4,16 @@ import { debFileName, parseAptSimulation, privateAptConfig } from '../../src/ima
 describe('private apt', () => {
   it('keeps every apt folder inside its own root', () => {
     const config = privateAptConfig('/cache/apt/trixie-amd64', 'amd64');
-    for (const key of ['Dir::State', 'Dir::State::status', 'Dir::Cache', 'Dir::Etc', 'Dir::Etc::SourceList', 'Dir::Etc::SourceParts', 'Dir::Etc::Parts', 'Dir::Log']) {
+    for (const key of [
+      'Dir::State',
+      'Dir::State::status',
+      'Dir::Cache',
+      'Dir::Etc',
+      'Dir::Etc::SourceList',
+      'Dir::Etc::SourceParts',
+      'Dir::Etc::Parts',
+      'Dir::Log',
+    ]) {
       expect(config).toMatch(new RegExp(`^${key} "/cache/apt/trixie-amd64/`, 'm'));
     }
     expect(config).toContain('Dir::Etc::main "/dev/null";');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cpioChunks, cpioHeader, S_IFCHR, S_IFDIR, S_IFREG } from '../../src/image/cpio.ts';
+import { ImageTree } from '../../src/image/tree.ts';
 
 function archive(entries: Parameters<typeof cpioChunks>[0], mtime = 1700000000): Buffer {
   return Buffer.concat([...cpioChunks(entries, mtime)]);
@@ -18,7 +19,15 @@ function readNewc(bytes: Buffer): Array<{ name: string; mode: number; mtime: num
     const name = bytes.toString('utf8', offset + 110, offset + 110 + nameSize - 1);
     const dataStart = align(offset + 110 + nameSize);
     if (name === 'TRAILER!!!') return entries;
-    entries.push({ name, ino: field(0), mode: field(1), nlink: field(4), mtime: field(5), rdev: [field(9), field(10)] as [number, number], data: bytes.toString('utf8', dataStart, dataStart + fileSize) });
+    entries.push({
+      name,
+      ino: field(0),
+      mode: field(1),
+      nlink: field(4),
+      mtime: field(5),
+      rdev: [field(9), field(10)] as [number, number],
+      data: bytes.toString('utf8', dataStart, dataStart + fileSize),
+    });
     offset = align(dataStart + fileSize);
   }
 }
@@ -40,10 +49,32 @@ describe('cpio newc writer', () => {
     ]);
   });
 
-  it('is byte-identical for the same entries', () => {
-    const entries = [{ path: 'a', mode: S_IFREG | 0o644, data: new Uint8Array([1, 2, 3]) }];
-    expect(archive(entries).equals(archive(entries))).toBe(true);
-    expect(archive(entries, 1).equals(archive(entries, 2))).toBe(false);
+  it('is the same bytes for the same tree, whatever order its files were added in, and dated only by the mtime given', () => {
+    const files: Array<[string, string]> = [
+      ['usr/bin/qjs', 'qjs'],
+      ['init', '#!/usr/bin/qjs'],
+      ['etc/b2c/modules', 'overlay\n'],
+      ['usr/lib/libc.so.6', 'libc'],
+    ];
+    const tree = (order: Array<[string, string]>): ImageTree => {
+      const built = new ImageTree();
+      for (const [path, text] of order) built.add(path, { kind: 'file', mode: 0o644, data: new TextEncoder().encode(text), origin: 'test' });
+      return built;
+    };
+    const forward = archive(tree(files).toCpioEntries());
+    expect(archive(tree([...files].reverse()).toCpioEntries()).equals(forward)).toBe(true);
+    expect(readNewc(forward).map((entry) => entry.name)).toEqual([
+      'etc',
+      'etc/b2c',
+      'etc/b2c/modules',
+      'init',
+      'usr',
+      'usr/bin',
+      'usr/bin/qjs',
+      'usr/lib',
+      'usr/lib/libc.so.6',
+    ]);
+    expect(archive(tree(files).toCpioEntries(), 1).equals(forward)).toBe(false);
   });
 
   it('pads the header and name to four bytes', () => {

@@ -29,9 +29,19 @@ describe('planCache', () => {
   });
 
   it('auto partitions the first blank disk by name, never one with a table, a filesystem, or an optical drive', () => {
-    const devices = [device('vdc', blank), device('vda', gpt), device('vda1', data), device('vdb', { kind: 'other-filesystem', what: 'an XFS filesystem' }), device('sr0', blank, { optical: true })];
+    const devices = [
+      device('vdc', blank),
+      device('vda', gpt),
+      device('vda1', data),
+      device('vdb', { kind: 'other-filesystem', what: 'an XFS filesystem' }),
+      device('sr0', blank, { optical: true }),
+    ];
     expect(planCache({ kind: 'auto' }, devices, [])).toMatchObject({ action: 'partition', disk: '/dev/vdc' });
-    const none = planCache({ kind: 'auto' }, devices.filter((item) => item.name !== 'vdc'), []);
+    const none = planCache(
+      { kind: 'auto' },
+      devices.filter((item) => item.name !== 'vdc'),
+      [],
+    );
     expect(none.action).toBe('none');
     expect(none.message).toContain('left alone: /dev/vda (a GPT partition table), /dev/vdb (an XFS filesystem)');
   });
@@ -41,18 +51,34 @@ describe('planCache', () => {
   });
 
   it('a named partition is used with its label, formatted without one', () => {
-    expect(planCache({ kind: 'device', path: '/dev/vda1' }, [device('vda', gpt), device('vda1', data)], [])).toMatchObject({ action: 'mount', device: '/dev/vda1', mayReformat: false });
-    expect(planCache({ kind: 'device', path: '/dev/vda1' }, [device('vda', gpt), device('vda1', blank)], [])).toMatchObject({ action: 'format', device: '/dev/vda1' });
+    expect(planCache({ kind: 'device', path: '/dev/vda1' }, [device('vda', gpt), device('vda1', data)], [])).toMatchObject({
+      action: 'mount',
+      device: '/dev/vda1',
+      mayReformat: false,
+    });
+    expect(planCache({ kind: 'device', path: '/dev/vda1' }, [device('vda', gpt), device('vda1', blank)], [])).toMatchObject({
+      action: 'format',
+      device: '/dev/vda1',
+    });
     expect(planCache({ kind: 'device', path: '/dev/vda1' }, [device('vda1', { kind: 'other-filesystem', what: 'a LUKS volume' })], []).action).toBe('none');
   });
 
   it('a named disk is used through its B2C_CACHE partition, else repartitioned', () => {
-    expect(planCache({ kind: 'device', path: '/dev/vda' }, [device('vda', gpt), device('vda1', data), device('vda2', cache)], [])).toMatchObject({ action: 'mount', device: '/dev/vda2' });
-    expect(planCache({ kind: 'device', path: '/dev/vda' }, [device('vda', gpt), device('vda1', data)], [])).toMatchObject({ action: 'partition', disk: '/dev/vda' });
+    expect(planCache({ kind: 'device', path: '/dev/vda' }, [device('vda', gpt), device('vda1', data), device('vda2', cache)], [])).toMatchObject({
+      action: 'mount',
+      device: '/dev/vda2',
+    });
+    expect(planCache({ kind: 'device', path: '/dev/vda' }, [device('vda', gpt), device('vda1', data)], [])).toMatchObject({
+      action: 'partition',
+      disk: '/dev/vda',
+    });
   });
 
   it('a missing device, and none, keep the storage in RAM; a filesystem name mounts it', () => {
-    expect(planCache({ kind: 'device', path: '/dev/vdz' }, [device('vda', blank)], [])).toMatchObject({ action: 'none', message: '/dev/vdz does not exist: the cache stays in RAM' });
+    expect(planCache({ kind: 'device', path: '/dev/vdz' }, [device('vda', blank)], [])).toMatchObject({
+      action: 'none',
+      message: '/dev/vdz does not exist: the cache stays in RAM',
+    });
     expect(planCache({ kind: 'none' }, [device('vda', blank)], []).action).toBe('none');
     const filesystem = { name: 'fast', type: 'ext4', src: '/dev/nvme0n1p3', opts: [] };
     expect(planCache({ kind: 'filesystem', name: 'fast' }, [], [filesystem])).toMatchObject({ action: 'filesystem', filesystem });

@@ -36,12 +36,24 @@ describe('console lines', () => {
   it('summarises the machine', () => {
     const cpuinfo = 'processor\t: 0\nmodel name\t: QEMU Virtual CPU\n\nprocessor\t: 1\nmodel name\t: QEMU Virtual CPU\n';
     expect(parseCpuInfo(cpuinfo)).toEqual({ cpu: 'QEMU Virtual CPU', cpuCount: 2 });
-    const arm64 = ['processor\t: 0', 'BogoMIPS\t: 125.00', 'CPU implementer\t: 0x41', 'CPU architecture: 8', 'CPU part\t: 0xd08', '', 'processor\t: 1', 'CPU implementer\t: 0x41', 'CPU part\t: 0xd08'].join('\n');
+    const arm64 = [
+      'processor\t: 0',
+      'BogoMIPS\t: 125.00',
+      'CPU implementer\t: 0x41',
+      'CPU architecture: 8',
+      'CPU part\t: 0xd08',
+      '',
+      'processor\t: 1',
+      'CPU implementer\t: 0x41',
+      'CPU part\t: 0xd08',
+    ].join('\n');
     expect(parseCpuInfo(arm64)).toEqual({ cpu: 'ARM implementer 0x41 part 0xd08', cpuCount: 2 });
     expect(parseCpuInfo('processor : 0\nisa : rv64imafdc\nuarch : sifive,u74-mc\n')).toEqual({ cpu: 'rv64imafdc', cpuCount: 1 });
     expect(parseCpuInfo('')).toEqual({ cpu: 'unknown', cpuCount: 1 });
     expect(parseMemTotalKiB('MemTotal:        2014256 kB\nMemFree: 1 kB\n')).toBe(2014256);
-    expect(memoryInUseMessage('MemTotal: 2097152 kB\nMemFree: 1 kB\nMemAvailable: 1843200 kB\n')).toBe('Memory in use before the first container: 248 MiB of 2048 MiB');
+    expect(memoryInUseMessage('MemTotal: 2097152 kB\nMemFree: 1 kB\nMemAvailable: 1843200 kB\n')).toBe(
+      'Memory in use before the first container: 248 MiB of 2048 MiB',
+    );
     expect(
       runtimeSummary({
         linuxVersion: 'Linux version 6.12',
@@ -52,14 +64,7 @@ describe('console lines', () => {
         memoryKiB: 2097152,
         blockDevices: [{ name: 'vda', bytes: 1073741824 }],
       }),
-    ).toEqual([
-      'Linux: Linux version 6.12',
-      'b2c: 0.1.0',
-      'Architecture: x86_64',
-      'CPU: 2 x QEMU Virtual CPU',
-      'RAM: 2.0 GiB',
-      'Block devices: vda (1.0 GiB)',
-    ]);
+    ).toEqual(['Linux: Linux version 6.12', 'b2c: 0.1.0', 'Architecture: x86_64', 'CPU: 2 x QEMU Virtual CPU', 'RAM: 2.0 GiB', 'Block devices: vda (1.0 GiB)']);
     expect(formatBytes(512)).toBe('512 B');
   });
 });

@@ -17,7 +17,9 @@ describe('modules.alias', () => {
     expect(aliases).toHaveLength(6);
     expect(aliases[1]).toEqual({ pattern: 'pci:v000010ECd00008168sv*sd*bc*sc*i*', module: 'r8169' });
     // Tabs and runs of spaces separate words as well, as in a file written by hand.
-    expect(parseModulesAlias('alias\tvirtio:d00000004v*   virtio_rng\r\nalias too many words\n')).toEqual([{ pattern: 'virtio:d00000004v*', module: 'virtio_rng' }]);
+    expect(parseModulesAlias('alias\tvirtio:d00000004v*   virtio_rng\r\nalias too many words\n')).toEqual([
+      { pattern: 'virtio:d00000004v*', module: 'virtio_rng' },
+    ]);
   });
 
   it('picks the drivers of a machine with an Intel NIC and an NVMe disk, once each', () => {
@@ -40,7 +42,8 @@ describe('modulesForDevices against every pair matched one by one', () => {
     fc.assert(
       fc.property(fc.array(alias, { maxLength: 8 }), fc.array(fc.stringMatching(/^[pci:v01]{0,10}$/), { maxLength: 5 }), (aliases, devices) => {
         const naive: string[] = [];
-        for (const device of devices) for (const item of aliases) if (!naive.includes(item.module) && globMatches(item.pattern, device)) naive.push(item.module);
+        for (const device of devices)
+          for (const item of aliases) if (!naive.includes(item.module) && globMatches(item.pattern, device)) naive.push(item.module);
         expect(modulesForDevices(indexAliases(aliases), devices)).toEqual(naive);
       }),
       { numRuns: 2000 },

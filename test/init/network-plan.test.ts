@@ -47,7 +47,11 @@ describe('b2c.iface plans', () => {
   };
 
   it('brings the interface up with its addresses, gateway and routes, IPv6 included', () => {
-    expect(staticInterfacePlan(iface('eth1,address=192.168.1.10/24,address=2001:db8::10/64,gateway=192.168.1.1,route=10.42.0.0/16:192.168.1.254,route=2001:db8:1::/48:2001:db8::1'))).toEqual({
+    expect(
+      staticInterfacePlan(
+        iface('eth1,address=192.168.1.10/24,address=2001:db8::10/64,gateway=192.168.1.1,route=10.42.0.0/16:192.168.1.254,route=2001:db8:1::/48:2001:db8::1'),
+      ),
+    ).toEqual({
       commands: [
         ['ip', 'link', 'set', 'eth1', 'up'],
         ['ip', 'addr', 'add', '192.168.1.10/24', 'dev', 'eth1'],

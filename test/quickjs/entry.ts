@@ -24,16 +24,31 @@ export function quickjsProbe(): unknown {
   if (iface === undefined) throw new Error('the probe interface does not parse');
   return {
     config: configToJson(
-      parseCmdline(`b2c.minio="s3,http://10.0.0.1:9000,a,secret" b2c.volume="v,mirror=s3/b/p,push_on=changes|pipeline_end" b2c.container="-e A='x y' docker://r/i sh -c 'echo $A'" b2c.swap=1G b2c.contianer=x`),
+      parseCmdline(
+        `b2c.minio="s3,http://10.0.0.1:9000,a,secret" b2c.volume="v,mirror=s3/b/p,push_on=changes|pipeline_end" b2c.container="-e A='x y' docker://r/i sh -c 'echo $A'" b2c.swap=1G b2c.contianer=x`,
+      ),
     ),
     gpt: layout.writes.map((write) => ({ offset: write.offset, crc: crc32(write.data) })),
     header: classifyHeader(header),
     summary: runtimeSummary({ linuxVersion: 'Linux', b2cVersion: '1', architecture: 'x86_64', cpu: 'cpu', cpuCount: 2, memoryKiB: 1048576, blockDevices: [] }),
     quoted: shellQuote(['sh', '-c', "it's"]),
-    merged: configToJson(parseCmdlineWithExtraArgs('b2c.extra_args_url=https://f/x b2c.hostname=a b2c.container=docker://a', 'b2c.hostname=b\nb2c.container="docker://b sh -c \'echo 1\'"')),
+    merged: configToJson(
+      parseCmdlineWithExtraArgs(
+        'b2c.extra_args_url=https://f/x b2c.hostname=a b2c.container=docker://a',
+        'b2c.hostname=b\nb2c.container="docker://b sh -c \'echo 1\'"',
+      ),
+    ),
     drivers: modulesForDevices(
-      indexAliases(parseModulesAlias('alias pci:v00008086d000015B7sv*sd*bc*sc*i* e1000e\nalias pci:v*d*sv*sd*bc01sc08i02* nvme\nalias usb:v0BDAp8153d*dc*dsc*dp*ic*isc*ip*in* r8152\n')),
-      ['pci:v0000144Dd0000A808sv0000144Dsd0000A801bc01sc08i02', 'usb:v0BDAp8153d3100dc00dsc00dp00icFFisc00ip00in00', 'pci:v00008086d000015B7sv00008086sd00000000bc02sc00i00'],
+      indexAliases(
+        parseModulesAlias(
+          'alias pci:v00008086d000015B7sv*sd*bc*sc*i* e1000e\nalias pci:v*d*sv*sd*bc01sc08i02* nvme\nalias usb:v0BDAp8153d*dc*dsc*dp*ic*isc*ip*in* r8152\n',
+        ),
+      ),
+      [
+        'pci:v0000144Dd0000A808sv0000144Dsd0000A801bc01sc08i02',
+        'usb:v0BDAp8153d3100dc00dsc00dp00icFFisc00ip00in00',
+        'pci:v00008086d000015B7sv00008086sd00000000bc02sc00i00',
+      ],
     ),
     iface: staticInterfacePlan(iface),
     lease: parseLease('interface=eth1\nip=10.0.0.9\nmask=24\nrouter=10.0.0.1 10.0.0.2\ndns=10.0.0.53\n'),
@@ -43,12 +58,28 @@ export function quickjsProbe(): unknown {
       'j/42/',
     ),
     mirror: planMirror(
-      [{ path: 'a', size: 1, modified: 5_900 }, { path: 'logs/x.log', size: 2, modified: 0 }, { path: 'b', size: 3, modified: 9_000 }],
-      [{ path: 'a', size: 1, modified: 5_000 }, { path: 'b', size: 3, modified: 1_000 }, { path: 'gone', size: 1, modified: 0 }],
+      [
+        { path: 'a', size: 1, modified: 5_900 },
+        { path: 'logs/x.log', size: 2, modified: 0 },
+        { path: 'b', size: 3, modified: 9_000 },
+      ],
+      [
+        { path: 'a', size: 1, modified: 5_000 },
+        { path: 'b', size: 3, modified: 1_000 },
+        { path: 'gone', size: 1, modified: 0 },
+      ],
       { overwrite: true, remove: true, exclude: ['*.log'] },
     ),
-    s3: s3CurlArgs({ method: 'GET', url: s3Url('http://10.0.2.100:9000/', 'jobs', 'a b/é+1', { prefix: 'x/', 'list-type': '2' }), credentialsFile: '/run/b2c/s3/farm.curlrc', output: '/v/a.b2c-partial' }),
+    s3: s3CurlArgs({
+      method: 'GET',
+      url: s3Url('http://10.0.2.100:9000/', 'jobs', 'a b/é+1', { prefix: 'x/', 'list-type': '2' }),
+      credentialsFile: '/run/b2c/s3/farm.curlrc',
+      output: '/v/a.b2c-partial',
+    }),
     report: describeReport({ copied: 2, bytes: 1_300_000, removed: 1, kept: 1, skipped: ['link'] }),
-    fscrypt: [readAddKeyOutput('Enter passphrase (echo disabled): \nError [File exists] setting policy.\n', 0), filesystemTypeOf('/dev/vda1 /var/lib/containers ext4 rw 0 0\n', '/var/lib/containers/storage/volumes/v/_data')],
+    fscrypt: [
+      readAddKeyOutput('Enter passphrase (echo disabled): \nError [File exists] setting policy.\n', 0),
+      filesystemTypeOf('/dev/vda1 /var/lib/containers ext4 rw 0 0\n', '/var/lib/containers/storage/volumes/v/_data'),
+    ],
   };
 }

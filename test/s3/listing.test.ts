@@ -22,12 +22,15 @@ describe('parseListing', () => {
   });
 
   it('hands on the continuation token of a truncated page, and refuses a truncated page without one', () => {
-    expect(parseListing(page(object('42/x', 1), '<IsTruncated>true</IsTruncated><NextContinuationToken>1/abc=</NextContinuationToken>'), '42/').nextToken).toBe('1/abc=');
+    expect(parseListing(page(object('42/x', 1), '<IsTruncated>true</IsTruncated><NextContinuationToken>1/abc=</NextContinuationToken>'), '42/').nextToken).toBe(
+      '1/abc=',
+    );
     expect(() => parseListing(page('', '<IsTruncated>true</IsTruncated>'), '42/')).toThrow(B2cError);
   });
 
   it('turns an S3 error document into an error that names its code', () => {
-    const denied = '<?xml version="1.0"?><Error><Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you provided does not exist in our records.</Message></Error>';
+    const denied =
+      '<?xml version="1.0"?><Error><Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you provided does not exist in our records.</Message></Error>';
     expect(() => parseListing(denied, '')).toThrow(/InvalidAccessKeyId: The AWS Access Key Id/);
     expect(() => parseListing('<html>proxy error</html>', '')).toThrow(/did not answer with a listing/);
   });

@@ -34,7 +34,14 @@ describe('planMirror', () => {
   });
 
   it('after a plan with overwrite and remove, the target holds exactly the source, less the excluded', () => {
-    const entries = fc.array(fc.record({ path: fc.constantFrom('a', 'b', 'x/c', 'x/d.log', 'y/z/e'), size: fc.integer({ min: 0, max: 3 }), modified: fc.integer({ min: 0, max: 3 }).map((second) => second * 1000) }), { maxLength: 6 });
+    const entries = fc.array(
+      fc.record({
+        path: fc.constantFrom('a', 'b', 'x/c', 'x/d.log', 'y/z/e'),
+        size: fc.integer({ min: 0, max: 3 }),
+        modified: fc.integer({ min: 0, max: 3 }).map((second) => second * 1000),
+      }),
+      { maxLength: 6 },
+    );
     fc.assert(
       fc.property(entries, entries, (rawSource, rawTarget) => {
         const unique = (list: MirrorEntry[]): MirrorEntry[] => [...new Map(list.map((item) => [item.path, item])).values()];

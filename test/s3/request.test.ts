@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseMinio } from '../../src/cmdline/minio.ts';
-import { attributesValue, curlCredentials, encodeS3Key, modeFromAttributes, s3CurlArgs, s3Url } from '../../src/s3/request.ts';
+import { resolveBucketPath, S3Client } from '../../src/s3/client.ts';
+import { attributesValue, encodeS3Key, modeFromAttributes, s3Url } from '../../src/s3/request.ts';
+import { FakeSystem } from '../fake-system.ts';
 
 describe('S3 requests', () => {
   it('encodes keys as SigV4 canonical URIs want, slashes kept', () => {
@@ -15,19 +17,21 @@ describe('S3 requests', () => {
     );
   });
 
-  it('keeps the keys out of argv, in a config file curl reads, quoted', () => {
-    const alias = parseMinio('s3,http://s3:9000,ACCESS,se"cr\\et').value;
+  it('signs with SigV4 through curl, and keeps the keys out of argv, in a config file curl reads, quoted', async () => {
+    const alias = parseMinio('s3,http://s3:9000,ACCESS-9f2,se"cr\\et-77c').value;
     if (alias === undefined) throw new Error('no alias');
-    expect(curlCredentials(alias)).toBe('user = "ACCESS:se\\"cr\\\\et"\n');
-    const argv = s3CurlArgs({ method: 'PUT', url: 'http://s3:9000/b/k', credentialsFile: '/run/b2c/s3.curlrc', upload: '/tmp/f' });
-    expect(argv.join(' ')).not.toMatch(/ACCESS|cr\\et/);
-    expect(argv[argv.indexOf('--config') + 1]).toBe('/run/b2c/s3.curlrc');
-    expect(argv[argv.indexOf('--aws-sigv4') + 1]).toBe('aws:amz:us-east-1:s3');
-    expect(argv).toContain('x-amz-content-sha256: UNSIGNED-PAYLOAD');
+    const fake = new FakeSystem();
+    fake.on(['curl'], { stdout: '<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>' });
+    const client = new S3Client(fake, '/run/b2c/s3');
+    expect(await client.list(resolveBucketPath('s3/jobs/42', [alias]))).toEqual([]);
+    const [argv] = fake.ran('curl');
+    expect(argv?.join(' ')).not.toMatch(/ACCESS-9f2|cr\\et-77c/);
+    const config = argv?.[argv.indexOf('--config') + 1] ?? '';
+    expect(fake.files.get(config)).toBe('user = "ACCESS-9f2:se\\"cr\\\\et-77c"\n');
+    expect(argv?.[argv.indexOf('--aws-sigv4') + 1]).toBe('aws:amz:us-east-1:s3');
     // The image's curl has stubs behind every other protocol.
-    expect(argv[argv.indexOf('--proto') + 1]).toBe('=http,https');
-    expect(argv.slice(-4)).toEqual(['PUT', '--upload-file', '/tmp/f', 'http://s3:9000/b/k']);
-    expect(s3CurlArgs({ method: 'HEAD', url: 'u', credentialsFile: 'c' })).toContain('--head');
+    expect(argv?.[argv.indexOf('--proto') + 1]).toBe('=http,https');
+    expect(argv?.at(-1)).toBe('http://s3:9000/jobs?list-type=2&prefix=42%2F');
   });
 });
 

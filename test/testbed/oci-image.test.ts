@@ -22,8 +22,18 @@ describe('OCI images', () => {
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.index.v1+json',
       manifests: [
-        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: amd64.manifest.digest, size: amd64.manifest.data.length, platform: { architecture: 'amd64', os: 'linux' } },
-        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: arm.manifest.digest, size: arm.manifest.data.length, platform: { architecture: 'arm', os: 'linux', variant: 'v7' } },
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: amd64.manifest.digest,
+          size: amd64.manifest.data.length,
+          platform: { architecture: 'amd64', os: 'linux' },
+        },
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: arm.manifest.digest,
+          size: arm.manifest.data.length,
+          platform: { architecture: 'arm', os: 'linux', variant: 'v7' },
+        },
       ],
     });
     // The same files on two platforms share the layer, not the config.

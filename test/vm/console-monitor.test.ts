@@ -14,7 +14,7 @@ describe('ConsoleMonitor', () => {
   it('finds the status line even when it arrives in pieces, with the serial \\r', () => {
     const monitor = new ConsoleMonitor();
     monitor.feed('[12.3]: Execution is over, pipe');
-    monitor.feed('line status: 42\r\nIt\'s now safe to turn off your computer\r\n');
+    monitor.feed("line status: 42\r\nIt's now safe to turn off your computer\r\n");
     expect(monitor.end()).toEqual({ status: 42, safeToTurnOff: true });
   });
 

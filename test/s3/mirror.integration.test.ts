@@ -61,7 +61,12 @@ describe('volume sync with a real S3 server', () => {
     await writeFile(join(folder, 'logs/keep.tmp'), 'tmp');
     const pushing = { ...options, exclude: ['*.tmp'] };
     expect(await pushVolume(nodeSystem, client, location('2/out'), folder, pushing)).toMatchObject({ copied: 2 });
-    expect(await s3.objects('jobs', '2/out/')).toEqual(new Map([['logs/run.log', 'log'], ['result.json', '{"ok":true}']]));
+    expect(await s3.objects('jobs', '2/out/')).toEqual(
+      new Map([
+        ['logs/run.log', 'log'],
+        ['result.json', '{"ok":true}'],
+      ]),
+    );
 
     await writeFile(join(folder, 'result.json'), '{"ok":false}');
     expect(await pushVolume(nodeSystem, client, location('2/out'), folder, pushing)).toMatchObject({ copied: 0, kept: 1 });
@@ -96,12 +101,16 @@ describe('volume sync with a real S3 server', () => {
     expect(await client.list(location('3/many'))).toHaveLength(1005);
   });
 
-  it('names the object and the server\'s answer when a request fails, and leaves no partial file', async () => {
+  it("names the object and the server's answer when a request fails, and leaves no partial file", async () => {
     const stranger = { ...alias, accessKey: new Secret('nobody'), secretKey: new Secret('wrong-secret-7f3e') };
     const denied = resolveBucketPath('farm/jobs/1/in', [stranger]);
-    const failure = await pullVolume(nodeSystem, new S3Client(nodeSystem, join(work, 'stranger'), '/dev/null'), denied, folder, options).catch((error: unknown) => error);
+    const failure = await pullVolume(nodeSystem, new S3Client(nodeSystem, join(work, 'stranger'), '/dev/null'), denied, folder, options).catch(
+      (error: unknown) => error,
+    );
     expect(failure).toBeInstanceOf(B2cError);
-    expect((failure as Error).message).toBe('GET farm/jobs: the server answered InvalidAccessKeyId (The AWS Access Key Id you provided does not exist in our records.)');
+    expect((failure as Error).message).toBe(
+      'GET farm/jobs: the server answered InvalidAccessKeyId (The AWS Access Key Id you provided does not exist in our records.)',
+    );
     expect((failure as Error).message).not.toContain('wrong-secret');
 
     const missing = await client.get(location('nothing'), 'here.txt', join(folder, 'here.txt')).catch((error: unknown) => error);

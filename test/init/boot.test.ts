@@ -1,0 +1,186 @@
+// The boot sequence on a scripted machine: what /init does around the pipeline when things go right, and when they do not.
+
+import { describe, expect, it } from 'vitest';
+import { CA_BUNDLE, CONTAINER_STORAGE } from '../../src/image-layout.ts';
+import { runInit } from '../../src/init/boot.ts';
+import { FakeSystem, MachineOff, type Behaviour } from '../fake-system.ts';
+
+const SWAP_FILE = `${CONTAINER_STORAGE}/b2c-swapfile`;
+
+/**
+ * A machine whose kernel configured the network (ip= with /proc/net/pnp)
+ * and has no modules in the image, so the boot goes straight to storage and
+ * the pipeline. mount and umount keep /proc/mounts as the kernel would.
+ */
+function machine(cmdline: string): FakeSystem {
+  const fake = new FakeSystem()
+    .file('/proc/cmdline', `ip=dhcp ${cmdline}\n`)
+    .file('/proc/version', 'Linux version 6.12.0-test\n')
+    .file('/proc/cpuinfo', 'processor\t: 0\nmodel name\t: Test CPU\n')
+    .file('/proc/meminfo', 'MemTotal:       2048000 kB\nMemAvailable:   1800000 kB\n')
+    .file('/proc/sys/kernel/osrelease', '6.12.0-test\n')
+    .file('/proc/net/pnp', 'nameserver 10.0.2.3\n')
+    .file('/proc/mounts', '')
+    .file('/etc/hostname', 'boot2container\n');
+  fake.on(['mount'], (argv, system) => {
+    const [source, target] = argv.slice(-2) as [string, string];
+    const type = argv[argv.indexOf('-t') + 1] ?? 'auto';
+    system.files.set('/proc/mounts', `${String(system.files.get('/proc/mounts'))}${source} ${target} ${type} rw 0 0\n`);
+    return {};
+  });
+  fake.on(['umount'], (argv, system) => {
+    const target = argv[argv.length - 1];
+    const lines = String(system.files.get('/proc/mounts')).split('\n');
+    system.files.set('/proc/mounts', lines.filter((line) => line.split(' ')[1] !== target).join('\n'));
+    return {};
+  });
+  fake.on(['rm'], (argv, system) => {
+    for (const path of argv.slice(1).filter((word) => !word.startsWith('-'))) system.files.delete(path);
+    return {};
+  });
+  fake.on(['ip'], {}).on(['sync'], {}).on(['uname', '-m'], { stdout: 'x86_64\n' });
+  fake.on(['poweroff'], { powersOff: true }).on(['reboot'], { powersOff: true });
+  fake.on(['podman', 'run'], {});
+  return fake;
+}
+
+/** Boots the machine to its end: true when it went down by its shutdown command, as /init must always end. */
+async function bootToEnd(fake: FakeSystem): Promise<MachineOff> {
+  const ended = await runInit(fake, 'test').catch((error: unknown) => error);
+  expect(ended).toBeInstanceOf(MachineOff);
+  return ended as MachineOff;
+}
+
+function statusLines(fake: FakeSystem): string[] {
+  return fake.logLines().filter((line) => line.startsWith('Execution is over'));
+}
+
+/** A disk the cache can mount, named by b2c.filesystem so that no partition table is needed. */
+const CACHE_ON_DISK = 'b2c.filesystem="fast,type=ext4,src=/dev/vdb" b2c.cache_device=fast';
+
+describe('the boot', () => {
+  it('runs the steps with b2c flags before the user ARGS, reports the first failure once, and powers off', async () => {
+    const fake = machine(`b2c.container="docker://r/a:1 sh -c 'exit 3'" b2c.container="-e X=1 docker://r/b:1 true"`);
+    fake.on(['podman', 'run'], (argv) => ({ status: argv.includes('exit 3') ? 3 : 0 }));
+    const off = await bootToEnd(fake);
+    expect(statusLines(fake)).toEqual(['Execution is over, pipeline status: 3']);
+    const runs = fake.ran('podman', 'run');
+    expect(runs).toHaveLength(2);
+    // The user's ARGS come last, one word each, so that their own flags win over b2c's.
+    expect(runs[0]?.slice(-4)).toEqual(['docker://r/a:1', 'sh', '-c', 'exit 3']);
+    expect(runs[1]?.slice(-4)).toEqual(['-e', 'X=1', 'docker://r/b:1', 'true']);
+    expect(runs[1]).toContain('--privileged');
+    expect(runs[1]?.indexOf('--privileged')).toBeLessThan(runs[1]?.indexOf('-e') ?? -1);
+    expect(runs[1]).toContain('B2C_PIPELINE_STATUS=3');
+    expect(off.argv).toEqual(['poweroff', '-f']);
+    expect(fake.consoleText.trimEnd().split('\n').at(-1)).toBe("It's now safe to turn off your computer");
+    // Storage in RAM is unmounted before the end, and nothing of the cleanup needed podman.
+    expect(String(fake.files.get('/proc/mounts'))).not.toContain(CONTAINER_STORAGE);
+    expect(fake.ran('podman', 'container', 'rm')).toEqual([]);
+  });
+
+  it('ends an unexpected failure with status 1, the cleanup and the shutdown, showing where a bug broke', async () => {
+    const fake = machine('b2c.volume=job b2c.container=docker://r/a:1');
+    fake.on(['podman', 'volume', 'ls'], () => {
+      throw new TypeError('volumes is not iterable');
+    });
+    await bootToEnd(fake);
+    expect(statusLines(fake)).toEqual(['Execution is over, pipeline status: 1']);
+    expect(fake.consoleText).toMatch(/b2c: unexpected error \(a bug in b2c, please report it\):\nTypeError: volumes is not iterable\n\s+at /);
+    expect(fake.ran('podman', 'run')).toEqual([]);
+    // The cleanup still ran: the container storage was unmounted.
+    expect(fake.ran('umount', CONTAINER_STORAGE)).toHaveLength(1);
+  });
+
+  it('keeps a status already reported when the cleanup fails after it, and says the status once', async () => {
+    const fake = machine('b2c.container=docker://r/a:1');
+    fake.on(['umount'], () => {
+      throw new Error('umount could not be started');
+    });
+    const off = await bootToEnd(fake);
+    expect(statusLines(fake)).toEqual(['Execution is over, pipeline status: 0']);
+    expect(fake.consoleText).toContain('umount could not be started');
+    expect(off.argv).toEqual(['poweroff', '-f']);
+  });
+
+  it('tries poweroff -f when the shutdown command fails, after the poweroff delay', async () => {
+    const fake = machine('b2c.shutdown_cmd="halt-now --force" b2c.poweroff_delay=30');
+    fake.on(['halt-now'], { status: 1 });
+    const off = await bootToEnd(fake);
+    expect(off.argv).toEqual(['poweroff', '-f']);
+    const notice = fake.consoleText.indexOf("It's now safe to turn off your computer");
+    expect(fake.consoleText.indexOf('halt-now --force returned 1: trying again in 5 s')).toBeGreaterThan(notice);
+    const [halt] = fake.runs.filter((run) => run.argv[0] === 'halt-now');
+    const [poweroff] = fake.runs.filter((run) => run.argv[0] === 'poweroff');
+    const cleanedUp = fake.runs.filter((run) => run.argv[0] === 'umount').at(-1)?.at ?? Infinity;
+    expect((halt?.at ?? 0) - cleanedUp).toBe(30_000);
+    expect((poweroff?.at ?? 0) - (halt?.at ?? 0)).toBe(5000);
+  });
+
+  it('sets up swap on the cache, and switches it off and removes it before unmounting the cache', async () => {
+    const fake = machine(`${CACHE_ON_DISK} b2c.swap=64M b2c.container=docker://r/a:1`).file('/dev/vdb', new Uint8Array(4096));
+    for (const program of ['fallocate', 'chmod', 'mkswap', 'swapon', 'swapoff']) fake.on([program], {});
+    fake.on(['timeout'], {});
+    await bootToEnd(fake);
+    expect(fake.logLines()).toContain(`Swap: 67108864 bytes in ${SWAP_FILE}`);
+    const order = ['fallocate', 'mkswap', 'swapon', 'podman', 'swapoff'].map((program) => fake.runs.findIndex((run) => run.argv[0] === program));
+    expect(order.every((index) => index >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    const swapoff = fake.runs.findIndex((run) => run.argv[0] === 'swapoff');
+    const removed = fake.runs.findIndex((run, index) => index > swapoff && run.argv[0] === 'rm' && run.argv.includes(SWAP_FILE));
+    const unmounted = fake.runs.findIndex((run) => run.argv[0] === 'umount' && run.argv.includes(CONTAINER_STORAGE));
+    expect(removed).toBeGreaterThan(swapoff);
+    expect(unmounted).toBeGreaterThan(removed);
+  });
+
+  it('makes no swap without a cache partition, and says why', async () => {
+    const fake = machine('b2c.swap=64M b2c.container=docker://r/a:1');
+    await bootToEnd(fake);
+    expect(fake.logLines()).toContain('b2c.swap needs a cache partition: no swap');
+    expect(fake.ran('fallocate')).toEqual([]);
+    expect(statusLines(fake)).toEqual(['Execution is over, pipeline status: 0']);
+  });
+
+  it('applies the extra arguments over the kernel line, verifies their download, and leaves no copy of them', async () => {
+    const extra = 'b2c.hostname=from-extra b2c.shutdown_cmd="halt -f" b2c.container=docker://r/extra:1 b2c.minio="s3,http://s3:9000,key,hush-hush"';
+    const fake = machine('b2c.extra_args_url=https://farm.example/dut-7 b2c.hostname=from-kernel b2c.container=docker://r/kernel:1');
+    fake.on(['curl'], (argv, system) => {
+      system.files.set(argv[argv.indexOf('--output') + 1] as string, extra);
+      return {};
+    });
+    fake.on(['halt'], { powersOff: true });
+    const off = await bootToEnd(fake);
+    const [curl] = fake.ran('curl');
+    expect(curl?.[curl.indexOf('--cacert') + 1]).toBe(CA_BUNDLE);
+    expect(curl).not.toContain('--insecure');
+    expect(curl?.at(-1)).toBe('https://farm.example/dut-7');
+    expect(fake.files.get('/proc/sys/kernel/hostname')).toBe('from-extra');
+    expect(fake.ran('podman', 'run').map((argv) => argv.at(-1))).toEqual(['docker://r/kernel:1', 'docker://r/extra:1']);
+    expect(off.argv).toEqual(['halt', '-f']);
+    expect(fake.logLines()).toContain(`Got 4 extra arguments (${extra.length} bytes, not shown: they may hold secrets)`);
+    expect(fake.consoleText).not.toContain('hush-hush');
+    expect([...fake.files.values()].some((content) => content === extra)).toBe(false);
+  });
+
+  it('runs nothing but the post containers when a service cannot be created, with its status', async () => {
+    const fake = machine('b2c.service=docker://r/svc:1 b2c.container=docker://r/step:1 b2c.post_container=docker://r/post:1');
+    fake.on(['podman', 'create'], { status: 125, stderr: 'Error: manifest unknown\n' });
+    await bootToEnd(fake);
+    expect(fake.logLines()).toContain('Service 1 could not be created (status 125): the pipeline fails');
+    expect(fake.ran('podman', 'run').map((argv) => argv.at(-1))).toEqual(['docker://r/post:1']);
+    expect(fake.ran('podman', 'run')[0]).toContain('B2C_PIPELINE_FAILED_BY=docker://r/svc:1');
+    expect(statusLines(fake)).toEqual(['Execution is over, pipeline status: 125']);
+  });
+
+  it('kills a cleanup command that hangs and still unmounts the cache and shuts down', async () => {
+    const fake = machine(`${CACHE_ON_DISK} b2c.container=docker://r/a:1`).file('/dev/vdb', new Uint8Array(4096));
+    const hang: Behaviour = { hangs: true };
+    fake.on(['podman', 'container', 'rm'], hang).on(['podman', 'image', 'prune'], {});
+    const off = await bootToEnd(fake);
+    expect(fake.logLines()).toContain('podman container rm --all --force --time 10 did not end within 60 s and was killed');
+    // The next command still ran, and the cache was unmounted cleanly.
+    expect(fake.ran('timeout', '-s', 'KILL', '60', 'podman', 'image', 'prune')).toHaveLength(1);
+    expect(fake.ran('umount', CONTAINER_STORAGE)).toHaveLength(1);
+    expect(off.argv).toEqual(['poweroff', '-f']);
+  });
+});
