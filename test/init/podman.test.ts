@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { VolumeConfig } from '../../src/cmdline/config.ts';
-import { parseContainerStep } from '../../src/cmdline/container.ts';
 import { parseCmdline } from '../../src/cmdline/parse.ts';
 import { parseVolumeList, podmanCleanupCommands, podmanVolumeCreateArgs } from '../../src/init/podman.ts';
 
