@@ -72,6 +72,8 @@ export class CacheDisk {
     for (let round = 0; ; round++) {
       if (await this.system.exists(path)) return true;
       if (this.system.now() - started >= milliseconds) return false;
+      // Said once, so that a slow disk shows on the console as the wait it is.
+      if (round === 0) await this.output.log(`Waiting up to ${Math.round(milliseconds / 1000)} s for ${path} to appear`);
       if (round % 10 === 0) await this.probeNewDevices();
       await this.system.sleep(100);
     }

@@ -1,10 +1,21 @@
-// S3 requests through curl: list a prefix, get, put and delete objects; every failure becomes an S3Error that names the object and what the server said.
+// S3 requests through curl, signed by b2c: list a prefix, get, put and delete objects; every failure names the object and what the server said.
 
 import type { MinioAlias } from '../cmdline/config.ts';
 import { B2cError } from '../errors.ts';
-import type { System } from '../system/system.ts';
+import type { RunResult, System } from '../system/system.ts';
 import { parseListing, type RemoteObject } from './listing.ts';
-import { ATTRIBUTES_HEADER, attributesValue, curlCredentials, modeFromAttributes, s3CurlArgs, s3Url, type S3Method } from './request.ts';
+import {
+  ATTRIBUTES_HEADER,
+  attributesValue,
+  curlHeaderConfig,
+  DEFAULT_REGION,
+  modeFromAttributes,
+  s3CurlArgs,
+  s3Target,
+  s3Url,
+  type S3Method,
+} from './request.ts';
+import { signS3Request } from './signature.ts';
 
 /** What a download learnt besides the bytes: the file's permission bits, when the object carries them. */
 export interface GetResult {
@@ -47,25 +58,13 @@ export function describeFailure(status: number, body: string, stderr: string): s
 }
 
 export class S3Client {
-  /** Credential files already written, by alias. */
-  private readonly credentialFiles = new Map<string, string>();
-
   constructor(
     private readonly system: System,
-    /** A private folder for the credential files (a tmpfs in the init). */
+    /** A private folder for the signed headers of the request under way (a tmpfs in the init). */
     private readonly workDirectory: string,
-    private readonly caBundle?: string,
+    /** On a host: the CA bundle to verify against, and the curl to run (the image's own, through its loader). */
+    private readonly options: { caBundle?: string; curl?: readonly string[] } = {},
   ) {}
-
-  private async credentialsFile(alias: MinioAlias): Promise<string> {
-    const known = this.credentialFiles.get(alias.alias);
-    if (known !== undefined) return known;
-    await this.system.makeDirectory(this.workDirectory);
-    const path = `${this.workDirectory}/${alias.alias}.curlrc`;
-    await this.system.writeText(path, curlCredentials(alias));
-    this.credentialFiles.set(alias.alias, path);
-    return path;
-  }
 
   private async request(
     location: S3Location,
@@ -74,17 +73,26 @@ export class S3Client {
     query: Record<string, string>,
     files: { upload?: string; output?: string; headers?: Record<string, string>; writeOutHeader?: string } = {},
   ): Promise<string> {
-    const argv = s3CurlArgs({
-      method,
-      url: s3Url(location.alias.url, location.bucket, key, query),
-      credentialsFile: await this.credentialsFile(location.alias),
-      ...(this.caBundle !== undefined ? { caBundle: this.caBundle } : {}),
-      ...files,
-    });
-    const result = await this.system.run(argv, { captureStdout: true, captureStderr: true });
+    const { alias } = location;
+    const signed = signS3Request(
+      { method, ...s3Target(alias.url, location.bucket, key), query, ...(files.headers !== undefined ? { headers: files.headers } : {}) },
+      { accessKey: alias.accessKey.reveal(), secretKey: alias.secretKey.reveal(), region: DEFAULT_REGION },
+      new Date(this.system.now()),
+    );
+    // The signature names the access key: it goes to curl in a file on the tmpfs, removed once curl has read it.
+    await this.system.makeDirectory(this.workDirectory);
+    const headersFile = `${this.workDirectory}/${alias.alias}.curlrc`;
+    await this.system.writeText(headersFile, curlHeaderConfig(signed));
+    let result: RunResult;
+    try {
+      const argv = s3CurlArgs({ ...this.options, method, url: s3Url(alias.url, location.bucket, key, query), headersFile, ...files });
+      result = await this.system.run(argv, { captureStdout: true, captureStderr: true });
+    } finally {
+      await this.system.remove(headersFile);
+    }
     if (result.status === 0) return result.stdout;
     const body = files.output !== undefined ? ((await this.system.readText(files.output)) ?? '') : result.stdout;
-    const what = key === '' ? `${location.alias.alias}/${location.bucket}` : `${location.alias.alias}/${location.bucket}/${key}`;
+    const what = key === '' ? `${alias.alias}/${location.bucket}` : `${alias.alias}/${location.bucket}/${key}`;
     throw new B2cError(`${method} ${what}: ${describeFailure(result.status, body, result.stderr)}`);
   }
 

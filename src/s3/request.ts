@@ -1,43 +1,46 @@
-// The curl command lines for S3 requests, signed by curl itself (SigV4); keys travel in a curl config file, never in argv.
+// The curl command lines for S3 requests: path-style URLs, and the signed headers in a curl config file, so that no key is ever in argv.
 
-import type { MinioAlias } from '../cmdline/config.ts';
+import { B2cError } from '../errors.ts';
 import { CA_BUNDLE, CURL_PROTOCOL_ARGS } from '../image-layout.ts';
+import { canonicalQuery, encodeS3Component } from './signature.ts';
 
 /** S3 servers that do not care about regions (MinIO, s3rver) accept this one. */
 export const DEFAULT_REGION = 'us-east-1';
-
-/** Percent-encodes all but A–Z a–z 0–9 - . _ ~, as SigV4's canonical request wants. */
-export function encodeS3Component(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
-}
 
 /** A key for a URL path: each segment encoded, the `/` between them kept. */
 export function encodeS3Key(key: string): string {
   return key.split('/').map(encodeS3Component).join('/');
 }
 
-/** The path-style URL of a bucket or object, with an optional query (already in canonical order). */
-export function s3Url(endpoint: string, bucket: string, key = '', query: Record<string, string> = {}): string {
-  const base = `${endpoint.replace(/\/+$/, '')}/${encodeS3Key(bucket)}${key === '' ? '' : `/${encodeS3Key(key)}`}`;
-  const pairs = Object.keys(query)
-    .sort()
-    .map((name) => `${encodeS3Component(name)}=${encodeS3Component(query[name] as string)}`);
-  return pairs.length === 0 ? base : `${base}?${pairs.join('&')}`;
+/** Where a path-style request goes: the Host header curl sends for the endpoint, and the encoded path of the bucket or object. */
+export function s3Target(endpoint: string, bucket: string, key = ''): { host: string; path: string } {
+  const match = /^(https?):\/\/([^/?#]+)(\/[^?#]*)?$/i.exec(endpoint.trim());
+  if (!match) throw new B2cError(`${endpoint} is not an http:// or https:// endpoint without a query`);
+  const [, scheme = '', authority = '', base = ''] = match;
+  // curl leaves the scheme's own port out of the Host header; the signature must name the host as it is sent.
+  const defaultPort = scheme.toLowerCase() === 'https' ? ':443' : ':80';
+  const host = authority.endsWith(defaultPort) ? authority.slice(0, -defaultPort.length) : authority;
+  return { host, path: `${base.replace(/\/+$/, '')}/${encodeS3Key(bucket)}${key === '' ? '' : `/${encodeS3Key(key)}`}` };
 }
 
-/** A curl config file that holds the keys: a failing command's echo shows its path, not them. */
-export function curlCredentials(alias: MinioAlias): string {
+/** The path-style URL of a bucket or object, with its query in canonical order. */
+export function s3Url(endpoint: string, bucket: string, key = '', query: Record<string, string> = {}): string {
+  const { path } = s3Target(endpoint, bucket, key);
+  const base = `${(/^https?:\/\/[^/?#]+/i.exec(endpoint.trim()) as RegExpExecArray)[0]}${path}`;
+  const encodedQuery = canonicalQuery(query);
+  return encodedQuery === '' ? base : `${base}?${encodedQuery}`;
+}
+
+/** A curl config file that sends these headers: a failing command's echo shows its path, not the access key in the signature. */
+export function curlHeaderConfig(headers: Record<string, string>): string {
   const quoted = (value: string): string => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-  return `user = ${quoted(`${alias.accessKey.reveal()}:${alias.secretKey.reveal()}`)}\n`;
+  return Object.entries(headers)
+    .map(([name, value]) => `header = ${quoted(`${name}: ${value}`)}\n`)
+    .join('');
 }
 
 export type S3Method = 'GET' | 'PUT' | 'DELETE' | 'HEAD';
 
-/**
- * One signed request. The payload is declared unsigned (TLS protects it on
- * https; curl streams the file without hashing it first); `--fail-with-body`
- * keeps S3's error document for the message.
- */
 /** The metadata header in which file attributes travel, as the MinIO client's `--preserve` writes it. */
 export const ATTRIBUTES_HEADER = 'x-amz-meta-mc-attrs';
 
@@ -55,29 +58,29 @@ export function modeFromAttributes(value: string): number | undefined {
   return undefined;
 }
 
+/**
+ * One request, its signed headers read from `headersFile`. `--fail-with-body`
+ * keeps S3's error document for the message.
+ */
 export function s3CurlArgs(request: {
+  /** The curl to run, with whatever runs it (a loader on a host); `curl` from PATH by default. */
+  curl?: readonly string[];
   method: S3Method;
   url: string;
-  credentialsFile: string;
-  region?: string;
+  headersFile: string;
   caBundle?: string;
   upload?: string;
   output?: string;
-  headers?: Record<string, string>;
   writeOutHeader?: string;
 }): string[] {
   return [
-    'curl',
+    ...(request.curl ?? ['curl']),
     '--silent',
     '--show-error',
     '--fail-with-body',
     ...CURL_PROTOCOL_ARGS,
     '--config',
-    request.credentialsFile,
-    '--aws-sigv4',
-    `aws:amz:${request.region ?? DEFAULT_REGION}:s3`,
-    '--header',
-    'x-amz-content-sha256: UNSIGNED-PAYLOAD',
+    request.headersFile,
     '--cacert',
     request.caBundle ?? CA_BUNDLE,
     '--connect-timeout',
@@ -90,7 +93,6 @@ export function s3CurlArgs(request: {
     ...(request.upload !== undefined ? ['--upload-file', request.upload] : []),
     // A download takes the object's Last-Modified, so that a later push sees it unchanged.
     ...(request.output !== undefined ? ['--remote-time', '--output', request.output] : []),
-    ...Object.entries(request.headers ?? {}).flatMap(([name, value]) => ['--header', `${name}: ${value}`]),
     // Prints one response header on stdout, which --output leaves free.
     ...(request.writeOutHeader !== undefined ? ['--write-out', `%header{${request.writeOutHeader}}`] : []),
     request.url,

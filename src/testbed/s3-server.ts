@@ -1,9 +1,10 @@
-// Runs s3rver for TestS3 in a process of its own: started with --openssl-legacy-provider, since s3rver encrypts its continuation tokens with DES,
-// which OpenSSL 3 only has there.
+// Runs the test S3 server in a process of its own: s3rver behind a proxy that checks SigV4 signatures. Started with --openssl-legacy-provider,
+// since s3rver encrypts its continuation tokens with DES, which OpenSSL 3 only has there.
 
 import S3rver from 's3rver';
 import { DUMMY_ACCOUNT } from 's3rver/lib/models/account.js';
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from './s3-keys.ts';
+import { startSigningProxy } from './s3-signature.ts';
 
 const [directory, ...buckets] = process.argv.slice(2);
 if (directory === undefined) throw new Error('usage: s3-server.ts DIRECTORY [BUCKET ...]');
@@ -16,5 +17,12 @@ const server = new S3rver({
   configureBuckets: buckets.map((name) => ({ name })),
 });
 const address = await server.run();
-process.stdout.write(`listening ${address.port}\n`);
-process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));
+const proxy = await startSigningProxy(address.port, new Map([[TEST_ACCESS_KEY, TEST_SECRET_KEY]]));
+const reported = { count: 0 };
+// Refusals go to the parent as they happen, one line each.
+setInterval(() => {
+  for (const refusal of proxy.refusals.slice(reported.count)) process.stdout.write(`refused ${refusal}\n`);
+  reported.count = proxy.refusals.length;
+}, 50).unref();
+process.stdout.write(`listening ${proxy.port}\n`);
+process.on('SIGTERM', () => void Promise.all([proxy.close(), server.close()]).then(() => process.exit(0)));

@@ -1,5 +1,5 @@
-// A real S3 server for tests: s3rver on 127.0.0.1 with throwaway storage. It stands in for MinIO, which cannot be installed here; it checks access
-// keys, not signatures.
+// A real S3 server for tests: s3rver on 127.0.0.1 with throwaway storage, behind a proxy that checks SigV4 signatures as MinIO does. It stands in
+// for MinIO, which cannot be installed here.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +18,8 @@ export class TestS3 {
   private constructor(
     private readonly server: ChildProcess,
     readonly port: number,
+    /** Requests the signature check refused, as `METHOD target: code`, in order; the list grows as they come. */
+    readonly refusals: readonly string[],
     /** s3rver's store: `BUCKET/KEY._S3rver_object` holds each object's bytes. */
     readonly directory: string,
   ) {}
@@ -27,15 +29,17 @@ export class TestS3 {
     const server = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', SERVER_MAIN, directory, ...buckets], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
+    const refusals: string[] = [];
     const port = await new Promise<number>((resolve, reject) => {
       server.once('error', reject);
       server.once('exit', (code) => reject(new B2cError(`the test S3 server exited with status ${code} before listening`)));
       createInterface({ input: server.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-        const match = /^listening (\d+)$/.exec(line);
-        if (match) resolve(Number(match[1]));
+        const listening = /^listening (\d+)$/.exec(line);
+        if (listening) resolve(Number(listening[1]));
+        else if (line.startsWith('refused ')) refusals.push(line.slice('refused '.length));
       });
     });
-    return new TestS3(server, port, directory);
+    return new TestS3(server, port, refusals, directory);
   }
 
   get url(): string {
@@ -65,11 +69,12 @@ export class TestS3 {
     return JSON.parse(await readFile(join(this.directory, bucket, `${key}._S3rver_metadata.json`), 'utf8')) as Record<string, string>;
   }
 
-  /** Puts an object straight into the store: s3rver takes its size and time from the file and computes its ETag when asked. */
-  async putObject(bucket: string, key: string, content: string | Uint8Array): Promise<void> {
+  /** Puts an object straight into the store, with `x-amz-meta-*` metadata if given: s3rver takes its size and time from the file and computes its ETag when asked. */
+  async putObject(bucket: string, key: string, content: string | Uint8Array, metadata?: Record<string, string>): Promise<void> {
     const path = join(this.directory, bucket, key);
     await mkdir(dirname(path), { recursive: true });
     await writeFile(`${path}${OBJECT_SUFFIX}`, content);
+    if (metadata !== undefined) await writeFile(`${path}._S3rver_metadata.json`, JSON.stringify(metadata));
   }
 
   async close(): Promise<void> {

@@ -2,14 +2,13 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { singlePartitionGpt } from '../../src/init/gpt.ts';
 import { blobDownloads } from '../../src/testbed/registry.ts';
 import { QmpClient } from '../../src/vm/qmp.ts';
-import { blankDisk as blankDiskIn } from './disks.ts';
+import { blankDisk as blankDiskIn, cacheDisk, partitionedDisk, partitionFile } from './disks.ts';
 import { bootB2c, expectCleanEnd, sectionText, step, testImage } from './boot.ts';
 
 const MiB = 1024 * 1024;
@@ -19,13 +18,13 @@ afterAll(() => rmSync(folder, { recursive: true, force: true }));
 const blankDisk = (name: string, bytes: number): string => blankDiskIn(folder, name, bytes);
 
 /** A disk with a GPT and one partition (1 MiB in), filled with `fill` when given: someone else's data. */
-function partitionedDisk(name: string, bytes: number, fill?: Uint8Array): string {
-  const path = blankDisk(name, bytes);
-  const fd = openSync(path, 'r+');
-  const layout = singlePartitionGpt(bytes, 512, 'THEIRS', () => '5e1f0000-0000-4000-8000-000000000001');
-  for (const write of layout.writes) writeSync(fd, write.data, 0, write.data.length, write.offset);
-  if (fill) writeSync(fd, fill, 0, fill.length, MiB);
-  closeSync(fd);
+function theirDisk(name: string, bytes: number, fill?: Uint8Array): string {
+  const { path } = partitionedDisk(folder, name, bytes, 'THEIRS');
+  if (fill) {
+    const fd = openSync(path, 'r+');
+    writeSync(fd, fill, 0, fill.length, MiB);
+    closeSync(fd);
+  }
   return path;
 }
 
@@ -51,32 +50,31 @@ function journalNeedsRecovery(disk: string): boolean {
 const bigStep = (marker: string): string => step('b2c.container', `sh -c 'echo ${marker}-$((6*7)) $(grep -c b2c-swapfile /proc/swaps)'`, testImage('big'));
 
 describe('the cache disk', () => {
-  const cacheDisk = blankDisk('cache.img', 2048 * MiB);
-
   it('auto makes a B2C_CACHE partition on a blank disk, with swap, and the next boot reuses it without downloading a layer', async () => {
+    const disk = blankDisk('cache.img', 2048 * MiB);
     const before = downloadsOfBigLayer();
-    const first = await bootB2c(['b2c.cache_device=auto', 'b2c.swap=64M', bigStep('first')], { disks: [cacheDisk] });
+    const first = await bootB2c(['b2c.cache_device=auto', 'b2c.swap=64M', bigStep('first')], { disks: [disk] });
     expectCleanEnd(first, 0);
     expect(first.output).toContain('No B2C_CACHE partition: making one on the blank disk /dev/vda');
     // The container saw the swap file in /proc/swaps.
     expect(first.output).toMatch(/^first-42 1\r?$/m);
     expect(downloadsOfBigLayer()).toBe(before + 1);
-    expect(firstPartitionLabel(cacheDisk)).toBe('B2C_CACHE');
-    const table = JSON.parse(spawnSync('sfdisk', ['--json', cacheDisk], { encoding: 'utf8' }).stdout) as {
+    expect(firstPartitionLabel(disk)).toBe('B2C_CACHE');
+    const table = JSON.parse(spawnSync('sfdisk', ['--json', disk], { encoding: 'utf8' }).stdout) as {
       partitiontable: { label: string; partitions: Array<{ name: string }> };
     };
     expect(table.partitiontable.label).toBe('gpt');
     expect(table.partitiontable.partitions.map((partition) => partition.name)).toEqual(['B2C_CACHE']);
-    expect(journalNeedsRecovery(cacheDisk)).toBe(false);
+    expect(journalNeedsRecovery(disk)).toBe(false);
     // On the cache, containers and dangling images would outlive the boot: podman removes them.
     expect(sectionText(first.console, 'b2c_cleanup')).not.toContain('nothing to remove');
 
-    const second = await bootB2c(['b2c.cache_device=auto', bigStep('second')], { disks: [cacheDisk] });
+    const second = await bootB2c(['b2c.cache_device=auto', bigStep('second')], { disks: [disk] });
     expectCleanEnd(second, 0);
     expect(second.output).toContain('Using the cache partition /dev/vda1');
     expect(second.output).toMatch(/^second-42 0\r?$/m);
     expect(downloadsOfBigLayer()).toBe(before + 1);
-    expect(journalNeedsRecovery(cacheDisk)).toBe(false);
+    expect(journalNeedsRecovery(disk)).toBe(false);
     const firstStart = first.secondsUntil('first-42');
     const secondStart = second.secondsUntil('second-42');
     console.log(`first boot: container output after ${firstStart} s; second boot (cached): ${secondStart} s`);
@@ -84,18 +82,19 @@ describe('the cache disk', () => {
     expect(secondStart).toBeDefined();
   });
 
-  it('reset formats the cache partition anew, so the image is downloaded again', async () => {
-    const before = downloadsOfBigLayer();
-    const result = await bootB2c(['b2c.cache_device=reset', bigStep('reset')], { disks: [cacheDisk] });
+  it('reset formats the cache partition anew: what it held is gone, the partition and its label stay', async () => {
+    const disk = cacheDisk(folder, 'reset.img', 512 * MiB, { 'marker.txt': 'from-an-earlier-boot\n' });
+    expect(partitionFile(disk, '/marker.txt')).toBe('from-an-earlier-boot\n');
+    const result = await bootB2c(['b2c.cache_device=reset', step('b2c.container', `sh -c 'echo reset-$((6*7))'`)], { disks: [disk] });
     expectCleanEnd(result, 0);
     expect(result.output).toContain('Formatting the cache partition /dev/vda1 anew (b2c.cache_device=reset)');
-    expect(result.output).toMatch(/^reset-42 0\r?$/m);
-    expect(downloadsOfBigLayer()).toBe(before + 1);
+    expect(result.output).toMatch(/^reset-42\r?$/m);
+    expect(partitionFile(disk, '/marker.txt')).toBeUndefined();
+    expect(firstPartitionLabel(disk)).toBe('B2C_CACHE');
   });
 
   it('a B2C_CACHE partition that does not mount is repaired by e2fsck', async () => {
-    const corrupt = join(folder, 'corrupt.img');
-    copyFileSync(cacheDisk, corrupt);
+    const corrupt = cacheDisk(folder, 'corrupt.img', 512 * MiB, { 'marker.txt': 'kept-through-the-repair\n' });
     // Zero the group descriptors (the block after the superblock): the kernel refuses the filesystem, e2fsck rebuilds them from a backup.
     const fd = openSync(corrupt, 'r+');
     writeSync(fd, new Uint8Array(4096), 0, 4096, MiB + 4096);
@@ -105,6 +104,8 @@ describe('the cache disk', () => {
     expect(result.output).toMatch(/\/dev\/vda1 does not mount .*: checking it with e2fsck/);
     expect(result.output).toContain('e2fsck repaired /dev/vda1');
     expect(result.output).toMatch(/^repaired-25\r?$/m);
+    // The repair kept what the cache held.
+    expect(partitionFile(corrupt, '/marker.txt')).toBe('kept-through-the-repair\n');
   });
 
   it('a named disk is partitioned; a named filesystem is mounted as the cache', async () => {
@@ -135,11 +136,10 @@ describe('the cache disk', () => {
     const result = await bootB2c(['b2c.cache_device=/dev/vda', step('b2c.container', `sh -c 'echo late-$((6*6))'`)], {
       qmp: socket,
       onConsole: (text) => {
-        // Plug the disk in once the init is waiting for it.
-        if (plugged === undefined && /section_start:\d+:b2c_cache/.test(text)) {
+        // Plug the disk in once the init says it is waiting for it.
+        if (plugged === undefined && text.includes('Waiting up to 10 s for /dev/vda to appear')) {
           plugged = (async () => {
             const qmp = await QmpClient.connect(socket);
-            await new Promise((resolve) => setTimeout(resolve, 2000));
             await qmp.plugDisk(disk, 'late');
             qmp.close();
           })();
@@ -149,6 +149,7 @@ describe('the cache disk', () => {
     await plugged;
     expectCleanEnd(result, 0);
     expect(result.output).not.toContain('did not appear');
+    expect(plugged).toBeDefined();
     // No disk at boot, so no disk driver yet: the wait itself must load it.
     expect(result.output).toMatch(/Loading the drivers of this machine's devices: .*virtio_blk/);
     expect(result.output).toContain('/dev/vda has no B2C_CACHE partition: repartitioning it (b2c.cache_device=/dev/vda)');
@@ -157,7 +158,7 @@ describe('the cache disk', () => {
   });
 
   it('a named partition without a label is formatted', async () => {
-    const disk = partitionedDisk('partition.img', 512 * MiB);
+    const disk = theirDisk('partition.img', 512 * MiB);
     const result = await bootB2c(['b2c.cache_device=/dev/vda1', step('b2c.container', `sh -c 'echo partition-$((7*3))'`)], { disks: [disk] });
     expectCleanEnd(result, 0);
     expect(result.output).toContain('/dev/vda1 has no label: formatting it as the cache');
@@ -166,7 +167,7 @@ describe('the cache disk', () => {
   });
 
   it('auto leaves a disk with partitions alone, and a missing device falls back to RAM: the pipeline still runs', async () => {
-    const theirs = partitionedDisk('theirs.img', 256 * MiB, new Uint8Array(MiB).fill(0x5a));
+    const theirs = theirDisk('theirs.img', 256 * MiB, new Uint8Array(MiB).fill(0x5a));
     const hash = sha256(theirs);
     const auto = await bootB2c(['b2c.cache_device=auto', step('b2c.container', `sh -c 'echo ram-$((9*9))'`)], { disks: [theirs] });
     expectCleanEnd(auto, 0);

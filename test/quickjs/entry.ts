@@ -12,7 +12,8 @@ import { runtimeSummary, shellQuote } from '../../src/init/console.ts';
 import { filesystemTypeOf, readAddKeyOutput } from '../../src/init/fscrypt.ts';
 import { planMirror } from '../../src/s3/mirror-plan.ts';
 import { parseListing } from '../../src/s3/listing.ts';
-import { s3CurlArgs, s3Url } from '../../src/s3/request.ts';
+import { s3Target, s3Url } from '../../src/s3/request.ts';
+import { signS3Request } from '../../src/s3/signature.ts';
 import { describeReport } from '../../src/s3/mirror.ts';
 
 export function quickjsProbe(): unknown {
@@ -70,12 +71,19 @@ export function quickjsProbe(): unknown {
       ],
       { overwrite: true, remove: true, exclude: ['*.log'] },
     ),
-    s3: s3CurlArgs({
-      method: 'GET',
-      url: s3Url('http://10.0.2.100:9000/', 'jobs', 'a b/é+1', { prefix: 'x/', 'list-type': '2' }),
-      credentialsFile: '/run/b2c/s3/farm.curlrc',
-      output: '/v/a.b2c-partial',
-    }),
+    s3: {
+      url: s3Url('http://10.0.2.100:9000/', 'jobs', 'a b/é+1', { prefix: 'x/+é', 'list-type': '2' }),
+      signed: signS3Request(
+        {
+          method: 'PUT',
+          ...s3Target('http://10.0.2.100:9000/', 'jobs', 'a b/é+1'),
+          query: { prefix: 'x/+é' },
+          headers: { 'x-amz-meta-mc-attrs': 'mode:33261' },
+        },
+        { accessKey: 'AK', secretKey: 'sëcret/+', region: 'us-east-1' },
+        new Date(Date.UTC(2026, 10, 30, 12)),
+      ),
+    },
     report: describeReport({ copied: 2, bytes: 1_300_000, removed: 1, kept: 1, skipped: ['link'] }),
     fscrypt: [
       readAddKeyOutput('Enter passphrase (echo disabled): \nError [File exists] setting policy.\n', 0),

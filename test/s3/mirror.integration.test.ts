@@ -1,4 +1,5 @@
-// The sync engine against a real S3 server (s3rver on 127.0.0.1, standing in for MinIO) with the host's real curl.
+// The sync engine against a real S3 server on 127.0.0.1 (s3rver behind a SigV4 check, standing in for MinIO) with the image's own curl (trixie's,
+// run through its loader).
 
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { TEST_ACCESS_KEY, TEST_SECRET_KEY, TestS3 } from '../../src/testbed/s3.t
 import { resolveBucketPath, S3Client } from '../../src/s3/client.ts';
 import { describeReport, listLocal, pullVolume, pushVolume } from '../../src/s3/mirror.ts';
 import { B2cError } from '../../src/errors.ts';
+import { DebianTools } from '../../src/image/debian-tools.ts';
 
 const options = { overwrite: false, remove: false, exclude: [] as string[] };
 
@@ -20,12 +22,14 @@ describe('volume sync with a real S3 server', () => {
   let alias: MinioAlias;
   let client: S3Client;
   let folder: string;
+  let curl: string[];
 
   beforeAll(async () => {
     s3 = await TestS3.start(['jobs']);
     work = await mkdtemp(join(tmpdir(), 'b2c-sync-'));
     alias = { alias: 'farm', url: s3.url, accessKey: new Secret(TEST_ACCESS_KEY), secretKey: new Secret(TEST_SECRET_KEY) };
-    client = new S3Client(nodeSystem, join(work, 'credentials'), '/dev/null');
+    curl = (await DebianTools.prepare(['curl'])).command('curl', 'usr/bin/curl');
+    client = new S3Client(nodeSystem, join(work, 'credentials'), { caBundle: '/dev/null', curl });
   });
 
   afterAll(async () => {
@@ -96,17 +100,42 @@ describe('volume sync with a real S3 server', () => {
     expect((await stat(join(plain, 'run.sh'))).mode & 0o111).toBe(0);
   });
 
-  it('pages through listings longer than one answer', async () => {
-    for (let index = 0; index < 1005; index++) await s3.putObject('jobs', `3/many/${String(index).padStart(4, '0')}`, '');
-    expect(await client.list(location('3/many'))).toHaveLength(1005);
+  it('pages through listings longer than one answer, under a prefix with a + and a space, signed as S3 checks it', async () => {
+    for (let index = 0; index < 1005; index++) await s3.putObject('jobs', `3/c++ many/${String(index).padStart(4, '0')}`, '');
+    await s3.putObject('jobs', '3/c++ manyfold', 'a neighbour');
+    const refused = s3.refusals.length;
+    expect(await client.list(location('3/c++ many'))).toHaveLength(1005);
+    expect(s3.refusals.slice(refused)).toEqual([]);
+  });
+
+  it('fails on a wrong secret with the right access key: nothing pulled or pushed, the secret not in the message', async () => {
+    await s3.putObject('jobs', 'forged/in/a.txt', 'not for strangers');
+    const forger = { ...alias, secretKey: new Secret('wrong-secret-5b1d') };
+    const forged = new S3Client(nodeSystem, join(work, 'forger'), { caBundle: '/dev/null', curl });
+    const refused = s3.refusals.length;
+    const pull = await pullVolume(nodeSystem, forged, resolveBucketPath('farm/jobs/forged/in', [forger]), folder, options).catch((error: unknown) => error);
+    expect((pull as Error).message).toMatch(/^GET farm\/jobs: the server answered SignatureDoesNotMatch \(The request signature we calculated/);
+    expect((await listLocal(nodeSystem, folder)).files).toEqual([]);
+    await writeFile(join(folder, 'out.txt'), 'must not land');
+    const push = await pushVolume(nodeSystem, forged, resolveBucketPath('farm/jobs/forged/out', [forger]), folder, options).catch((error: unknown) => error);
+    expect((push as Error).message).toMatch(/SignatureDoesNotMatch/);
+    expect([...(await s3.objects('jobs', 'forged/')).keys()]).toEqual(['in/a.txt']);
+    for (const failure of [pull, push]) expect((failure as Error).message).not.toContain('wrong-secret');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(s3.refusals.slice(refused).every((refusal) => refusal.endsWith(': SignatureDoesNotMatch'))).toBe(true);
+    expect(s3.refusals.length).toBeGreaterThan(refused);
   });
 
   it("names the object and the server's answer when a request fails, and leaves no partial file", async () => {
     const stranger = { ...alias, accessKey: new Secret('nobody'), secretKey: new Secret('wrong-secret-7f3e') };
     const denied = resolveBucketPath('farm/jobs/1/in', [stranger]);
-    const failure = await pullVolume(nodeSystem, new S3Client(nodeSystem, join(work, 'stranger'), '/dev/null'), denied, folder, options).catch(
-      (error: unknown) => error,
-    );
+    const failure = await pullVolume(
+      nodeSystem,
+      new S3Client(nodeSystem, join(work, 'stranger'), { caBundle: '/dev/null', curl }),
+      denied,
+      folder,
+      options,
+    ).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(B2cError);
     expect((failure as Error).message).toBe(
       'GET farm/jobs: the server answered InvalidAccessKeyId (The AWS Access Key Id you provided does not exist in our records.)',
