@@ -1,4 +1,5 @@
-// Three suites: unit tests that need nothing but Node, integration tests that run host tools and local servers, and end-to-end tests that boot the real image in QEMU.
+// Three suites: unit tests that need nothing but Node, integration tests that run host tools and local servers, and end-to-end tests that boot
+// the real image in QEMU.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({

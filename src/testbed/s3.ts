@@ -69,7 +69,11 @@ export class TestS3 {
     return JSON.parse(await readFile(join(this.directory, bucket, `${key}._S3rver_metadata.json`), 'utf8')) as Record<string, string>;
   }
 
-  /** Puts an object straight into the store, with `x-amz-meta-*` metadata if given: s3rver takes its size and time from the file and computes its ETag when asked. */
+  /**
+   * Puts an object straight into the store, with `x-amz-meta-*` metadata if
+   * given: s3rver takes its size and time from the file and computes its
+   * ETag when asked.
+   */
   async putObject(bucket: string, key: string, content: string | Uint8Array, metadata?: Record<string, string>): Promise<void> {
     const path = join(this.directory, bucket, key);
     await mkdir(dirname(path), { recursive: true });

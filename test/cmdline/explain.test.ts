@@ -37,7 +37,8 @@ describe('explainConfig', () => {
     expect(config.warnings).toEqual(['b2c.swap needs a cache partition (b2c.cache_device): with b2c.cache_device=none the machine gets no swap']);
     // The extra arguments may still name a cache.
     expect(parseCmdline('b2c.swap=1G b2c.extra_args_url=https://farm/dut').warnings).toEqual([
-      'b2c.swap needs a cache partition (b2c.cache_device): with b2c.cache_device=none the machine gets no swap (unless b2c.extra_args_url sets b2c.cache_device)',
+      'b2c.swap needs a cache partition (b2c.cache_device): with b2c.cache_device=none the machine gets no swap ' +
+        '(unless b2c.extra_args_url sets b2c.cache_device)',
     ]);
     expect(parseCmdline('b2c.swap=1G b2c.cache_device=auto').warnings).toEqual([]);
   });

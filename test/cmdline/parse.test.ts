@@ -132,7 +132,8 @@ describe('parseCmdline on lines as farms write them', () => {
   it('warns before the boot that a volume with encrypt_key will be refused', () => {
     const config = parseCmdline(`b2c.minio="farm,https://s3.farm:9000,A,B" b2c.volume="v,mirror=farm/b/p,encrypt_key=hush"`, { source: 'extra_args' });
     expect(config.warnings).toEqual([
-      'b2c.volume=v: encrypt_key (S3 server-side encryption with a customer key) is not supported by this b2c: the volume will be refused at boot rather than synced in the clear',
+      'b2c.volume=v: encrypt_key (S3 server-side encryption with a customer key) is not supported by this b2c: ' +
+        'the volume will be refused at boot rather than synced in the clear',
     ]);
   });
 });

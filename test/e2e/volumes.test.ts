@@ -159,7 +159,7 @@ describe('volumes mirrored to S3', () => {
     expect(later.output).toContain('Volume plain: created, at /var/lib/containers/storage/volumes/plain/_data, encrypted with fscrypt');
   });
 
-  it('fails the pipeline on a wrong access key and on a wrong secret, pulls and pushes nothing, never prints a secret; mounts a b2c.filesystem as a volume', async () => {
+  it('fails on a wrong access key and on a wrong secret, pulls and pushes nothing, prints no secret; mounts a b2c.filesystem as a volume', async () => {
     await s3.putObject('jobs', 'denied/input.txt', 'not for strangers');
     await s3.putObject('jobs', 'forged/input.txt', 'not for forgers');
     // An ext4 disk made on the host with a file on it, for a volume backed by a b2c.filesystem.
@@ -184,7 +184,8 @@ describe('volumes mirrored to S3', () => {
         container(
           'b2c.post_container',
           '-v disk:/disk -v forged:/forged',
-          'echo forged-written > /forged/out.txt; echo failed-by=[$B2C_PIPELINE_FAILED_BY] disk=[$(cat /disk/hello)] forged=[$(ls /forged)] $(grep -c /disk.ext4.ro, /proc/mounts)',
+          'echo forged-written > /forged/out.txt; ' +
+            'echo failed-by=[$B2C_PIPELINE_FAILED_BY] disk=[$(cat /disk/hello)] forged=[$(ls /forged)] $(grep -c /disk.ext4.ro, /proc/mounts)',
         ),
       ],
       [dataDisk],
@@ -195,7 +196,8 @@ describe('volumes mirrored to S3', () => {
       'Error: could not pull the volume job from stranger/jobs/denied: GET stranger/jobs: the server answered InvalidAccessKeyId',
     );
     expect(result.output).toContain(
-      'Error: could not pull the volume forged from forger/jobs/forged: GET forger/jobs: the server answered SignatureDoesNotMatch (The request signature we calculated',
+      'Error: could not pull the volume forged from forger/jobs/forged: GET forger/jobs: the server answered SignatureDoesNotMatch ' +
+        '(The request signature we calculated',
     );
     expect(result.output).not.toMatch(/^should-not-run/m);
     // A volume whose pull failed is not pushed: its folder is not the bucket's content.

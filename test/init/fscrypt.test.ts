@@ -9,7 +9,8 @@ describe('readAddKeyOutput', () => {
       { kind: 'applied' },
     );
     const refused = (error: string) =>
-      `${PROMPT}Key with descriptor [0123456789abcdef] already exists\nError [${error}] setting policy.\nThe key descriptor [0123456789abcdef] may not match the existing encryption context for directory [/v/_data].\n`;
+      `${PROMPT}Key with descriptor [0123456789abcdef] already exists\nError [${error}] setting policy.\n` +
+      'The key descriptor [0123456789abcdef] may not match the existing encryption context for directory [/v/_data].\n';
     expect(readAddKeyOutput(refused('File exists'), 0)).toEqual({ kind: 'other-key' });
     expect(readAddKeyOutput(refused('Directory not empty'), 0)).toEqual({ kind: 'not-empty' });
     expect(readAddKeyOutput(refused('Operation not supported'), 0)).toEqual({ kind: 'failed', detail: 'Operation not supported' });

@@ -26,7 +26,8 @@ export function quickjsProbe(): unknown {
   return {
     config: configToJson(
       parseCmdline(
-        `b2c.minio="s3,http://10.0.0.1:9000,a,secret" b2c.volume="v,mirror=s3/b/p,push_on=changes|pipeline_end" b2c.container="-e A='x y' docker://r/i sh -c 'echo $A'" b2c.swap=1G b2c.contianer=x`,
+        `b2c.minio="s3,http://10.0.0.1:9000,a,secret" b2c.volume="v,mirror=s3/b/p,push_on=changes|pipeline_end" ` +
+          `b2c.container="-e A='x y' docker://r/i sh -c 'echo $A'" b2c.swap=1G b2c.contianer=x`,
       ),
     ),
     gpt: layout.writes.map((write) => ({ offset: write.offset, crc: crc32(write.data) })),
@@ -55,7 +56,9 @@ export function quickjsProbe(): unknown {
     lease: parseLease('interface=eth1\nip=10.0.0.9\nmask=24\nrouter=10.0.0.1 10.0.0.2\ndns=10.0.0.53\n'),
     clock: clockMessage('ntp', Date.UTC(2001, 0, 1), Date.UTC(2026, 10, 25, 12), 250),
     listing: parseListing(
-      '<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>t&amp;1</NextContinuationToken><Contents><Key>j/42/a b&amp;c.txt</Key><Size>3</Size><ETag>&quot;abc&quot;</ETag><LastModified>2026-11-25T12:00:00.123Z</LastModified></Contents><Contents><Key>j/42/dir/</Key><Size>0</Size></Contents></ListBucketResult>',
+      '<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>t&amp;1</NextContinuationToken>' +
+        '<Contents><Key>j/42/a b&amp;c.txt</Key><Size>3</Size><ETag>&quot;abc&quot;</ETag><LastModified>2026-11-25T12:00:00.123Z</LastModified></Contents>' +
+        '<Contents><Key>j/42/dir/</Key><Size>0</Size></Contents></ListBucketResult>',
       'j/42/',
     ),
     mirror: planMirror(

@@ -3,9 +3,11 @@ import { decodeXmlText, parseListing } from '../../src/s3/listing.ts';
 import { B2cError } from '../../src/errors.ts';
 
 const page = (contents: string, tail = '<IsTruncated>false</IsTruncated>'): string =>
-  `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>jobs</Name><Prefix>42/</Prefix>${tail}${contents}</ListBucketResult>`;
+  '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+  `<Name>jobs</Name><Prefix>42/</Prefix>${tail}${contents}</ListBucketResult>`;
 const object = (key: string, size: number, etag = '"9e107d9d372bb6826bd81d3542a419d6"'): string =>
-  `<Contents><Key>${key}</Key><LastModified>2026-11-25T12:00:00.000Z</LastModified><ETag>${etag.replace(/"/g, '&quot;')}</ETag><Size>${size}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
+  `<Contents><Key>${key}</Key><LastModified>2026-11-25T12:00:00.000Z</LastModified><ETag>${etag.replace(/"/g, '&quot;')}</ETag>` +
+  `<Size>${size}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
 
 describe('parseListing', () => {
   it('gives each object relative to the prefix, with its size, ETag and time', () => {
