@@ -142,7 +142,8 @@ describe('the boot', () => {
   });
 
   it('applies the extra arguments over the kernel line, verifies their download, and leaves no copy of them', async () => {
-    const extra = 'b2c.hostname=from-extra b2c.shutdown_cmd="halt -f" b2c.container=docker://r/extra:1 b2c.minio="s3,http://s3:9000,key,hush-hush"';
+    const extra =
+      'b2c.hostname=from-extra b2c.shutdown_cmd="halt -f" b2c.poweroff_delay=7 b2c.container=docker://r/extra:1 b2c.minio="s3,http://s3:9000,key,hush-hush"';
     const fake = machine('b2c.extra_args_url=https://farm.example/dut-7 b2c.hostname=from-kernel b2c.container=docker://r/kernel:1');
     fake.on(['curl'], (argv, system) => {
       system.files.set(argv[argv.indexOf('--output') + 1] as string, extra);
@@ -157,7 +158,9 @@ describe('the boot', () => {
     expect(fake.files.get('/proc/sys/kernel/hostname')).toBe('from-extra');
     expect(fake.ran('podman', 'run').map((argv) => argv.at(-1))).toEqual(['docker://r/kernel:1', 'docker://r/extra:1']);
     expect(off.argv).toEqual(['halt', '-f']);
-    expect(fake.logLines()).toContain(`Got 4 extra arguments (${extra.length} bytes, not shown: they may hold secrets)`);
+    const cleanedUp = fake.runs.filter((run) => run.argv[0] === 'umount').at(-1)?.at ?? Infinity;
+    expect((fake.runs.find((run) => run.argv[0] === 'halt')?.at ?? 0) - cleanedUp).toBe(7000);
+    expect(fake.logLines()).toContain(`Got 5 extra arguments (${extra.length} bytes, not shown: they may hold secrets)`);
     expect(fake.consoleText).not.toContain('hush-hush');
     expect([...fake.files.values()].some((content) => content === extra)).toBe(false);
   });

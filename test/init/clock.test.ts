@@ -20,7 +20,7 @@ describe('clock', () => {
       (argv) => argv[0]?.endsWith('/rdate') === true,
       (_argv, system) => {
         system.wallClockOffset += jump;
-        return { takes: 400 };
+        return { takes: 3000 };
       },
     );
     await setClock(fake, new InitConsole(fake), peer);
