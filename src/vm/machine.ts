@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { ConsoleMonitor } from './console-monitor.ts';
 import { decideOutcome, type RunOutcome } from './outcome.ts';
-import { qemuArgs, type Accelerator, type VmSpec } from './qemu.ts';
+import { qemuArgs, SERIAL_CONSOLE_ONLY, type Accelerator, type VmSpec } from './qemu.ts';
 import { B2cError } from '../errors.ts';
 
 export class HostToolError extends B2cError {}
@@ -73,13 +73,7 @@ export async function chooseAccelerator(requested: 'auto' | Accelerator, spec: P
       'kvm',
       '-m',
       '256',
-      '-nodefaults',
-      '-no-user-config',
-      '-display',
-      'none',
-      '-serial',
-      'stdio',
-      '-no-reboot',
+      ...SERIAL_CONSOLE_ONLY,
       '-kernel',
       spec.kernel,
       '-append',

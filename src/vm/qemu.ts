@@ -48,6 +48,9 @@ export function parseNics(text: string): Nic[] | string {
 /** The PCIe port a disk can be hot-plugged into through QMP (`device_add ... bus=HOTPLUG_PORT`). */
 export const HOTPLUG_PORT = 'hotplug0';
 
+/** A machine with no devices but those asked for, its serial port on stdio, that stops rather than reboots (a panic or a reboot ends the run). */
+export const SERIAL_CONSOLE_ONLY = ['-nodefaults', '-no-user-config', '-display', 'none', '-serial', 'stdio', '-no-reboot'];
+
 /** The kernel parameters b2c adds before the user's: a console, and no hang on panic. */
 export function kernelCmdline(spec: Pick<VmSpec, 'arch' | 'cmdline'>): string {
   // panic=-1 reboots at once on a panic, and -no-reboot turns that reboot into QEMU's exit.
@@ -63,13 +66,7 @@ export function qemuArgs(spec: VmSpec): string[] {
     String(spec.cpus),
     '-m',
     String(spec.memoryMiB),
-    '-nodefaults',
-    '-no-user-config',
-    '-display',
-    'none',
-    '-serial',
-    'stdio',
-    '-no-reboot',
+    ...SERIAL_CONSOLE_ONLY,
     '-kernel',
     spec.kernel,
     '-initrd',
