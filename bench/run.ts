@@ -12,7 +12,7 @@ import { megabytes } from '../src/image/manifest.ts';
 import { outputNames, type Compression } from '../src/image/output-names.ts';
 import { S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG, cpioChunks, type CpioEntry } from '../src/image/cpio.ts';
 import { streamProgress } from '../src/image/progress.ts';
-import { defaultCacheDir } from '../src/cli/paths.ts';
+import { defaultCacheDir } from '../src/cache-dir.ts';
 import { B2C_VERSION } from '../src/cli/version.ts';
 import { nodeSystem } from '../src/system/node.ts';
 import { ADDITIONS, CUTS } from '../src/bench/cuts.ts';

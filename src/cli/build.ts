@@ -6,7 +6,7 @@ import { ARCHITECTURES, parseArchitectureList, type Architecture } from '../arch
 import type { Compression } from '../image/output-names.ts';
 import { describeError } from '../errors.ts';
 import { ExitError } from './errors.ts';
-import { defaultCacheDir } from './paths.ts';
+import { defaultCacheDir } from '../cache-dir.ts';
 import { B2C_VERSION } from './version.ts';
 
 function parseCompressions(value: string, previous: Compression[] = []): Compression[] {

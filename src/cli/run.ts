@@ -8,7 +8,7 @@ import { bootMachine, checkHostTools, chooseAccelerator, HostToolError } from '.
 import { describeOutcome, exitCodeOf, RUN_EXIT } from '../vm/outcome.ts';
 import { FORWARD_ADDRESS, HOTPLUG_PORT, parseNics, type Nic, type VmSpec } from '../vm/qemu.ts';
 import { ExitError } from './errors.ts';
-import { defaultCacheDir } from './paths.ts';
+import { defaultCacheDir } from '../cache-dir.ts';
 
 function positiveInteger(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) <= 0) throw new InvalidArgumentError(`${value} is not a positive whole number`);

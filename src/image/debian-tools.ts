@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { DEFAULT_KEYRING, DEFAULT_MIRROR, PrivateApt, type AptSource } from './apt.ts';
 import { extractDeb } from './package-root.ts';
-import { defaultCacheDir } from '../cli/paths.ts';
+import { defaultCacheDir } from '../cache-dir.ts';
 import { nodeSystem } from '../system/node.ts';
 
 // The programs run on the build host, which is amd64 (DESIGN.md): its loader and library folder.

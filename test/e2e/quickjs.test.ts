@@ -5,7 +5,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { defaultCacheDir } from '../../src/cli/paths.ts';
+import { defaultCacheDir } from '../../src/cache-dir.ts';
 import { quickjsProbe } from '../quickjs/entry.ts';
 
 function extracted(prefix: string): string {
