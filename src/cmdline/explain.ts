@@ -27,11 +27,19 @@ function describeVolume(volume: VolumeConfig): string[] {
   const lifetime = volume.expiration === 'never' ? 'across boots' : 'until the pipeline ends';
   const lines = [`Volume ${volume.name}${where}, kept ${lifetime}`];
   if (volume.pullFrom) {
-    lines.push(`    pulled from ${volume.pullFrom} at ${volume.pullOn.join(', ')}${volume.overwrite ? ', overwriting local files' : ''}`);
+    lines.push(
+      volume.pullOn.length === 0
+        ? `    never pulled from ${volume.pullFrom}: no pull_on names when`
+        : `    pulled from ${volume.pullFrom} at ${volume.pullOn.join(', ')}${volume.overwrite ? ', overwriting local files' : ''}`,
+    );
   }
   if (volume.pushTo) {
     const when = volume.pushOn.map((condition) => (condition === 'changes' ? 'every change and at pipeline end' : condition)).join(', ');
-    lines.push(`    pushed to ${volume.pushTo} at ${when}${volume.remove ? ', deleting remote files removed locally' : ''}`);
+    lines.push(
+      volume.pushOn.length === 0
+        ? `    never pushed to ${volume.pushTo}: no push_on names when`
+        : `    pushed to ${volume.pushTo} at ${when}${volume.remove ? ', deleting remote files removed locally' : ''}`,
+    );
   }
   if (volume.exclude.length > 0) lines.push(`    excluding ${volume.exclude.join(', ')}`);
   if (volume.fscryptKey) lines.push(`    encrypted with fscrypt${volume.fscryptResetKey ? ' (key reset)' : ''}`);
@@ -96,6 +104,6 @@ export function explainConfig(config: B2cConfig): string[] {
   if (config.pipefail) lines.push('The pipeline stops at the first failing step (b2c.pipefail).');
   config.postContainers.forEach((step, index) => lines.push(...describeStep(`Post container ${index + 1} (always runs)`, step)));
   const delay = config.poweroffDelay > 0 ? `wait ${config.poweroffDelay} s, then ` : '';
-  lines.push(`Then: ${delay}${config.shutdownCmd.join(' ')} (${config.rebootCmd.join(' ')} when a container asks for a reboot).`);
+  lines.push(`Then: ${delay}${config.shutdownCmd.join(' ')} (${config.rebootCmd.join(' ')}, at once, when a container asks for a reboot).`);
   return lines;
 }

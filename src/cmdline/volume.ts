@@ -109,9 +109,9 @@ export function parseVolume(value: string): OptionResult<VolumeConfig> {
         errors.push(`b2c.volume=${name}: unknown option ${key}`);
     }
   }
-  // Upstream's defaults: pull when the pipeline starts, push when it ends.
-  volume.pullOn = pullOn ?? (volume.pullFrom !== undefined ? ['pipeline_start'] : []);
-  volume.pushOn = pushOn ?? (volume.pushTo !== undefined ? ['pipeline_end'] : []);
+  // As upstream: a volume syncs only at the conditions it names. Farms mirror read-only buckets with pull_on alone.
+  volume.pullOn = pullOn ?? [];
+  volume.pushOn = pushOn ?? [];
   if (volume.pullOn.length > 0 && volume.pullFrom === undefined) errors.push(`b2c.volume=${name}: pull_on needs pull_from= or mirror=`);
   if (volume.pushOn.length > 0 && volume.pushTo === undefined) errors.push(`b2c.volume=${name}: push_on needs push_to= or mirror=`);
   return errors.length > 0 ? { errors, warnings } : { value: volume, errors, warnings };

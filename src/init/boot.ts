@@ -261,7 +261,8 @@ export class Boot {
   async shutdown(): Promise<never> {
     const outcome = this.outcome;
     this.system.write(`${shutdownNotice(outcome.shutdownMode)}\n`);
-    if (outcome.poweroffDelay > 0) await this.system.sleep(outcome.poweroffDelay * 1000);
+    // As upstream, the delay is for a power-off: a reboot the pipeline asked for is at once.
+    if (outcome.shutdownMode === 'poweroff' && outcome.poweroffDelay > 0) await this.system.sleep(outcome.poweroffDelay * 1000);
     await this.system.run(['sync']);
     for (;;) {
       const result = await this.system.run(outcome.shutdownCommand);

@@ -2,6 +2,9 @@
 
 import type { System } from '../system/system.ts';
 
+/** The section farms open before the machine boots, "to be closed by b2c". */
+export const KERNEL_BOOT_SECTION = 'b2c_kernel_boot';
+
 /** Where each phase of the init says what it does: a `[uptime]: message` line on the console. */
 export interface Log {
   log(message: string): Promise<void>;
@@ -9,6 +12,9 @@ export interface Log {
 
 /** The console of /init: uptime-stamped lines and GitLab sections. */
 export class InitConsole implements Log {
+  /** Farms open this section before the machine boots, for b2c to close: the init's first section does. */
+  private kernelBootOpen = true;
+
   constructor(private readonly system: System) {}
 
   /** Seconds since boot, as /proc/uptime gives them: the stamp of every line, and a clock that never jumps. */
@@ -23,6 +29,10 @@ export class InitConsole implements Log {
 
   /** Runs `work` inside a collapsible section; the section is closed whatever happens. */
   async section<T>(name: string, header: string, work: () => Promise<T>, collapsed = true): Promise<T> {
+    if (this.kernelBootOpen) {
+      this.kernelBootOpen = false;
+      this.system.write(sectionEnd(this.system.now() / 1000, KERNEL_BOOT_SECTION));
+    }
     this.system.write(sectionStart(this.system.now() / 1000, name, header, collapsed));
     try {
       return await work();

@@ -17,7 +17,7 @@ describe('explainConfig', () => {
       'Host name: boot2container',
       'S3 endpoint s3: http://10.0.0.1:9000',
       'Volume job, kept across boots',
-      '    pulled from s3/jobs/1 at pipeline_start',
+      '    never pulled from s3/jobs/1: no pull_on names when',
       '    pushed to s3/jobs/1 at every change and at pipeline end',
       'Service 1 (runs during the pipeline): docker://r/svc:1',
       '    argv: ["docker://r/svc:1"]',
@@ -26,7 +26,7 @@ describe('explainConfig', () => {
       '    command: ["run"]',
       'Post container 1 (always runs): docker://r/up:1',
       '    argv: ["docker://r/up:1"]',
-      'Then: wait 3 s, then poweroff -f (reboot -f when a container asks for a reboot).',
+      'Then: wait 3 s, then poweroff -f (reboot -f, at once, when a container asks for a reboot).',
     ]);
   });
 

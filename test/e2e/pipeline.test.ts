@@ -33,6 +33,10 @@ describe('a pipeline in a VM', () => {
     expect(sectionText(result.console, 'b2c_container_2')).toContain('Container 2 exited with status 5');
     expect(sectionText(result.console, 'b2c_post_container_1')).toContain('Post container 1 exited with status 7');
     expect(result.console).toMatch(/^\[[0-9.]+\]: CPU: /m);
+    // The section farms open before the boot is closed once, before the init's first own section.
+    const kernelBootEnd = result.console.search(/section_end:\d+:b2c_kernel_boot\r/);
+    expect(kernelBootEnd).toBeGreaterThanOrEqual(0);
+    expect(kernelBootEnd).toBeLessThan(result.console.indexOf('section_start:'));
     // The service printed while the first step ran, and was stopped before the cleanup ended.
     const firstStep = result.output.indexOf('Container 1: podman run');
     expect(result.output.slice(firstStep, result.output.indexOf('first-42'))).toMatch(/^service-100\r?$/m);

@@ -44,6 +44,10 @@ describe('volumes mirrored to S3', () => {
     await s3.putObject('jobs', '42/input.txt', 'input-from-the-bucket');
     await s3.putObject('jobs', '42/stale.txt', 'stale');
     await s3.putObject('jobs', '42/remote.tmp', 'excluded on the bucket side');
+    // A read-only bucket, as farms mount their traces: pulled, never pushed back, whatever the job does to its copy.
+    await s3.putObject('jobs', 'traces/a.trace', 'trace-a');
+    await s3.putObject('jobs', 'traces/b.trace', 'trace-b');
+    const traces = await s3.objects('jobs', 'traces/');
     // A tool pushed by someone with preserve: its mode comes back with it.
     await s3.putObject('jobs', 'tools/echo', readFileSync('/bin/busybox'), { 'x-amz-meta-mc-attrs': 'mode:33261' });
     const result = await boot([
@@ -53,11 +57,13 @@ describe('volumes mirrored to S3', () => {
       'b2c.volume="stage,push_to=farm/jobs/stage,push_on=container_end"',
       'b2c.volume="stage-in,pull_from=farm/jobs/stage,pull_on=container_start"',
       'b2c.volume="tools,pull_from=farm/jobs/tools,pull_on=pipeline_start,preserve"',
+      'b2c.volume="traces,mirror=farm/jobs/traces,pull_on=pipeline_start,overwrite,preserve,remove"',
       container(
         'b2c.container',
-        '-v job:/job -v stage:/stage -v tools:/tools',
+        '-v job:/job -v stage:/stage -v tools:/tools -v traces:/traces',
         'echo one > /stage/after-1; echo pulled: $(ls /job); cp /bin/busybox /job/echo; chmod 755 /job/echo; cat /job/input.txt; echo; ' +
-          'echo result > /job/result.txt; rm /job/stale.txt; echo local > /job/local.tmp; /tools/echo tool-$((6*7))',
+          'echo result > /job/result.txt; rm /job/stale.txt; echo local > /job/local.tmp; /tools/echo tool-$((6*7)); ' +
+          'echo traces=[$(cat /traces/*.trace)]; rm /traces/a.trace; echo new > /traces/c.trace',
       ),
       container(
         'b2c.container',
@@ -69,6 +75,8 @@ describe('volumes mirrored to S3', () => {
     expect(result.output).toMatch(/^pulled: input.txt stale.txt\r?$/m);
     expect(result.output).toMatch(/^input-from-the-bucket\r?$/m);
     expect(result.output).toMatch(/^tool-42\r?$/m);
+    expect(result.output).toMatch(/^traces=\[trace-a trace-b\]\r?$/m);
+    expect(await s3.objects('jobs', 'traces/')).toEqual(traces);
     // remove deleted stale.txt, exclude kept local.tmp home and protected remote.tmp.
     expect([...(await s3.objects('jobs', '42/')).keys()].sort()).toEqual(['echo', 'input.txt', 'remote.tmp', 'result.txt']);
     expect((await s3.metadata('jobs', '42/echo'))['x-amz-meta-mc-attrs']).toBe('mode:33261');

@@ -117,6 +117,24 @@ describe('the boot', () => {
     expect((poweroff?.at ?? 0) - (halt?.at ?? 0)).toBe(5000);
   });
 
+  it('reboots at once when a container asks for it, whatever the poweroff delay', async () => {
+    const fake = machine('b2c.poweroff_delay=30 b2c.container=docker://r/a:1');
+    fake.on(['podman', 'run'], { status: 129 });
+    const off = await bootToEnd(fake);
+    expect(off.argv).toEqual(['reboot', '-f']);
+    expect(fake.consoleText).toContain('\nRebooting the computer\n');
+    const cleanedUp = fake.runs.filter((run) => run.argv[0] === 'umount').at(-1)?.at ?? Infinity;
+    expect((fake.runs.find((run) => run.argv[0] === 'reboot')?.at ?? 0) - cleanedUp).toBe(0);
+  });
+
+  it('closes the section farms open before the boot, once, before its own first section', async () => {
+    const fake = machine('b2c.container=docker://r/a:1');
+    await bootToEnd(fake);
+    const closes = [...fake.consoleText.matchAll(/section_end:\d+:b2c_kernel_boot\r/g)];
+    expect(closes).toHaveLength(1);
+    expect(closes[0]?.index).toBeLessThan(fake.consoleText.indexOf('section_start:'));
+  });
+
   it('sets up swap on the cache, and switches it off and removes it before unmounting the cache', async () => {
     const fake = machine(`${CACHE_ON_DISK} b2c.swap=64M b2c.container=docker://r/a:1`).file('/dev/vdb', new Uint8Array(4096));
     for (const program of ['fallocate', 'chmod', 'mkswap', 'swapon', 'swapoff']) fake.on([program], {});

@@ -5,7 +5,9 @@ import { continuouslyPushed, expiringVolumes, syncActionsAt } from '../../src/in
 const volumes = parseCmdline(
   [
     'b2c.minio="s3,http://s3:9000,a,b"',
-    'b2c.volume="job,mirror=s3/jobs/42"',
+    'b2c.volume="job,mirror=s3/jobs/42,pull_on=pipeline_start,push_on=pipeline_end"',
+    // A mirror with no condition is never synced, as upstream: farms mount read-only buckets this way.
+    'b2c.volume="reference,mirror=s3/reference,remove,overwrite"',
     'b2c.volume="logs,push_to=s3/logs/42,push_on=changes,expiration=pipeline_end"',
     'b2c.volume="steps,mirror=s3/steps/42,pull_on=container_start,push_on=container_end|pipeline_end"',
     'b2c.volume="scratch"',
@@ -13,7 +15,7 @@ const volumes = parseCmdline(
 ).volumes;
 
 describe('volume schedule', () => {
-  it('pulls at pipeline start by default, and pushes at pipeline end, changes included', () => {
+  it('syncs only at the conditions a volume names, and pushes at pipeline end what changes pushes', () => {
     expect(syncActionsAt(volumes, 'pipeline_start')).toEqual([{ volume: 'job', direction: 'pull' }]);
     expect(syncActionsAt(volumes, 'pipeline_end')).toEqual([
       { volume: 'job', direction: 'push' },
