@@ -17,6 +17,8 @@ export interface IfaceConfig {
   routes: Array<{ network: string; gateway: string }>;
   forward: boolean;
   dhcp: boolean;
+  /** Bytes; the driver's own when absent. */
+  mtu?: number;
 }
 
 export interface MinioAlias {

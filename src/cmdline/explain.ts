@@ -76,6 +76,7 @@ function describeNetwork(config: B2cConfig): string[] {
       ...iface.routes.map((route) => `route ${route.network} via ${route.gateway}`),
       iface.nameservers.length > 0 && `DNS ${iface.nameservers.join(' ')}`,
       iface.forward && 'forwarding',
+      iface.mtu !== undefined && `MTU ${iface.mtu}`,
     ];
     return `Network: ${iface.name}: ${parts.filter(Boolean).join(', ') || 'up, no address'}`;
   });

@@ -8,6 +8,7 @@ export function parseFilesystem(value: string): OptionResult<FilesystemConfig> {
   if (!NAME.test(name)) return { errors: [`b2c.filesystem: "${name}" is not a filesystem name (letters, digits, _ . -)`], warnings: [] };
   const filesystem: Partial<FilesystemConfig> & { name: string; opts: string[] } = { name, opts: [] };
   const errors: string[] = [];
+  const warnings: string[] = [];
   for (const option of options) {
     const equals = option.indexOf('=');
     const key = equals === -1 ? option : option.slice(0, equals);
@@ -15,9 +16,9 @@ export function parseFilesystem(value: string): OptionResult<FilesystemConfig> {
     if (key === 'type') filesystem.type = optionValue;
     else if (key === 'src') filesystem.src = optionValue;
     else if (key === 'opts') filesystem.opts = optionValue.split('|').filter((item) => item !== '');
-    else errors.push(`b2c.filesystem=${name}: unknown option ${key}; use type=, src=, opts=a|b`);
+    else warnings.push(`b2c.filesystem=${name}: unknown option ${key} ignored; b2c knows type=, src= and opts=a|b`);
   }
   if (!filesystem.src) errors.push(`b2c.filesystem=${name} needs src= (the device or source to mount)`);
-  if (errors.length > 0) return { errors, warnings: [] };
-  return { value: filesystem as FilesystemConfig, errors, warnings: [] };
+  if (errors.length > 0) return { errors, warnings };
+  return { value: filesystem as FilesystemConfig, errors, warnings };
 }

@@ -1,11 +1,12 @@
 // Parser for b2c.iface=NAME,opts: static addresses, routes, name servers, forwarding, or DHCP.
 
 import type { IfaceConfig } from './config.ts';
-import { isCidr, isIpAddress, type OptionResult } from './values.ts';
+import { isCidr, isIpAddress, isIpv4, type OptionResult } from './values.ts';
 
 export function parseIface(value: string): OptionResult<IfaceConfig> {
   const [name = '', ...options] = value.split(',');
   const errors: string[] = [];
+  const warnings: string[] = [];
   if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(name)) {
     return { errors: [`b2c.iface: "${name}" is not an interface name (at most 15 letters, digits, _ . : -)`], warnings: [] };
   }
@@ -17,8 +18,20 @@ export function parseIface(value: string): OptionResult<IfaceConfig> {
     const optionValue = equals === -1 ? '' : option.slice(equals + 1);
     switch (key) {
       case 'address':
-        if (isCidr(optionValue)) iface.addresses.push(optionValue);
-        else errors.push(`${where}: address=${optionValue} is not an address with its prefix length, e.g. address=192.168.1.10/24`);
+        if (isCidr(optionValue)) {
+          iface.addresses.push(optionValue);
+        } else if (isIpAddress(optionValue)) {
+          // What `ip addr add` assumes too: the address alone, the rest of its network reached through routes.
+          const assumed = `${optionValue}/${isIpv4(optionValue) ? 32 : 128}`;
+          iface.addresses.push(assumed);
+          warnings.push(`${where}: address=${optionValue} has no prefix length: ${assumed} is assumed (give e.g. ${optionValue}/24 for its network)`);
+        } else {
+          errors.push(`${where}: address=${optionValue} is not an IP address, e.g. address=192.168.1.10/24`);
+        }
+        break;
+      case 'mtu':
+        if (/^\d+$/.test(optionValue) && Number(optionValue) >= 68 && Number(optionValue) <= 65535) iface.mtu = Number(optionValue);
+        else errors.push(`${where}: mtu=${optionValue} is not an MTU (68 to 65535 bytes)`);
         break;
       case 'gateway':
         if (isIpAddress(optionValue)) iface.gateway = optionValue;
@@ -45,9 +58,10 @@ export function parseIface(value: string): OptionResult<IfaceConfig> {
         iface.dhcp = true;
         break;
       default:
-        errors.push(`${where}: unknown option ${key}; use address=, gateway=, nameserver=, route=, forward, auto or dhcp`);
+        // A farm's line may carry keys of a newer boot2container: they are said, not fatal.
+        warnings.push(`${where}: unknown option ${key} ignored; b2c knows address=, gateway=, nameserver=, route=, mtu=, forward, auto and dhcp`);
     }
   }
   if (iface.dhcp && iface.addresses.length > 0) errors.push(`${where}: give either dhcp (or auto) or address=, not both`);
-  return errors.length > 0 ? { errors, warnings: [] } : { value: iface, errors, warnings: [] };
+  return errors.length > 0 ? { errors, warnings } : { value: iface, errors, warnings };
 }

@@ -4,7 +4,7 @@ import { AUTO_NTP_PEER, defaultConfig, type B2cConfig, type CacheDevice } from '
 import { parseContainerStep } from './container.ts';
 import { parseIface } from './iface.ts';
 import { splitKernelCmdline, splitShellWords } from './split.ts';
-import { isHostname, isHttpUrl, isIpAddress, parseSize, type OptionResult } from './values.ts';
+import { isHostname, isHttpUrl, isIpAddress, isKernelHostname, parseSize, type OptionResult } from './values.ts';
 import { parseFilesystem } from './filesystem.ts';
 import { parseMinio } from './minio.ts';
 import { aliasOf, parseVolume } from './volume.ts';
@@ -100,6 +100,10 @@ const OPTIONS: Record<string, OptionHandler> = {
       config.ntpPeer = { kind: 'auto' };
     } else if (isHostname(value) || isIpAddress(value)) {
       config.ntpPeer = { kind: 'host', host: value };
+    } else if (isKernelHostname(value)) {
+      // The resolver may still know it (a name with an underscore, say): asked as given, as upstream did.
+      config.ntpPeer = { kind: 'host', host: value };
+      config.warnings.push(`${name}=${value} is not a DNS host name: asked as given, if the resolver knows it`);
     } else {
       config.errors.push(`${name}=${value} is not valid: use none, auto (${AUTO_NTP_PEER}), or a host name or IP address`);
     }
@@ -110,8 +114,15 @@ const OPTIONS: Record<string, OptionHandler> = {
   },
   'b2c.hostname': (config, value, name) => {
     if (!needValue(config, name, value, `${name}=dut-42`)) return;
-    if (isHostname(value)) config.hostname = value;
-    else config.errors.push(`${name}=${value} is not a host name (letters, digits and inner dashes, dot-separated)`);
+    if (isHostname(value)) {
+      config.hostname = value;
+    } else if (isKernelHostname(value)) {
+      // The kernel takes any name of up to 64 bytes; upstream passed it on, and farms have names with underscores.
+      config.hostname = value;
+      config.warnings.push(`${name}=${value} is not a DNS host name (letters, digits and inner dashes): set as given, but other hosts may not resolve it`);
+    } else {
+      config.errors.push(`${name}=${value} is not a host name (at most 64 letters, digits, - _ and dots)`);
+    }
   },
   'b2c.keymap': (config, value, name) => {
     if (!needValue(config, name, value, `${name}=de`)) return;
@@ -141,7 +152,9 @@ const OPTIONS: Record<string, OptionHandler> = {
   'b2c.reboot_cmd': commandOption((config, argv) => (config.rebootCmd = argv)),
   'b2c.poweroff_delay': (config, value, name) => {
     if (value === undefined || !/^\d+(\.\d+)?$/.test(value)) {
-      config.errors.push(`${name}=${value ?? ''} is not a number of seconds (e.g. ${name}=5)`);
+      // Upstream's shell read such a value as no delay: the machine still powers off.
+      config.poweroffDelay = 0;
+      config.warnings.push(`${name}=${value ?? ''} is not a number of seconds (e.g. ${name}=5): no delay`);
       return;
     }
     config.poweroffDelay = Number(value);
@@ -151,8 +164,16 @@ const OPTIONS: Record<string, OptionHandler> = {
 function modulesOption(config: B2cConfig, value: string | undefined, name: string): void {
   if (!needValue(config, name, value, `${name}=e1000e,r8169`)) return;
   for (const module of value.split(',')) {
-    if (/^[A-Za-z0-9_-]+$/.test(module)) config.modules.push(module);
-    else config.errors.push(`${name}: "${module}" is not a module name`);
+    const fromFile = /^(?:.*\/)?([A-Za-z0-9_-]+)\.ko(?:\.(?:xz|zst|gz))?$/.exec(module)?.[1];
+    if (/^[A-Za-z0-9_-]+$/.test(module)) {
+      config.modules.push(module);
+    } else if (fromFile !== undefined) {
+      // upstream's insmods took file names: the module is what the file holds.
+      config.modules.push(fromFile);
+      config.warnings.push(`${name}: ${module} is a file name: the module ${fromFile} is loaded`);
+    } else {
+      config.errors.push(`${name}: "${module}" is not a module name`);
+    }
   }
 }
 

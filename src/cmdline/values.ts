@@ -49,6 +49,11 @@ export function isHostname(text: string): boolean {
   return text.split('.').every((label) => /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(label));
 }
 
+/** What the kernel takes as a host name: up to 64 bytes, here letters, digits, `-`, `_` and dots. */
+export function isKernelHostname(text: string): boolean {
+  return /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(text) && !text.includes('..');
+}
+
 export function isHttpUrl(text: string): boolean {
   const match = /^(https?):\/\/([^/?#]+)/.exec(text);
   if (!match) return false;

@@ -106,7 +106,7 @@ export function parseVolume(value: string): OptionResult<VolumeConfig> {
         volume.filesystem = needValue() ?? volume.filesystem;
         break;
       default:
-        errors.push(`b2c.volume=${name}: unknown option ${key}`);
+        warnings.push(`b2c.volume=${name}: unknown option ${key} ignored`);
     }
   }
   // As upstream: a volume syncs only at the conditions it names. Farms mirror read-only buckets with pull_on alone.

@@ -60,10 +60,15 @@ export function configureFromLease(lease: DhcpLease): NetworkPlan {
   return { commands, prefixLength, resolvConf: resolvConf(lease.dns, lease.domain) };
 }
 
+/** `mtu N` for `ip link set` when b2c.iface names one; the driver's own otherwise. */
+export function mtuArgs(iface: IfaceConfig): string[] {
+  return iface.mtu === undefined ? [] : ['mtu', String(iface.mtu)];
+}
+
 /** The commands that give an interface its `b2c.iface` addresses and routes, and the sysctl files `forward` sets. */
 export function staticInterfacePlan(iface: IfaceConfig): { commands: string[][]; sysctls: Array<{ path: string; value: string }> } {
   const family = (address: string): string[] => (address.includes(':') ? ['-6'] : []);
-  const commands = [['ip', 'link', 'set', iface.name, 'up']];
+  const commands = [['ip', 'link', 'set', iface.name, ...mtuArgs(iface), 'up']];
   for (const address of iface.addresses) commands.push(['ip', ...family(address), 'addr', 'add', address, 'dev', iface.name]);
   if (iface.gateway !== undefined) commands.push(['ip', ...family(iface.gateway), 'route', 'replace', 'default', 'via', iface.gateway, 'dev', iface.name]);
   for (const route of iface.routes) commands.push(['ip', ...family(route.gateway), 'route', 'replace', route.network, 'via', route.gateway, 'dev', iface.name]);

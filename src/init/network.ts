@@ -5,7 +5,7 @@ import { B2C_RUN_DIRECTORY, dhcpLeasePath, UDHCPC_SCRIPT } from '../image-layout
 import type { RunningProgram, System } from '../system/system.ts';
 import type { Log } from './console.ts';
 import { SetupError } from './errors.ts';
-import { configureFromLease, parseLease, resolvConf, staticInterfacePlan, type DhcpLease, type NetworkPlan } from './network-plan.ts';
+import { configureFromLease, mtuArgs, parseLease, resolvConf, staticInterfacePlan, type DhcpLease, type NetworkPlan } from './network-plan.ts';
 
 /** udhcpc sends 5 discovers 2 s apart: about 10 s for a server to answer. */
 const UDHCPC_TIMING = ['-t', '5', '-T', '2'];
@@ -44,6 +44,7 @@ export class NetworkSetup {
     for (const iface of ifaces) {
       await this.waitForInterface(iface.name);
       if (iface.dhcp) {
+        if (iface.mtu !== undefined) await this.run(['ip', 'link', 'set', iface.name, ...mtuArgs(iface)]);
         const lease = await this.firstLease([iface.name]);
         if (lease === undefined) throw new SetupError(`b2c.iface=${iface.name}: no DHCP server answered within about 10 s`);
         await this.configureLease(lease);
@@ -63,6 +64,7 @@ export class NetworkSetup {
         ...(iface.gateway ? [`gateway ${iface.gateway}`] : []),
         ...iface.routes.map((route) => `route ${route.network} via ${route.gateway}`),
         ...(iface.forward ? ['forwarding'] : []),
+        ...(iface.mtu !== undefined ? [`MTU ${iface.mtu}`] : []),
       ];
       await this.console.log(`Configured ${iface.name}: ${settings.join(', ') || 'up, no address'}`);
     }

@@ -74,8 +74,8 @@ describe('on a LAN with DHCP, DNS and NTP servers', () => {
         `b2c.ntp_peer=${NTP_NAME}`,
         step(
           'b2c.container',
-          `sh -c 'echo year=$(date -u +%Y) marker=$((6*7)); grep nameserver /etc/resolv.conf; ip -4 -o addr show dev eth1; echo ' +
-'eth0-$(ip -4 -o addr show dev eth0 | wc -l)-addresses'`,
+          `sh -c 'echo year=$(date -u +%Y) marker=$((6*7)); grep nameserver /etc/resolv.conf; ip -4 -o addr show dev eth1; ` +
+            `echo eth0-$(ip -4 -o addr show dev eth0 | wc -l)-addresses'`,
           lanImage,
         ),
       ],
@@ -95,7 +95,7 @@ describe('on a LAN with DHCP, DNS and NTP servers', () => {
   it('configures several interfaces from b2c.iface, loads named modules, sets host name and keymap, and goes on when NTP never answers', async () => {
     const result = await bootB2c(
       [
-        'b2c.iface=eth0,address=192.168.77.20/24,gateway=192.168.77.1,nameserver=192.168.77.1,route=10.99.0.0/16:192.168.77.1,forward',
+        'b2c.iface=eth0,address=192.168.77.20/24,gateway=192.168.77.1,nameserver=192.168.77.1,route=10.99.0.0/16:192.168.77.1,forward,mtu=1400',
         'b2c.iface=eth1,dhcp',
         // uas needs usb_storage, scsi_mod and usbcore: loaded with it.
         'b2c.modules=uas',
@@ -105,9 +105,9 @@ describe('on a LAN with DHCP, DNS and NTP servers', () => {
         'b2c.ntp_peer=192.168.77.2',
         step(
           'b2c.container',
-          `sh -c 'echo host=$(hostname) marker=$((6*7)); ip -4 -o addr show; ip route; echo forwarding=$(cat ' +
-'/proc/sys/net/ipv4/conf/eth0/forwarding); grep nameserver /etc/resolv.conf; echo modules=$(grep -c -e ^uas -e ' +
-'^usb_storage /proc/modules)'`,
+          `sh -c 'echo host=$(hostname) marker=$((6*7)); ip -4 -o addr show; ip route; ip -o link show dev eth0; ` +
+            `echo forwarding=$(cat /proc/sys/net/ipv4/conf/eth0/forwarding); grep nameserver /etc/resolv.conf; ` +
+            `echo modules=$(grep -c -e ^uas -e ^usb_storage /proc/modules)'`,
           lanImage,
         ),
       ],
@@ -125,6 +125,7 @@ describe('on a LAN with DHCP, DNS and NTP servers', () => {
     expect(result.output).toMatch(/default via 192\.168\.77\.1 dev eth[01]/);
     expect(result.output).toMatch(/10\.99\.0\.0\/16 via 192\.168\.77\.1 dev eth0/);
     expect(result.output).toMatch(/forwarding=1/);
+    expect(result.output).toMatch(/^\d+: eth0: .* mtu 1400 /m);
     expect(result.output).toMatch(/nameserver 192\.168\.77\.1/);
     expect(result.output).toMatch(/Could not set the clock from 192\.168\.77\.2 \(no answer\): going on with/);
   });

@@ -19,13 +19,18 @@ describe('a pipeline in a VM', () => {
       ),
       step('b2c.container', `sh -c 'until [ -e /shared/service-up ]; do sleep 1; done; echo first-$((6*7))'`, `-v /tmp:/shared ${testImage()}`),
       step('b2c.run', `sh -c 'echo a b-$((1+1)); exit 5'`),
-      step('b2c.container', `sh -c 'echo seen-$B2C_PIPELINE_STATUS-$B2C_PIPELINE_PREV_CONTAINER_EXIT_CODE-$((2+1))'`),
+      step('b2c.container', `sh -c 'echo seen-$B2C_PIPELINE_STATUS-$B2C_PIPELINE_PREV_CONTAINER_EXIT_CODE-$((2+1)) host=$(hostname)'`),
+      // Forms farms boot with that b2c carries out with a warning, as upstream did without one.
+      'b2c.hostname=dut_42',
+      'b2c.insmods=overlay.ko',
+      'b2c.poweroff_delay=soon',
+      'b2c.volume="scratch,colour=blue"',
       step('b2c.post_container', `sh -c 'echo post-$((3*3)) $B2C_PIPELINE_FAILED_BY; exit 7'`),
     ]);
     expectCleanEnd(result, 5);
     // The single-quoted command reached sh as one argument.
     expect(result.output).toMatch(/^a b-2\r?$/m);
-    const order = ['first-42', 'a b-2', 'seen-5-5-3', 'post-9'].map((marker) => result.output.indexOf(marker));
+    const order = ['first-42', 'a b-2', 'seen-5-5-3 host=dut_42', 'post-9'].map((marker) => result.output.indexOf(marker));
     expect(order.every((position) => position >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(result.output).toContain(`post-9 --tls-verify=false ${testImage()} sh -c 'echo a b-$((1+1)); exit 5'`);
@@ -33,6 +38,14 @@ describe('a pipeline in a VM', () => {
     expect(sectionText(result.console, 'b2c_container_2')).toContain('Container 2 exited with status 5');
     expect(sectionText(result.console, 'b2c_post_container_1')).toContain('Post container 1 exited with status 7');
     expect(result.console).toMatch(/^\[[0-9.]+\]: CPU: /m);
+    for (const warning of [
+      'Warning: b2c.hostname=dut_42 is not a DNS host name',
+      'Warning: b2c.insmods: overlay.ko is a file name: the module overlay is loaded',
+      'Warning: b2c.poweroff_delay=soon is not a number of seconds (e.g. b2c.poweroff_delay=5): no delay',
+      'Warning: b2c.volume=scratch: unknown option colour ignored',
+    ]) {
+      expect(result.output).toContain(warning);
+    }
     // The section farms open before the boot is closed once, before the init's first own section.
     const kernelBootEnd = result.console.search(/section_end:\d+:b2c_kernel_boot\r/);
     expect(kernelBootEnd).toBeGreaterThanOrEqual(0);
@@ -87,9 +100,9 @@ describe('a pipeline in a VM', () => {
   });
 
   it('runs nothing when the command line is invalid, and still powers off with a failing status', async () => {
-    const result = await bootB2c(['b2c.poweroff_delay=soon', step('b2c.container', `sh -c 'echo ran-$((8*8))'`)]);
+    const result = await bootB2c(['b2c.volume="v,pull_on=sometimes"', step('b2c.container', `sh -c 'echo ran-$((8*8))'`)]);
     expectCleanEnd(result, 1);
-    expect(result.output).toContain('Error: b2c.poweroff_delay=soon is not a number of seconds');
+    expect(result.output).toContain('Error: b2c.volume=v: pull_on=sometimes is not a condition');
     expect(result.output).not.toContain('ran-64');
   });
 });

@@ -65,6 +65,8 @@ describe('b2c.iface plans', () => {
   });
 
   it('turns forwarding on for that interface only', () => {
+    // The MTU is set as the link comes up, before any address or route depends on it.
+    expect(staticInterfacePlan(iface('eth2,address=10.0.0.2/24,mtu=9000')).commands[0]).toEqual(['ip', 'link', 'set', 'eth2', 'mtu', '9000', 'up']);
     expect(staticInterfacePlan(iface('br0,forward')).sysctls.map((sysctl) => sysctl.path)).toEqual([
       '/proc/sys/net/ipv4/conf/br0/forwarding',
       '/proc/sys/net/ipv6/conf/br0/forwarding',
