@@ -137,7 +137,12 @@ export class FakeSystem implements System {
     const pid = this.nextPid++;
     const endsAt = 'hangs' in behaviour ? Infinity : this.elapsed + (behaviour.takes ?? 0);
     const status = 'hangs' in behaviour ? 0 : (behaviour.status ?? 0);
-    if (!('hangs' in behaviour) && !options.quiet) this.consoleText += (behaviour.stdout ?? '') + (behaviour.stderr ?? '');
+    if (!('hangs' in behaviour)) {
+      // What it prints, it prints at once.
+      const output = (behaviour.stdout ?? '') + (behaviour.stderr ?? '');
+      if (options.outputFile === undefined) this.consoleText += output;
+      else if (options.outputFile !== '/dev/null') this.files.set(options.outputFile, `${(await this.readText(options.outputFile)) ?? ''}${output}`);
+    }
     const poll = (): number | undefined => (this.killed.has(pid) ? TERM_STATUS : this.elapsed >= endsAt ? status : undefined);
     return {
       pid,

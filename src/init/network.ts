@@ -92,7 +92,7 @@ export class NetworkSetup {
       await this.run(['ip', 'link', 'set', name, 'up']);
       await this.console.log(`Asking for a DHCP lease on ${name}`);
       const argv = ['udhcpc', '-i', name, '-f', '-q', '-n', ...UDHCPC_TIMING, '-s', UDHCPC_SCRIPT];
-      clients.push({ name, program: await this.system.start(argv, { quiet: true }) });
+      clients.push({ name, program: await this.system.start(argv, { outputFile: '/dev/null' }) });
     }
     let lease: DhcpLease | undefined;
     const pending = new Set(clients);

@@ -3,7 +3,7 @@
 import type { B2cConfig } from '../cmdline/config.ts';
 import type { ContainerStep } from '../cmdline/container.ts';
 import { describeError } from '../errors.ts';
-import { FSCRYPT_MODULES } from '../image-layout.ts';
+import { B2C_RUN_DIRECTORY, FSCRYPT_MODULES } from '../image-layout.ts';
 import type { RunningProgram, System } from '../system/system.ts';
 import { shellQuote, type InitConsole, type ShutdownMode } from './console.ts';
 import type { KernelModules } from './modules.ts';
@@ -15,7 +15,14 @@ import type { PipelineEvent } from './volumes-plan.ts';
 interface RunningService {
   name: string;
   program: RunningProgram;
+  /** Where its output goes: services stay off the console, where farms parse the test's own output. */
+  logFile: string;
 }
+
+/** The folder of the services' output, in RAM. */
+const SERVICE_LOGS = `${B2C_RUN_DIRECTORY}/services`;
+/** How much of a failed service's output the console shows. */
+const SERVICE_LOG_TAIL_LINES = 20;
 
 export class Pipeline {
   constructor(
@@ -83,9 +90,9 @@ export class Pipeline {
   }
 
   /**
-   * Creates every service, then starts each attached in the background so its
-   * output reaches the console. The first one that cannot be created fails the
-   * pipeline before it starts.
+   * Creates every service, then starts each attached in the background with
+   * its output in a file, as upstream keeps services detached. The first one
+   * that cannot be created fails the pipeline before it starts.
    */
   private async startServices(config: B2cConfig): Promise<{ running: RunningService[]; failure?: PipelineState }> {
     const running: RunningService[] = [];
@@ -98,8 +105,10 @@ export class Pipeline {
           await this.console.log(`Service ${index + 1} could not be created (status ${created.status}): the pipeline fails`);
           return { ...initialPipelineState(), status: created.status, failedBy: step.args };
         }
-        running.push({ name, program: await this.system.start(podmanStartArgs(name)) });
-        await this.console.log(`Service ${index + 1} started as ${name}`);
+        await this.system.makeDirectory(SERVICE_LOGS);
+        const logFile = `${SERVICE_LOGS}/${name}.log`;
+        running.push({ name, logFile, program: await this.system.start(podmanStartArgs(name), { outputFile: logFile }) });
+        await this.console.log(`Service ${index + 1} started as ${name}; its output goes to ${logFile}`);
         return undefined;
       });
       if (failure) return { running, failure };
@@ -111,9 +120,18 @@ export class Pipeline {
     if (services.length === 0) return;
     await this.console.section('b2c_services_stop', 'Stopping services', async () => {
       for (const service of services) {
+        const endedAlone = service.program.poll();
         const stopped = await this.system.run(podmanStopArgs(service.name), { captureStdout: true, captureStderr: true });
-        if (stopped.status !== 0) await this.console.log(`Could not stop ${service.name}: ${stopped.stderr.trim()}`);
-        await this.console.log(`${service.name} ended with status ${await service.program.wait()}`);
+        if (stopped.status !== 0 && endedAlone === undefined) await this.console.log(`Could not stop ${service.name}: ${stopped.stderr.trim()}`);
+        const status = await service.program.wait();
+        if (endedAlone === undefined || endedAlone === 0) {
+          await this.console.log(`${service.name} ended with status ${status}`);
+          continue;
+        }
+        // A service that died with an error shows why, the one time its output reaches the console.
+        const output = ((await this.system.readText(service.logFile)) ?? '').trimEnd().split('\n').slice(-SERVICE_LOG_TAIL_LINES);
+        await this.console.log(`${service.name} ended on its own with status ${endedAlone}; the last lines of its output:`);
+        this.system.write(`${output.join('\n')}\n`);
       }
     });
   }

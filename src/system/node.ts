@@ -32,8 +32,9 @@ export const nodeSystem: System = {
   async start(argv, options = {}) {
     const [program, ...args] = argv;
     if (program === undefined) throw new TypeError('start needs a program');
-    const output = options.quiet ? 'ignore' : 'inherit';
+    const output = options.outputFile === undefined ? 'inherit' : openSync(options.outputFile, 'a');
     const child = spawn(program, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', output, output] });
+    if (typeof output === 'number') closeSync(output);
     let status: number | undefined;
     const exited = new Promise<number>((resolve, reject) => {
       child.on('error', reject);

@@ -41,6 +41,8 @@ declare module 'os' {
   /** A file descriptor, or a negative errno. */
   export function open(path: string, flags: number, mode?: number): number;
   export const O_WRONLY: number;
+  export const O_CREAT: number;
+  export const O_APPEND: number;
   export const O_RDONLY: number;
   export function read(fd: number, buffer: ArrayBuffer, offset: number, length: number): number;
   export function sleep(milliseconds: number): void;

@@ -88,15 +88,16 @@ export const quickjsSystem: System = {
     return { status: waitFor(pid), stdout, stderr };
   },
   async start(argv, options = {}) {
-    const nowhere = options.quiet ? os.open('/dev/null', os.O_WRONLY) : -1;
+    const output = options.outputFile === undefined ? -1 : os.open(options.outputFile, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644);
+    if (options.outputFile !== undefined && output < 0) throw new B2cError(`cannot write ${options.outputFile}: ${std.strerror(-output)}`);
     const pid = os.exec([...argv], {
       block: false,
       usePath: true,
       env: options.env ?? BASE_ENVIRONMENT,
       cwd: options.cwd,
-      ...(nowhere >= 0 ? { stdout: nowhere, stderr: nowhere } : {}),
+      ...(output >= 0 ? { stdout: output, stderr: output } : {}),
     });
-    if (nowhere >= 0) os.close(nowhere);
+    if (output >= 0) os.close(output);
     if (pid < 0) throw new B2cError(`cannot start ${argv[0]}: ${std.strerror(-pid)}`);
     return {
       pid,

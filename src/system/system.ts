@@ -31,8 +31,8 @@ export interface RunningProgram {
 }
 
 export interface StartOptions extends Pick<RunOptions, 'env' | 'cwd'> {
-  /** Send its output nowhere instead of to ours. */
-  quiet?: boolean;
+  /** Append its output (stdout and stderr) to this file instead of sending it where ours goes; `/dev/null` drops it. */
+  outputFile?: string;
 }
 
 /** What `stat` tells of a path; links are not followed. */

@@ -193,6 +193,22 @@ describe('the boot', () => {
     expect(statusLines(fake)).toEqual(['Execution is over, pipeline status: 125']);
   });
 
+  it("keeps the services' output off the console, but shows it when a service dies with an error", async () => {
+    const fake = machine('b2c.service=docker://r/chatty:1 b2c.service=docker://r/dying:1 b2c.container=docker://r/step:1');
+    fake.on(['podman', 'create'], {});
+    fake.on(['podman', 'start', '--attach', 'b2c-service-1'], { stdout: 'metrics: cpu=3%\n', takes: 60_000 });
+    fake.on(['podman', 'start', '--attach', 'b2c-service-2'], { stdout: 'starting\nno config in /etc/dying.conf\n', status: 3 });
+    fake.on(['podman', 'stop'], {});
+    await bootToEnd(fake);
+    expect(fake.consoleText).not.toContain('metrics: cpu=3%');
+    expect(fake.logLines()).toContain('Service 1 started as b2c-service-1; its output goes to /run/b2c/services/b2c-service-1.log');
+    expect(fake.files.get('/run/b2c/services/b2c-service-1.log')).toBe('metrics: cpu=3%\n');
+    expect(fake.logLines()).toContain('b2c-service-1 ended with status 0');
+    expect(fake.consoleText).toContain('b2c-service-2 ended on its own with status 3; the last lines of its output:\nstarting\nno config in /etc/dying.conf\n');
+    // A service's death does not fail the pipeline.
+    expect(statusLines(fake)).toEqual(['Execution is over, pipeline status: 0']);
+  });
+
   it('kills a cleanup command that hangs and still unmounts the cache and shuts down', async () => {
     const fake = machine(`${CACHE_ON_DISK} b2c.container=docker://r/a:1`).file('/dev/vdb', new Uint8Array(4096));
     const hang: Behaviour = { hangs: true };
