@@ -57,8 +57,15 @@ export function podmanCleanupCommands(storage: StorageAtCleanup): string[][] {
 /** How long a cleanup command may take before it is killed: the machine must reach its shutdown whatever podman does. */
 export const CLEANUP_COMMAND_SECONDS = 60;
 
-/** Volumes that must not outlive the pipeline carry this label, so that one left by a boot that crashed is found and removed by the next. */
-const EXPIRATION_LABEL = 'b2c.expiration';
+/**
+ * Volumes that must not outlive the pipeline carry this label, so that one
+ * left by a boot that crashed is found and removed by the next. It is the
+ * label upstream boot2container writes and reads, so that a cache disk moves
+ * between the two.
+ */
+const EXPIRATION_LABEL = 'expiration';
+/** The label older b2c images wrote: still read, so that their leftovers expire too. */
+const OLDER_EXPIRATION_LABEL = 'b2c.expiration';
 const EXPIRES_WITH_PIPELINE = 'pipeline_end';
 
 /** Creates a volume; one backed by a b2c.filesystem gets podman's mount options, which podman applies when the volume is mounted. */
@@ -81,7 +88,13 @@ export function podmanVolumeCreateArgs(volume: VolumeConfig, filesystem?: Filesy
 }
 
 /** Every volume with its expiration label, in one podman call (each takes most of a second under emulation). */
-export const PODMAN_VOLUMES_ARGS = ['podman', 'volume', 'ls', '--format', `{{.Name}}\t{{index .Labels "${EXPIRATION_LABEL}"}}`];
+export const PODMAN_VOLUMES_ARGS = [
+  'podman',
+  'volume',
+  'ls',
+  '--format',
+  `{{.Name}}\t{{index .Labels "${EXPIRATION_LABEL}"}}\t{{index .Labels "${OLDER_EXPIRATION_LABEL}"}}`,
+];
 
 /** The volumes `PODMAN_VOLUMES_ARGS` lists, and whether each expires with its pipeline. */
 export function parseVolumeList(text: string): Array<{ name: string; expiring: boolean }> {
@@ -89,7 +102,7 @@ export function parseVolumeList(text: string): Array<{ name: string; expiring: b
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => {
-      const [name = '', expiration = ''] = line.split('\t');
-      return { name: name.trim(), expiring: expiration.trim() === EXPIRES_WITH_PIPELINE };
+      const [name = '', expiration = '', olderExpiration = ''] = line.split('\t');
+      return { name: name.trim(), expiring: [expiration, olderExpiration].some((value) => value.trim() === EXPIRES_WITH_PIPELINE) };
     });
 }

@@ -19,7 +19,7 @@ describe('podmanVolumeCreateArgs', () => {
       'volume',
       'create',
       '--label',
-      'b2c.expiration=pipeline_end',
+      'expiration=pipeline_end',
       '--opt',
       'type=ext4',
       '--opt',
@@ -32,10 +32,11 @@ describe('podmanVolumeCreateArgs', () => {
 });
 
 describe('parseVolumeList', () => {
-  it('reads each volume and whether it expires with its pipeline', () => {
-    expect(parseVolumeList('kept\t\nscratch\tpipeline_end\nother\tnever\n\n')).toEqual([
+  it("reads each volume and whether it expires with its pipeline, by upstream's label or by the one older b2c images wrote", () => {
+    expect(parseVolumeList('kept\t\t\nscratch\tpipeline_end\t\nolder\t\tpipeline_end\nother\tnever\t\n\n')).toEqual([
       { name: 'kept', expiring: false },
       { name: 'scratch', expiring: true },
+      { name: 'older', expiring: true },
       { name: 'other', expiring: false },
     ]);
   });
