@@ -153,24 +153,34 @@ export function parseContainerStep(args: string): ContainerStepResult {
   const split = splitShellWords(args);
   if (!split.ok) return { ok: false, error: split.error };
   const argv = split.words;
-  let i = 0;
-  while (i < argv.length) {
-    const word = argv[i] as string;
-    if (word === '--') {
-      i++;
-      break;
-    }
-    if (!word.startsWith('-') || word === '-') break;
-    i += optionWidth(word);
-  }
-  const image = argv[i];
+  const { imageIndex } = readOptions(argv);
+  const image = argv[imageIndex];
   if (image === undefined) {
     return {
       ok: false,
       error: `no image in "${args}": give podman run options, then the image (e.g. docker://registry:5000/tests:1), then an optional command`,
     };
   }
-  return { ok: true, step: { args, argv, image, command: argv.slice(i + 1) } };
+  return { ok: true, step: { args, argv, image, command: argv.slice(imageIndex + 1) } };
+}
+
+/** The options before the image, each with the words it takes (`['--tls-verify=false']`, `['--creds', 'user:pass']`). */
+export function stepOptions(step: ContainerStep): string[][] {
+  return readOptions(step.argv).options;
+}
+
+function readOptions(argv: readonly string[]): { options: string[][]; imageIndex: number } {
+  const options: string[][] = [];
+  let i = 0;
+  while (i < argv.length) {
+    const word = argv[i] as string;
+    if (word === '--') return { options, imageIndex: i + 1 };
+    if (!word.startsWith('-') || word === '-') break;
+    const width = optionWidth(word);
+    options.push(argv.slice(i, i + width));
+    i += width;
+  }
+  return { options, imageIndex: i };
 }
 
 /** How many words an option occupies: 2 when its value is the next word. */

@@ -8,7 +8,8 @@ import type { RunningProgram, System } from '../system/system.ts';
 import { shellQuote, type InitConsole, type ShutdownMode } from './console.ts';
 import type { KernelModules } from './modules.ts';
 import { afterVolumeFailure, initialPipelineState, pipelineEnvironment, runSteps, type PipelineState, type StepKind } from './pipeline-plan.ts';
-import { podmanCreateArgs, podmanRunArgs, podmanStartArgs, podmanStopArgs, serviceName } from './podman.ts';
+import { podmanCreateArgs, podmanRunArgs, podmanStartArgs, podmanStopArgs, serviceName, type RunPull } from './podman.ts';
+import { classifyPullFailure, podmanPullArgs, pullDelaySeconds, PULL_TRIES } from './pull-plan.ts';
 import type { Volumes, VolumeFailure } from './volumes.ts';
 import type { PipelineEvent } from './volumes-plan.ts';
 
@@ -66,7 +67,8 @@ export class Pipeline {
         await this.console.log(`${label}: podman run ${shellQuote(step.argv)}`);
         let exitCode: number;
         try {
-          exitCode = await this.runContainer(podmanRunArgs(step, environment));
+          const pulled = await this.pull(step);
+          exitCode = pulled.status !== 0 ? pulled.status : await this.runContainer(podmanRunArgs(step, environment, pulled.runPull));
         } catch (error) {
           await this.console.log(`${label} could not be started: ${describeError(error)}`);
           exitCode = 1;
@@ -76,6 +78,41 @@ export class Pipeline {
       },
       false,
     );
+  }
+
+  /**
+   * Pulls a step's image before it runs, trying again when the failure is one
+   * a farm network has (a 5xx, a reset, a timeout, a body cut short) and
+   * never when the registry's answer will not change (unknown, unauthorized).
+   * The pull is what is tried again, never the container.
+   */
+  private async pull(step: ContainerStep): Promise<{ status: number; runPull: RunPull }> {
+    const argv = podmanPullArgs(step);
+    if (argv === undefined) return { status: 0, runPull: 'missing' };
+    let pruned = false;
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.system.run(argv, { captureStdout: true, captureStderr: true });
+      if (result.status === 0) {
+        if (attempt > 1) await this.console.log(`Pulled ${step.image} on try ${attempt} of ${PULL_TRIES}`);
+        return { status: 0, runPull: 'never' };
+      }
+      const failure = classifyPullFailure(result.stderr);
+      // Room is made once: a pull that still finds none will not find it on a later try.
+      if (failure.kind === 'permanent' || (failure.kind === 'no-space' && pruned) || attempt === PULL_TRIES) {
+        const tries = attempt === 1 ? '' : ` (${attempt} tries)`;
+        await this.console.log(`Could not pull ${step.image}${tries}: ${failure.reason}`);
+        return { status: result.status, runPull: 'never' };
+      }
+      const delay = pullDelaySeconds(attempt);
+      await this.console.log(`Pulling ${step.image} failed (try ${attempt} of ${PULL_TRIES}): ${failure.reason}; trying again in ${delay} s`);
+      if (failure.kind === 'no-space') {
+        // As upstream, the last resort for room: the images no container uses.
+        pruned = true;
+        await this.console.log('Removing the images no container uses, to make room');
+        await this.system.run(['podman', 'image', 'prune', '--all', '--force'], { captureStdout: true, captureStderr: true });
+      }
+      await this.system.sleep(delay * 1000);
+    }
   }
 
   /** Runs a step; while it runs, volumes pushed on `changes` are pushed every second or so. */
@@ -100,7 +137,11 @@ export class Pipeline {
       const name = serviceName(index);
       const failure = await this.console.section(`b2c_service_${index + 1}`, `Service ${index + 1}: ${step.image}`, async () => {
         await this.console.log(`Service ${index + 1}: podman create ${shellQuote(step.argv)}`);
-        const created = await this.system.run(podmanCreateArgs(step, name, pipelineEnvironment(initialPipelineState())), { captureStdout: true });
+        const pulled = await this.pull(step);
+        const created =
+          pulled.status !== 0
+            ? pulled
+            : await this.system.run(podmanCreateArgs(step, name, pipelineEnvironment(initialPipelineState()), pulled.runPull), { captureStdout: true });
         if (created.status !== 0) {
           await this.console.log(`Service ${index + 1} could not be created (status ${created.status}): the pipeline fails`);
           return { ...initialPipelineState(), status: created.status, failedBy: step.args };

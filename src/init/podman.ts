@@ -4,22 +4,29 @@ import type { FilesystemConfig, VolumeConfig } from '../cmdline/config.ts';
 import type { ContainerStep } from '../cmdline/container.ts';
 
 /** The flags b2c gives every step before the user's ARGS (COMPAT.md): the user's own flags come after and win. */
-export const PODMAN_RUN_FLAGS = ['--privileged', '--network=host', '--pull=always'];
+const PODMAN_RUN_FLAGS = ['--privileged', '--network=host'];
+
+/**
+ * How the run gets its image: `never` once b2c pulled it just before (with
+ * retries), so that a step always runs what the registry holds now;
+ * `missing` for an image named by its ID, which is in a local store.
+ */
+export type RunPull = 'missing' | 'never';
 
 function environmentFlags(environment: Record<string, string>): string[] {
   return Object.entries(environment).flatMap(([name, value]) => ['--env', `${name}=${value}`]);
 }
 
-export function podmanRunArgs(step: ContainerStep, environment: Record<string, string>): string[] {
-  return ['podman', 'run', ...PODMAN_RUN_FLAGS, ...environmentFlags(environment), ...step.argv];
+export function podmanRunArgs(step: ContainerStep, environment: Record<string, string>, pull: RunPull): string[] {
+  return ['podman', 'run', ...PODMAN_RUN_FLAGS, `--pull=${pull}`, ...environmentFlags(environment), ...step.argv];
 }
 
 /** A service is created first, so that a failure to pull or create it is known before the pipeline starts. */
-export function podmanCreateArgs(step: ContainerStep, name: string, environment: Record<string, string>): string[] {
-  return ['podman', 'create', '--name', name, ...PODMAN_RUN_FLAGS, ...environmentFlags(environment), ...step.argv];
+export function podmanCreateArgs(step: ContainerStep, name: string, environment: Record<string, string>, pull: RunPull): string[] {
+  return ['podman', 'create', '--name', name, ...PODMAN_RUN_FLAGS, `--pull=${pull}`, ...environmentFlags(environment), ...step.argv];
 }
 
-/** Runs a created service in the foreground of a background process, so its output reaches the console. */
+/** Runs a created service in the foreground of a background process, its output in a file. */
 export function podmanStartArgs(name: string): string[] {
   return ['podman', 'start', '--attach', name];
 }

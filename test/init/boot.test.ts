@@ -40,7 +40,7 @@ function machine(cmdline: string): FakeSystem {
   });
   fake.on(['ip'], {}).on(['sync'], {}).on(['uname', '-m'], { stdout: 'x86_64\n' });
   fake.on(['poweroff'], { powersOff: true }).on(['reboot'], { powersOff: true });
-  fake.on(['podman', 'run'], {});
+  fake.on(['podman', 'run'], {}).on(['podman', 'pull'], {});
   return fake;
 }
 
@@ -115,6 +115,52 @@ describe('the boot', () => {
     const cleanedUp = fake.runs.filter((run) => run.argv[0] === 'umount').at(-1)?.at ?? Infinity;
     expect((halt?.at ?? 0) - cleanedUp).toBe(30_000);
     expect((poweroff?.at ?? 0) - (halt?.at ?? 0)).toBe(5000);
+  });
+
+  it('pulls again after failures a farm network has, with a growing wait, and runs the step once with what it pulled', async () => {
+    const fake = machine(`b2c.container="--tls-verify=false -v job:/job docker://r/a:1 true"`);
+    let pulls = 0;
+    fake.on(['podman', 'pull'], () =>
+      ++pulls <= 2 ? { status: 125, stderr: 'Error: reading manifest 1 in r/a: received unexpected HTTP status: 503 Service Unavailable\n' } : {},
+    );
+    await bootToEnd(fake);
+    const pullRuns = fake.runs.filter((run) => run.argv[1] === 'pull');
+    expect(pullRuns.map((run) => run.argv)).toEqual(Array(3).fill(['podman', 'pull', '--tls-verify=false', 'docker://r/a:1']));
+    expect(pullRuns.map((run, index) => run.at - (pullRuns[index - 1]?.at ?? run.at))).toEqual([0, 1000, 2000]);
+    expect(fake.logLines()).toEqual(
+      expect.arrayContaining([
+        'Pulling docker://r/a:1 failed (try 1 of 5): reading manifest 1 in r/a: received unexpected HTTP status: 503 Service Unavailable; trying again in 1 s',
+        'Pulling docker://r/a:1 failed (try 2 of 5): reading manifest 1 in r/a: received unexpected HTTP status: 503 Service Unavailable; trying again in 2 s',
+        'Pulled docker://r/a:1 on try 3 of 5',
+      ]),
+    );
+    const runs = fake.ran('podman', 'run');
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toContain('--pull=never');
+    expect(statusLines(fake)).toEqual(['Execution is over, pipeline status: 0']);
+  });
+
+  it('does not pull again what the registry says it does not have, and does not run the step', async () => {
+    const fake = machine('b2c.container=docker://r/gone:1 b2c.post_container=docker://r/post:1');
+    fake.on(['podman', 'pull', 'docker://r/gone:1'], { status: 125, stderr: 'Error: reading manifest 1 in r/gone: manifest unknown\n' });
+    await bootToEnd(fake);
+    expect(fake.ran('podman', 'pull', 'docker://r/gone:1')).toHaveLength(1);
+    expect(fake.logLines()).toContain('Could not pull docker://r/gone:1: reading manifest 1 in r/gone: manifest unknown');
+    expect(fake.ran('podman', 'run').map((argv) => argv.at(-1))).toEqual(['docker://r/post:1']);
+    expect(statusLines(fake)).toEqual(['Execution is over, pipeline status: 125']);
+  });
+
+  it('makes room once when the disk is full, then gives up', async () => {
+    const fake = machine('b2c.container=docker://r/big:1');
+    fake.on(['podman', 'pull'], { status: 125, stderr: 'Error: writing blob: write /var/lib/containers/storage/tmp/x: no space left on device\n' });
+    fake.on(['podman', 'image', 'prune'], {});
+    await bootToEnd(fake);
+    expect(fake.ran('podman', 'pull')).toHaveLength(2);
+    expect(fake.ran('podman', 'image', 'prune', '--all', '--force')).toHaveLength(1);
+    expect(fake.logLines()).toContain(
+      'Could not pull docker://r/big:1 (2 tries): writing blob: write /var/lib/containers/storage/tmp/x: no space left on device',
+    );
+    expect(statusLines(fake)).toEqual(['Execution is over, pipeline status: 125']);
   });
 
   it('reboots at once when a container asks for it, whatever the poweroff delay', async () => {

@@ -1,0 +1,60 @@
+// How a step's image is pulled before the step runs: the podman pull command, which failures another try can mend, and the pace of the tries.
+
+import { stepOptions, type ContainerStep } from '../cmdline/container.ts';
+
+/** As upstream boot2container: five tries in all. */
+export const PULL_TRIES = 5;
+
+/** Seconds to wait after the Nth failed try: 1, 2, 4, 8. */
+export function pullDelaySeconds(failedTries: number): number {
+  return 2 ** (failedTries - 1);
+}
+
+/** The `podman run` options that say how to pull, which the pull must get too. */
+const PULL_OPTIONS = new Set(['tls-verify', 'creds', 'authfile', 'cert-dir', 'platform', 'arch', 'os', 'variant', 'decryption-key']);
+
+/** A local image's ID, full or short: there is nothing to pull. */
+const IMAGE_ID = /^(sha256:)?[0-9a-f]{12,64}$/;
+
+/** `podman pull` for the step's image with its pull options; undefined when the step names a local image by its ID. */
+export function podmanPullArgs(step: ContainerStep): string[] | undefined {
+  if (IMAGE_ID.test(step.image)) return undefined;
+  const options = stepOptions(step).filter((option) => PULL_OPTIONS.has((option[0] as string).replace(/^--/, '').split('=')[0] as string));
+  return ['podman', 'pull', ...options.flat(), step.image];
+}
+
+export interface PullFailure {
+  /** `transient`: another try may work; `permanent`: the registry's answer will not change; `no-space`: room must be made first. */
+  kind: 'transient' | 'permanent' | 'no-space';
+  /** What podman said, in one line. */
+  reason: string;
+}
+
+// What the registry, or the machine, says for good: the image or the right to it is not there, or the reference is wrong.
+const PERMANENT = new RegExp(
+  [
+    'manifest unknown',
+    'name unknown',
+    'not found',
+    'unauthorized',
+    'denied',
+    'authentication required',
+    'invalid reference format',
+    'short-name',
+    'unexpected http status: 4\\d\\d',
+    'x509',
+    'certificate',
+  ].join('|'),
+  'i',
+);
+
+/** Reads podman pull's complaint: its last `Error:` line, and whether trying again can help. */
+export function classifyPullFailure(stderr: string): PullFailure {
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  const reason = ([...lines].reverse().find((line) => line.startsWith('Error:')) ?? lines.at(-1) ?? 'no message').replace(/^Error: /, '');
+  if (/no space left on device/i.test(stderr)) return { kind: 'no-space', reason };
+  return { kind: PERMANENT.test(reason) ? 'permanent' : 'transient', reason };
+}
