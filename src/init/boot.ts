@@ -253,7 +253,7 @@ export class Boot {
     try {
       await this.cleanUp();
     } catch (cleanupError) {
-      this.system.write(`b2c: the cleanup failed too: ${cleanupError instanceof Error ? cleanupError.message : String(cleanupError)}\n`);
+      this.system.write(`b2c: the cleanup failed too: ${describeFailure(cleanupError)}\n`);
     }
   }
 

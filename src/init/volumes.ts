@@ -1,7 +1,7 @@
 // The pipeline's volumes: created (or reused) as podman volumes, synced with S3 at the events b2c.volume names, and dropped when they expire.
 
 import type { B2cConfig, VolumeConfig } from '../cmdline/config.ts';
-import { B2cError } from '../errors.ts';
+import { B2cError, describeError } from '../errors.ts';
 import { B2C_RUN_DIRECTORY } from '../image-layout.ts';
 import { resolveBucketPath, S3Client, type S3Location } from '../s3/client.ts';
 import { describeReport, pullVolume, pushVolume } from '../s3/mirror.ts';
@@ -35,10 +35,6 @@ function lines(text: string): string[] {
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line !== '');
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 export class Volumes {
@@ -86,7 +82,7 @@ export class Volumes {
     const existing = new Set(listed.filter((volume) => !volume.expiring).map((volume) => volume.name));
     const failures: VolumeFailure[] = [];
     const fail = (volume: VolumeConfig, error: unknown): void => {
-      failures.push({ volume: volume.name, message: `could not set up the volume ${volume.name}: ${errorMessage(error)}` });
+      failures.push({ volume: volume.name, message: `could not set up the volume ${volume.name}: ${describeError(error)}` });
     };
     const created = new Map<string, boolean>();
     for (const volume of this.config.volumes) {
@@ -212,7 +208,7 @@ export class Volumes {
       return undefined;
     } catch (error) {
       if (pulling) volume.pullFailed = true;
-      const message = `could not ${action.direction} the volume ${volume.config.name} ${pulling ? 'from' : 'to'} ${bucketPath}: ${errorMessage(error)}`;
+      const message = `could not ${action.direction} the volume ${volume.config.name} ${pulling ? 'from' : 'to'} ${bucketPath}: ${describeError(error)}`;
       return { volume: volume.config.name, message };
     }
   }
