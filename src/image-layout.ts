@@ -8,6 +8,12 @@ export const CURL_PROTOCOL_ARGS = ['--proto', '=http,https', '--proto-redir', '=
 
 /** podman's storage root: a tmpfs, or the cache partition mounted there. */
 export const CONTAINER_STORAGE = '/var/lib/containers';
+/** Upstream's path of the cache, which farm lines name (`-v /container/tmp:/storage`): a link to the storage root. */
+export const CACHE_PATH = '/storage';
+/** Upstream's second name of the cache: a link to CACHE_PATH. */
+export const CONTAINER_PATH = '/container';
+/** The farm's scratch folder on the cache (or in RAM). */
+export const SCRATCH_DIRECTORY = `${CONTAINER_PATH}/tmp`;
 /** Where podman keeps images and containers, below the storage root. */
 export const PODMAN_GRAPHROOT = `${CONTAINER_STORAGE}/storage`;
 /** podman's state for the running boot: mounts of running containers live below it. */

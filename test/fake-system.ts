@@ -210,6 +210,13 @@ export class FakeSystem implements System {
     this.files.set(to, content);
   }
 
+  /** Symbolic links made, by path: the fake resolves none of them. */
+  readonly links = new Map<string, string>();
+
+  async symlink(target: string, path: string): Promise<void> {
+    this.links.set(path, target);
+  }
+
   async listDir(path: string): Promise<string[]> {
     const prefix = path.endsWith('/') ? path : `${path}/`;
     const names = new Set<string>();

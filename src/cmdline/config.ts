@@ -56,6 +56,22 @@ export interface FilesystemConfig {
   opts: string[];
 }
 
+/** `b2c.nbd`: a network block device, connected before the cache is set up. */
+export interface NbdConfig {
+  /** The device node, `/dev/nbdN`. */
+  device: string;
+  host: string;
+  port: number;
+  /** Connections the farm asked for; b2c's client opens one. */
+  connections: number;
+}
+
+/** `b2c.storage`: podman storage options. */
+export interface StorageConfig {
+  /** Names of b2c.filesystems that hold read-only image stores, mounted before podman first runs. */
+  additionalImageStores: string[];
+}
+
 export interface B2cConfig {
   /** `b2c.container` and `b2c.run` steps, in command-line order. */
   containers: ContainerStep[];
@@ -78,6 +94,8 @@ export interface B2cConfig {
   minio: MinioAlias[];
   volumes: VolumeConfig[];
   filesystems: FilesystemConfig[];
+  nbds: NbdConfig[];
+  storage: StorageConfig;
   shutdownCmd: string[];
   rebootCmd: string[];
   /** Seconds to wait before the shutdown command. */
@@ -107,6 +125,8 @@ export function defaultConfig(): B2cConfig {
     minio: [],
     volumes: [],
     filesystems: [],
+    nbds: [],
+    storage: { additionalImageStores: [] },
     shutdownCmd: DEFAULT_SHUTDOWN_CMD,
     rebootCmd: DEFAULT_REBOOT_CMD,
     poweroffDelay: 0,
@@ -151,6 +171,8 @@ export function configToJson(config: B2cConfig): unknown {
       ...(volume.filesystem !== undefined ? { filesystem: volume.filesystem } : {}),
     })),
     filesystems: config.filesystems,
+    nbds: config.nbds,
+    storage: config.storage,
     shutdownCmd: config.shutdownCmd,
     rebootCmd: config.rebootCmd,
     poweroffDelay: config.poweroffDelay,

@@ -165,6 +165,11 @@ export function parseContainerStep(args: string): ContainerStepResult {
 }
 
 /** The options before the image, each with the words it takes (`['--tls-verify=false']`, `['--creds', 'user:pass']`). */
+/** A local image's ID, full or short (`sha256:` optional): podman finds it in its stores, there is no reference to pull. */
+export function isImageId(image: string): boolean {
+  return /^(sha256:)?[0-9a-f]{12,64}$/.test(image);
+}
+
 export function stepOptions(step: ContainerStep): string[][] {
   return readOptions(step.argv).options;
 }

@@ -1,11 +1,11 @@
 // Says in plain words what a machine booted with a parsed command line will do (`b2c cmdline`).
 
-import { AUTO_NTP_PEER, type B2cConfig, type FilesystemConfig, type VolumeConfig } from './config.ts';
-import type { ContainerStep } from './container.ts';
+import { AUTO_NTP_PEER, type B2cConfig, type FilesystemConfig, type NbdConfig, type VolumeConfig } from './config.ts';
+import { isImageId, type ContainerStep } from './container.ts';
 
 function describeStep(label: string, step: ContainerStep): string[] {
   return [
-    `${label}: ${step.image}`,
+    `${label}: ${step.image}${isImageId(step.image) ? ' (an image ID: taken from the local stores, never pulled)' : ''}`,
     `    argv: ${JSON.stringify(step.argv)}`,
     ...(step.command.length > 0 ? [`    command: ${JSON.stringify(step.command)}`] : []),
   ];
@@ -82,22 +82,29 @@ function describeNetwork(config: B2cConfig): string[] {
   });
 }
 
-function describeFilesystem(filesystem: FilesystemConfig): string {
-  const type = filesystem.type ? ` (${filesystem.type})` : '';
+function describeFilesystem(filesystem: FilesystemConfig, config: B2cConfig): string {
+  const nfs = filesystem.type === 'nfs' || filesystem.type === 'nfs4';
+  const type = nfs ? ' (NFS, mounted as NFSv4 over TCP)' : filesystem.type ? ` (${filesystem.type})` : '';
   const options = filesystem.opts.length > 0 ? ` with ${filesystem.opts.join(',')}` : '';
-  return `Filesystem ${filesystem.name}: ${filesystem.src}${type}${options}`;
+  const store = config.storage.additionalImageStores.includes(filesystem.name) ? '; a read-only image store for podman, mounted before any pull' : '';
+  return `Filesystem ${filesystem.name}: ${filesystem.src}${type}${options}${store}`;
+}
+
+function describeNbd(nbd: NbdConfig): string {
+  const connections = nbd.connections > 1 ? ` (${nbd.connections} connections asked; b2c's client opens one)` : '';
+  return `Network block device ${nbd.device}: ${nbd.host} port ${nbd.port}${connections}, connected before the cache is set up and disconnected after it is unmounted`;
 }
 
 export function explainConfig(config: B2cConfig): string[] {
   const lines: string[] = [];
   if (config.modules.length > 0) lines.push(`Modules loaded first: ${config.modules.join(', ')}`);
   if (config.extraArgsUrl) lines.push(`More parameters are downloaded from ${config.extraArgsUrl} and parsed after these; a failed download runs nothing.`);
-  lines.push(describeCache(config), ...describeNetwork(config));
+  lines.push(...config.nbds.map(describeNbd), describeCache(config), ...describeNetwork(config));
   const ntpServer = config.ntpPeer.kind === 'auto' ? AUTO_NTP_PEER : config.ntpPeer.kind === 'host' ? config.ntpPeer.host : undefined;
   lines.push(`Clock: ${ntpServer === undefined ? 'left as the machine has it' : `set by NTP from ${ntpServer} before any pull`}`);
   lines.push(`Host name: ${config.hostname}${config.keymap ? `; keymap ${config.keymap}` : ''}`);
   for (const alias of config.minio) lines.push(`S3 endpoint ${alias.alias}: ${alias.url}`);
-  for (const filesystem of config.filesystems) lines.push(describeFilesystem(filesystem));
+  for (const filesystem of config.filesystems) lines.push(describeFilesystem(filesystem, config));
   for (const volume of config.volumes) lines.push(...describeVolume(volume));
   config.services.forEach((step, index) => lines.push(...describeStep(`Service ${index + 1} (runs during the pipeline)`, step)));
   if (config.containers.length === 0) lines.push('No pipeline step: the machine boots, runs nothing and shuts down.');

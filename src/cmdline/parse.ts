@@ -1,12 +1,14 @@
 // The one command-line parser, shared by /init (QuickJS) and the host CLI (Node): line in, typed config out, never throws.
 
 import { AUTO_NTP_PEER, defaultConfig, type B2cConfig, type CacheDevice } from './config.ts';
-import { parseContainerStep } from './container.ts';
+import { isImageId, parseContainerStep } from './container.ts';
 import { parseIface } from './iface.ts';
 import { splitKernelCmdline, splitShellWords } from './split.ts';
 import { isHostname, isHttpUrl, isIpAddress, isKernelHostname, parseSize, type OptionResult } from './values.ts';
 import { parseFilesystem } from './filesystem.ts';
 import { parseMinio } from './minio.ts';
+import { parseNbd } from './nbd.ts';
+import { parseStorage } from './storage.ts';
 import { aliasOf, parseVolume } from './volume.ts';
 
 /** Options that may be given many times; any other given twice keeps its last value, with a warning. */
@@ -22,6 +24,7 @@ const REPEATABLE = new Set([
   'b2c.minio',
   'b2c.volume',
   'b2c.filesystem',
+  'b2c.nbd',
 ]);
 
 type OptionHandler = (config: B2cConfig, value: string | undefined, name: string) => void;
@@ -148,6 +151,14 @@ const OPTIONS: Record<string, OptionHandler> = {
     if (!needValue(config, name, value, `${name}="data,type=ext4,src=/dev/sdb1"`)) return;
     takeResult(config, parseFilesystem(value), (filesystem) => config.filesystems.push(filesystem));
   },
+  'b2c.nbd': (config, value, name) => {
+    if (!needValue(config, name, value, `${name}=/dev/nbd0,host=gateway,port=10809`)) return;
+    takeResult(config, parseNbd(value), (nbd) => config.nbds.push(nbd));
+  },
+  'b2c.storage': (config, value, name) => {
+    if (!needValue(config, name, value, `${name}="additionalimagestores=publicimgstore"`)) return;
+    takeResult(config, parseStorage(value), (storage) => (config.storage = storage));
+  },
   'b2c.shutdown_cmd': commandOption((config, argv) => (config.shutdownCmd = argv)),
   'b2c.reboot_cmd': commandOption((config, argv) => (config.rebootCmd = argv)),
   'b2c.poweroff_delay': (config, value, name) => {
@@ -202,6 +213,24 @@ function checkReferences(config: B2cConfig, extraArgsPending: boolean): void {
   if (config.swap !== undefined && config.cacheDevice.kind === 'none') {
     const message = `b2c.swap needs a cache partition (b2c.cache_device): with b2c.cache_device=none the machine gets no swap`;
     config.warnings.push(extraArgsPending ? `${message} (unless b2c.extra_args_url sets b2c.cache_device)` : message);
+  }
+  for (const store of config.storage.additionalImageStores) {
+    if (!filesystems.has(store))
+      report(`b2c.storage: the image store ${store} is no b2c.filesystem (e.g. b2c.filesystem=${store},type=nfs,src=HOST:/path,opts=ro)`);
+  }
+  // With no image store to hold it, an image named by its ID can only be one a cache disk kept from an earlier boot.
+  if (config.storage.additionalImageStores.length === 0) {
+    const byId = [...config.services, ...config.containers, ...config.postContainers].filter((step) => isImageId(step.image));
+    for (const step of byId) {
+      const message = `${step.image} is an image ID, which is never pulled, and b2c.storage names no additionalimagestores: the step runs only if the cache disk kept that image from an earlier boot`;
+      config.warnings.push(extraArgsPending ? `${message} (unless b2c.extra_args_url sets b2c.storage)` : message);
+    }
+  }
+  const nbdDevices = new Set(config.nbds.map((nbd) => nbd.device));
+  if (config.nbds.length > nbdDevices.size) config.errors.push('b2c.nbd: the same device is connected twice');
+  if (config.cacheDevice.kind === 'device' && config.cacheDevice.path.startsWith('/dev/nbd') && !nbdDevices.has(config.cacheDevice.path.replace(/p\d+$/, ''))) {
+    const message = `b2c.cache_device=${config.cacheDevice.path}: no b2c.nbd connects it, so it stays an empty device and the cache stays in RAM`;
+    config.warnings.push(extraArgsPending ? `${message} (unless b2c.extra_args_url adds the b2c.nbd)` : message);
   }
   if (config.cacheDevice.kind === 'filesystem' && !filesystems.has(config.cacheDevice.name)) {
     report(`b2c.cache_device=${config.cacheDevice.name}: no b2c.filesystem has that name (use none, auto, reset or a /dev/ path otherwise)`);

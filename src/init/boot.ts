@@ -3,7 +3,7 @@
 import type { B2cConfig } from '../cmdline/config.ts';
 import { parseCmdline } from '../cmdline/parse.ts';
 import { B2cError, describeFailure } from '../errors.ts';
-import { CONTAINER_STORAGE, PODMAN_PULL_DIRECTORY, PODMAN_RUNROOT } from '../image-layout.ts';
+import { CACHE_PATH, CONTAINER_PATH, CONTAINER_STORAGE, PODMAN_PULL_DIRECTORY, PODMAN_RUNROOT, SCRATCH_DIRECTORY } from '../image-layout.ts';
 import { withTimeout, type System } from '../system/system.ts';
 import { CacheDisk } from './cache.ts';
 import { setClock } from './clock.ts';
@@ -133,6 +133,18 @@ export class Boot {
     if (!onCache) await this.mount('tmpfs', 'containers', CONTAINER_STORAGE, 'mode=700');
     this.storage = onCache ? 'cache' : 'ram';
     await this.system.makeDirectory(PODMAN_PULL_DIRECTORY);
+    await this.provideUpstreamPaths();
+  }
+
+  /**
+   * Farm lines name the cache by upstream's paths (`-v /container/tmp:/storage`):
+   * both lead to the storage root, on the cache or in RAM. What the scratch
+   * folder holds on a cache stays: b2c removes nothing it did not make.
+   */
+  private async provideUpstreamPaths(): Promise<void> {
+    await this.system.symlink(CONTAINER_STORAGE, CACHE_PATH);
+    await this.system.symlink(CACHE_PATH, CONTAINER_PATH);
+    await this.system.makeDirectory(SCRATCH_DIRECTORY);
   }
 
   /** Removes containers and dangling images where they would outlive the boot, then unmounts podman's storage deepest first. */

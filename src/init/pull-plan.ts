@@ -1,6 +1,6 @@
 // How a step's image is pulled before the step runs: the podman pull command, which failures another try can mend, and the pace of the tries.
 
-import { stepOptions, type ContainerStep } from '../cmdline/container.ts';
+import { isImageId, stepOptions, type ContainerStep } from '../cmdline/container.ts';
 
 /** As upstream boot2container: five tries in all. */
 export const PULL_TRIES = 5;
@@ -13,12 +13,9 @@ export function pullDelaySeconds(failedTries: number): number {
 /** The `podman run` options that say how to pull, which the pull must get too. */
 const PULL_OPTIONS = new Set(['tls-verify', 'creds', 'authfile', 'cert-dir', 'platform', 'arch', 'os', 'variant', 'decryption-key']);
 
-/** A local image's ID, full or short: there is nothing to pull. */
-const IMAGE_ID = /^(sha256:)?[0-9a-f]{12,64}$/;
-
 /** `podman pull` for the step's image with its pull options; undefined when the step names a local image by its ID. */
 export function podmanPullArgs(step: ContainerStep): string[] | undefined {
-  if (IMAGE_ID.test(step.image)) return undefined;
+  if (isImageId(step.image)) return undefined;
   const options = stepOptions(step).filter((option) => PULL_OPTIONS.has((option[0] as string).replace(/^--/, '').split('=')[0] as string));
   return ['podman', 'pull', ...options.flat(), step.image];
 }

@@ -2,7 +2,7 @@
 
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { access, lstat, mkdir, open, readdir, readFile, rename, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { access, lstat, mkdir, open, readdir, readFile, rename, rmdir, symlink, unlink, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import type { RunOptions, RunResult, System } from './system.ts';
 
@@ -103,6 +103,10 @@ export const nodeSystem: System = {
   },
   async rename(from, to) {
     await rename(from, to);
+  },
+  async symlink(target, path) {
+    if ((await lstat(path).catch(() => undefined))?.isSymbolicLink()) await unlink(path);
+    await symlink(target, path);
   },
   async listDir(path) {
     try {

@@ -54,6 +54,7 @@ declare module 'os' {
   export function lstat(path: string): [{ mode: number; size: number; mtime: number }, number];
   export function remove(path: string): number;
   export function rename(oldPath: string, newPath: string): number;
+  export function symlink(target: string, linkPath: string): number;
   /** Runs the handler from the event loop when the signal arrives; null restores the default. */
   export function signal(signal: number, handler: (() => void) | null): void;
   export const SIGCHLD: number;

@@ -161,6 +161,12 @@ export const quickjsSystem: System = {
     const error = os.rename(from, to);
     if (error !== 0) throw new B2cError(`cannot rename ${from} to ${to}: ${std.strerror(-error)}`);
   },
+  async symlink(target, path) {
+    const [info, missing] = os.lstat(path);
+    if (missing === 0 && (info.mode & os.S_IFMT) === os.S_IFLNK) os.remove(path);
+    const error = os.symlink(target, path);
+    if (error !== 0) throw new B2cError(`cannot link ${path} to ${target}: ${std.strerror(-error)}`);
+  },
   async listDir(path) {
     const [names, error] = os.readdir(path);
     if (error !== 0) return [];

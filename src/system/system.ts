@@ -64,6 +64,8 @@ export interface System {
   remove(path: string): Promise<void>;
   /** Renames within one filesystem, replacing the target. */
   rename(from: string, to: string): Promise<void>;
+  /** Makes `path` a symbolic link to `target`, replacing a link already there. */
+  symlink(target: string, path: string): Promise<void>;
   /** Names in a directory, sorted; empty when it cannot be read. */
   listDir(path: string): Promise<string[]>;
   /** Creates a directory and its parents; no error when it exists. */

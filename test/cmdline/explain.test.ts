@@ -30,6 +30,38 @@ describe('explainConfig', () => {
     ]);
   });
 
+  it("explains a Mesa farm's image store over NFS and its cache on a network block device", () => {
+    const id = '3f0a9c1b2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f90';
+    const config = parseCmdline(
+      'b2c.filesystem=publicimgstore,type=nfs,src=10.42.0.1:/imgstore/public,opts=ro|nolock b2c.storage="additionalimagestores=publicimgstore" ' +
+        `b2c.nbd=/dev/nbd0,host=ci-gateway,port=10809,connections=5 b2c.cache_device=/dev/nbd0 b2c.run="-ti --tls-verify=false ${id} setup"`,
+    );
+    expect(config.errors).toEqual([]);
+    expect(config.warnings).toEqual([]);
+    const lines = explainConfig(config);
+    expect(lines.slice(0, 2)).toEqual([
+      "Network block device /dev/nbd0: ci-gateway port 10809 (5 connections asked; b2c's client opens one), connected before the cache is set up and disconnected after it is unmounted",
+      'Cache: /dev/nbd0',
+    ]);
+    expect(lines).toContain(
+      'Filesystem publicimgstore: 10.42.0.1:/imgstore/public (NFS, mounted as NFSv4 over TCP) with ro,nolock; a read-only image store for podman, mounted before any pull',
+    );
+    expect(lines).toContain(`Step 1: ${id} (an image ID: taken from the local stores, never pulled)`);
+  });
+
+  it('warns of an image ID with no image store, of a store that is no filesystem, and of an NBD cache nothing connects', () => {
+    const config = parseCmdline('b2c.container="3f0a9c1b2d3e sh" b2c.cache_device=/dev/nbd1');
+    expect(config.errors).toEqual([]);
+    expect(config.warnings).toEqual([
+      '3f0a9c1b2d3e is an image ID, which is never pulled, and b2c.storage names no additionalimagestores: the step runs only if the cache disk kept that image from an earlier boot',
+      'b2c.cache_device=/dev/nbd1: no b2c.nbd connects it, so it stays an empty device and the cache stays in RAM',
+    ]);
+    expect(parseCmdline('b2c.storage=additionalimagestores=store b2c.container="3f0a9c1b2d3e sh"').errors).toEqual([
+      'b2c.storage: the image store store is no b2c.filesystem (e.g. b2c.filesystem=store,type=nfs,src=HOST:/path,opts=ro)',
+    ]);
+    expect(parseCmdline('b2c.nbd=/dev/nbd0,host=a b2c.nbd=/dev/nbd0,host=b').errors).toEqual(['b2c.nbd: the same device is connected twice']);
+  });
+
   it('says that a swap file needs a cache, as the machine does, and the parser warns of it', () => {
     const config = parseCmdline('b2c.swap=1G b2c.container=docker://r/t:1');
     expect(config.errors).toEqual([]);

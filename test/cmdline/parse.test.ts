@@ -100,6 +100,8 @@ describe('parseCmdline on lines as farms write them', () => {
       minio: [],
       volumes: [],
       filesystems: [],
+      nbds: [],
+      storage: { additionalImageStores: [] },
       shutdownCmd: ['poweroff', '-f'],
       rebootCmd: ['reboot', '-f'],
       poweroffDelay: 0,

@@ -85,11 +85,18 @@ describe('the cache disk', () => {
   it('reset formats the cache partition anew: what it held is gone, the partition and its label stay', async () => {
     const disk = cacheDisk(folder, 'reset.img', 512 * MiB, { 'marker.txt': 'from-an-earlier-boot\n' });
     expect(partitionFile(disk, '/marker.txt')).toBe('from-an-earlier-boot\n');
-    const result = await bootB2c(['b2c.cache_device=reset', step('b2c.container', `sh -c 'echo reset-$((6*7))'`)], { disks: [disk] });
+    // Farm lines give the job upstream's scratch folder on the cache.
+    const scratchStep = step(
+      'b2c.container',
+      `sh -c 'echo reset-$((6*7)) > /storage/job.txt; cat /storage/job.txt'`,
+      `-v /container/tmp:/storage ${testImage()}`,
+    );
+    const result = await bootB2c(['b2c.cache_device=reset', scratchStep], { disks: [disk] });
     expectCleanEnd(result, 0);
     expect(result.output).toContain('Formatting the cache partition /dev/vda1 anew (b2c.cache_device=reset)');
     expect(result.output).toMatch(/^reset-42\r?$/m);
     expect(partitionFile(disk, '/marker.txt')).toBeUndefined();
+    expect(partitionFile(disk, '/tmp/job.txt')).toBe('reset-42\n');
     expect(firstPartitionLabel(disk)).toBe('B2C_CACHE');
   });
 
@@ -169,7 +176,8 @@ describe('the cache disk', () => {
   it('auto leaves a disk with partitions alone, and a missing device falls back to RAM: the pipeline still runs', async () => {
     const theirs = theirDisk('theirs.img', 256 * MiB, new Uint8Array(MiB).fill(0x5a));
     const hash = sha256(theirs);
-    const auto = await bootB2c(['b2c.cache_device=auto', step('b2c.container', `sh -c 'echo ram-$((9*9))'`)], { disks: [theirs] });
+    const inRam = step('b2c.container', `sh -c 'echo ram-$((9*9)) > /storage/job.txt; cat /storage/job.txt'`, `-v /container/tmp:/storage ${testImage()}`);
+    const auto = await bootB2c(['b2c.cache_device=auto', inRam], { disks: [theirs] });
     expectCleanEnd(auto, 0);
     expect(auto.output).toContain('No B2C_CACHE partition and no blank disk; left alone: /dev/vda (a GPT partition table): the cache stays in RAM');
     expect(auto.output).toMatch(/^ram-81\r?$/m);

@@ -181,6 +181,18 @@ describe('the boot', () => {
     expect(closes[0]?.index).toBeLessThan(fake.consoleText.indexOf('section_start:'));
   });
 
+  it("gives the storage upstream's paths, /storage and /container, with the scratch folder there before the first step", async () => {
+    const fake = machine('b2c.container="-v /container/tmp:/storage docker://r/a:1 true"');
+    const scratchAtRun: boolean[] = [];
+    fake.on(['podman', 'run'], (_argv, system) => {
+      scratchAtRun.push(system.directories.has('/container/tmp'));
+      return {};
+    });
+    await bootToEnd(fake);
+    expect(Object.fromEntries(fake.links)).toEqual({ '/storage': CONTAINER_STORAGE, '/container': '/storage' });
+    expect(scratchAtRun).toEqual([true]);
+  });
+
   it('sets up swap on the cache, and switches it off and removes it before unmounting the cache', async () => {
     const fake = machine(`${CACHE_ON_DISK} b2c.swap=64M b2c.container=docker://r/a:1`).file('/dev/vdb', new Uint8Array(4096));
     for (const program of ['fallocate', 'chmod', 'mkswap', 'swapon', 'swapoff']) fake.on([program], {});
