@@ -86,13 +86,13 @@ function describeFilesystem(filesystem: FilesystemConfig, config: B2cConfig): st
   const nfs = filesystem.type === 'nfs' || filesystem.type === 'nfs4';
   const type = nfs ? ' (NFS, mounted as NFSv4 over TCP)' : filesystem.type ? ` (${filesystem.type})` : '';
   const options = filesystem.opts.length > 0 ? ` with ${filesystem.opts.join(',')}` : '';
-  const store = config.storage.additionalImageStores.includes(filesystem.name) ? '; a read-only image store for podman, mounted before any pull' : '';
+  const store = config.storage.additionalImageStores.includes(filesystem.name) ? "; podman's read-only image store" : '';
   return `Filesystem ${filesystem.name}: ${filesystem.src}${type}${options}${store}`;
 }
 
 function describeNbd(nbd: NbdConfig): string {
-  const connections = nbd.connections > 1 ? ` (${nbd.connections} connections asked; b2c's client opens one)` : '';
-  return `Network block device ${nbd.device}: ${nbd.host} port ${nbd.port}${connections}, connected before the cache is set up and disconnected after it is unmounted`;
+  const connections = nbd.connections > 1 ? ` (${nbd.connections} connections asked, b2c opens one)` : '';
+  return `Network block device ${nbd.device}: ${nbd.host}:${nbd.port}${connections}; connected before the cache, disconnected after it is unmounted`;
 }
 
 export function explainConfig(config: B2cConfig): string[] {

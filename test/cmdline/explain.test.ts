@@ -40,11 +40,11 @@ describe('explainConfig', () => {
     expect(config.warnings).toEqual([]);
     const lines = explainConfig(config);
     expect(lines.slice(0, 2)).toEqual([
-      "Network block device /dev/nbd0: ci-gateway port 10809 (5 connections asked; b2c's client opens one), connected before the cache is set up and disconnected after it is unmounted",
+      'Network block device /dev/nbd0: ci-gateway:10809 (5 connections asked, b2c opens one); connected before the cache, disconnected after it is unmounted',
       'Cache: /dev/nbd0',
     ]);
     expect(lines).toContain(
-      'Filesystem publicimgstore: 10.42.0.1:/imgstore/public (NFS, mounted as NFSv4 over TCP) with ro,nolock; a read-only image store for podman, mounted before any pull',
+      "Filesystem publicimgstore: 10.42.0.1:/imgstore/public (NFS, mounted as NFSv4 over TCP) with ro,nolock; podman's read-only image store",
     );
     expect(lines).toContain(`Step 1: ${id} (an image ID: taken from the local stores, never pulled)`);
   });
@@ -53,7 +53,7 @@ describe('explainConfig', () => {
     const config = parseCmdline('b2c.container="3f0a9c1b2d3e sh" b2c.cache_device=/dev/nbd1');
     expect(config.errors).toEqual([]);
     expect(config.warnings).toEqual([
-      '3f0a9c1b2d3e is an image ID, which is never pulled, and b2c.storage names no additionalimagestores: the step runs only if the cache disk kept that image from an earlier boot',
+      '3f0a9c1b2d3e is an image ID (never pulled) and b2c.storage names no image store: the step runs only if the cache kept it from an earlier boot',
       'b2c.cache_device=/dev/nbd1: no b2c.nbd connects it, so it stays an empty device and the cache stays in RAM',
     ]);
     expect(parseCmdline('b2c.storage=additionalimagestores=store b2c.container="3f0a9c1b2d3e sh"').errors).toEqual([
