@@ -222,7 +222,7 @@ function checkReferences(config: B2cConfig, extraArgsPending: boolean): void {
   if (config.storage.additionalImageStores.length === 0) {
     const byId = [...config.services, ...config.containers, ...config.postContainers].filter((step) => isImageId(step.image));
     for (const step of byId) {
-      const message = `${step.image} is an image ID (never pulled) and b2c.storage names no image store: it runs only if the cache kept it from an earlier boot`;
+      const message = `${step.image} is an image ID (never pulled) and b2c.storage names no image store: it runs only if the cache kept it from a past boot`;
       config.warnings.push(extraArgsPending ? `${message} (unless b2c.extra_args_url sets b2c.storage)` : message);
     }
   }

@@ -53,7 +53,7 @@ describe('explainConfig', () => {
     const config = parseCmdline('b2c.container="3f0a9c1b2d3e sh" b2c.cache_device=/dev/nbd1');
     expect(config.errors).toEqual([]);
     expect(config.warnings).toEqual([
-      '3f0a9c1b2d3e is an image ID (never pulled) and b2c.storage names no image store: it runs only if the cache kept it from an earlier boot',
+      '3f0a9c1b2d3e is an image ID (never pulled) and b2c.storage names no image store: it runs only if the cache kept it from a past boot',
       'b2c.cache_device=/dev/nbd1: no b2c.nbd connects it, so it stays an empty device and the cache stays in RAM',
     ]);
     expect(parseCmdline('b2c.storage=additionalimagestores=store b2c.container="3f0a9c1b2d3e sh"').errors).toEqual([
