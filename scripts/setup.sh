@@ -11,10 +11,10 @@ if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 # busybox-static for the port forwarder and test images, xz/zstd to compress,
 # kmod for depmod, apt/dpkg and the archive keyring to fetch and verify packages,
 # fdisk and e2fsprogs for the tests that look at cache disks from the host,
-# iproute2 for the tests' network namespace, openssl for their test certificates.
-PACKAGES="qemu-system-x86 qemu-system-arm qemu-system-misc docker-registry busybox-static xz-utils zstd kmod apt dpkg debian-archive-keyring ca-certificates fdisk e2fsprogs iproute2 openssl"
-# --bench: podman on the host too, the reference the benchmark compares pulls with.
-if [ "${1:-}" = --bench ]; then PACKAGES="$PACKAGES podman"; fi
+# iproute2 for the tests' network namespace, openssl for their test certificates,
+# and what a farm gateway runs for the remote-storage tests: qemu-nbd (qemu-utils), NFS-Ganesha,
+# and podman, which fills the gateway's image store (and is the reference the benchmark compares pulls with).
+PACKAGES="qemu-system-x86 qemu-system-arm qemu-system-misc docker-registry busybox-static xz-utils zstd kmod apt dpkg debian-archive-keyring ca-certificates fdisk e2fsprogs iproute2 openssl qemu-utils nfs-ganesha nfs-ganesha-vfs podman"
 
 missing=
 for package in $PACKAGES; do

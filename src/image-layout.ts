@@ -21,6 +21,24 @@ export const PODMAN_RUNROOT = '/run/containers/storage';
 /** containers.conf's `image_copy_tmp_dir = "storage"` puts pulls here, and podman does not create it. */
 export const PODMAN_PULL_DIRECTORY = `${PODMAN_GRAPHROOT}/tmp`;
 
+/** podman's storage configuration: the builder writes it, /init writes it again when b2c.storage names image stores. */
+export const STORAGE_CONF = '/etc/containers/storage.conf';
+
+/** Where /init mounts the read-only image stores of b2c.storage, one folder per b2c.filesystem name. */
+export const IMAGE_STORES_DIRECTORY = '/run/b2c/stores';
+
+export function storageConf(additionalImageStores: readonly string[] = []): string {
+  const stores =
+    additionalImageStores.length === 0
+      ? ''
+      : `\n[storage.options]\nadditionalimagestores = [${additionalImageStores.map((path) => JSON.stringify(path)).join(', ')}]\n`;
+  return `[storage]
+driver = "overlay"
+graphroot = "${PODMAN_GRAPHROOT}"
+runroot = "${PODMAN_RUNROOT}"
+${stores}`;
+}
+
 /** The init's own scratch folder on a tmpfs: leases, downloads, keys on their way to a program. */
 export const B2C_RUN_DIRECTORY = '/run/b2c';
 

@@ -6,18 +6,15 @@ import { isHostname, isIpAddress, type OptionResult } from './values.ts';
 /** The port the NBD protocol registered, which qemu-nbd and nbd-server listen on by default. */
 export const NBD_DEFAULT_PORT = 10809;
 
-const NBD_DEVICE = /^\/dev\/nbd(\d{1,3})$/;
-
-/** The index of an NBD device node (`/dev/nbd3` → 3), which the nbd module must create. */
-export function nbdIndex(device: string): number {
-  return Number(NBD_DEVICE.exec(device)?.[1] ?? 0);
-}
+/** The nodes the nbd module makes when it loads (its nbds_max is 16). */
+const NBD_DEVICE = /^\/dev\/nbd(\d|1[0-5])$/;
 
 export function parseNbd(value: string): OptionResult<NbdConfig> {
   const [device = '', ...options] = value.split(',');
   const errors: string[] = [];
   const warnings: string[] = [];
-  if (!NBD_DEVICE.test(device)) errors.push(`b2c.nbd: "${device}" is not an NBD device; start with its node, e.g. b2c.nbd=/dev/nbd0,host=gateway,port=10809`);
+  if (!NBD_DEVICE.test(device))
+    errors.push(`b2c.nbd: "${device}" is not an NBD device (/dev/nbd0 to /dev/nbd15); start with it, e.g. b2c.nbd=/dev/nbd0,host=gateway,port=10809`);
   let host: string | undefined;
   let port = NBD_DEFAULT_PORT;
   let connections = 1;

@@ -1,6 +1,6 @@
 // The configuration files the image needs: podman's (to run without systemd or pivot_root) and a minimal /etc.
 
-import { DEFAULT_HOSTNAME, dhcpLeasePath, PODMAN_GRAPHROOT, PODMAN_RUNROOT } from '../image-layout.ts';
+import { DEFAULT_HOSTNAME, dhcpLeasePath, storageConf } from '../image-layout.ts';
 
 export function containersConf(): string {
   return `# b2c: podman in an initramfs, as PID 1's child, with no systemd.
@@ -20,14 +20,6 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 runtime = "crun"
 image_copy_tmp_dir = "storage"
-`;
-}
-
-export function storageConf(): string {
-  return `[storage]
-driver = "overlay"
-graphroot = "${PODMAN_GRAPHROOT}"
-runroot = "${PODMAN_RUNROOT}"
 `;
 }
 

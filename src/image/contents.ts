@@ -84,6 +84,8 @@ export const MODULE_FAMILIES: Record<string, string[]> = {
   usb: ['xhci_pci', 'ehci_pci'],
   // ext4 asks the crypto API for crc32c when it mounts, not through modules.dep: ship it by name.
   filesystems: ['ext4', 'overlay', 'crc32c_generic'],
+  // Farm gateways serve caches over NBD (b2c.nbd) and image stores over NFSv4 (b2c.filesystem type=nfs).
+  remote: ['nbd', 'nfsv4'],
   // fscrypt volumes: AES-XTS for contents, AES-CBC-CTS for names; Debian builds aes, cbc and ecb in.
   fscrypt: FSCRYPT_MODULES,
 };
@@ -104,6 +106,8 @@ export const REQUIRED_APPLETS = [
   'uname',
   'sync',
   'rm',
+  'nbd-client',
+  'nslookup',
   'chmod',
   'blockdev',
   'fallocate',

@@ -3,7 +3,15 @@
 import type { B2cConfig } from '../cmdline/config.ts';
 import { parseCmdline } from '../cmdline/parse.ts';
 import { B2cError, describeFailure } from '../errors.ts';
-import { CACHE_PATH, CONTAINER_PATH, CONTAINER_STORAGE, PODMAN_PULL_DIRECTORY, PODMAN_RUNROOT, SCRATCH_DIRECTORY } from '../image-layout.ts';
+import {
+  CACHE_PATH,
+  CONTAINER_PATH,
+  CONTAINER_STORAGE,
+  IMAGE_STORES_DIRECTORY,
+  PODMAN_PULL_DIRECTORY,
+  PODMAN_RUNROOT,
+  SCRATCH_DIRECTORY,
+} from '../image-layout.ts';
 import { withTimeout, type System } from '../system/system.ts';
 import { CacheDisk } from './cache.ts';
 import { setClock } from './clock.ts';
@@ -19,9 +27,11 @@ import {
 } from './console.ts';
 import { SetupError } from './errors.ts';
 import { withExtraArgs } from './extra-args.ts';
+import { Filesystems } from './filesystems.ts';
 import { loadKeymap } from './keymap.ts';
 import { KernelModules } from './modules.ts';
 import { unmountOrder } from './mounts.ts';
+import { NetworkBlockDevices } from './nbd.ts';
 import { NetworkSetup } from './network.ts';
 import { Pipeline } from './pipeline.ts';
 import { CLEANUP_COMMAND_SECONDS, podmanCleanupCommands } from './podman.ts';
@@ -58,6 +68,8 @@ export class Boot {
   private readonly cache: CacheDisk;
   private readonly modules: KernelModules;
   private readonly network: NetworkSetup;
+  private readonly networkBlockDevices: NetworkBlockDevices;
+  private readonly filesystems: Filesystems;
   /** Set once container storage is up and the configuration final. */
   private volumes: Volumes | undefined;
   /** Warnings already printed: the merged configuration repeats the kernel line's. */
@@ -73,6 +85,8 @@ export class Boot {
     this.modules = new KernelModules(system, this.console);
     this.cache = new CacheDisk(system, this.console, () => this.modules.coldplug());
     this.network = new NetworkSetup(system, this.console);
+    this.networkBlockDevices = new NetworkBlockDevices(system, this.console, this.modules);
+    this.filesystems = new Filesystems(system, this.console, this.modules);
   }
 
   private async mount(type: string, source: string, target: string, options?: string): Promise<void> {
@@ -123,6 +137,12 @@ export class Boot {
    */
   async setUpContainerStorage(config: B2cConfig): Promise<void> {
     const onCache = await this.console.section('b2c_cache', 'Setting up the cache', async () => {
+      const unconnected = await this.networkBlockDevices.connect(config.nbds);
+      const cacheDevice = config.cacheDevice;
+      if (cacheDevice.kind === 'device' && unconnected.has(cacheDevice.path.replace(/p\d+$/, ''))) {
+        await this.console.log(`The cache device ${cacheDevice.path} is not connected: images and volumes live in RAM`);
+        return false;
+      }
       const mounted = await this.cache.setUp(config);
       if (config.swap !== undefined) {
         if (mounted) this.swapActive = await this.cache.addSwap(config.swap);
@@ -134,6 +154,7 @@ export class Boot {
     this.storage = onCache ? 'cache' : 'ram';
     await this.system.makeDirectory(PODMAN_PULL_DIRECTORY);
     await this.provideUpstreamPaths();
+    await this.filesystems.mountImageStores(config);
   }
 
   /**
@@ -162,10 +183,12 @@ export class Boot {
       await this.volumes?.tearDown();
       if (this.swapActive) await this.cache.removeSwap();
       const mounts = (await this.system.readText('/proc/mounts')) ?? '';
-      for (const target of unmountOrder(mounts, [CONTAINER_STORAGE, PODMAN_RUNROOT])) {
+      for (const target of unmountOrder(mounts, [CONTAINER_STORAGE, PODMAN_RUNROOT, IMAGE_STORES_DIRECTORY])) {
         const result = await this.system.run(['umount', target], { captureStderr: true });
         if (result.status !== 0) await this.console.log(`Could not unmount ${target}: ${result.stderr.trim()}`);
       }
+      // Only now is what the cache wrote on a network block device all on the server.
+      await this.networkBlockDevices.disconnect();
     });
   }
 
@@ -218,6 +241,7 @@ export class Boot {
       if (JSON.stringify(config.ntpPeer) !== JSON.stringify(kernelConfig.ntpPeer)) await this.setClock(config);
     }
 
+    config = { ...config, filesystems: await this.filesystems.resolve(config.filesystems) };
     await this.setUpContainerStorage(config);
     this.volumes = new Volumes(this.system, this.console, config);
     await this.console.log(memoryInUseMessage((await this.system.readText('/proc/meminfo')) ?? ''));

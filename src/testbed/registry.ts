@@ -143,6 +143,11 @@ export class LocalRegistry {
 }
 
 /** How many times a blob was downloaded (GET requests that completed), read from a registry's log. */
+/** Every request the registry answered, whatever it asked for. */
+export function requestsAnswered(registryLog: string): number {
+  return registryLog.split('\n').filter((line) => line.includes('msg="response completed"')).length;
+}
+
 export function blobDownloads(registryLog: string, digest: string): number {
   return registryLog
     .split('\n')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nbdIndex, parseNbd } from '../../src/cmdline/nbd.ts';
+import { parseNbd } from '../../src/cmdline/nbd.ts';
 
 describe('parseNbd', () => {
   it("reads a farm's line", () => {
@@ -12,12 +12,13 @@ describe('parseNbd', () => {
 
   it('takes the NBD port and one connection when the line names neither', () => {
     expect(parseNbd('/dev/nbd3,host=10.42.0.1').value).toEqual({ device: '/dev/nbd3', host: '10.42.0.1', port: 10809, connections: 1 });
-    expect(nbdIndex('/dev/nbd3')).toBe(3);
+    expect(parseNbd('/dev/nbd15,host=gw').errors).toEqual([]);
+    expect(parseNbd('/dev/nbd16,host=gw').errors).toHaveLength(1);
   });
 
   it('refuses what cannot be connected, and warns of keys it does not know', () => {
     expect(parseNbd('/dev/sda,host=gw').errors).toEqual([
-      'b2c.nbd: "/dev/sda" is not an NBD device; start with its node, e.g. b2c.nbd=/dev/nbd0,host=gateway,port=10809',
+      'b2c.nbd: "/dev/sda" is not an NBD device (/dev/nbd0 to /dev/nbd15); start with it, e.g. b2c.nbd=/dev/nbd0,host=gateway,port=10809',
     ]);
     expect(parseNbd('/dev/nbd0,port=10809').errors).toEqual(['b2c.nbd=/dev/nbd0 needs host= (the NBD server)']);
     expect(parseNbd('/dev/nbd0,host=gw,port=70000').errors).toEqual(['b2c.nbd=/dev/nbd0: port=70000 is not a TCP port (1 to 65535)']);

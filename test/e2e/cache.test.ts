@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { blobDownloads } from '../../src/testbed/registry.ts';
 import { QmpClient } from '../../src/vm/qmp.ts';
-import { blankDisk as blankDiskIn, cacheDisk, partitionedDisk, partitionFile } from './disks.ts';
+import { blankDisk as blankDiskIn, cacheDisk, journalNeedsRecovery, partitionedDisk, partitionFile } from './disks.ts';
 import { bootB2c, expectCleanEnd, sectionText, step, testImage } from './boot.ts';
 
 const MiB = 1024 * 1024;
@@ -34,17 +34,6 @@ const downloadsOfBigLayer = (): number => blobDownloads(readFileSync(inject('reg
 /** The ext4 label of the first partition, read by the host's blkid. */
 function firstPartitionLabel(disk: string): string {
   return spawnSync('blkid', ['-p', '-o', 'value', '-s', 'LABEL', '-O', String(MiB), disk], { encoding: 'utf8' }).stdout.trim();
-}
-
-/** Whether the ext4 journal of the first partition still needs recovery: true after an unclean shutdown. */
-function journalNeedsRecovery(disk: string): boolean {
-  const superblock = Buffer.alloc(1024);
-  const fd = openSync(disk, 'r');
-  readSync(fd, superblock, 0, 1024, MiB + 1024);
-  closeSync(fd);
-  expect(superblock.readUInt16LE(0x38)).toBe(0xef53);
-  // s_feature_incompat, EXT4_FEATURE_INCOMPAT_RECOVER.
-  return (superblock.readUInt32LE(0x60) & 0x4) !== 0;
 }
 
 const bigStep = (marker: string): string => step('b2c.container', `sh -c 'echo ${marker}-$((6*7)) $(grep -c b2c-swapfile /proc/swaps)'`, testImage('big'));

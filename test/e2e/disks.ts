@@ -68,3 +68,14 @@ export function partitionFile(disk: string, file: string): string | undefined {
   rmSync(partition);
   return result.stderr.includes('File not found') ? undefined : result.stdout;
 }
+
+/** Whether the ext4 journal of the first partition still needs recovery: true after an unclean shutdown. */
+export function journalNeedsRecovery(disk: string): boolean {
+  const superblock = Buffer.alloc(1024);
+  const fd = openSync(disk, 'r');
+  readSync(fd, superblock, 0, 1024, PARTITION_OFFSET + 1024);
+  closeSync(fd);
+  if (superblock.readUInt16LE(0x38) !== 0xef53) throw new B2cError(`${disk} has no ext4 superblock 1 MiB in`);
+  // s_feature_incompat, EXT4_FEATURE_INCOMPAT_RECOVER.
+  return (superblock.readUInt32LE(0x60) & 0x4) !== 0;
+}
