@@ -193,6 +193,41 @@ describe('the boot', () => {
     expect(scratchAtRun).toEqual([true]);
   });
 
+  it('connects the NBD cache before the cache is set up and disconnects it only after the cache is unmounted', async () => {
+    const fake = machine(
+      'b2c.nbd=/dev/nbd0,host=gw,port=10809 b2c.filesystem="remote,type=ext4,src=/dev/nbd0" b2c.cache_device=remote b2c.container=docker://r/a:1',
+    );
+    fake.on(['modprobe'], {});
+    fake.on(['nbd-client', '-t'], (_argv, system) => {
+      system.files.set('/sys/block/nbd0/size', '2097152\n');
+      system.files.set('/dev/nbd0', new Uint8Array(4096));
+      return { hangs: true };
+    });
+    fake.on(['nbd-client', '-d'], {}).on(['podman', 'container', 'rm'], {}).on(['podman', 'image', 'prune'], {});
+    await bootToEnd(fake);
+    const order = fake.runs.map((run) => run.argv.join(' '));
+    const connected = order.indexOf('nbd-client -t 120 gw 10809 /dev/nbd0');
+    const mounted = order.indexOf(`mount -t ext4 /dev/nbd0 ${CONTAINER_STORAGE}`);
+    const unmounted = order.indexOf(`umount ${CONTAINER_STORAGE}`);
+    const disconnected = order.indexOf('nbd-client -d /dev/nbd0');
+    expect(connected).toBeGreaterThan(-1);
+    expect(mounted).toBeGreaterThan(connected);
+    expect(unmounted).toBeGreaterThan(mounted);
+    expect(disconnected).toBeGreaterThan(unmounted);
+    expect(statusLines(fake)).toEqual(['Execution is over, pipeline status: 0']);
+  });
+
+  it('keeps the cache in RAM when its network block device does not connect, and still runs the pipeline', async () => {
+    const fake = machine('b2c.nbd=/dev/nbd0,host=gw b2c.cache_device=/dev/nbd0 b2c.container=docker://r/a:1');
+    fake.on(['modprobe'], {});
+    fake.on(['nbd-client', '-t'], { status: 1, stderr: 'nbd-client: connect: Connection refused\n' });
+    await bootToEnd(fake);
+    expect(fake.logLines()).toContain('The cache device /dev/nbd0 is not connected: images and volumes live in RAM');
+    expect(fake.ran('mount', '-t', 'tmpfs', '-o', 'mode=700', 'containers', CONTAINER_STORAGE)).toHaveLength(1);
+    expect(fake.ran('nbd-client', '-d')).toEqual([]);
+    expect(statusLines(fake)).toEqual(['Execution is over, pipeline status: 0']);
+  });
+
   it('sets up swap on the cache, and switches it off and removes it before unmounting the cache', async () => {
     const fake = machine(`${CACHE_ON_DISK} b2c.swap=64M b2c.container=docker://r/a:1`).file('/dev/vdb', new Uint8Array(4096));
     for (const program of ['fallocate', 'chmod', 'mkswap', 'swapon', 'swapoff']) fake.on([program], {});
