@@ -90,16 +90,21 @@ describe('the cache disk', () => {
   });
 
   it('a B2C_CACHE partition that does not mount is repaired by e2fsck', async () => {
-    const corrupt = cacheDisk(folder, 'corrupt.img', 512 * MiB, { 'marker.txt': 'kept-through-the-repair\n' });
+    // A partition b2c did not make: a file in the scratch folder farm jobs mount as /container/tmp.
+    const corrupt = cacheDisk(folder, 'corrupt.img', 512 * MiB, { 'marker.txt': 'kept-through-the-repair\n', 'tmp/left.txt': 'left-by-a-job\n' });
     // Zero the group descriptors (the block after the superblock): the kernel refuses the filesystem, e2fsck rebuilds them from a backup.
     const fd = openSync(corrupt, 'r+');
     writeSync(fd, new Uint8Array(4096), 0, 4096, MiB + 4096);
     closeSync(fd);
-    const result = await bootB2c(['b2c.cache_device=auto', step('b2c.container', `sh -c 'echo repaired-$((5*5))'`)], { disks: [corrupt] });
+    const scratch = `-v /container/tmp:/storage ${testImage()}`;
+    const result = await bootB2c(['b2c.cache_device=auto', step('b2c.container', `sh -c 'cat /storage/left.txt; echo repaired-$((5*5))'`, scratch)], {
+      disks: [corrupt],
+    });
     expectCleanEnd(result, 0);
     expect(result.output).toMatch(/\/dev\/vda1 does not mount .*: checking it with e2fsck/);
     expect(result.output).toContain('e2fsck repaired /dev/vda1');
     expect(result.output).toMatch(/^repaired-25\r?$/m);
+    expect(result.output).toMatch(/^left-by-a-job\r?$/m);
     // The repair kept what the cache held.
     expect(partitionFile(corrupt, '/marker.txt')).toBe('kept-through-the-repair\n');
   });
