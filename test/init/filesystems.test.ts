@@ -23,6 +23,8 @@ describe('NFS shares', () => {
   it("read the answer's addresses from busybox nslookup, not the server's", () => {
     const output = 'Server:\t\t10.0.2.3\nAddress:\t10.0.2.3:53\n\nName:\tgateway.farm\nAddress: 10.42.0.1\n\nName:\tgateway.farm\nAddress: fd00::1\n';
     expect(parseNslookupAddresses(output)).toEqual(['10.42.0.1', 'fd00::1']);
+    // Older busybox numbers the addresses, the server's too.
+    expect(parseNslookupAddresses('Server:    10.0.2.3\nAddress 1: 10.0.2.3\n\nName:      gateway\nAddress 1: 10.42.0.1\n')).toEqual(['10.42.0.1']);
     expect(parseNslookupAddresses("Server:\t\t10.0.2.3\nAddress:\t10.0.2.3:53\n\n** server can't find nowhere: NXDOMAIN\n")).toEqual([]);
   });
 });
