@@ -217,6 +217,7 @@ async function main(): Promise<void> {
       refresh: false,
       sourceDateEpoch: 0,
       version: B2C_VERSION,
+      addons: [],
     },
     progress,
   );

@@ -46,6 +46,15 @@ export const B2C_RUN_DIRECTORY = '/run/b2c';
 export const BOOT_MODULES_LIST = '/etc/b2c/modules';
 /** The kernel modules of the image, by kernel release. */
 export const MODULES_ROOT = '/usr/lib/modules';
+/**
+ * Below a release's modules folder, each archive (the image, each add-on)
+ * brings the index of its own modules in a folder of its own name, so that
+ * archives unpacked in any order hide none of each other's; /init joins them
+ * into the files modprobe reads.
+ */
+export const MODULE_INDEXES_FOLDER = 'b2c-indexes';
+/** The index files busybox modprobe and /init read, text only. */
+export const MODULE_INDEX_FILES = ['modules.dep', 'modules.alias', 'modules.softdep', 'modules.symbols'] as const;
 
 /** What busybox udhcpc runs on each DHCP event: it writes the lease where `dhcpLeasePath` says. */
 export const UDHCPC_SCRIPT = '/usr/share/b2c/udhcpc.script';

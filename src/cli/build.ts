@@ -3,7 +3,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { resolve } from 'node:path';
 import { ARCHITECTURES, parseArchitectureList, type Architecture } from '../architectures.ts';
-import type { Compression } from '../image/output-names.ts';
+import { ADDONS, type Addon, type Compression } from '../image/output-names.ts';
 import { describeError } from '../errors.ts';
 import { ExitError } from './errors.ts';
 import { defaultCacheDir } from '../cache-dir.ts';
@@ -18,6 +18,16 @@ function parseCompressions(value: string, previous: Compression[] = []): Compres
   return result;
 }
 
+function parseAddons(value: string, previous: Addon[] = []): Addon[] {
+  const result = [...previous];
+  for (const name of value.split(',')) {
+    const addon = ADDONS.find((known) => known === name);
+    if (addon === undefined) throw new InvalidArgumentError(`${name} is not an add-on b2c builds (${ADDONS.join(', ')})`);
+    result.push(addon);
+  }
+  return result;
+}
+
 interface BuildCommandOptions {
   arch: string;
   suite: string;
@@ -27,6 +37,7 @@ interface BuildCommandOptions {
   out: string;
   compress: Compression[];
   refresh: boolean;
+  addons: Addon[];
 }
 
 export function registerBuildCommand(program: Command): void {
@@ -41,6 +52,7 @@ export function registerBuildCommand(program: Command): void {
     .option('--out <dir>', 'output folder', 'out')
     .option('--compress <list>', 'also write these compressions (xz is always written): zstd, none', parseCompressions, [])
     .option('--refresh', 'fetch the package lists again even when cached', false)
+    .option('--addons <list>', `also write these archives, which a bootloader loads after the initramfs (${ADDONS.join(', ')})`, parseAddons, [])
     .action(async (options: BuildCommandOptions) => {
       const epoch = process.env.SOURCE_DATE_EPOCH;
       if (epoch !== undefined && !/^\d+$/.test(epoch)) throw new ExitError(2, `SOURCE_DATE_EPOCH=${epoch} is not a number of seconds`);
@@ -74,12 +86,14 @@ export function registerBuildCommand(program: Command): void {
               refresh: options.refresh,
               sourceDateEpoch: epoch === undefined ? 0 : Number(epoch),
               version: B2C_VERSION,
+              addons: options.addons,
             },
             streamProgress(process.stderr, prefix),
           );
           for (const [compression, path] of Object.entries(result.initramfs) as Array<[Compression, string | undefined]>) {
             if (path) process.stdout.write(`${path} (${megabytes(result.sizes[compression] ?? 0)})\n`);
           }
+          for (const addon of Object.values(result.addons)) process.stdout.write(`${addon.path} (${megabytes(addon.bytes)})\n`);
           process.stdout.write(`${result.kernel}\n${result.manifest}\n`);
         } catch (error) {
           if (architectures.length === 1) throw error;

@@ -4,9 +4,11 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { architecture } from '../architectures.ts';
 import { outputNames } from '../image/output-names.ts';
+import { concatenateArchives } from '../vm/initrd.ts';
 import { bootMachine, checkHostTools, chooseAccelerator, HostToolError } from '../vm/machine.ts';
 import { describeOutcome, exitCodeOf, RUN_EXIT } from '../vm/outcome.ts';
 import { FORWARD_ADDRESS, HOTPLUG_PORT, parseNics, type Nic, type VmSpec } from '../vm/qemu.ts';
+import { describeError } from '../errors.ts';
 import { ExitError } from './errors.ts';
 import { defaultCacheDir } from '../cache-dir.ts';
 
@@ -45,6 +47,7 @@ interface RunOptions {
   arch: string;
   kernel?: string;
   initrd?: string;
+  addon: string[];
   out: string;
   memory: number;
   cpus: number;
@@ -66,6 +69,7 @@ export function registerRunCommand(program: Command): void {
     .option('--arch <arch>', 'architecture of the kernel and initramfs', 'amd64')
     .option('--kernel <file>', 'kernel image (default: OUT/linux-ARCH)')
     .option('--initrd <file>', 'initramfs (default: OUT/initramfs.linux_ARCH.cpio.xz)')
+    .option('--addon <file>', 'an add-on archive loaded after the initramfs (e.g. OUT/linux-ARCH.modules.cpio.xz); repeatable, in order', collect, [])
     .option('--out <dir>', 'where b2c build wrote its output', 'out')
     .option('--memory <MiB>', 'guest memory in MiB', positiveInteger, 2048)
     .option('--cpus <n>', 'guest CPUs', positiveInteger, 2)
@@ -110,8 +114,15 @@ Exit status: the pipeline status the machine printed, or
         ...(options.rtcBase !== undefined ? { rtcBase: options.rtcBase } : {}),
         ...(options.qmp !== undefined ? { qmpSocket: resolve(options.qmp) } : {}),
       };
+      let concatenated: Awaited<ReturnType<typeof concatenateArchives>> | undefined;
       try {
         checkHostTools(spec);
+        if (options.addon.length > 0) {
+          concatenated = await concatenateArchives([spec.initrd, ...options.addon.map((addon) => resolve(addon))]).catch((error: unknown) => {
+            throw new ExitError(RUN_EXIT.hostProblem, `the add-on ${describeError(error)}`);
+          });
+          spec.initrd = concatenated.path;
+        }
         spec.accel = await chooseAccelerator(options.accel, spec, join(defaultCacheDir(), 'accel-probe.json'));
         process.stderr.write(`b2c: booting ${spec.kernel} with ${spec.accel === 'kvm' ? 'KVM' : 'software emulation (TCG)'}\n`);
         const result = await bootMachine(spec, { timeoutSeconds: options.timeout, output: process.stdout });
@@ -120,6 +131,8 @@ Exit status: the pipeline status the machine printed, or
       } catch (error) {
         if (error instanceof HostToolError) throw new ExitError(RUN_EXIT.hostProblem, error.message);
         throw error;
+      } finally {
+        await concatenated?.remove();
       }
     });
 }

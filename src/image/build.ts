@@ -1,27 +1,37 @@
 // `b2c build`: Debian packages in, initramfs + kernel + manifest out, byte-identical for the same package versions.
 
 import { createWriteStream, existsSync } from 'node:fs';
-import { copyFile, lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { architecture } from '../architectures.ts';
 import { B2cError } from '../errors.ts';
-import { BOOT_MODULES_LIST, CA_BUNDLE, KEYMAP_FOLDER, PODMAN_GRAPHROOT, UDHCPC_SCRIPT } from '../image-layout.ts';
+import { BOOT_MODULES_LIST, CA_BUNDLE, KEYMAP_FOLDER, MODULE_INDEX_FILES, MODULE_INDEXES_FOLDER, PODMAN_GRAPHROOT, UDHCPC_SCRIPT } from '../image-layout.ts';
 import type { System } from '../system/system.ts';
 import { DEFAULT_KEYRING, DEFAULT_MIRROR, PrivateApt } from './apt.ts';
 import { busyboxAppletNames } from './busybox.ts';
 import { compress } from './compression.ts';
 import { etcFiles, netavarkStub, udhcpcScript } from './config-files.ts';
-import { BOOT_MODULES, IMAGE_DATA_FILES, IMAGE_MODULES, IMAGE_PACKAGES, IMAGE_PROGRAMS, MODULE_FAMILIES, REQUIRED_APPLETS } from './contents.ts';
+import {
+  ADDON_MODULE_FAMILIES,
+  ADDON_MODULES,
+  BOOT_MODULES,
+  IMAGE_DATA_FILES,
+  IMAGE_MODULES,
+  IMAGE_PACKAGES,
+  IMAGE_PROGRAMS,
+  MODULE_FAMILIES,
+  REQUIRED_APPLETS,
+} from './contents.ts';
 import { cpioChunks } from './cpio.ts';
 import { DebianTools } from './debian-tools.ts';
 import { bundleInit } from './init-bundle.ts';
 import { compileKeymaps, KEYMAP_PACKAGES } from './keymaps.ts';
 import { addPath, addProgram, readFileFromRoot } from './library-closure.ts';
 import { buildManifest, megabytes } from './manifest.ts';
-import { indexKernelModules, selectModules, stageModules } from './modules.ts';
-import { outputNames, type Compression } from './output-names.ts';
+import { indexKernelModules, indexLinesFor, moduleName, selectModules, stageModules, type ModuleSelection } from './modules.ts';
+import { outputNames, type Addon, type Compression } from './output-names.ts';
 import { extractDeb, extractedPath, MERGED_USR_LINKS, PackageRoot } from './package-root.ts';
 import type { Progress } from './progress.ts';
 import { ImageTree } from './tree.ts';
@@ -40,6 +50,8 @@ export interface BuildOptions {
   /** Every mtime in the archive. */
   sourceDateEpoch: number;
   version: string;
+  /** Add-on archives to write beside the image. */
+  addons: Addon[];
 }
 
 export interface BuildResult {
@@ -48,6 +60,8 @@ export interface BuildResult {
   manifest: string;
   unpackedBytes: number;
   sizes: Partial<Record<Compression, number>>;
+  /** Each add-on written: its path, its size and what it unpacks to. */
+  addons: Partial<Record<Addon, { path: string; bytes: number; unpackedBytes: number }>>;
 }
 
 export async function buildImage(system: System, options: BuildOptions, progress: Progress): Promise<BuildResult> {
@@ -102,13 +116,23 @@ export async function buildImage(system: System, options: BuildOptions, progress
   progress.step(`kernel modules for ${kernelVersion}`);
   const index = await indexKernelModules(system, extractedKernel, kernelVersion);
   const selection = selectModules([...IMAGE_MODULES, ...arch.modules], index.modulesDep, index.modulesBuiltin);
+  const inImage = new Set(selection.files);
+  // The add-on's modules may need the image's: those stay in the image only.
+  const addonFiles = selectModules(ADDON_MODULES, index.modulesDep, index.modulesBuiltin).files.filter((path) => !inImage.has(path));
   let strip: string[] | undefined;
   if (arch.moduleStrip !== undefined) {
     const stripTools = await DebianTools.prepare([arch.moduleStrip.package], { cacheDir: options.cacheDir, source: debianSource });
     strip = stripTools.command(arch.moduleStrip.package, arch.moduleStrip.program);
   }
-  const staged = await stageModules(system, index.modulesDir, kernelVersion, selection, join(options.cacheDir, 'work', `modules-${arch.debian}`), strip);
-  await addFolder(tree, staged, `usr/lib/modules/${kernelVersion}`, kernelPackage.name);
+  // One depmod over both sets, whether the add-on is written or not: the image's index is then the same either way.
+  const everything: ModuleSelection = { files: [...selection.files, ...addonFiles], builtin: selection.builtin };
+  const staged = await stageModules(system, index.modulesDir, kernelVersion, everything, join(options.cacheDir, 'work', `modules-${arch.debian}`), strip);
+  const modulesFolder = `usr/lib/modules/${kernelVersion}`;
+  await addModules(tree, staged, modulesFolder, selection.files, 'image', kernelPackage.name);
+  for (const name of ['modules.order', 'modules.builtin', 'modules.builtin.modinfo']) {
+    if (existsSync(join(staged, name)))
+      tree.add(`${modulesFolder}/${name}`, { kind: 'file', mode: 0o644, data: await readFile(join(staged, name)), origin: kernelPackage.name });
+  }
   tree.add(BOOT_MODULES_LIST.slice(1), file(`${BOOT_MODULES.join('\n')}\n`, 'b2c'));
   progress.update(`${selection.files.length} modules (built in: ${selection.builtin.join(', ') || 'none'})`);
   const moduleFamilyBytes: Record<string, number> = {};
@@ -142,6 +166,7 @@ export async function buildImage(system: System, options: BuildOptions, progress
     manifest: join(options.outDir, names.manifest),
     unpackedBytes,
     sizes: {},
+    addons: {},
   };
   const compressions = new Set<Compression>(['xz', ...options.compressions]);
   for (const compression of compressions) {
@@ -161,12 +186,24 @@ export async function buildImage(system: System, options: BuildOptions, progress
 
   await copyFile(kernelImage, result.kernel);
 
+  if (options.addons.includes('modules')) {
+    progress.step('writing the modules add-on');
+    const addon = new ImageTree();
+    await addModules(addon, staged, modulesFolder, addonFiles, 'modules', kernelPackage.name);
+    const target = join(options.outDir, names.addons.modules);
+    const written = await writeArchive(addon, target, options.sourceDateEpoch, arch);
+    result.addons.modules = written;
+    const families = Object.entries(ADDON_MODULE_FAMILIES).map(([family, modules]) => `${family} (${modules.join(', ')})`);
+    progress.update(`${addonFiles.length} modules: ${families.join(', ')}; ${megabytes(written.bytes)}, ${megabytes(written.unpackedBytes)} unpacked`);
+  }
+
   const manifest = buildManifest(tree, [...imagePackages, kernelPackage], {
     arch: arch.debian,
     suite: options.suite,
     kernel: { package: kernelPackage.name, version: kernelPackage.version, release: kernelVersion },
     sizes: { unpacked: unpackedBytes, ...result.sizes },
     moduleFamilies: moduleFamilyBytes,
+    addons: Object.fromEntries(Object.entries(result.addons).map(([name, addon]) => [name, { bytes: addon.bytes, unpacked: addon.unpackedBytes }])),
   });
   await writeFile(result.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
   return result;
@@ -212,13 +249,37 @@ async function addCaCertificates(tree: ImageTree, root: PackageRoot): Promise<vo
   tree.add(CA_BUNDLE.slice(1), { kind: 'file', mode: 0o644, data: bundle, origin: 'ca-certificates' });
 }
 
-async function addFolder(tree: ImageTree, hostDir: string, imageDir: string, origin: string): Promise<void> {
-  for (const name of (await readdir(hostDir)).sort()) {
-    const hostPath = join(hostDir, name);
-    const info = await lstat(hostPath);
-    if (info.isDirectory()) await addFolder(tree, hostPath, `${imageDir}/${name}`, origin);
-    else tree.add(`${imageDir}/${name}`, { kind: 'file', mode: 0o644, data: await readFile(hostPath), origin });
+/** The staged `files` (as modules.dep names them, maybe compressed) and the lines of the index about them, under the archive's own index folder. */
+async function addModules(tree: ImageTree, staged: string, modulesFolder: string, files: readonly string[], indexName: string, origin: string): Promise<void> {
+  const names = new Set<string>();
+  for (const path of files) {
+    const unpacked = path.replace(/\.(xz|zst|gz)$/, '');
+    tree.add(`${modulesFolder}/${unpacked}`, { kind: 'file', mode: 0o644, data: await readFile(join(staged, unpacked)), origin });
+    names.add(moduleName(path));
   }
+  for (const indexFile of MODULE_INDEX_FILES) {
+    const text = existsSync(join(staged, indexFile)) ? await readFile(join(staged, indexFile), 'utf8') : '';
+    // depmod wrote the paths uncompressed, as staged.
+    tree.add(`${modulesFolder}/${MODULE_INDEXES_FOLDER}/${indexName}/${indexFile}`, file(indexLinesFor(indexFile, text, names), 'b2c'));
+  }
+}
+
+/** Writes a tree as an xz cpio archive beside the image, atomically. */
+async function writeArchive(
+  tree: ImageTree,
+  target: string,
+  sourceDateEpoch: number,
+  arch: ReturnType<typeof architecture>,
+): Promise<{ path: string; bytes: number; unpackedBytes: number }> {
+  const entries = tree.toCpioEntries();
+  const cpioPath = `${target}.cpio`;
+  try {
+    await writeAtomically(cpioPath, (path) => pipeline(Readable.from(cpioChunks(entries, sourceDateEpoch)), createWriteStream(path)));
+    await writeAtomically(target, (path) => compress(cpioPath, path, 'xz', arch));
+  } finally {
+    await rm(cpioPath, { force: true });
+  }
+  return { path: target, bytes: (await stat(target)).size, unpackedBytes: entries.reduce((sum, entry) => sum + entry.data.length, 0) };
 }
 
 async function writeAtomically(target: string, write: (path: string) => Promise<void>): Promise<void> {

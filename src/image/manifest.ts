@@ -16,6 +16,8 @@ export interface ManifestSummary {
   sizes: Record<string, number>;
   /** Unpacked bytes of each driver family with its dependencies (shared ones count in each). */
   moduleFamilies: Record<string, number>;
+  /** Each add-on archive written with the image: its bytes and what it unpacks to. */
+  addons?: Record<string, { bytes: number; unpacked: number }>;
 }
 
 export interface Manifest extends ManifestSummary {

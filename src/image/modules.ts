@@ -136,3 +136,23 @@ export async function stageModules(
   }
   return staged;
 }
+
+/** The module named by an index line: the path before `:` in modules.dep, the last word of alias and symbol lines, the second of softdep lines. */
+function indexLineModule(file: string, line: string): string | undefined {
+  if (file === 'modules.dep') return line.includes(':') ? moduleName(line.slice(0, line.indexOf(':'))) : undefined;
+  const words = line.trim().split(/\s+/);
+  if (file === 'modules.softdep') return words[0] === 'softdep' && words[1] !== undefined ? words[1].replace(/-/g, '_') : undefined;
+  return words[0] === 'alias' && words.length >= 3 ? (words.at(-1) as string).replace(/-/g, '_') : undefined;
+}
+
+/**
+ * The lines of one index file that are about `modules` (names): depmod runs
+ * once over every module shipped, and each archive keeps the lines of its own.
+ */
+export function indexLinesFor(file: string, text: string, modules: ReadonlySet<string>): string {
+  const kept = text.split('\n').filter((line) => {
+    const module = indexLineModule(file, line);
+    return module !== undefined && modules.has(module);
+  });
+  return kept.length === 0 ? '' : `${kept.join('\n')}\n`;
+}

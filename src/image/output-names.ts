@@ -2,10 +2,15 @@
 
 export type Compression = 'xz' | 'zstd' | 'none';
 
+/** The archives `b2c build --addons` writes, which a bootloader loads after the initramfs. */
+export type Addon = 'modules';
+export const ADDONS: readonly Addon[] = ['modules'];
+
 export interface OutputNames {
   initramfs: Record<Compression, string>;
   kernel: string;
   manifest: string;
+  addons: Record<Addon, string>;
 }
 
 /** Names in the output folder for one architecture (Debian's name for it). */
@@ -18,5 +23,6 @@ export function outputNames(arch: string): OutputNames {
     },
     kernel: `linux-${arch}`,
     manifest: `manifest.${arch}.json`,
+    addons: { modules: `linux-${arch}.modules.cpio.xz` },
   };
 }

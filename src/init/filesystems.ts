@@ -56,6 +56,12 @@ export class Filesystems {
   async resolve(filesystems: readonly FilesystemConfig[]): Promise<FilesystemConfig[]> {
     if (!filesystems.some(isNfs)) return [...filesystems];
     await this.modules.loadNamed(['nfsv4']);
+    if (!/\bnfs4$/m.test((await this.system.readText('/proc/filesystems')) ?? '')) {
+      // The image leaves NFS to the modules add-on: most farms never mount it.
+      await this.output.log(
+        'Warning: this kernel has no NFSv4 client: the bootloader must load the modules add-on (linux-ARCH.modules.cpio.xz) after the initramfs',
+      );
+    }
     const resolved: FilesystemConfig[] = [];
     for (const filesystem of filesystems) {
       const share = isNfs(filesystem) ? nfsShare(filesystem.src) : undefined;

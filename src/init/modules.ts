@@ -1,6 +1,6 @@
 // Loads kernel modules: the image's boot list, the drivers the machine's devices ask for (coldplug), and b2c.modules.
 
-import { BOOT_MODULES_LIST, MODULES_ROOT } from '../image-layout.ts';
+import { BOOT_MODULES_LIST, MODULE_INDEX_FILES, MODULE_INDEXES_FOLDER, MODULES_ROOT } from '../image-layout.ts';
 import type { System } from '../system/system.ts';
 import type { Log } from './console.ts';
 import { indexAliases, modulesForDevices, parseModulesAlias, type IndexedAlias } from './modules-plan.ts';
@@ -69,6 +69,9 @@ export class KernelModules {
     if (this.modulesFolder !== null) return this.modulesFolder;
     const release = ((await this.system.readText('/proc/sys/kernel/osrelease')) ?? '').trim();
     const directory = `${MODULES_ROOT}/${release}`;
+    const indexes = await this.joinIndexes(directory);
+    const addons = indexes.filter((name) => name !== 'image');
+    if (addons.length > 0) await this.console.log(`Kernel modules from the add-ons: ${addons.join(', ')}`);
     if (await this.system.exists(`${directory}/modules.dep`)) {
       this.modulesFolder = directory;
     } else {
@@ -76,6 +79,21 @@ export class KernelModules {
       await this.console.log(`This image has no modules for the running kernel ${release}: going on with the drivers built into it`);
     }
     return this.modulesFolder;
+  }
+
+  /**
+   * Writes the index files modprobe reads from those each archive brought
+   * (the image's, and each add-on's), in whatever order the bootloader gave
+   * the archives; returns their names.
+   */
+  private async joinIndexes(directory: string): Promise<string[]> {
+    const names = await this.system.listDir(`${directory}/${MODULE_INDEXES_FOLDER}`);
+    if (names.length === 0) return [];
+    for (const file of MODULE_INDEX_FILES) {
+      const parts = await Promise.all(names.map(async (name) => (await this.system.readText(`${directory}/${MODULE_INDEXES_FOLDER}/${name}/${file}`)) ?? ''));
+      await this.system.writeText(`${directory}/${file}`, parts.join(''));
+    }
+    return names;
   }
 
   private async load(names: readonly string[]): Promise<void> {

@@ -44,7 +44,9 @@ describe('b2c build', () => {
     expect(paths).toEqual(
       expect.arrayContaining(['/init', '/usr/bin/qjs', '/usr/bin/podman', '/etc/containers/containers.conf', '/etc/ssl/certs/ca-certificates.crt']),
     );
-    expect(paths).toContain(`/usr/lib/modules/${manifest.kernel.release}/modules.dep`);
+    // Each archive brings its own module index; /init joins them at boot.
+    expect(paths).toContain(`/usr/lib/modules/${manifest.kernel.release}/b2c-indexes/image/modules.dep`);
+    expect(paths).not.toContain(`/usr/lib/modules/${manifest.kernel.release}/modules.dep`);
     expect(manifest.totals.bytes).toBe(manifest.files.reduce((sum, file) => sum + file.size, 0));
   });
 });

@@ -1,4 +1,4 @@
-// Shared by every end-to-end test: one build of the amd64 image, one local registry holding the test images.
+// Shared by every end-to-end test: one build of the amd64 image (with its modules add-on), one local registry holding the test images.
 
 import { spawnSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
@@ -19,7 +19,7 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const build = spawnSync(process.execPath, ['bin/b2c.js', 'build'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const build = spawnSync(process.execPath, ['bin/b2c.js', 'build', '--addons', 'modules'], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (build.status !== 0) throw new Error(`b2c build failed with status ${build.status}`);
   const registry = await LocalRegistry.start();
   // One reference for every architecture: each guest's podman picks its own platform from the index.

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { fillImageStore } from '../../src/testbed/image-store.ts';
 import { NfsServer } from '../../src/testbed/nfs-server.ts';
 import { blobDownloads, freePort, requestsAnswered } from '../../src/testbed/registry.ts';
+import { outputNames } from '../../src/image/output-names.ts';
 import { FORWARD_ADDRESS } from '../../src/vm/qemu.ts';
 import { bootB2c, expectCleanEnd, step, testImage } from './boot.ts';
 import { blankDisk, journalNeedsRecovery, partitionFile } from './disks.ts';
@@ -66,10 +67,13 @@ describe('remote storage from a farm gateway', () => {
     expect(journalNeedsRecovery(file)).toBe(false);
     expect(partitionFile(file, '/tmp/job.txt')).toBe('first-42\n');
 
-    const second = await bootB2c([...words, big('second')], options);
+    // The image itself has no NFS client (it is in the modules add-on): a line that names a share says so, and the pipeline still runs.
+    const share = `b2c.filesystem=elsewhere,type=nfs,src=${FORWARD_ADDRESS}:/share`;
+    const second = await bootB2c([...words, share, big('second')], options);
     expectCleanEnd(second, 0);
     expect(second.output).toContain('Using the cache partition /dev/nbd0p1');
     expect(second.output).toMatch(/^second-42\r?$/m);
+    expect(second.output).toContain('Warning: this kernel has no NFSv4 client: the bootloader must load the modules add-on');
     expect(blobDownloads(registryLog(), inject('bigLayerDigest'))).toBe(before + 1);
     expect(journalNeedsRecovery(file)).toBe(false);
   });
@@ -95,9 +99,11 @@ describe('remote storage from a farm gateway', () => {
         `b2c.run="-ti ${imageId} sh -c 'echo by-id-$((6*7))'"`,
         `b2c.run="-v shared:/shared ${imageId.slice(0, 12)} sh -c 'cat /shared/from-gateway.txt; echo job-$((7*7)) > /shared/from-job.txt'"`,
       ],
-      { runOptions: ['--forward', String(nfs.port)] },
+      // NFS is in the modules add-on, which farms that mount shares load after the initramfs.
+      { runOptions: ['--forward', String(nfs.port), '--addon', join('out', outputNames('amd64').addons.modules)] },
     );
     expectCleanEnd(result, 0);
+    expect(result.output).toContain('Kernel modules from the add-ons: modules');
     expect(result.output).toContain(`Image store publicimgstore: ${FORWARD_ADDRESS}:/imgstore/public mounted read-only on /run/b2c/stores/publicimgstore`);
     expect(result.output).toMatch(/^by-id-42\r?$/m);
     expect(result.output).toMatch(/^gateway-data\r?$/m);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { moduleName, parseModulesDep, selectModules } from '../../src/image/modules.ts';
+import { indexLinesFor, moduleName, parseModulesDep, selectModules } from '../../src/image/modules.ts';
 import { B2cError } from '../../src/errors.ts';
 
 const MODULES_DEP = `kernel/fs/ext4/ext4.ko.xz: kernel/fs/jbd2/jbd2.ko.xz kernel/fs/mbcache.ko.xz kernel/lib/crc16.ko.xz
@@ -41,5 +41,22 @@ describe('kernel module selection', () => {
 
   it('refuses a module the kernel does not have', () => {
     expect(() => selectModules(['no_such_module'], MODULES_DEP, MODULES_BUILTIN)).toThrow(B2cError);
+  });
+
+  it("keeps, for each archive, the index lines of its own modules: a dependency in the image stays named from the add-on's lines", () => {
+    const own = new Set(['nfsv4', 'nfs']);
+    const nfsv4 = 'kernel/fs/nfs/nfsv4.ko: kernel/fs/nfs/nfs.ko kernel/net/sunrpc/sunrpc.ko';
+    const dep = `${nfsv4}\nkernel/fs/nfs/nfs.ko: kernel/net/sunrpc/sunrpc.ko\nkernel/net/sunrpc/sunrpc.ko:\n`;
+    expect(indexLinesFor('modules.dep', dep, own)).toBe(
+      'kernel/fs/nfs/nfsv4.ko: kernel/fs/nfs/nfs.ko kernel/net/sunrpc/sunrpc.ko\nkernel/fs/nfs/nfs.ko: kernel/net/sunrpc/sunrpc.ko\n',
+    );
+    expect(indexLinesFor('modules.alias', '# Aliases extracted from modules themselves.\nalias fs-nfs4 nfsv4\nalias rpc_pipefs sunrpc\n', own)).toBe(
+      'alias fs-nfs4 nfsv4\n',
+    );
+    expect(indexLinesFor('modules.softdep', 'softdep r8169 pre: realtek\nsoftdep nfs pre: sunrpc\n', own)).toBe('softdep nfs pre: sunrpc\n');
+    expect(indexLinesFor('modules.symbols', 'alias symbol:nfs_fattr_init nfs\nalias symbol:svc_create sunrpc\n', own)).toBe(
+      'alias symbol:nfs_fattr_init nfs\n',
+    );
+    expect(indexLinesFor('modules.softdep', '', own)).toBe('');
   });
 });

@@ -36,6 +36,12 @@ describe('Filesystems', () => {
     const log = { log: async (message: string) => fake.write(`${message}\n`) };
     const config = parseCmdline('b2c.filesystem=store,type=nfs,src=gateway:/store,opts=ro b2c.filesystem=disk,type=ext4,src=/dev/sdb1');
     const resolved = await new Filesystems(fake, log, modules).resolve(config.filesystems);
+    // No NFS client came with the modules: the console says where it is.
+    expect(fake.consoleText).toContain('Warning: this kernel has no NFSv4 client: the bootloader must load the modules add-on');
+    fake.consoleText = '';
+    fake.file('/proc/filesystems', 'nodev\tsysfs\nnodev\tnfs\nnodev\tnfs4\n');
+    await new Filesystems(fake, log, modules).resolve(config.filesystems);
+    expect(fake.consoleText).not.toContain('no NFSv4 client');
     expect(resolved).toEqual([
       { name: 'store', type: 'nfs4', src: 'gateway:/store', opts: ['ro', 'addr=10.42.0.1'] },
       { name: 'disk', type: 'ext4', src: '/dev/sdb1', opts: [] },

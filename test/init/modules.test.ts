@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { KernelModules } from '../../src/init/modules.ts';
+import { FakeSystem } from '../fake-system.ts';
+
+const RELEASE = '6.12.0-test';
+const FOLDER = `/usr/lib/modules/${RELEASE}`;
+
+describe('KernelModules', () => {
+  it("joins the image's module index with the add-ons' before the first modprobe, whatever order they came in", async () => {
+    const fake = new FakeSystem()
+      .file('/proc/sys/kernel/osrelease', `${RELEASE}\n`)
+      .file(`${FOLDER}/b2c-indexes/image/modules.dep`, 'kernel/net/sunrpc/sunrpc.ko:\n')
+      .file(`${FOLDER}/b2c-indexes/image/modules.alias`, 'alias pci:v00008086d000010D3sv*sd*bc*sc*i* e1000e\n')
+      .file(`${FOLDER}/b2c-indexes/modules/modules.dep`, 'kernel/fs/nfs/nfsv4.ko: kernel/net/sunrpc/sunrpc.ko\n')
+      .file(`${FOLDER}/b2c-indexes/modules/modules.alias`, 'alias fs-nfs4 nfsv4\n');
+    const mergedAtModprobe: string[] = [];
+    fake.on(['modprobe'], (_argv, system) => {
+      mergedAtModprobe.push(String(system.files.get(`${FOLDER}/modules.dep`)));
+      return {};
+    });
+    const log = { log: async (message: string) => fake.write(`${message}\n`) };
+    await new KernelModules(fake, log).loadNamed(['nfsv4']);
+    expect(fake.ran('modprobe')).toEqual([['modprobe', 'nfsv4']]);
+    expect(mergedAtModprobe).toEqual(['kernel/net/sunrpc/sunrpc.ko:\nkernel/fs/nfs/nfsv4.ko: kernel/net/sunrpc/sunrpc.ko\n']);
+    expect(fake.files.get(`${FOLDER}/modules.alias`)).toBe('alias pci:v00008086d000010D3sv*sd*bc*sc*i* e1000e\nalias fs-nfs4 nfsv4\n');
+    expect(fake.files.get(`${FOLDER}/modules.softdep`)).toBe('');
+    expect(fake.consoleText).toContain('Kernel modules from the add-ons: modules');
+  });
+
+  it("says so when the image has no modules for the running kernel (a farm's own)", async () => {
+    const fake = new FakeSystem().file('/proc/sys/kernel/osrelease', '6.99.0-farm\n');
+    const log = { log: async (message: string) => fake.write(`${message}\n`) };
+    await new KernelModules(fake, log).loadNamed(['nfsv4']);
+    expect(fake.ran('modprobe')).toEqual([]);
+    expect(fake.consoleText).toContain('This image has no modules for the running kernel 6.99.0-farm');
+  });
+});
