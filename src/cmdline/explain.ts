@@ -84,7 +84,7 @@ function describeNetwork(config: B2cConfig): string[] {
 
 function describeFilesystem(filesystem: FilesystemConfig, config: B2cConfig): string {
   const nfs = filesystem.type === 'nfs' || filesystem.type === 'nfs4';
-  const type = nfs ? ' (NFS, mounted as NFSv4 over TCP)' : filesystem.type ? ` (${filesystem.type})` : '';
+  const type = nfs ? ' (NFSv4 over TCP; needs the modules add-on)' : filesystem.type ? ` (${filesystem.type})` : '';
   const options = filesystem.opts.length > 0 ? ` with ${filesystem.opts.join(',')}` : '';
   const store = config.storage.additionalImageStores.includes(filesystem.name) ? "; podman's read-only image store" : '';
   return `Filesystem ${filesystem.name}: ${filesystem.src}${type}${options}${store}`;

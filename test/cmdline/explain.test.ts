@@ -44,7 +44,7 @@ describe('explainConfig', () => {
       'Cache: /dev/nbd0',
     ]);
     expect(lines).toContain(
-      "Filesystem publicimgstore: 10.42.0.1:/imgstore/public (NFS, mounted as NFSv4 over TCP) with ro,nolock; podman's read-only image store",
+      "Filesystem publicimgstore: 10.42.0.1:/imgstore/public (NFSv4 over TCP; needs the modules add-on) with ro,nolock; podman's read-only image store",
     );
     expect(lines).toContain(`Step 1: ${id} (an image ID: taken from the local stores, never pulled)`);
   });
