@@ -1,13 +1,14 @@
 // A real NFS server for tests: NFS-Ganesha (user space, no host nfsd) exporting one folder over NFSv4 on one TCP port of 127.0.0.1.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { B2cError } from '../errors.ts';
 import { freePort } from './registry.ts';
+import { startServerProcess, stopServerProcess } from './server-process.ts';
 
 export interface NfsExport {
   /** The host folder served. */
@@ -55,6 +56,23 @@ LOG { Default_Log_Level = EVENT; }
 ${exportBlocks.join('')}`;
 }
 
+/** Resolves once something accepts TCP connections on 127.0.0.1:`port`. */
+async function waitUntilListening(port: number, logFile: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const listening = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (listening) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new B2cError(`ganesha.nfsd did not listen on 127.0.0.1:${port} within 20 s:\n${readFileSync(logFile, 'utf8')}`);
+}
+
 export class NfsServer {
   private constructor(
     readonly port: number,
@@ -71,46 +89,20 @@ export class NfsServer {
     const config = join(folder, 'ganesha.conf');
     await writeFile(config, ganeshaConfig(port, join(folder, 'state'), exports));
     const logFile = join(folder, 'ganesha.log');
-    const logFd = openSync(logFile, 'a');
-    const child = spawn(binary, ['-F', '-L', '/dev/stderr', '-f', config, '-p', join(folder, 'ganesha.pid')], { stdio: ['ignore', logFd, logFd] });
-    closeSync(logFd);
-    const server = new NfsServer(port, child, folder, logFile);
-    const failed = new Promise<never>((_, reject) => {
-      child.on('error', (error) => reject(new B2cError(`cannot start ${binary}: install the nfs-ganesha and nfs-ganesha-vfs packages`, { cause: error })));
-      child.on('exit', (code) => reject(new B2cError(`${binary} exited with status ${code}:\n${readFileSync(logFile, 'utf8')}`)));
-    });
     try {
-      await Promise.race([failed, server.waitUntilListening()]);
+      const child = await startServerProcess(binary, ['-F', '-L', '/dev/stderr', '-f', config, '-p', join(folder, 'ganesha.pid')], logFile, {
+        install: 'install the nfs-ganesha and nfs-ganesha-vfs packages',
+        ready: () => waitUntilListening(port, logFile),
+      });
+      return new NfsServer(port, child, folder, logFile);
     } catch (error) {
-      await server.stop();
+      await rm(folder, { recursive: true, force: true });
       throw error;
     }
-    failed.catch(() => {});
-    return server;
-  }
-
-  private async waitUntilListening(): Promise<void> {
-    for (let attempt = 0; attempt < 200; attempt++) {
-      const listening = await new Promise<boolean>((resolve) => {
-        const socket = connect(this.port, '127.0.0.1');
-        socket.once('connect', () => {
-          socket.destroy();
-          resolve(true);
-        });
-        socket.once('error', () => resolve(false));
-      });
-      if (listening) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new B2cError(`ganesha.nfsd did not listen on 127.0.0.1:${this.port} within 20 s:\n${readFileSync(this.logFile, 'utf8')}`);
   }
 
   async stop(): Promise<void> {
-    if (this.process.exitCode === null && this.process.signalCode === null) {
-      const exited = new Promise((resolve) => this.process.once('exit', resolve));
-      this.process.kill('SIGTERM');
-      await exited;
-    }
+    await stopServerProcess(this.process);
     await rm(this.folder, { recursive: true, force: true });
   }
 }

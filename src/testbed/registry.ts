@@ -1,13 +1,14 @@
 // A real OCI registry (Debian's docker-registry) on 127.0.0.1 with throwaway storage, and a client that pushes images to it.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Blob, OciImage, OciIndex } from './oci-image.ts';
 import { B2cError } from '../errors.ts';
+import { startServerProcess, stopServerProcess } from './server-process.ts';
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */
 export function freePort(): Promise<number> {
@@ -35,6 +36,20 @@ export function registryConfig(address: string, dataDirectory: string): string {
     `  addr: ${address}`,
     '',
   ].join('\n');
+}
+
+/** Resolves once the registry at `url` answers its API root. */
+async function waitForRegistry(url: string, logFile: string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      const response = await fetch(`${url}/v2/`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new B2cError(`the registry did not answer on ${url} within 10 s:\n${readFileSync(logFile, 'utf8')}`);
 }
 
 export class LocalRegistry {
@@ -66,35 +81,16 @@ export class LocalRegistry {
     const config = join(storage, 'config.yml');
     await writeFile(config, registryConfig(`127.0.0.1:${port}`, join(storage, 'data')));
     const logFile = join(storage, 'registry.log');
-    const logFd = openSync(logFile, 'a');
-    const child = spawn(binary, ['serve', config], { stdio: ['ignore', logFd, logFd] });
-    closeSync(logFd);
-    const failed = new Promise<never>((_, reject) => {
-      child.on('error', (error) => reject(new B2cError(`cannot start ${binary}: install the docker-registry package`, { cause: error })));
-      child.on('exit', (code) => reject(new B2cError(`${binary} exited with status ${code}:\n${readFileSync(logFile, 'utf8')}`)));
-    });
-    const registry = new LocalRegistry(port, child, storage, logFile);
     try {
-      await Promise.race([failed, registry.waitUntilReady()]);
+      const child = await startServerProcess(binary, ['serve', config], logFile, {
+        install: 'install the docker-registry package',
+        ready: () => waitForRegistry(`http://127.0.0.1:${port}`, logFile),
+      });
+      return new LocalRegistry(port, child, storage, logFile);
     } catch (error) {
-      await registry.stop();
+      await rm(storage, { recursive: true, force: true });
       throw error;
     }
-    failed.catch(() => {});
-    return registry;
-  }
-
-  private async waitUntilReady(): Promise<void> {
-    for (let attempt = 0; attempt < 100; attempt++) {
-      try {
-        const response = await fetch(`${this.url}/v2/`);
-        if (response.ok) return;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new B2cError(`the registry did not answer on ${this.url} within 10 s:\n${this.log()}`);
   }
 
   /** Uploads the blobs, then the manifest under `repository:tag`; for an index, each image's manifest by its digest first. */
@@ -133,21 +129,17 @@ export class LocalRegistry {
   }
 
   async stop(): Promise<void> {
-    if (this.process.exitCode === null && this.process.signalCode === null) {
-      const exited = new Promise((resolve) => this.process.once('exit', resolve));
-      this.process.kill('SIGTERM');
-      await exited;
-    }
+    await stopServerProcess(this.process);
     await rm(this.storage, { recursive: true, force: true });
   }
 }
 
-/** How many times a blob was downloaded (GET requests that completed), read from a registry's log. */
 /** Every request the registry answered, whatever it asked for. */
 export function requestsAnswered(registryLog: string): number {
   return registryLog.split('\n').filter((line) => line.includes('msg="response completed"')).length;
 }
 
+/** How many times a blob was downloaded (GET requests that completed), read from a registry's log. */
 export function blobDownloads(registryLog: string, digest: string): number {
   return registryLog
     .split('\n')
