@@ -22,7 +22,7 @@ import { busyboxImage, incompressibleBytes } from '../src/testbed/images.ts';
 import { LocalRegistry } from '../src/testbed/registry.ts';
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY, TestS3 } from '../src/testbed/s3.ts';
 import { bootMachine, checkHostTools, chooseAccelerator } from '../src/vm/machine.ts';
-import { FORWARD_ADDRESS, type VmSpec } from '../src/vm/qemu.ts';
+import { DEFAULT_NIC_MODEL, FORWARD_ADDRESS, type VmSpec } from '../src/vm/qemu.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const OUT = resolve('out');
@@ -249,6 +249,7 @@ async function main(): Promise<void> {
       forwards: [registry.port],
       forwarder: 'busybox',
       nics: [{ kind: 'user' as const }],
+      nicModel: DEFAULT_NIC_MODEL,
     };
     checkHostTools({ ...base, initrd: build.initramfs.xz as string });
     accel = await chooseAccelerator('auto', base, join(defaultCacheDir(), 'accel-probe.json'));

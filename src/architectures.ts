@@ -55,7 +55,8 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     // cortex-a72 rather than max: TCG emulates pointer authentication slowly, and Debian's kernel needs nothing past ARMv8.0.
     qemu: { binary: 'qemu-system-aarch64', package: 'qemu-system-arm', machine: ['-machine', 'virt', '-cpu', 'cortex-a72'], tcgThread: 'multi' },
     console: 'ttyAMA0',
-    modules: [],
+    // Motorcomm's YT8521/YT8531 PHYs are on common arm64 and riscv64 boards (VisionFive 2, Orange Pi, Rock boards); x86 builds no driver for them.
+    modules: ['motorcomm'],
     xzBranchFilter: 'arm64',
   },
   riscv64: {
@@ -69,7 +70,7 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     // QEMU's default firmware for virt is OpenSBI, which Debian ships in qemu-system-data.
     qemu: { binary: 'qemu-system-riscv64', package: 'qemu-system-misc', machine: ['-machine', 'virt'], tcgThread: 'multi' },
     console: 'ttyS0',
-    modules: [],
+    modules: ['motorcomm'],
     // Debian's riscv64 modules keep the compiler's local labels: e1000e's 2.3 MB is 0.6 MB without those its relocations do not use.
     moduleStrip: { package: 'binutils-riscv64-linux-gnu', program: 'usr/bin/riscv64-linux-gnu-strip' },
   },

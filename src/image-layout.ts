@@ -53,6 +53,13 @@ export const MODULES_ROOT = '/usr/lib/modules';
  * into the files modprobe reads.
  */
 export const MODULE_INDEXES_FOLDER = 'b2c-indexes';
+/**
+ * Below a release's modules folder, the image lists the aliases of each
+ * add-on's modules (`b2c-addon-aliases/NAME`, after a first line `# FILE`
+ * that names the add-on's archive), so that a machine booted without an
+ * add-on can say which one has the driver a device needs.
+ */
+export const ADDON_ALIASES_FOLDER = 'b2c-addon-aliases';
 /** The index files busybox modprobe and /init read, text only. */
 export const MODULE_INDEX_FILES = ['modules.dep', 'modules.alias', 'modules.softdep', 'modules.symbols'] as const;
 

@@ -7,7 +7,7 @@ import { outputNames } from '../image/output-names.ts';
 import { concatenateArchives } from '../vm/initrd.ts';
 import { bootMachine, checkHostTools, chooseAccelerator, HostToolError } from '../vm/machine.ts';
 import { describeOutcome, exitCodeOf, RUN_EXIT } from '../vm/outcome.ts';
-import { FORWARD_ADDRESS, HOTPLUG_PORT, parseNics, type Nic, type VmSpec } from '../vm/qemu.ts';
+import { DEFAULT_NIC_MODEL, FORWARD_ADDRESS, HOTPLUG_PORT, parseNics, type Nic, type VmSpec } from '../vm/qemu.ts';
 import { describeError } from '../errors.ts';
 import { ExitError } from './errors.ts';
 import { defaultCacheDir } from '../cache-dir.ts';
@@ -31,6 +31,13 @@ function nics(value: string): Nic[] {
   const parsed = parseNics(value);
   if (typeof parsed === 'string') throw new InvalidArgumentError(parsed);
   return parsed;
+}
+
+/** A QEMU device name: the model is checked by QEMU itself, which names its own models best. */
+function nicModel(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(value))
+    throw new InvalidArgumentError('give a QEMU network device model, e.g. e1000e (qemu-system-x86_64 -device help lists them)');
+  return value;
 }
 
 function rtcBase(value: string): string {
@@ -58,6 +65,7 @@ interface RunOptions {
   timeout: number;
   qmp?: string;
   network: Nic[];
+  nicModel: string;
   rtcBase?: string;
 }
 
@@ -81,6 +89,12 @@ export function registerRunCommand(program: Command): void {
     .option('--network <cards>', 'network cards, comma-separated: user (restricted to the forwards), tap=IFNAME (an existing tap), or none', nics, [
       { kind: 'user' },
     ])
+    .option(
+      '--nic-model <model>',
+      'the QEMU model of the network cards, e.g. e1000e, rtl8139, usb-net (USB cards get an xHCI controller)',
+      nicModel,
+      DEFAULT_NIC_MODEL,
+    )
     .option('--rtc-base <date>', "what the guest's clock says at power on (UTC), e.g. 2001-01-01", rtcBase)
     .option('--qmp <socket>', `serve QEMU's QMP on this unix socket, with a PCIe port (${HOTPLUG_PORT}) to hot-plug disks into`)
     .addHelpText(
@@ -111,6 +125,7 @@ Exit status: the pipeline status the machine printed, or
         forwards: options.forward,
         forwarder: options.forwarder,
         nics: options.network,
+        nicModel: options.nicModel,
         ...(options.rtcBase !== undefined ? { rtcBase: options.rtcBase } : {}),
         ...(options.qmp !== undefined ? { qmpSocket: resolve(options.qmp) } : {}),
       };

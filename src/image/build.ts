@@ -7,7 +7,16 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { architecture } from '../architectures.ts';
 import { B2cError } from '../errors.ts';
-import { BOOT_MODULES_LIST, CA_BUNDLE, KEYMAP_FOLDER, MODULE_INDEX_FILES, MODULE_INDEXES_FOLDER, PODMAN_GRAPHROOT, UDHCPC_SCRIPT } from '../image-layout.ts';
+import {
+  ADDON_ALIASES_FOLDER,
+  BOOT_MODULES_LIST,
+  CA_BUNDLE,
+  KEYMAP_FOLDER,
+  MODULE_INDEX_FILES,
+  MODULE_INDEXES_FOLDER,
+  PODMAN_GRAPHROOT,
+  UDHCPC_SCRIPT,
+} from '../image-layout.ts';
 import type { System } from '../system/system.ts';
 import { DEFAULT_KEYRING, DEFAULT_MIRROR, PrivateApt } from './apt.ts';
 import { busyboxAppletNames } from './busybox.ts';
@@ -115,10 +124,10 @@ export async function buildImage(system: System, options: BuildOptions, progress
 
   progress.step(`kernel modules for ${kernelVersion}`);
   const index = await indexKernelModules(system, extractedKernel, kernelVersion);
-  const selection = selectModules([...IMAGE_MODULES, ...arch.modules], index.modulesDep, index.modulesBuiltin);
+  const selection = selectModules([...IMAGE_MODULES, ...arch.modules], index.modulesDep, index.modulesBuiltin, index.modulesSoftdep);
   const inImage = new Set(selection.files);
   // The add-on's modules may need the image's: those stay in the image only.
-  const addonFiles = selectModules(ADDON_MODULES, index.modulesDep, index.modulesBuiltin).files.filter((path) => !inImage.has(path));
+  const addonFiles = selectModules(ADDON_MODULES, index.modulesDep, index.modulesBuiltin, index.modulesSoftdep).files.filter((path) => !inImage.has(path));
   let strip: string[] | undefined;
   if (arch.moduleStrip !== undefined) {
     const stripTools = await DebianTools.prepare([arch.moduleStrip.package], { cacheDir: options.cacheDir, source: debianSource });
@@ -133,11 +142,16 @@ export async function buildImage(system: System, options: BuildOptions, progress
     if (existsSync(join(staged, name)))
       tree.add(`${modulesFolder}/${name}`, { kind: 'file', mode: 0o644, data: await readFile(join(staged, name)), origin: kernelPackage.name });
   }
+  // Which add-on has the driver a device needs, for a machine booted without it.
+  const addonNames = new Set(addonFiles.map(moduleName));
+  const aliases = existsSync(join(staged, 'modules.alias')) ? await readFile(join(staged, 'modules.alias'), 'utf8') : '';
+  const addonFile = outputNames(arch.debian).addons.modules;
+  tree.add(`${modulesFolder}/${ADDON_ALIASES_FOLDER}/modules`, file(`# ${addonFile}\n${indexLinesFor('modules.alias', aliases, addonNames)}`, 'b2c'));
   tree.add(BOOT_MODULES_LIST.slice(1), file(`${BOOT_MODULES.join('\n')}\n`, 'b2c'));
   progress.update(`${selection.files.length} modules (built in: ${selection.builtin.join(', ') || 'none'})`);
   const moduleFamilyBytes: Record<string, number> = {};
   for (const [family, names] of Object.entries(MODULE_FAMILIES)) {
-    const files = selectModules(names, index.modulesDep, index.modulesBuiltin).files;
+    const files = selectModules(names, index.modulesDep, index.modulesBuiltin, index.modulesSoftdep).files;
     moduleFamilyBytes[family] = (await Promise.all(files.map(async (path) => (await stat(join(staged, path.replace(/\.(xz|zst|gz)$/, '')))).size))).reduce(
       (sum, size) => sum + size,
       0,

@@ -80,6 +80,11 @@ export const MODULE_FAMILIES: Record<string, string[]> = {
   virtio: ['virtio_net', 'virtio_blk', 'virtio_scsi', 'virtio_pci', 'virtio_rng'],
   // The NICs of desks and farm racks: Intel and Realtek on board, the common USB adapters.
   network: ['e1000e', 'igb', 'igc', 'r8169', 'r8152', 'ax88179_178a', 'cdc_ether', 'asix'],
+  // The cards of virtual machines and hypervisors a farm runs b2c in besides virtio: QEMU's and VMware's default e1000, QEMU's rtl8139.
+  'virtual machines': ['e1000', '8139cp', '8139too'],
+  // The PHYs of those MACs: without its PHY driver r8169 falls back to the generic PHY, which many RTL8111/8168/8125 do not work with.
+  // A MAC's soft dependencies (softdep r8169 pre: realtek) come with it anyway; the PHYs are named for the kernel's mdio: aliases too.
+  phys: ['realtek', 'broadcom'],
   storage: ['nvme', 'ahci', 'sd_mod', 'usb_storage', 'uas'],
   usb: ['xhci_pci', 'ehci_pci'],
   // ext4 asks the crypto API for crc32c when it mounts, not through modules.dep: ship it by name.
@@ -99,6 +104,8 @@ export const IMAGE_MODULES = Object.values(MODULE_FAMILIES).flat();
 export const ADDON_MODULE_FAMILIES: Record<string, string[]> = {
   // Image stores and volumes on the farm gateway's NFSv4 shares (b2c.filesystem type=nfs): 0.9 MB of xz, 6.9 MB in RAM.
   nfs: ['nfsv4'],
+  // NE2000 clones: only in old PCs and emulators, no farm machine of today.
+  'old network cards': ['ne2k_pci'],
 };
 export const ADDON_MODULES = Object.values(ADDON_MODULE_FAMILIES).flat();
 /** Loaded by /init before coldplug: podman's storage needs overlay whatever the devices are. */

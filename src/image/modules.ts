@@ -5,6 +5,7 @@ import { copyFile, mkdir, readFile, readdir, rm, symlink } from 'node:fs/promise
 import { dirname, join } from 'node:path';
 import { runChecked, type System } from '../system/system.ts';
 import { B2cError } from '../errors.ts';
+import { canonicalModuleName, parseSoftDependencies } from '../module-index.ts';
 
 export interface ModuleSelection {
   /** Module file paths relative to the modules folder, dependencies first (`kernel/fs/ext4/ext4.ko.xz`). */
@@ -16,7 +17,7 @@ export interface ModuleSelection {
 /** A module's name as modprobe knows it: `kernel/fs/fuse/cuse.ko.xz` → `cuse`, dashes as underscores. */
 export function moduleName(path: string): string {
   const file = path.slice(path.lastIndexOf('/') + 1);
-  return file.replace(/\.ko(\.(xz|zst|gz))?$/, '').replace(/-/g, '_');
+  return canonicalModuleName(file.replace(/\.ko(\.(xz|zst|gz))?$/, ''));
 }
 
 /** Reads modules.dep (`path: dep dep ...`, each dependency list already transitive) into a map. */
@@ -37,8 +38,14 @@ export function parseModulesDep(text: string): Map<string, string[]> {
   return deps;
 }
 
-/** The files to ship for the requested module names; an unknown name is an error that says so. */
-export function selectModules(requested: readonly string[], modulesDep: string, modulesBuiltin: string): ModuleSelection {
+/**
+ * The files to ship for the requested module names, with their dependencies
+ * and their soft dependencies (a MAC's PHY driver: `softdep r8169 pre:
+ * realtek`) where those are modules of this kernel; an unknown requested name
+ * is an error that says so.
+ */
+export function selectModules(requested: readonly string[], modulesDep: string, modulesBuiltin: string, modulesSoftdep = ''): ModuleSelection {
+  const softdeps = parseSoftDependencies(modulesSoftdep);
   const deps = parseModulesDep(modulesDep);
   const byName = new Map<string, string>();
   for (const path of deps.keys()) byName.set(moduleName(path), path);
@@ -54,17 +61,28 @@ export function selectModules(requested: readonly string[], modulesDep: string, 
   const take = (path: string): void => {
     if (!files.includes(path)) files.push(path);
   };
+  const taken = new Set<string>();
+  const takeWithDependencies = (path: string): void => {
+    if (taken.has(path)) return;
+    taken.add(path);
+    // modules.dep lists a module's dependencies nearest first: load order is the reverse.
+    for (const dep of [...(deps.get(path) ?? [])].reverse()) takeWithDependencies(dep);
+    const soft = softdeps.get(moduleName(path));
+    // A soft dependency that is an alias or built in is left to modprobe and the kernel.
+    const modulePath = (name: string): string | undefined => byName.get(canonicalModuleName(name));
+    for (const pre of soft?.pre ?? []) if (modulePath(pre) !== undefined) takeWithDependencies(modulePath(pre) as string);
+    take(path);
+    for (const post of soft?.post ?? []) if (modulePath(post) !== undefined) takeWithDependencies(modulePath(post) as string);
+  };
   for (const requestedName of requested) {
-    const name = requestedName.replace(/-/g, '_');
+    const name = canonicalModuleName(requestedName);
     const path = byName.get(name);
     if (path === undefined) {
       if (builtinNames.has(name)) builtin.push(name);
       else throw new B2cError(`kernel module ${requestedName} is neither a module nor built into this kernel`);
       continue;
     }
-    // modules.dep lists a module's dependencies nearest first: load order is the reverse.
-    for (const dep of [...(deps.get(path) ?? [])].reverse()) take(dep);
-    take(path);
+    takeWithDependencies(path);
   }
   return { files, builtin };
 }
@@ -74,7 +92,7 @@ export async function indexKernelModules(
   system: System,
   extractedKernel: string,
   kernelVersion: string,
-): Promise<{ modulesDir: string; modulesDep: string; modulesBuiltin: string }> {
+): Promise<{ modulesDir: string; modulesDep: string; modulesBuiltin: string; modulesSoftdep: string }> {
   const modulesDir = join(extractedKernel, 'usr/lib/modules', kernelVersion);
   if (!existsSync(modulesDir)) throw new B2cError(`the kernel package has no modules folder for ${kernelVersion}`);
   // depmod -b reads BASE/lib/modules: give it that shape without copying anything.
@@ -90,6 +108,7 @@ export async function indexKernelModules(
     modulesDir,
     modulesDep: await readFile(join(modulesDir, 'modules.dep'), 'utf8'),
     modulesBuiltin: await readFile(join(modulesDir, 'modules.builtin'), 'utf8'),
+    modulesSoftdep: existsSync(join(modulesDir, 'modules.softdep')) ? await readFile(join(modulesDir, 'modules.softdep'), 'utf8') : '',
   };
 }
 

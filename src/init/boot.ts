@@ -84,7 +84,7 @@ export class Boot {
     this.console = new InitConsole(system);
     this.modules = new KernelModules(system, this.console);
     this.cache = new CacheDisk(system, this.console, () => this.modules.coldplug());
-    this.network = new NetworkSetup(system, this.console);
+    this.network = new NetworkSetup(system, this.console, this.modules);
     this.networkBlockDevices = new NetworkBlockDevices(system, this.console, this.modules);
     this.filesystems = new Filesystems(system, this.console, this.modules);
   }

@@ -1,8 +1,9 @@
 // Loads kernel modules: the image's boot list, the drivers the machine's devices ask for (coldplug), and b2c.modules.
 
-import { BOOT_MODULES_LIST, MODULE_INDEX_FILES, MODULE_INDEXES_FOLDER, MODULES_ROOT } from '../image-layout.ts';
+import { ADDON_ALIASES_FOLDER, BOOT_MODULES_LIST, MODULE_INDEX_FILES, MODULE_INDEXES_FOLDER, MODULES_ROOT } from '../image-layout.ts';
 import type { System } from '../system/system.ts';
 import type { Log } from './console.ts';
+import { parseSoftDependencies, type SoftDependencies } from '../module-index.ts';
 import { indexAliases, modulesForDevices, parseModulesAlias, type IndexedAlias } from './modules-plan.ts';
 
 /** The CPU's modalias (its vendor, family and features), which is on no bus. */
@@ -12,6 +13,9 @@ export class KernelModules {
   private readonly loaded = new Set<string>();
   private readonly seenModaliases = new Set<string>();
   private aliases: IndexedAlias[] | undefined;
+  private softdeps: Map<string, SoftDependencies> | undefined;
+  /** The archives whose module indexes were joined: the image's, and each add-on's that was loaded. */
+  private archives: string[] = [];
   /** null until looked up. */
   private modulesFolder: string | undefined | null = null;
 
@@ -61,6 +65,29 @@ export class KernelModules {
     return drivers;
   }
 
+  /** The modules of the image (and its add-ons) whose aliases match a device's modalias. */
+  async modulesMatching(modalias: string): Promise<string[]> {
+    const directory = await this.modulesDirectory();
+    if (directory === undefined) return [];
+    this.aliases ??= indexAliases(parseModulesAlias((await this.system.readText(`${directory}/modules.alias`)) ?? ''));
+    return modulesForDevices(this.aliases, [modalias]);
+  }
+
+  /** The add-ons this machine was booted without that have a module for a device's modalias, with those modules. */
+  async addonsMatching(modalias: string): Promise<Array<{ addon: string; file: string; modules: string[] }>> {
+    const directory = await this.modulesDirectory();
+    if (directory === undefined) return [];
+    const matching = [];
+    for (const addon of await this.system.listDir(`${directory}/${ADDON_ALIASES_FOLDER}`)) {
+      if (this.archives.includes(addon)) continue;
+      const text = (await this.system.readText(`${directory}/${ADDON_ALIASES_FOLDER}/${addon}`)) ?? '';
+      const modules = modulesForDevices(indexAliases(parseModulesAlias(text)), [modalias]);
+      const file = /^# (\S+)/.exec(text)?.[1] ?? `the ${addon} add-on`;
+      if (modules.length > 0) matching.push({ addon, file, modules });
+    }
+    return matching;
+  }
+
   /**
    * The running kernel's modules folder; undefined, said once, for a farm's
    * own kernel that this image has no modules for.
@@ -70,6 +97,7 @@ export class KernelModules {
     const release = ((await this.system.readText('/proc/sys/kernel/osrelease')) ?? '').trim();
     const directory = `${MODULES_ROOT}/${release}`;
     const indexes = await this.joinIndexes(directory);
+    this.archives = indexes;
     const addons = indexes.filter((name) => name !== 'image');
     if (addons.length > 0) await this.console.log(`Kernel modules from the add-ons: ${addons.join(', ')}`);
     if (await this.system.exists(`${directory}/modules.dep`)) {
@@ -96,12 +124,23 @@ export class KernelModules {
     return names;
   }
 
-  private async load(names: readonly string[]): Promise<void> {
+  /**
+   * Loads each module with its soft dependencies around it, as kmod's modprobe
+   * would: busybox's does not read modules.softdep, and a MAC driver such as
+   * r8169 needs its PHY driver loaded first to bind its PHY.
+   */
+  private async load(names: readonly string[], soft = false): Promise<void> {
+    const directory = await this.modulesDirectory();
+    this.softdeps ??= parseSoftDependencies(directory === undefined ? '' : ((await this.system.readText(`${directory}/modules.softdep`)) ?? ''));
     for (const name of names) {
       if (this.loaded.has(name)) continue;
       this.loaded.add(name);
+      const softdeps = this.softdeps.get(name.replace(/-/g, '_'));
+      if (softdeps !== undefined) await this.load(softdeps.pre, true);
       const result = await this.system.run(['modprobe', name], { captureStderr: true });
-      if (result.status !== 0) await this.console.log(`Could not load the module ${name}: ${result.stderr.trim() || `status ${result.status}`}`);
+      // A soft dependency may be missing on purpose (an alias nothing in the image provides): the module works without it.
+      if (result.status !== 0 && !soft) await this.console.log(`Could not load the module ${name}: ${result.stderr.trim() || `status ${result.status}`}`);
+      if (softdeps !== undefined) await this.load(softdeps.post, true);
     }
   }
 

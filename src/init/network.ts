@@ -4,7 +4,9 @@ import type { B2cConfig, IfaceConfig } from '../cmdline/config.ts';
 import { B2C_RUN_DIRECTORY, dhcpLeasePath, UDHCPC_SCRIPT } from '../image-layout.ts';
 import type { RunningProgram, System } from '../system/system.ts';
 import type { Log } from './console.ts';
+import { describeDevice, driverlessDevices } from './devices.ts';
 import { SetupError } from './errors.ts';
+import type { KernelModules } from './modules.ts';
 import { configureFromLease, mtuArgs, parseLease, resolvConf, staticInterfacePlan, type DhcpLease, type NetworkPlan } from './network-plan.ts';
 
 /** udhcpc sends 5 discovers 2 s apart: about 10 s for a server to answer. */
@@ -12,11 +14,14 @@ const UDHCPC_TIMING = ['-t', '5', '-T', '2'];
 /** How long a named interface, or any interface at all, may take to appear once its driver is loaded. */
 const INTERFACE_WAIT_MS = 10_000;
 const POLL_MS = 100;
+/** While waiting for an interface, drivers are looked for again this often: a USB adapter can enumerate seconds after boot. */
+const COLDPLUG_EVERY_MS = 1000;
 
 export class NetworkSetup {
   constructor(
     private readonly system: System,
     private readonly console: Log,
+    private readonly modules: KernelModules,
   ) {}
 
   async setUp(config: B2cConfig): Promise<void> {
@@ -74,7 +79,11 @@ export class NetworkSetup {
   private async dhcpOnEveryInterface(): Promise<void> {
     const interfaces = await this.waitForAnyInterface();
     if (interfaces.length === 0) {
-      throw new SetupError('no network interface (eth* or en*) was found: load its driver with b2c.modules, or check the kernel has it');
+      await this.describeDriverlessDevices();
+      throw new SetupError(
+        `no network interface (eth* or en*) appeared within ${INTERFACE_WAIT_MS / 1000} s: no driver this image has took the machine's network card ` +
+          '(b2c.modules loads only modules the image and its add-ons ship)',
+      );
     }
     const lease = await this.firstLease(interfaces);
     if (lease === undefined) throw new SetupError(`no DHCP server answered on ${interfaces.join(', ')} within about 10 s`);
@@ -125,23 +134,58 @@ export class NetworkSetup {
   }
 
   private async waitForInterface(name: string): Promise<void> {
-    const deadline = this.system.now() + INTERFACE_WAIT_MS;
-    while (!(await this.system.exists(`/sys/class/net/${name}`))) {
-      if (this.system.now() > deadline) {
-        const present = (await this.system.listDir('/sys/class/net')).filter((item) => item !== 'lo');
-        throw new SetupError(`b2c.iface=${name}: the machine has no interface ${name} (it has: ${present.join(', ') || 'none'})`);
-      }
-      await this.system.sleep(POLL_MS);
+    const found = await this.waitUntil(async () => await this.system.exists(`/sys/class/net/${name}`));
+    if (!found) {
+      const present = (await this.system.listDir('/sys/class/net')).filter((item) => item !== 'lo');
+      if (present.length === 0) await this.describeDriverlessDevices();
+      throw new SetupError(`b2c.iface=${name}: the machine has no interface ${name} (it has: ${present.join(', ') || 'none'})`);
     }
   }
 
   /** The eth* and en* interfaces; a driver loaded a moment ago may still be registering its interface. */
   private async waitForAnyInterface(): Promise<string[]> {
-    const deadline = this.system.now() + INTERFACE_WAIT_MS;
+    let interfaces: string[] = [];
+    await this.waitUntil(async () => {
+      interfaces = (await this.system.listDir('/sys/class/net')).filter((name) => /^(eth|en)/.test(name));
+      return interfaces.length > 0;
+    });
+    return interfaces;
+  }
+
+  /** Polls `ready` for up to INTERFACE_WAIT_MS, loading the drivers of devices that appear meanwhile (no udev does it here). */
+  private async waitUntil(ready: () => Promise<boolean>): Promise<boolean> {
+    const started = this.system.now();
+    let lastColdplug = started;
     for (;;) {
-      const interfaces = (await this.system.listDir('/sys/class/net')).filter((name) => /^(eth|en)/.test(name));
-      if (interfaces.length > 0 || this.system.now() > deadline) return interfaces;
+      if (await ready()) return true;
+      const now = this.system.now();
+      if (now - started > INTERFACE_WAIT_MS) return false;
+      if (now - lastColdplug >= COLDPLUG_EVERY_MS) {
+        lastColdplug = now;
+        await this.modules.coldplug();
+      }
       await this.system.sleep(POLL_MS);
+    }
+  }
+
+  private async driverVerdict(modalias: string): Promise<string> {
+    const modules = await this.modules.modulesMatching(modalias);
+    if (modules.length > 0) return `${modules.join(', ')} matches it but did not take it`;
+    const addons = await this.modules.addonsMatching(modalias);
+    if (addons.length === 0) return 'no module of this image or its add-ons matches it';
+    return addons.map(({ addon, file, modules: names }) => `the ${addon} add-on has ${names.join(', ')} for it: load ${file} after the initramfs`).join('; ');
+  }
+
+  /** Lists the devices no driver took, and for each whether a module of the image matches it: the lines a farm admin needs to find the driver. */
+  private async describeDriverlessDevices(): Promise<void> {
+    const devices = await driverlessDevices(this.system);
+    if (devices.length === 0) {
+      await this.console.log('Every PCI and USB device of this machine has a driver: none of them is a network card the kernel knows');
+      return;
+    }
+    await this.console.log('Devices no driver took:');
+    for (const device of devices) {
+      await this.console.log(`  ${describeDevice(device)}: ${await this.driverVerdict(device.modalias)}`);
     }
   }
 

@@ -25,6 +25,8 @@ export interface VmSpec {
   qmpSocket?: string;
   /** The guest's network cards, in order (eth0 first); none at all is a machine without network. */
   nics: Nic[];
+  /** The QEMU device model of every card (`virtio-net-pci`, `e1000e`, `rtl8139`, `usb-net`, ...): the hardware a driver must match. */
+  nicModel: string;
   /** What the guest's RTC says at power on, e.g. `2001-01-01T00:00:00`; the host's UTC time otherwise. */
   rtcBase?: string;
 }
@@ -43,6 +45,14 @@ export function parseNics(text: string): Nic[] | string {
   }
   if (nics.filter((nic) => nic.kind === 'user').length > 1) return 'user networking can be given once';
   return nics;
+}
+
+/** The card b2c gives a machine unless told otherwise. */
+export const DEFAULT_NIC_MODEL = 'virtio-net-pci';
+
+/** QEMU's USB devices (`usb-net`) need a USB controller, which b2c then adds: an xHCI, as on any recent PC. */
+export function isUsbDevice(model: string): boolean {
+  return model.startsWith('usb-');
 }
 
 /** The PCIe port a disk can be hot-plugged into through QMP (`device_add ... bus=HOTPLUG_PORT`). */
@@ -79,6 +89,7 @@ export function qemuArgs(spec: VmSpec): string[] {
     '-device',
     'virtio-rng-pci',
   ];
+  if (isUsbDevice(spec.nicModel) && spec.nics.length > 0) args.push('-device', 'qemu-xhci,id=xhci');
   for (const [index, nic] of spec.nics.entries()) {
     // restrict=on: the guest reaches nothing but the forwards. Each forwarded
     // connection gets its own forwarder process: a plain tcp: target serves only one.
@@ -92,7 +103,8 @@ export function qemuArgs(spec: VmSpec): string[] {
           ]
         : ['tap', `id=net${index}`, `ifname=${nic.ifname}`, 'script=no', 'downscript=no'];
     const mac = `52:54:00:12:34:${(0x56 + index).toString(16)}`;
-    args.push('-netdev', netdev.join(','), '-device', `virtio-net-pci,netdev=net${index},mac=${mac}`);
+    const bus = isUsbDevice(spec.nicModel) ? ',bus=xhci.0' : '';
+    args.push('-netdev', netdev.join(','), '-device', `${spec.nicModel},netdev=net${index},mac=${mac}${bus}`);
   }
   if (spec.qmpSocket !== undefined) {
     args.push('-qmp', `unix:${spec.qmpSocket},server=on,wait=off`, '-device', `pcie-root-port,id=${HOTPLUG_PORT},chassis=1`);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { indexLinesFor, moduleName, parseModulesDep, selectModules } from '../../src/image/modules.ts';
 import { B2cError } from '../../src/errors.ts';
+import { parseSoftDependencies } from '../../src/module-index.ts';
 
 const MODULES_DEP = `kernel/fs/ext4/ext4.ko.xz: kernel/fs/jbd2/jbd2.ko.xz kernel/fs/mbcache.ko.xz kernel/lib/crc16.ko.xz
 kernel/fs/jbd2/jbd2.ko.xz:
@@ -58,5 +59,29 @@ describe('kernel module selection', () => {
       'alias symbol:nfs_fattr_init nfs\n',
     );
     expect(indexLinesFor('modules.softdep', '', own)).toBe('');
+  });
+
+  it("ships a module's soft dependencies that are modules of this kernel, before it (a MAC's PHY driver), and leaves aliases to modprobe", () => {
+    const dep = [
+      'kernel/drivers/net/phy/libphy.ko:',
+      'kernel/drivers/net/phy/realtek.ko: kernel/drivers/net/phy/libphy.ko',
+      'kernel/drivers/net/ethernet/realtek/r8169.ko: kernel/drivers/net/phy/libphy.ko',
+      'kernel/fs/ext4/ext4.ko:',
+      '',
+    ].join('\n');
+    const softdep = '# Soft dependencies extracted from modules themselves.\nsoftdep r8169 pre: realtek\nsoftdep ext4 pre: crypto-crc32c\nsoftdep cifs gcm\n';
+    expect(selectModules(['r8169', 'ext4'], dep, '', softdep).files).toEqual([
+      'kernel/drivers/net/phy/libphy.ko',
+      'kernel/drivers/net/phy/realtek.ko',
+      'kernel/drivers/net/ethernet/realtek/r8169.ko',
+      'kernel/fs/ext4/ext4.ko',
+    ]);
+    expect(parseSoftDependencies(softdep)).toEqual(
+      new Map([
+        ['r8169', { pre: ['realtek'], post: [] }],
+        ['ext4', { pre: ['crypto-crc32c'], post: [] }],
+        ['cifs', { pre: [], post: [] }],
+      ]),
+    );
   });
 });

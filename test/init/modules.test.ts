@@ -34,4 +34,24 @@ describe('KernelModules', () => {
     expect(fake.ran('modprobe')).toEqual([]);
     expect(fake.consoleText).toContain('This image has no modules for the running kernel 6.99.0-farm');
   });
+
+  it('loads a soft dependency before the module (the PHY before its MAC), and says nothing when one is missing', async () => {
+    const fake = new FakeSystem()
+      .file('/proc/sys/kernel/osrelease', `${RELEASE}\n`)
+      .file(`${FOLDER}/b2c-indexes/image/modules.dep`, 'kernel/drivers/net/phy/realtek.ko:\nkernel/drivers/net/ethernet/realtek/r8169.ko:\n')
+      .file(`${FOLDER}/b2c-indexes/image/modules.softdep`, 'softdep r8169 pre: realtek\nsoftdep ext4 pre: crypto-crc32c\n');
+    fake.on(['modprobe'], {});
+    fake.on(['modprobe', 'crypto-crc32c'], { status: 1, stderr: 'modprobe: module crypto-crc32c not found in modules.dep\n' });
+    const log = { log: async (message: string) => fake.write(`${message}\n`) };
+    const modules = new KernelModules(fake, log);
+    await modules.loadNamed(['r8169', 'ext4']);
+    await modules.loadNamed(['realtek']);
+    expect(fake.ran('modprobe')).toEqual([
+      ['modprobe', 'realtek'],
+      ['modprobe', 'r8169'],
+      ['modprobe', 'crypto-crc32c'],
+      ['modprobe', 'ext4'],
+    ]);
+    expect(fake.consoleText).not.toContain('Could not load');
+  });
 });

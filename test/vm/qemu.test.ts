@@ -14,6 +14,7 @@ const spec = {
   forwards: [5000, 9000],
   forwarder: 'busybox',
   nics: [{ kind: 'user' }] as Nic[],
+  nicModel: 'virtio-net-pci',
 };
 
 describe('qemuArgs', () => {
@@ -52,6 +53,14 @@ describe('qemuArgs', () => {
     expect(args).toContain('virtio-net-pci,netdev=net0,mac=52:54:00:12:34:56');
     expect(args).toContain('virtio-net-pci,netdev=net1,mac=52:54:00:12:34:57');
     expect(qemuArgs({ ...spec, nics: [] })).not.toContain('-netdev');
+  });
+
+  it('gives the cards the model asked for, and a USB card an xHCI controller to sit on', () => {
+    expect(qemuArgs({ ...spec, nicModel: 'rtl8139' })).toContain('rtl8139,netdev=net0,mac=52:54:00:12:34:56');
+    expect(qemuArgs({ ...spec, nicModel: 'rtl8139' })).not.toContain('qemu-xhci,id=xhci');
+    const usb = qemuArgs({ ...spec, nicModel: 'usb-net' });
+    expect(usb).toContain('usb-net,netdev=net0,mac=52:54:00:12:34:56,bus=xhci.0');
+    expect(usb.indexOf('qemu-xhci,id=xhci')).toBeLessThan(usb.indexOf('usb-net,netdev=net0,mac=52:54:00:12:34:56,bus=xhci.0'));
   });
 
   it('reads --network lists and refuses what it cannot boot', () => {

@@ -1,0 +1,87 @@
+// Names the devices no driver took, with their IDs, so that a farm admin can find the driver a machine's network card or disk needs.
+
+import type { System } from '../system/system.ts';
+
+export interface DriverlessDevice {
+  bus: 'pci' | 'usb' | 'platform';
+  /** Where sysfs has it: `0000:00:03.0`, `1-1:1.0`, `fe300000.ethernet`. */
+  address: string;
+  /** `10ec:8029` for PCI and USB; the first compatible string of a device-tree node. */
+  id: string;
+  /** What kind of device, when the bus says: `network controller`. */
+  kind?: string;
+  modalias: string;
+}
+
+/** PCI base classes (the class file's first byte), as lspci names them. */
+const PCI_CLASSES: Record<string, string> = {
+  '00': 'unclassified device',
+  '01': 'storage controller',
+  '02': 'network controller',
+  '03': 'display controller',
+  '04': 'multimedia controller',
+  '05': 'memory controller',
+  '06': 'bridge',
+  '07': 'communication controller',
+  '08': 'system peripheral',
+  '0c': 'serial bus controller',
+  '0d': 'wireless controller',
+};
+
+/** The vendor and product of a USB interface's modalias (`usb:v0BDAp8153d3000dc00…`), lowercase. */
+export function usbIds(modalias: string): string | undefined {
+  const match = /^usb:v([0-9A-F]{4})p([0-9A-F]{4})/i.exec(modalias);
+  return match ? `${(match[1] as string).toLowerCase()}:${(match[2] as string).toLowerCase()}` : undefined;
+}
+
+/** The first compatible string of a device-tree modalias (`of:NethernetT(null)Csnps,dwmac-4.20aCsnps,dwmac` → `snps,dwmac-4.20a`). */
+export function deviceTreeCompatible(modalias: string): string | undefined {
+  const match = /^of:N[^T]*T[^C]*C([^C]+)/.exec(modalias);
+  return match?.[1];
+}
+
+/** One console line for a device: `PCI 10ec:8029 (network controller) at 0000:00:03.0, modalias pci:v000010ECd00008029…`. */
+export function describeDevice(device: DriverlessDevice): string {
+  const kind = device.kind ? ` (${device.kind})` : '';
+  return `${device.bus === 'platform' ? 'device-tree' : device.bus.toUpperCase()} ${device.id}${kind} at ${device.address}, modalias ${device.modalias}`;
+}
+
+async function readTrimmed(system: System, path: string): Promise<string> {
+  return ((await system.readText(path)) ?? '').trim();
+}
+
+/**
+ * PCI devices and USB interfaces with no driver bound, and device-tree
+ * nodes (platform devices with an `of:` modalias) without one; the platform
+ * devices x86 firmware describes are left out, as none of them is a NIC or
+ * a disk controller.
+ */
+export async function driverlessDevices(system: System): Promise<DriverlessDevice[]> {
+  const devices: DriverlessDevice[] = [];
+  const unbound = async (bus: string): Promise<Array<{ address: string; path: string; modalias: string }>> => {
+    const found = [];
+    for (const address of await system.listDir(`/sys/bus/${bus}/devices`)) {
+      const path = `/sys/bus/${bus}/devices/${address}`;
+      if (await system.exists(`${path}/driver`)) continue;
+      const modalias = await readTrimmed(system, `${path}/modalias`);
+      if (modalias !== '') found.push({ address, path, modalias });
+    }
+    return found;
+  };
+  for (const { address, path, modalias } of await unbound('pci')) {
+    const vendor = (await readTrimmed(system, `${path}/vendor`)).replace(/^0x/, '');
+    const product = (await readTrimmed(system, `${path}/device`)).replace(/^0x/, '');
+    const kind = PCI_CLASSES[(await readTrimmed(system, `${path}/class`)).replace(/^0x/, '').slice(0, 2)];
+    devices.push({ bus: 'pci', address, id: `${vendor}:${product}`, ...(kind ? { kind } : {}), modalias });
+  }
+  // USB devices themselves are the generic usb driver's: their interfaces (1-1:1.0) are what a NIC driver takes.
+  for (const { address, modalias } of await unbound('usb')) {
+    const id = usbIds(modalias);
+    if (address.includes(':') && id !== undefined) devices.push({ bus: 'usb', address, id, modalias });
+  }
+  for (const { address, modalias } of await unbound('platform')) {
+    const id = deviceTreeCompatible(modalias);
+    if (id !== undefined) devices.push({ bus: 'platform', address, id, modalias });
+  }
+  return devices;
+}
