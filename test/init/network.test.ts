@@ -30,7 +30,8 @@ describe('NetworkSetup', () => {
     );
     expect(coldplugs).toBeGreaterThanOrEqual(9);
     expect(fake.consoleText).toContain(
-      'Devices no driver took:\n  PCI 10ec:8029 (network controller) at 0000:00:03.0, modalias pci:v000010ECd00008029sv*: no module of this image or its add-ons matches it\n',
+      'Devices no driver took:\n' +
+        '  PCI 10ec:8029 (network controller) at 0000:00:03.0, modalias pci:v000010ECd00008029sv*: no module of this image or its add-ons matches it\n',
     );
   });
 
