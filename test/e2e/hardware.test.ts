@@ -1,0 +1,42 @@
+// The default image on network cards other than virtio, as QEMU emulates them: each gets its driver, and one it has none for is named.
+
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { outputNames } from '../../src/image/output-names.ts';
+import { bootB2c, expectCleanEnd, step } from './boot.ts';
+
+/** A step that prints the driver of eth0, which the pull over that card already proved works. */
+const driverStep = step('b2c.container', `sh -c 'echo nic-driver=$(basename $(readlink /sys/class/net/eth0/device/driver))'`);
+
+describe('network cards', () => {
+  // usb-net is a CDC Ethernet (and RNDIS) gadget on an xHCI controller: cdc_ether takes it.
+  const cards: Array<[string, RegExp]> = [
+    ['e1000', /^nic-driver=e1000\r?$/m],
+    ['e1000e', /^nic-driver=e1000e\r?$/m],
+    ['rtl8139', /^nic-driver=8139(cp|too)\r?$/m],
+    ['usb-net', /^nic-driver=(cdc_ether|rndis_host)\r?$/m],
+  ];
+  for (const [model, driver] of cards) {
+    it(`pulls and runs a step over ${model}`, async () => {
+      const result = await bootB2c([driverStep], { runOptions: ['--nic-model', model] });
+      expectCleanEnd(result, 0);
+      expect(result.output).toMatch(driver);
+    });
+  }
+
+  it('names a card no driver of the image takes, and the add-on that has its driver; booted with it, the step runs', async () => {
+    const without = await bootB2c([driverStep], { runOptions: ['--nic-model', 'ne2k_pci'] });
+    expectCleanEnd(without, 1);
+    expect(without.output).toContain('Devices no driver took:');
+    expect(without.output).toMatch(
+      /PCI 10ec:8029 \(network controller\) at 0000:00:0\d\.0, modalias pci:v000010ECd00008029\S*: the modules add-on has ne2k_pci/,
+    );
+    expect(without.output).toContain('has ne2k_pci for it: load linux-amd64.modules.cpio.xz after the initramfs');
+    expect(without.output).toContain('no network interface (eth* or en*) appeared within 10 s');
+
+    const addon = join('out', outputNames('amd64').addons.modules);
+    const withAddon = await bootB2c([driverStep], { runOptions: ['--nic-model', 'ne2k_pci', '--addon', addon] });
+    expectCleanEnd(withAddon, 0);
+    expect(withAddon.output).toMatch(/^nic-driver=ne2k_pci\r?$/m);
+  });
+});
