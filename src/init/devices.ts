@@ -3,7 +3,7 @@
 import type { System } from '../system/system.ts';
 
 export interface DriverlessDevice {
-  bus: 'pci' | 'usb' | 'platform';
+  bus: 'pci' | 'usb' | 'virtio' | 'platform';
   /** Where sysfs has it: `0000:00:03.0`, `1-1:1.0`, `fe300000.ethernet`. */
   address: string;
   /** `10ec:8029` for PCI and USB; the first compatible string of a device-tree node. */
@@ -28,6 +28,9 @@ const PCI_CLASSES: Record<string, string> = {
   '0d': 'wireless controller',
 };
 
+/** Virtio device types (the virtio spec's device IDs) a machine boots with. */
+const VIRTIO_TYPES: Record<string, string> = { '1': 'network card', '2': 'block device', '3': 'console', '4': 'entropy source', '8': 'SCSI host' };
+
 /** The vendor and product of a USB interface's modalias (`usb:v0BDAp8153d3000dc00…`), lowercase. */
 export function usbIds(modalias: string): string | undefined {
   const match = /^usb:v([0-9A-F]{4})p([0-9A-F]{4})/i.exec(modalias);
@@ -43,7 +46,8 @@ export function deviceTreeCompatible(modalias: string): string | undefined {
 /** One console line for a device: `PCI 10ec:8029 (network controller) at 0000:00:03.0, modalias pci:v000010ECd00008029…`. */
 export function describeDevice(device: DriverlessDevice): string {
   const kind = device.kind ? ` (${device.kind})` : '';
-  return `${device.bus === 'platform' ? 'device-tree' : device.bus.toUpperCase()} ${device.id}${kind} at ${device.address}, modalias ${device.modalias}`;
+  const bus = device.bus === 'platform' ? 'device-tree' : device.bus === 'virtio' ? 'virtio' : device.bus.toUpperCase();
+  return `${bus} ${device.id}${kind} at ${device.address}, modalias ${device.modalias}`;
 }
 
 async function readTrimmed(system: System, path: string): Promise<string> {
@@ -51,7 +55,7 @@ async function readTrimmed(system: System, path: string): Promise<string> {
 }
 
 /**
- * PCI devices and USB interfaces with no driver bound, and device-tree
+ * PCI devices, virtio devices and USB interfaces with no driver bound, and device-tree
  * nodes (platform devices with an `of:` modalias) without one; the platform
  * devices x86 firmware describes are left out, as none of them is a NIC or
  * a disk controller.
@@ -73,6 +77,11 @@ export async function driverlessDevices(system: System): Promise<DriverlessDevic
     const product = (await readTrimmed(system, `${path}/device`)).replace(/^0x/, '');
     const kind = PCI_CLASSES[(await readTrimmed(system, `${path}/class`)).replace(/^0x/, '').slice(0, 2)];
     devices.push({ bus: 'pci', address, id: `${vendor}:${product}`, ...(kind ? { kind } : {}), modalias });
+  }
+  // A virtio card sits on the PCI device virtio_pci took (often built in): the virtio device is what virtio_net must take.
+  for (const { address, modalias } of await unbound('virtio')) {
+    const type = /^virtio:d0*([0-9a-f]+)v/i.exec(modalias)?.[1];
+    if (type !== undefined) devices.push({ bus: 'virtio', address, id: `type ${type}`, ...(VIRTIO_TYPES[type] ? { kind: VIRTIO_TYPES[type] } : {}), modalias });
   }
   // USB devices themselves are the generic usb driver's: their interfaces (1-1:1.0) are what a NIC driver takes.
   for (const { address, modalias } of await unbound('usb')) {
