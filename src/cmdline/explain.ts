@@ -68,7 +68,7 @@ function describeCache(config: B2cConfig): string {
 
 function describeNetwork(config: B2cConfig): string[] {
   if (config.ipKernelConfig !== undefined) return [`Network: configured by the kernel (ip=${config.ipKernelConfig}); b2c runs no DHCP of its own`];
-  if (config.ifaces.length === 0) return ['Network: DHCP on every eth* and en* interface until one gets a lease'];
+  if (config.ifaces.length === 0) return ['Network: DHCP on every eth*, en* and usb* interface until one gets a lease'];
   return config.ifaces.map((iface) => {
     const parts = [
       iface.dhcp ? 'DHCP' : iface.addresses.join(' '),

@@ -1,4 +1,4 @@
-// Brings the network up: b2c.iface settings, or DHCP on every eth*/en* interface with the first lease winning; ip= leaves it to the kernel.
+// Brings the network up: b2c.iface settings, or DHCP on every eth*/en*/usb* interface with the first lease winning; ip= leaves it to the kernel.
 
 import type { B2cConfig, IfaceConfig } from '../cmdline/config.ts';
 import { B2C_RUN_DIRECTORY, dhcpLeasePath, UDHCPC_SCRIPT } from '../image-layout.ts';
@@ -81,7 +81,7 @@ export class NetworkSetup {
     if (interfaces.length === 0) {
       await this.describeDriverlessDevices();
       throw new SetupError(
-        `no network interface (eth* or en*) appeared within ${INTERFACE_WAIT_MS / 1000} s: no driver this image has took the machine's network card ` +
+        `no network interface (eth*, en* or usb*) appeared within ${INTERFACE_WAIT_MS / 1000} s: no driver this image has took the machine's network card ` +
           '(b2c.modules loads only modules the image and its add-ons ship)',
       );
     }
@@ -142,11 +142,15 @@ export class NetworkSetup {
     }
   }
 
-  /** The eth* and en* interfaces; a driver loaded a moment ago may still be registering its interface. */
+  /**
+   * The eth*, en* and usb* interfaces (usbnet names a USB adapter with a
+   * locally administered address usb0); a driver loaded a moment ago may
+   * still be registering its interface.
+   */
   private async waitForAnyInterface(): Promise<string[]> {
     let interfaces: string[] = [];
     await this.waitUntil(async () => {
-      interfaces = (await this.system.listDir('/sys/class/net')).filter((name) => /^(eth|en)/.test(name));
+      interfaces = (await this.system.listDir('/sys/class/net')).filter((name) => /^(eth|en|usb)/.test(name));
       return interfaces.length > 0;
     });
     return interfaces;

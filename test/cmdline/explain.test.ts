@@ -12,7 +12,7 @@ describe('explainConfig', () => {
     );
     expect(lines).toEqual([
       'Cache: /dev/sdb; a 1 GiB swap file on it',
-      'Network: DHCP on every eth* and en* interface until one gets a lease',
+      'Network: DHCP on every eth*, en* and usb* interface until one gets a lease',
       'Clock: left as the machine has it',
       'Host name: boot2container',
       'S3 endpoint s3: http://10.0.0.1:9000',

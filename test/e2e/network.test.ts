@@ -135,7 +135,7 @@ describe('without a network card', () => {
   it('says so, runs nothing and powers off with a failure', async () => {
     const result = await bootB2c([step('b2c.container', 'echo never-$((6*7))')], { runOptions: ['--network', 'none'] });
     expectCleanEnd(result, 1);
-    expect(result.output).toMatch(/Error: no network interface \(eth\* or en\*\) appeared within 10 s/);
+    expect(result.output).toMatch(/Error: no network interface \(eth\*, en\* or usb\*\) appeared within 10 s/);
     expect(result.output).not.toMatch(/never-42/);
   });
 });

@@ -26,7 +26,7 @@ describe('NetworkSetup', () => {
     const error = await new NetworkSetup(fake, log, modules).setUp(defaultConfig()).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SetupError);
     expect((error as SetupError).message).toContain(
-      "no network interface (eth* or en*) appeared within 10 s: no driver this image has took the machine's network card",
+      "no network interface (eth*, en* or usb*) appeared within 10 s: no driver this image has took the machine's network card",
     );
     expect(coldplugs).toBeGreaterThanOrEqual(9);
     expect(fake.consoleText).toContain(
