@@ -31,6 +31,7 @@ import {
   IMAGE_PACKAGES,
   IMAGE_PROGRAMS,
   MODULE_FAMILIES,
+  MODULES_SOME_KERNELS_LACK,
   REQUIRED_APPLETS,
 } from './contents.ts';
 import { cpioChunks } from './cpio.ts';
@@ -124,10 +125,12 @@ export async function buildImage(system: System, options: BuildOptions, progress
 
   progress.step(`kernel modules for ${kernelVersion}`);
   const index = await indexKernelModules(system, extractedKernel, kernelVersion);
-  const selection = selectModules([...IMAGE_MODULES, ...arch.modules], index.modulesDep, index.modulesBuiltin, index.modulesSoftdep);
+  const selection = selectModules([...IMAGE_MODULES, ...arch.modules], index.modulesDep, index.modulesBuiltin, index.modulesSoftdep, MODULES_SOME_KERNELS_LACK);
   const inImage = new Set(selection.files);
   // The add-on's modules may need the image's: those stay in the image only.
-  const addonFiles = selectModules(ADDON_MODULES, index.modulesDep, index.modulesBuiltin, index.modulesSoftdep).files.filter((path) => !inImage.has(path));
+  const addonFiles = selectModules(ADDON_MODULES, index.modulesDep, index.modulesBuiltin, index.modulesSoftdep, MODULES_SOME_KERNELS_LACK).files.filter(
+    (path) => !inImage.has(path),
+  );
   let strip: string[] | undefined;
   if (arch.moduleStrip !== undefined) {
     const stripTools = await DebianTools.prepare([arch.moduleStrip.package], { cacheDir: options.cacheDir, source: debianSource });
@@ -148,10 +151,11 @@ export async function buildImage(system: System, options: BuildOptions, progress
   const addonFile = outputNames(arch.debian).addons.modules;
   tree.add(`${modulesFolder}/${ADDON_ALIASES_FOLDER}/modules`, file(`# ${addonFile}\n${indexLinesFor('modules.alias', aliases, addonNames)}`, 'b2c'));
   tree.add(BOOT_MODULES_LIST.slice(1), file(`${BOOT_MODULES.join('\n')}\n`, 'b2c'));
-  progress.update(`${selection.files.length} modules (built in: ${selection.builtin.join(', ') || 'none'})`);
+  const lacking = selection.missing ? `; not in this kernel: ${selection.missing.join(', ')}` : '';
+  progress.update(`${selection.files.length} modules (built in: ${selection.builtin.join(', ') || 'none'}${lacking})`);
   const moduleFamilyBytes: Record<string, number> = {};
   for (const [family, names] of Object.entries(MODULE_FAMILIES)) {
-    const files = selectModules(names, index.modulesDep, index.modulesBuiltin, index.modulesSoftdep).files;
+    const files = selectModules(names, index.modulesDep, index.modulesBuiltin, index.modulesSoftdep, MODULES_SOME_KERNELS_LACK).files;
     moduleFamilyBytes[family] = (await Promise.all(files.map(async (path) => (await stat(join(staged, path.replace(/\.(xz|zst|gz)$/, '')))).size))).reduce(
       (sum, size) => sum + size,
       0,

@@ -12,6 +12,8 @@ export interface ModuleSelection {
   files: string[];
   /** Requested modules that are built into this kernel: nothing to ship. */
   builtin: string[];
+  /** Requested modules this kernel does not have, among those allowed to be missing. */
+  missing?: string[];
 }
 
 /** A module's name as modprobe knows it: `kernel/fs/fuse/cuse.ko.xz` → `cuse`, dashes as underscores. */
@@ -44,7 +46,14 @@ export function parseModulesDep(text: string): Map<string, string[]> {
  * realtek`) where those are modules of this kernel; an unknown requested name
  * is an error that says so.
  */
-export function selectModules(requested: readonly string[], modulesDep: string, modulesBuiltin: string, modulesSoftdep = ''): ModuleSelection {
+export function selectModules(
+  requested: readonly string[],
+  modulesDep: string,
+  modulesBuiltin: string,
+  modulesSoftdep = '',
+  /** Names this kernel may lack: skipped, and listed in `missing`. */
+  mayLack: readonly string[] = [],
+): ModuleSelection {
   const softdeps = parseSoftDependencies(modulesSoftdep);
   const deps = parseModulesDep(modulesDep);
   const byName = new Map<string, string>();
@@ -58,6 +67,7 @@ export function selectModules(requested: readonly string[], modulesDep: string, 
 
   const files: string[] = [];
   const builtin: string[] = [];
+  const missing: string[] = [];
   const take = (path: string): void => {
     if (!files.includes(path)) files.push(path);
   };
@@ -79,12 +89,13 @@ export function selectModules(requested: readonly string[], modulesDep: string, 
     const path = byName.get(name);
     if (path === undefined) {
       if (builtinNames.has(name)) builtin.push(name);
+      else if (mayLack.includes(requestedName)) missing.push(requestedName);
       else throw new B2cError(`kernel module ${requestedName} is neither a module nor built into this kernel`);
       continue;
     }
     takeWithDependencies(path);
   }
-  return { files, builtin };
+  return { files, builtin, ...(missing.length > 0 ? { missing } : {}) };
 }
 
 /** Runs the host's depmod over a whole extracted kernel package once, for the full dependency map. */

@@ -84,4 +84,13 @@ describe('kernel module selection', () => {
       ]),
     );
   });
+
+  it('skips, and lists, a requested module this kernel lacks only when it may lack it', () => {
+    expect(selectModules(['ext4', 'ne2k_pci'], MODULES_DEP, MODULES_BUILTIN, '', ['ne2k_pci'])).toEqual({
+      files: ['kernel/lib/crc16.ko.xz', 'kernel/fs/mbcache.ko.xz', 'kernel/fs/jbd2/jbd2.ko.xz', 'kernel/fs/ext4/ext4.ko.xz'],
+      builtin: [],
+      missing: ['ne2k_pci'],
+    });
+    expect(() => selectModules(['ext4', 'ne2k_pci'], MODULES_DEP, MODULES_BUILTIN)).toThrow(B2cError);
+  });
 });
