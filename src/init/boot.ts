@@ -83,7 +83,7 @@ export class Boot {
   ) {
     this.console = new InitConsole(system);
     this.modules = new KernelModules(system, this.console);
-    this.cache = new CacheDisk(system, this.console, () => this.modules.coldplug());
+    this.cache = new CacheDisk(system, this.console, () => this.modules.coldplug(), this.modules);
     this.network = new NetworkSetup(system, this.console, this.modules);
     this.networkBlockDevices = new NetworkBlockDevices(system, this.console, this.modules);
     this.filesystems = new Filesystems(system, this.console, this.modules);

@@ -6,6 +6,7 @@ import { CACHE_LABEL, classifyHeader, HEADER_BYTES, planCache, type BlockDevice,
 import { singlePartitionGpt } from './gpt.ts';
 import { CONTAINER_STORAGE } from '../image-layout.ts';
 import type { Log } from './console.ts';
+import { reportDriverlessDevices, type DriverFinder } from './devices.ts';
 
 export const SWAP_FILE = `${CONTAINER_STORAGE}/b2c-swapfile`;
 const DEVICE_WAIT_MS = 10_000;
@@ -28,6 +29,8 @@ export class CacheDisk {
     private readonly output: Log,
     /** Loads drivers for devices that appeared since boot: called while waiting for a named device. */
     private readonly probeNewDevices: () => Promise<unknown> = async () => {},
+    /** Names the drivers of devices none took, when no disk shows up. */
+    private readonly drivers?: DriverFinder,
   ) {}
 
   private async readNumber(path: string): Promise<number> {
@@ -160,10 +163,16 @@ export class CacheDisk {
 
   /** Plans and sets up the cache; false when the storage stays in RAM. A named device gets up to 10 s to appear. */
   async setUp(config: B2cConfig): Promise<boolean> {
+    let deviceMissing = false;
     if (config.cacheDevice.kind === 'device' && !(await this.waitFor(config.cacheDevice.path))) {
       await this.output.log(`${config.cacheDevice.path} did not appear within ${DEVICE_WAIT_MS / 1000} s`);
+      deviceMissing = true;
     }
-    const plan = planCache(config.cacheDevice, config.cacheDevice.kind === 'none' ? [] : await this.blockDevices(), config.filesystems);
+    const devices = config.cacheDevice.kind === 'none' ? [] : await this.blockDevices();
+    // No disk at all where one was asked for: a disk controller without a driver is the likely cause.
+    const noDisk = config.cacheDevice.kind === 'auto' || config.cacheDevice.kind === 'reset' ? devices.length === 0 : deviceMissing;
+    if (noDisk && this.drivers !== undefined) await reportDriverlessDevices(this.system, this.output, this.drivers);
+    const plan = planCache(config.cacheDevice, devices, config.filesystems);
     const mounted = await this.carryOut(plan);
     if (!mounted && plan.action !== 'none') await this.output.log('The cache could not be set up: images and volumes live in RAM');
     return mounted;

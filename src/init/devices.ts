@@ -1,6 +1,7 @@
 // Names the devices no driver took, with their IDs, so that a farm admin can find the driver a machine's network card or disk needs.
 
 import type { System } from '../system/system.ts';
+import type { Log } from './console.ts';
 
 export interface DriverlessDevice {
   bus: 'pci' | 'usb' | 'virtio' | 'platform';
@@ -93,4 +94,33 @@ export async function driverlessDevices(system: System): Promise<DriverlessDevic
     if (id !== undefined) devices.push({ bus: 'platform', address, id, modalias });
   }
   return devices;
+}
+
+/** What the report asks of the module index: the image's modules and the add-ons' that match a modalias. */
+export interface DriverFinder {
+  modulesMatching(modalias: string): Promise<string[]>;
+  addonsMatching(modalias: string): Promise<Array<{ addon: string; file: string; modules: string[] }>>;
+}
+
+async function driverVerdict(modules: DriverFinder, modalias: string): Promise<string> {
+  const matching = await modules.modulesMatching(modalias);
+  if (matching.length > 0) return `${matching.join(', ')} matches it but did not take it`;
+  const addons = await modules.addonsMatching(modalias);
+  if (addons.length === 0) return 'no module of this image or its add-ons matches it';
+  return addons.map(({ addon, file, modules: names }) => `the ${addon} add-on has ${names.join(', ')} for it: load ${file} after the initramfs`).join('; ');
+}
+
+/**
+ * Lists the devices no driver took, each with whether a module of the image
+ * matches it or which add-on has one: the lines a farm admin needs when a
+ * network card or a disk does not show up.
+ */
+export async function reportDriverlessDevices(system: System, output: Log, modules: DriverFinder): Promise<void> {
+  const devices = await driverlessDevices(system);
+  if (devices.length === 0) {
+    await output.log('Every PCI, virtio and USB device of this machine has a driver');
+    return;
+  }
+  await output.log('Devices no driver took:');
+  for (const device of devices) await output.log(`  ${describeDevice(device)}: ${await driverVerdict(modules, device.modalias)}`);
 }

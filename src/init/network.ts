@@ -4,7 +4,7 @@ import type { B2cConfig, IfaceConfig } from '../cmdline/config.ts';
 import { B2C_RUN_DIRECTORY, dhcpLeasePath, UDHCPC_SCRIPT } from '../image-layout.ts';
 import type { RunningProgram, System } from '../system/system.ts';
 import type { Log } from './console.ts';
-import { describeDevice, driverlessDevices } from './devices.ts';
+import { reportDriverlessDevices } from './devices.ts';
 import { SetupError } from './errors.ts';
 import type { KernelModules } from './modules.ts';
 import { configureFromLease, mtuArgs, parseLease, resolvConf, staticInterfacePlan, type DhcpLease, type NetworkPlan } from './network-plan.ts';
@@ -79,7 +79,7 @@ export class NetworkSetup {
   private async dhcpOnEveryInterface(): Promise<void> {
     const interfaces = await this.waitForAnyInterface();
     if (interfaces.length === 0) {
-      await this.describeDriverlessDevices();
+      await reportDriverlessDevices(this.system, this.console, this.modules);
       throw new SetupError(
         `no network interface (eth*, en* or usb*) appeared within ${INTERFACE_WAIT_MS / 1000} s: no driver this image has took the machine's network card ` +
           '(b2c.modules loads only modules the image and its add-ons ship)',
@@ -137,7 +137,7 @@ export class NetworkSetup {
     const found = await this.waitUntil(async () => await this.system.exists(`/sys/class/net/${name}`));
     if (!found) {
       const present = (await this.system.listDir('/sys/class/net')).filter((item) => item !== 'lo');
-      if (present.length === 0) await this.describeDriverlessDevices();
+      if (present.length === 0) await reportDriverlessDevices(this.system, this.console, this.modules);
       throw new SetupError(`b2c.iface=${name}: the machine has no interface ${name} (it has: ${present.join(', ') || 'none'})`);
     }
   }
@@ -169,27 +169,6 @@ export class NetworkSetup {
         await this.modules.coldplug();
       }
       await this.system.sleep(POLL_MS);
-    }
-  }
-
-  private async driverVerdict(modalias: string): Promise<string> {
-    const modules = await this.modules.modulesMatching(modalias);
-    if (modules.length > 0) return `${modules.join(', ')} matches it but did not take it`;
-    const addons = await this.modules.addonsMatching(modalias);
-    if (addons.length === 0) return 'no module of this image or its add-ons matches it';
-    return addons.map(({ addon, file, modules: names }) => `the ${addon} add-on has ${names.join(', ')} for it: load ${file} after the initramfs`).join('; ');
-  }
-
-  /** Lists the devices no driver took, and for each whether a module of the image matches it: the lines a farm admin needs to find the driver. */
-  private async describeDriverlessDevices(): Promise<void> {
-    const devices = await driverlessDevices(this.system);
-    if (devices.length === 0) {
-      await this.console.log('Every PCI and USB device of this machine has a driver: none of them is a network card the kernel knows');
-      return;
-    }
-    await this.console.log('Devices no driver took:');
-    for (const device of devices) {
-      await this.console.log(`  ${describeDevice(device)}: ${await this.driverVerdict(device.modalias)}`);
     }
   }
 

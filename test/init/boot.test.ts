@@ -228,6 +228,21 @@ describe('the boot', () => {
     expect(statusLines(fake)).toEqual(['Execution is over, pipeline status: 0']);
   });
 
+  it('names the disk controller no driver took when the named cache disk never appears, and runs the pipeline in RAM', async () => {
+    const fake = machine('b2c.cache_device=/dev/nvme0n1 b2c.container=docker://r/a:1')
+      .file('/sys/bus/pci/devices/0000:00:05.0/vendor', '0x1b36\n')
+      .file('/sys/bus/pci/devices/0000:00:05.0/device', '0x0010\n')
+      .file('/sys/bus/pci/devices/0000:00:05.0/class', '0x010802\n')
+      .file('/sys/bus/pci/devices/0000:00:05.0/modalias', 'pci:v00001B36d00000010sv00001AF4sd00001100bc01sc08i02\n');
+    await bootToEnd(fake);
+    expect(fake.logLines()).toContain('/dev/nvme0n1 did not appear within 10 s');
+    const modalias = 'pci:v00001B36d00000010sv00001AF4sd00001100bc01sc08i02';
+    expect(fake.logLines()).toContain(
+      `  PCI 1b36:0010 (storage controller) at 0000:00:05.0, modalias ${modalias}: no module of this image or its add-ons matches it`,
+    );
+    expect(statusLines(fake)).toEqual(['Execution is over, pipeline status: 0']);
+  });
+
   it('sets up swap on the cache, and switches it off and removes it before unmounting the cache', async () => {
     const fake = machine(`${CACHE_ON_DISK} b2c.swap=64M b2c.container=docker://r/a:1`).file('/dev/vdb', new Uint8Array(4096));
     for (const program of ['fallocate', 'chmod', 'mkswap', 'swapon', 'swapoff']) fake.on([program], {});
