@@ -5,7 +5,7 @@ import { copyFile, mkdir, readFile, readdir, rm, symlink } from 'node:fs/promise
 import { dirname, join } from 'node:path';
 import { runChecked, type System } from '../system/system.ts';
 import { B2cError } from '../errors.ts';
-import { canonicalModuleName, parseSoftDependencies } from '../module-index.ts';
+import { canonicalModuleName, indexLineWords, parseSoftDependencies } from '../module-index.ts';
 
 export interface ModuleSelection {
   /** Module file paths relative to the modules folder, dependencies first (`kernel/fs/ext4/ext4.ko.xz`). */
@@ -170,7 +170,7 @@ export async function stageModules(
 /** The module named by an index line: the path before `:` in modules.dep, the last word of alias and symbol lines, the second of softdep lines. */
 function indexLineModule(file: string, line: string): string | undefined {
   if (file === 'modules.dep') return line.includes(':') ? moduleName(line.slice(0, line.indexOf(':'))) : undefined;
-  const words = line.trim().split(/\s+/);
+  const words = indexLineWords(line);
   if (file === 'modules.softdep') return words[0] === 'softdep' && words[1] !== undefined ? words[1].replace(/-/g, '_') : undefined;
   return words[0] === 'alias' && words.length >= 3 ? (words.at(-1) as string).replace(/-/g, '_') : undefined;
 }

@@ -1,5 +1,7 @@
 // Matches the devices' modaliases against modules.alias, so the drivers for the machine's hardware load without being named.
 
+import { indexLineWords } from '../module-index.ts';
+
 export interface ModuleAlias {
   /** A glob as modules.alias writes it: `*`, `?` and `[...]` classes. */
   pattern: string;
@@ -10,12 +12,7 @@ export interface ModuleAlias {
 export function parseModulesAlias(text: string): ModuleAlias[] {
   const aliases: ModuleAlias[] = [];
   for (const line of text.split('\n')) {
-    // Splitting on spaces rather than /\s+/: QuickJS runs the regular expression ten times slower, and the file has a line per alias.
-    const words = line
-      .trim()
-      .replaceAll('\t', ' ')
-      .split(' ')
-      .filter((word) => word !== '');
+    const words = indexLineWords(line);
     if (words.length === 3 && words[0] === 'alias') aliases.push({ pattern: words[1] as string, module: words[2] as string });
   }
   return aliases;
