@@ -250,6 +250,7 @@ async function main(): Promise<void> {
       forwarder: 'busybox',
       nics: [{ kind: 'user' as const }],
       nicModel: DEFAULT_NIC_MODEL,
+      diskBus: 'virtio' as const,
     };
     checkHostTools({ ...base, initrd: build.initramfs.xz as string });
     accel = await chooseAccelerator('auto', base, join(defaultCacheDir(), 'accel-probe.json'));

@@ -42,7 +42,8 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     // Multi-threaded TCG with several vCPUs has been seen to crash x86 guest kernels on QEMU 7.2.
     qemu: { binary: 'qemu-system-x86_64', package: 'qemu-system-x86', machine: ['-machine', 'q35'], tcgThread: 'single' },
     console: 'ttyS0',
-    modules: ['crc32c_intel'],
+    // NVMe behind Intel VMD (recent Intel laptops) is invisible without vmd; UHCI is Intel's USB 1.1 host.
+    modules: ['crc32c_intel', 'vmd', 'uhci_hcd'],
     xzBranchFilter: 'x86',
   },
   arm64: {

@@ -7,7 +7,7 @@ import { outputNames } from '../image/output-names.ts';
 import { concatenateArchives } from '../vm/initrd.ts';
 import { bootMachine, checkHostTools, chooseAccelerator, HostToolError } from '../vm/machine.ts';
 import { describeOutcome, exitCodeOf, RUN_EXIT } from '../vm/outcome.ts';
-import { DEFAULT_NIC_MODEL, FORWARD_ADDRESS, HOTPLUG_PORT, parseNics, type Nic, type VmSpec } from '../vm/qemu.ts';
+import { DEFAULT_NIC_MODEL, DISK_BUSES, diskBusProblem, FORWARD_ADDRESS, HOTPLUG_PORT, parseNics, type DiskBus, type Nic, type VmSpec } from '../vm/qemu.ts';
 import { describeError } from '../errors.ts';
 import { ExitError } from './errors.ts';
 import { defaultCacheDir } from '../cache-dir.ts';
@@ -31,6 +31,12 @@ function nics(value: string): Nic[] {
   const parsed = parseNics(value);
   if (typeof parsed === 'string') throw new InvalidArgumentError(parsed);
   return parsed;
+}
+
+function diskBus(value: string): DiskBus {
+  const bus = DISK_BUSES.find((known) => known === value);
+  if (bus === undefined) throw new InvalidArgumentError(`choose ${DISK_BUSES.join(', ')}`);
+  return bus;
 }
 
 /** A QEMU device name: the model is checked by QEMU itself, which names its own models best. */
@@ -66,6 +72,7 @@ interface RunOptions {
   qmp?: string;
   network: Nic[];
   nicModel: string;
+  diskBus: DiskBus;
   rtcBase?: string;
 }
 
@@ -83,6 +90,7 @@ export function registerRunCommand(program: Command): void {
     .option('--cpus <n>', 'guest CPUs', positiveInteger, 2)
     .option('--accel <auto|kvm|tcg>', 'auto: KVM only when a quick probe shows it is fast', accel, 'auto')
     .option('--disk <file>', 'a raw (or .qcow2) disk image, as a virtio disk; repeatable; writes persist', collect, [])
+    .option('--disk-bus <bus>', `what the disks hang on: ${DISK_BUSES.join(', ')} (sd: one SD card on an SDHCI controller)`, diskBus, 'virtio')
     .option('--forward <port>', `make 127.0.0.1:PORT reachable from the guest at ${FORWARD_ADDRESS}:PORT; repeatable`, port, [])
     .option('--forwarder <busybox>', 'busybox binary that carries forwarded connections', 'busybox')
     .option('--timeout <seconds>', 'stop the machine after this long', positiveInteger, 600)
@@ -126,9 +134,12 @@ Exit status: the pipeline status the machine printed, or
         forwarder: options.forwarder,
         nics: options.network,
         nicModel: options.nicModel,
+        diskBus: options.diskBus,
         ...(options.rtcBase !== undefined ? { rtcBase: options.rtcBase } : {}),
         ...(options.qmp !== undefined ? { qmpSocket: resolve(options.qmp) } : {}),
       };
+      const busProblem = diskBusProblem(spec.diskBus, spec.disks.length);
+      if (busProblem !== undefined) throw new ExitError(2, `--disk-bus ${spec.diskBus}: ${busProblem}`);
       let concatenated: Awaited<ReturnType<typeof concatenateArchives>> | undefined;
       try {
         checkHostTools(spec);

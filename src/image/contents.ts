@@ -85,8 +85,10 @@ export const MODULE_FAMILIES: Record<string, string[]> = {
   // The PHYs of those MACs: without its PHY driver r8169 falls back to the generic PHY, which many RTL8111/8168/8125 do not work with.
   // A MAC's soft dependencies (softdep r8169 pre: realtek) come with it anyway; the PHYs are named for the kernel's mdio: aliases too.
   phys: ['realtek', 'broadcom'],
-  storage: ['nvme', 'ahci', 'sd_mod', 'usb_storage', 'uas'],
-  usb: ['xhci_pci', 'ehci_pci'],
+  // Disks: NVMe, SATA, USB sticks and drives, UFS, and the eMMC and SD cards of SDHCI hosts on PCI (Chromebooks, small PCs).
+  storage: ['nvme', 'ahci', 'sd_mod', 'usb_storage', 'uas', 'ufshcd_pci', 'sdhci_pci', 'mmc_block'],
+  // USB hosts: xHCI (with the Renesas uPD72020x loader), and the EHCI/OHCI pairs of older machines and boards.
+  usb: ['xhci_pci', 'xhci_pci_renesas', 'ehci_pci', 'ohci_pci'],
   // ext4 asks the crypto API for crc32c when it mounts, not through modules.dep: ship it by name.
   filesystems: ['ext4', 'overlay', 'crc32c_generic'],
   // A cache disk on the farm gateway (b2c.nbd): 27 kB of xz.

@@ -27,6 +27,8 @@ export interface VmSpec {
   nics: Nic[];
   /** The QEMU device model of every card (`virtio-net-pci`, `e1000e`, `rtl8139`, `usb-net`, ...): the hardware a driver must match. */
   nicModel: string;
+  /** What the disks hang on: the controller whose driver the cache then needs. */
+  diskBus: DiskBus;
   /** What the guest's RTC says at power on, e.g. `2001-01-01T00:00:00`; the host's UTC time otherwise. */
   rtcBase?: string;
 }
@@ -46,6 +48,10 @@ export function parseNics(text: string): Nic[] | string {
   if (nics.filter((nic) => nic.kind === 'user').length > 1) return 'user networking can be given once';
   return nics;
 }
+
+/** The buses `--disk` can put disks on: virtio, an NVMe drive each, AHCI (SATA), USB mass storage on xHCI, an SD card on SDHCI. */
+export const DISK_BUSES = ['virtio', 'nvme', 'ahci', 'usb', 'sd'] as const;
+export type DiskBus = (typeof DISK_BUSES)[number];
 
 /** The card b2c gives a machine unless told otherwise. */
 export const DEFAULT_NIC_MODEL = 'virtio-net-pci';
@@ -89,7 +95,8 @@ export function qemuArgs(spec: VmSpec): string[] {
     '-device',
     'virtio-rng-pci',
   ];
-  if (isUsbDevice(spec.nicModel) && spec.nics.length > 0) args.push('-device', 'qemu-xhci,id=xhci');
+  // One xHCI controller for whatever USB devices the machine has.
+  if ((isUsbDevice(spec.nicModel) && spec.nics.length > 0) || (spec.diskBus === 'usb' && spec.disks.length > 0)) args.push('-device', 'qemu-xhci,id=xhci');
   for (const [index, nic] of spec.nics.entries()) {
     // restrict=on: the guest reaches nothing but the forwards. Each forwarded
     // connection gets its own forwarder process: a plain tcp: target serves only one.
@@ -109,9 +116,36 @@ export function qemuArgs(spec: VmSpec): string[] {
   if (spec.qmpSocket !== undefined) {
     args.push('-qmp', `unix:${spec.qmpSocket},server=on,wait=off`, '-device', `pcie-root-port,id=${HOTPLUG_PORT},chassis=1`);
   }
+  // AHCI is built into q35 but not into ARM's virt: a controller of its own works on both.
+  if (spec.diskBus === 'ahci' && spec.disks.length > 0) args.push('-device', 'ich9-ahci,id=ahci');
   for (const [index, disk] of spec.disks.entries()) {
     const format = disk.endsWith('.qcow2') ? 'qcow2' : 'raw';
-    args.push('-drive', `file=${disk},format=${format},if=none,id=disk${index}`, '-device', `virtio-blk-pci,drive=disk${index},serial=b2c-disk${index}`);
+    args.push('-drive', `file=${disk},format=${format},if=none,id=disk${index}`, ...diskDevice(spec.diskBus, index));
   }
   return args;
+}
+
+/** The -device arguments that put drive `disk<index>` on `bus`. */
+function diskDevice(bus: DiskBus, index: number): string[] {
+  const drive = `drive=disk${index}`;
+  switch (bus) {
+    case 'virtio':
+      return ['-device', `virtio-blk-pci,${drive},serial=b2c-disk${index}`];
+    case 'nvme':
+      return ['-device', `nvme,${drive},serial=b2c-disk${index}`];
+    case 'ahci':
+      return ['-device', `ide-hd,${drive},bus=ahci.${index}`];
+    case 'usb':
+      return ['-device', `usb-storage,${drive},bus=xhci.0`];
+    case 'sd':
+      // QEMU names every SDHCI's bus sd-bus: one SD card per machine (checkDisks refuses more).
+      return ['-device', 'sdhci-pci', '-device', `sd-card,${drive},bus=sd-bus`];
+  }
+}
+
+/** What QEMU cannot give for these disks on that bus, in words; undefined when it can. */
+export function diskBusProblem(bus: DiskBus, disks: number): string | undefined {
+  if (bus === 'sd' && disks > 1) return 'one SD card per machine: QEMU names every SDHCI bus alike';
+  if (bus === 'ahci' && disks > 6) return 'an AHCI controller has 6 ports';
+  return undefined;
 }

@@ -1,9 +1,12 @@
-// The default image on network cards other than virtio, as QEMU emulates them: each gets its driver, and one it has none for is named.
+// The default image on hardware other than virtio, as QEMU emulates it: network cards and disk buses get their drivers, and a card it has none for is named.
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { outputNames } from '../../src/image/output-names.ts';
 import { bootB2c, expectCleanEnd, step } from './boot.ts';
+import { blankDisk } from './disks.ts';
 
 /** A step that prints the driver of the machine's one card, which the pull over that card already proved works. */
 const driverStep = step('b2c.container', `sh -c 'echo nic-driver=$(basename $(readlink /sys/class/net/*/device/driver))'`);
@@ -39,4 +42,31 @@ describe('network cards', () => {
     expectCleanEnd(withAddon, 0);
     expect(withAddon.output).toMatch(/^nic-driver=ne2k-pci\r?$/m);
   });
+});
+
+describe('cache disks on other buses', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'b2c-buses-'));
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+  // The disk's name on each bus, as the kernel gives it.
+  const buses: Array<[string, string]> = [
+    ['nvme', '/dev/nvme0n1'],
+    ['ahci', '/dev/sda'],
+    ['usb', '/dev/sda'],
+    ['sd', '/dev/mmcblk0'],
+  ];
+  for (const [bus, disk] of buses) {
+    it(`auto formats a blank disk on ${bus} as the cache, and the next boot reuses it`, async () => {
+      // A power of two: QEMU's SD card takes no other size.
+      const image = blankDisk(folder, `${bus}.img`, 512 * 1024 * 1024);
+      const options = { disks: [image], runOptions: ['--disk-bus', bus] };
+      const first = await bootB2c(['b2c.cache_device=auto', step('b2c.container', `sh -c 'echo first-$((6*7))'`)], options);
+      expectCleanEnd(first, 0);
+      expect(first.output).toContain(`No B2C_CACHE partition: making one on the blank disk ${disk}`);
+      expect(first.output).toMatch(/^first-42\r?$/m);
+      const second = await bootB2c(['b2c.cache_device=auto', step('b2c.container', `sh -c 'echo second-$((6*7))'`)], options);
+      expectCleanEnd(second, 0);
+      expect(second.output).toContain(`Using the cache partition ${disk}${/\d$/.test(disk) ? 'p1' : '1'}`);
+      expect(second.output).toMatch(/^second-42\r?$/m);
+    });
+  }
 });

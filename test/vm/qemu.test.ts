@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { architecture } from '../../src/architectures.ts';
-import { kernelCmdline, parseNics, qemuArgs, type Nic } from '../../src/vm/qemu.ts';
+import { DISK_BUSES, diskBusProblem, kernelCmdline, parseNics, qemuArgs, type Nic } from '../../src/vm/qemu.ts';
 
 const spec = {
   arch: architecture('amd64'),
@@ -15,6 +15,7 @@ const spec = {
   forwarder: 'busybox',
   nics: [{ kind: 'user' }] as Nic[],
   nicModel: 'virtio-net-pci',
+  diskBus: 'virtio' as const,
 };
 
 describe('qemuArgs', () => {
@@ -61,6 +62,23 @@ describe('qemuArgs', () => {
     const usb = qemuArgs({ ...spec, nicModel: 'usb-net' });
     expect(usb).toContain('usb-net,netdev=net0,mac=52:54:00:12:34:56,bus=xhci.0');
     expect(usb.indexOf('qemu-xhci,id=xhci')).toBeLessThan(usb.indexOf('usb-net,netdev=net0,mac=52:54:00:12:34:56,bus=xhci.0'));
+  });
+
+  it('puts the disks on the bus asked for, with the controller it needs, once', () => {
+    const devices = (bus: (typeof DISK_BUSES)[number], disks = spec.disks): string[] => {
+      const args = qemuArgs({ ...spec, diskBus: bus, disks });
+      return args.filter((_, index) => args[index - 1] === '-device' && !/rng|net/.test(args[index] ?? ''));
+    };
+    expect(devices('virtio')).toEqual(['virtio-blk-pci,drive=disk0,serial=b2c-disk0']);
+    expect(devices('nvme', ['/a.img', '/b.img'])).toEqual(['nvme,drive=disk0,serial=b2c-disk0', 'nvme,drive=disk1,serial=b2c-disk1']);
+    expect(devices('ahci', ['/a.img', '/b.img'])).toEqual(['ich9-ahci,id=ahci', 'ide-hd,drive=disk0,bus=ahci.0', 'ide-hd,drive=disk1,bus=ahci.1']);
+    expect(devices('usb')).toEqual(['qemu-xhci,id=xhci', 'usb-storage,drive=disk0,bus=xhci.0']);
+    expect(devices('sd')).toEqual(['sdhci-pci', 'sd-card,drive=disk0,bus=sd-bus']);
+    // A USB card and USB disks share one controller.
+    expect(qemuArgs({ ...spec, diskBus: 'usb', nicModel: 'usb-net' }).filter((arg) => arg === 'qemu-xhci,id=xhci')).toHaveLength(1);
+    expect(diskBusProblem('sd', 2)).toMatch(/one SD card per machine/);
+    expect(diskBusProblem('ahci', 6)).toBeUndefined();
+    expect(diskBusProblem('ahci', 7)).toMatch(/6 ports/);
   });
 
   it('reads --network lists and refuses what it cannot boot', () => {
