@@ -20,13 +20,17 @@ export function compressorArgs(compression: 'xz' | 'zstd', arch: Architecture): 
   return ['xz', '--check=crc32', '--threads=1', ...filters, '--stdout'];
 }
 
-export function compress(input: string, output: string, compression: 'xz' | 'zstd', arch: Architecture): Promise<void> {
+/** Resolves once the compressor has exited with 0 and every byte it wrote is in `output`. */
+export async function compress(input: string, output: string, compression: 'xz' | 'zstd', arch: Architecture): Promise<void> {
   const argv = compressorArgs(compression, arch);
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve, reject) => {
     child.on('error', (error) => reject(new B2cError(`cannot run ${argv[0]}: install ${compression === 'xz' ? 'xz-utils' : 'zstd'}`, { cause: error })));
-    const out = createWriteStream(output);
-    Promise.all([pipeline(createReadStream(input), child.stdin), pipeline(child.stdout, out)]).catch(reject);
     child.on('close', (code) => (code === 0 ? resolve() : reject(new B2cError(`${argv[0]} failed with status ${code}`))));
   });
+  // The child's exit alone does not mean the file stream has flushed what it read from the child.
+  const results = await Promise.allSettled([exited, pipeline(createReadStream(input), child.stdin), pipeline(child.stdout, createWriteStream(output))]);
+  // The compressor's own failure says most (a missing program, a status); a broken pipe only follows from it.
+  const failure = results.find((result) => result.status === 'rejected');
+  if (failure !== undefined) throw (results[0].status === 'rejected' ? results[0] : failure).reason;
 }
