@@ -85,8 +85,8 @@ export const MODULE_FAMILIES: Record<string, string[]> = {
   // The PHYs of those MACs: without its PHY driver r8169 falls back to the generic PHY, which many RTL8111/8168/8125 do not work with.
   // A MAC's soft dependencies (softdep r8169 pre: realtek) come with it anyway; the PHYs are named for the kernel's mdio: aliases too.
   phys: ['realtek', 'broadcom'],
-  // Disks: NVMe, SATA, USB sticks and drives, UFS, and the eMMC and SD cards of SDHCI hosts on PCI (Chromebooks, small PCs).
-  storage: ['nvme', 'ahci', 'sd_mod', 'usb_storage', 'uas', 'ufshcd_pci', 'sdhci_pci', 'mmc_block'],
+  // Disks: NVMe, SATA, USB sticks and drives.
+  storage: ['nvme', 'ahci', 'sd_mod', 'usb_storage', 'uas'],
   // USB hosts: xHCI (with the Renesas uPD72020x loader), and the EHCI/OHCI pairs of older machines and boards.
   usb: ['xhci_pci', 'xhci_pci_renesas', 'ehci_pci', 'ohci_pci'],
   // ext4 asks the crypto API for crc32c when it mounts, not through modules.dep: ship it by name.
@@ -110,6 +110,8 @@ export const ADDON_MODULE_FAMILIES: Record<string, string[]> = {
   nfs: ['nfsv4'],
   // NE2000 clones: only in old PCs and emulators, no farm machine of today.
   'old network cards': ['ne2k_pci'],
+  // eMMC and SD cards on PCI SDHCI hosts (Chromebooks, small PCs) and UFS: 0.34 MB of xz that would take the amd64 image over 20 MiB.
+  'emmc sd ufs': ['sdhci_pci', 'mmc_block', 'ufshcd_pci'],
 };
 export const ADDON_MODULES = Object.values(ADDON_MODULE_FAMILIES).flat();
 /** Loaded by /init before coldplug: podman's storage needs overlay whatever the devices are. */

@@ -10,6 +10,12 @@ import { reportDriverlessDevices, type DriverFinder } from './devices.ts';
 
 export const SWAP_FILE = `${CONTAINER_STORAGE}/b2c-swapfile`;
 const DEVICE_WAIT_MS = 10_000;
+/**
+ * How long `auto` waits for a first disk when it sees none: a USB drive
+ * (usb-storage waits a second before its scan) or an SD card on a host
+ * whose driver just loaded shows up after the first coldplug.
+ */
+const FIRST_DISK_WAIT_MS = 5_000;
 
 function randomGuid(): string {
   const hex = Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
@@ -168,7 +174,10 @@ export class CacheDisk {
       await this.output.log(`${config.cacheDevice.path} did not appear within ${DEVICE_WAIT_MS / 1000} s`);
       deviceMissing = true;
     }
-    const devices = config.cacheDevice.kind === 'none' ? [] : await this.blockDevices();
+    let devices = config.cacheDevice.kind === 'none' ? [] : await this.blockDevices();
+    if ((config.cacheDevice.kind === 'auto' || config.cacheDevice.kind === 'reset') && !devices.some((device) => device.sizeBytes > 0)) {
+      devices = await this.waitForFirstDisk();
+    }
     // No disk at all where one was asked for: a disk controller without a driver is the likely cause.
     const noDisk = config.cacheDevice.kind === 'auto' || config.cacheDevice.kind === 'reset' ? devices.length === 0 : deviceMissing;
     if (noDisk && this.drivers !== undefined) await reportDriverlessDevices(this.system, this.output, this.drivers);
@@ -176,6 +185,18 @@ export class CacheDisk {
     const mounted = await this.carryOut(plan);
     if (!mounted && plan.action !== 'none') await this.output.log('The cache could not be set up: images and volumes live in RAM');
     return mounted;
+  }
+
+  /** Lists the block devices again, loading drivers meanwhile, until one with a size shows up or FIRST_DISK_WAIT_MS pass. */
+  private async waitForFirstDisk(): Promise<BlockDevice[]> {
+    await this.output.log(`No disk yet: waiting up to ${FIRST_DISK_WAIT_MS / 1000} s for one to appear`);
+    const started = this.system.now();
+    for (;;) {
+      await this.probeNewDevices();
+      const devices = await this.blockDevices();
+      if (devices.some((device) => device.sizeBytes > 0) || this.system.now() - started >= FIRST_DISK_WAIT_MS) return devices;
+      await this.system.sleep(500);
+    }
   }
 
   /** A swap file on the cache; false (with a message) when there is no cache or it fails. */
