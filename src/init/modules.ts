@@ -157,7 +157,10 @@ export class KernelModules {
     }
     const modaliases: string[] = [];
     for (const path of paths) {
-      const modalias = ((await this.system.readText(path)) ?? '').trim();
+      let modalias = ((await this.system.readText(path)) ?? '').trim();
+      // Some buses (mmc: an SD card's `mmc:block`) give their modalias only in the uevent.
+      if (modalias === '' && path !== CPU_MODALIAS)
+        modalias = /^MODALIAS=(.*)$/m.exec((await this.system.readText(path.replace(/modalias$/, 'uevent'))) ?? '')?.[1] ?? '';
       if (modalias !== '') modaliases.push(modalias);
     }
     return modaliases;

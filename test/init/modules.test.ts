@@ -54,4 +54,14 @@ describe('KernelModules', () => {
     ]);
     expect(fake.consoleText).not.toContain('Could not load');
   });
+
+  it("loads the driver a device names only in its uevent, as an SD card's mmc:block", async () => {
+    const fake = new FakeSystem()
+      .file('/proc/sys/kernel/osrelease', `${RELEASE}\n`)
+      .file(`${FOLDER}/b2c-indexes/image/modules.alias`, 'alias mmc:block mmc_block\n')
+      .file('/sys/bus/mmc/devices/mmc0:4567/uevent', 'MMC_TYPE=SD\nMMC_NAME=QEMU!\nMODALIAS=mmc:block\n');
+    fake.on(['modprobe'], {});
+    const log = { log: async (message: string) => fake.write(`${message}\n`) };
+    expect(await new KernelModules(fake, log).coldplug()).toEqual(['mmc_block']);
+  });
 });
