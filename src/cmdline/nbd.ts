@@ -9,6 +9,12 @@ export const NBD_DEFAULT_PORT = 10809;
 /** The nodes the nbd module makes when it loads (its nbds_max is 16). */
 const NBD_DEVICE = /^\/dev\/nbd(\d|1[0-5])$/;
 
+/** The NBD device a cache device path is on (`/dev/nbd0p1` → `/dev/nbd0`); undefined for any other device. */
+export function nbdDeviceOf(path: string): string | undefined {
+  const device = path.replace(/p\d+$/, '');
+  return NBD_DEVICE.test(device) ? device : undefined;
+}
+
 export function parseNbd(value: string): OptionResult<NbdConfig> {
   const [device = '', ...options] = value.split(',');
   const errors: string[] = [];

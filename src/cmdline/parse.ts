@@ -7,7 +7,7 @@ import { splitKernelCmdline, splitShellWords } from './split.ts';
 import { isHostname, isHttpUrl, isIpAddress, isKernelHostname, parseSize, type OptionResult } from './values.ts';
 import { parseFilesystem } from './filesystem.ts';
 import { parseMinio } from './minio.ts';
-import { parseNbd } from './nbd.ts';
+import { nbdDeviceOf, parseNbd } from './nbd.ts';
 import { parseStorage } from './storage.ts';
 import { aliasOf, parseVolume } from './volume.ts';
 
@@ -228,7 +228,8 @@ function checkReferences(config: B2cConfig, extraArgsPending: boolean): void {
   }
   const nbdDevices = new Set(config.nbds.map((nbd) => nbd.device));
   if (config.nbds.length > nbdDevices.size) config.errors.push('b2c.nbd: the same device is connected twice');
-  if (config.cacheDevice.kind === 'device' && config.cacheDevice.path.startsWith('/dev/nbd') && !nbdDevices.has(config.cacheDevice.path.replace(/p\d+$/, ''))) {
+  const cacheNbd = config.cacheDevice.kind === 'device' ? nbdDeviceOf(config.cacheDevice.path) : undefined;
+  if (config.cacheDevice.kind === 'device' && cacheNbd !== undefined && !nbdDevices.has(cacheNbd)) {
     const message = `b2c.cache_device=${config.cacheDevice.path}: no b2c.nbd connects it, so it stays an empty device and the cache stays in RAM`;
     config.warnings.push(extraArgsPending ? `${message} (unless b2c.extra_args_url adds the b2c.nbd)` : message);
   }

@@ -1,6 +1,7 @@
 // The boot sequence of /init: bring the machine up, run the pipeline, clean up, and say how to shut down.
 
 import type { B2cConfig } from '../cmdline/config.ts';
+import { nbdDeviceOf } from '../cmdline/nbd.ts';
 import { parseCmdline } from '../cmdline/parse.ts';
 import { B2cError, describeFailure } from '../errors.ts';
 import {
@@ -138,9 +139,10 @@ export class Boot {
   async setUpContainerStorage(config: B2cConfig): Promise<void> {
     const onCache = await this.console.section('b2c_cache', 'Setting up the cache', async () => {
       const unconnected = await this.networkBlockDevices.connect(config.nbds);
-      const cacheDevice = config.cacheDevice;
-      if (cacheDevice.kind === 'device' && unconnected.has(cacheDevice.path.replace(/p\d+$/, ''))) {
-        await this.console.log(`The cache device ${cacheDevice.path} is not connected: images and volumes live in RAM`);
+      const cachePath = config.cacheDevice.kind === 'device' ? config.cacheDevice.path : undefined;
+      const cacheNbd = cachePath === undefined ? undefined : nbdDeviceOf(cachePath);
+      if (cacheNbd !== undefined && unconnected.has(cacheNbd)) {
+        await this.console.log(`The cache device ${cachePath} is not connected: images and volumes live in RAM`);
         return false;
       }
       const mounted = await this.cache.setUp(config);

@@ -53,12 +53,11 @@ export class KernelModules {
    * no udev loads a driver for a device that shows up late.
    */
   async coldplug(): Promise<string[]> {
-    const directory = await this.modulesDirectory();
-    if (directory === undefined) return [];
-    this.aliases ??= indexAliases(parseModulesAlias((await this.system.readText(`${directory}/modules.alias`)) ?? ''));
+    const aliases = await this.aliasIndex();
+    if (aliases === undefined) return [];
     const modaliases = (await this.readModaliases()).filter((modalias) => !this.seenModaliases.has(modalias));
     for (const modalias of modaliases) this.seenModaliases.add(modalias);
-    const drivers = modulesForDevices(this.aliases, modaliases).filter((name) => !this.loaded.has(name));
+    const drivers = modulesForDevices(aliases, modaliases).filter((name) => !this.loaded.has(name));
     if (drivers.length === 0) return [];
     await this.console.log(`Loading the drivers of this machine's devices: ${drivers.join(', ')}`);
     await this.load(drivers);
@@ -67,10 +66,16 @@ export class KernelModules {
 
   /** The modules of the image (and its add-ons) whose aliases match a device's modalias. */
   async modulesMatching(modalias: string): Promise<string[]> {
+    const aliases = await this.aliasIndex();
+    return aliases === undefined ? [] : modulesForDevices(aliases, [modalias]);
+  }
+
+  /** The joined modules.alias, read once; undefined without modules for this kernel. */
+  private async aliasIndex(): Promise<IndexedAlias[] | undefined> {
     const directory = await this.modulesDirectory();
-    if (directory === undefined) return [];
+    if (directory === undefined) return undefined;
     this.aliases ??= indexAliases(parseModulesAlias((await this.system.readText(`${directory}/modules.alias`)) ?? ''));
-    return modulesForDevices(this.aliases, [modalias]);
+    return this.aliases;
   }
 
   /** The add-ons this machine was booted without that have a module for a device's modalias, with those modules. */

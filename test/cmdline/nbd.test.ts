@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseNbd } from '../../src/cmdline/nbd.ts';
+import { nbdDeviceOf, parseNbd } from '../../src/cmdline/nbd.ts';
 
 describe('parseNbd', () => {
   it("reads a farm's line", () => {
@@ -27,5 +27,11 @@ describe('parseNbd', () => {
     const unknown = parseNbd('/dev/nbd0,host=gw,timeout=30');
     expect(unknown.value?.host).toBe('gw');
     expect(unknown.warnings).toEqual(['b2c.nbd=/dev/nbd0: unknown option timeout ignored; b2c knows host=, port= and connections=']);
+  });
+
+  it('finds the NBD device under a cache partition, and no other device', () => {
+    expect(nbdDeviceOf('/dev/nbd0p1')).toBe('/dev/nbd0');
+    expect(nbdDeviceOf('/dev/nbd12')).toBe('/dev/nbd12');
+    expect(nbdDeviceOf('/dev/nvme0n1p1')).toBeUndefined();
   });
 });
