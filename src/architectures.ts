@@ -23,8 +23,6 @@ export interface Architecture {
     tcgThread: 'single' | 'multi';
   };
   console: string;
-  /** Modules worth shipping on this architecture only, such as accelerated checksums. */
-  modules: string[];
   /** xz's branch filter for this architecture's code, when the host's xz and the kernel's decoder both have it. */
   xzBranchFilter?: string;
   /** A strip for this architecture's modules (a trixie package run on the host), where Debian leaves symbols no relocation needs. */
@@ -42,8 +40,6 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     // Multi-threaded TCG with several vCPUs has been seen to crash x86 guest kernels on QEMU 7.2.
     qemu: { binary: 'qemu-system-x86_64', package: 'qemu-system-x86', machine: ['-machine', 'q35'], tcgThread: 'single' },
     console: 'ttyS0',
-    // NVMe behind Intel VMD (recent Intel laptops) is invisible without vmd; UHCI is Intel's USB 1.1 host.
-    modules: ['crc32c_intel', 'vmd', 'uhci_hcd'],
     xzBranchFilter: 'x86',
   },
   arm64: {
@@ -56,8 +52,6 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     // cortex-a72 rather than max: TCG emulates pointer authentication slowly, and Debian's kernel needs nothing past ARMv8.0.
     qemu: { binary: 'qemu-system-aarch64', package: 'qemu-system-arm', machine: ['-machine', 'virt', '-cpu', 'cortex-a72'], tcgThread: 'multi' },
     console: 'ttyAMA0',
-    // Motorcomm's YT8521/YT8531 PHYs are on common arm64 and riscv64 boards (VisionFive 2, Orange Pi, Rock boards); x86 builds no driver for them.
-    modules: ['motorcomm'],
     xzBranchFilter: 'arm64',
   },
   riscv64: {
@@ -71,7 +65,6 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     // QEMU's default firmware for virt is OpenSBI, which Debian ships in qemu-system-data.
     qemu: { binary: 'qemu-system-riscv64', package: 'qemu-system-misc', machine: ['-machine', 'virt'], tcgThread: 'multi' },
     console: 'ttyS0',
-    modules: ['motorcomm'],
     // Debian's riscv64 modules keep the compiler's local labels: e1000e's 2.3 MB is 0.6 MB without those its relocations do not use.
     moduleStrip: { package: 'binutils-riscv64-linux-gnu', program: 'usr/bin/riscv64-linux-gnu-strip' },
   },
@@ -86,7 +79,6 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     // two vCPUs on one TCG thread, this kernel locks up in stop_machine during boot.
     qemu: { binary: 'qemu-system-arm', package: 'qemu-system-arm', machine: ['-machine', 'virt,highmem=off', '-cpu', 'cortex-a15'], tcgThread: 'multi' },
     console: 'ttyAMA0',
-    modules: [],
     // ARM rather than Thumb: measured on this image, --arm saves 640 kB of xz and --armthumb 180 kB.
     xzBranchFilter: 'arm',
   },

@@ -21,6 +21,8 @@ export interface DebianPackage {
 }
 
 export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
+/** The archive's components: the firmware of NICs and GPUs (rtl_nic, tigon, amdgpu) is in non-free-firmware. */
+export const APT_COMPONENTS = ['main', 'non-free-firmware'];
 export const DEFAULT_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 
 /** The apt.conf that points every apt directory into `root`, so nothing of the host's apt is read or written. */
@@ -88,11 +90,16 @@ export class PrivateApt {
       await mkdir(join(this.root, dir), { recursive: true });
     }
     await writeFile(join(this.root, 'apt.conf'), privateAptConfig(this.root, this.source.arch));
-    await writeFile(join(this.root, 'etc/sources.list'), `deb [signed-by=${this.source.keyring}] ${this.source.mirror} ${this.source.suite} main\n`);
+    await writeFile(
+      join(this.root, 'etc/sources.list'),
+      `deb [signed-by=${this.source.keyring}] ${this.source.mirror} ${this.source.suite} ${APT_COMPONENTS.join(' ')}\n`,
+    );
     // An empty dpkg status: apt resolves as for an empty machine.
     await writeFile(join(this.root, 'state/status'), '');
     const lists = await readdir(join(this.root, 'state/lists'));
-    if (!refresh && lists.some((name) => name.endsWith('_Packages'))) return 'cached';
+    // Lists fetched before a component was added do not count as cached.
+    const cached = APT_COMPONENTS.every((component) => lists.some((name) => name.includes(`_${component}_binary-`) && name.endsWith('_Packages')));
+    if (!refresh && cached) return 'cached';
     if (!existsSync(this.source.keyring)) {
       throw new B2cError(`the archive keyring ${this.source.keyring} is missing: install debian-archive-keyring (apt-get install debian-archive-keyring)`);
     }

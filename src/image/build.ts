@@ -1,8 +1,8 @@
 // `b2c build`: Debian packages in, initramfs + kernel + manifest out, byte-identical for the same package versions.
 
 import { createWriteStream, existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, cp, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { architecture } from '../architectures.ts';
@@ -17,17 +17,22 @@ import {
   PODMAN_GRAPHROOT,
   UDHCPC_SCRIPT,
 } from '../image-layout.ts';
-import type { System } from '../system/system.ts';
-import { DEFAULT_KEYRING, DEFAULT_MIRROR, PrivateApt } from './apt.ts';
+import { runChecked, type System } from '../system/system.ts';
+import { DEFAULT_KEYRING, DEFAULT_MIRROR, PrivateApt, type DebianPackage } from './apt.ts';
 import { busyboxAppletNames } from './busybox.ts';
 import { compress } from './compression.ts';
 import { etcFiles, netavarkStub, udhcpcScript } from './config-files.ts';
 import {
+  ADDON_FIRMWARE_PACKAGES,
+  ARCHITECTURE_MODULE_FAMILIES,
   ADDON_MODULE_FAMILIES,
+  ADDON_MODULE_FOLDERS,
   ADDON_MODULES,
   BOOT_MODULES,
+  GPU_FIRMWARE,
   IMAGE_DATA_FILES,
-  IMAGE_MODULES,
+  IMAGE_FIRMWARE,
+  imageModules,
   IMAGE_PACKAGES,
   IMAGE_PROGRAMS,
   MODULE_FAMILIES,
@@ -40,7 +45,8 @@ import { bundleInit } from './init-bundle.ts';
 import { compileKeymaps, KEYMAP_PACKAGES } from './keymaps.ts';
 import { addPath, addProgram, readFileFromRoot } from './library-closure.ts';
 import { buildManifest, megabytes } from './manifest.ts';
-import { indexKernelModules, indexLinesFor, moduleName, selectModules, stageModules, type ModuleSelection } from './modules.ts';
+import { indexKernelModules, indexLinesFor, moduleName, modulesBelow, selectModules, stageModules, type ModuleSelection } from './modules.ts';
+import { FIRMWARE_FOLDER, firmwareBelow, moduleFirmwareNames, selectFirmware, type FirmwareFile } from './firmware.ts';
 import { outputNames, type Addon, type Compression } from './output-names.ts';
 import { extractDeb, extractedPath, MERGED_USR_LINKS, PackageRoot } from './package-root.ts';
 import type { Progress } from './progress.ts';
@@ -125,19 +131,22 @@ export async function buildImage(system: System, options: BuildOptions, progress
 
   progress.step(`kernel modules for ${kernelVersion}`);
   const index = await indexKernelModules(system, extractedKernel, kernelVersion);
-  const selection = selectModules([...IMAGE_MODULES, ...arch.modules], index.modulesDep, index.modulesBuiltin, index.modulesSoftdep, MODULES_SOME_KERNELS_LACK);
+  const selection = selectModules(imageModules(arch.debian), index.modulesDep, index.modulesBuiltin, index.modulesSoftdep, MODULES_SOME_KERNELS_LACK);
   const inImage = new Set(selection.files);
   // The add-on's modules may need the image's: those stay in the image only.
-  const addonFiles = selectModules(ADDON_MODULES, index.modulesDep, index.modulesBuiltin, index.modulesSoftdep, MODULES_SOME_KERNELS_LACK).files.filter(
+  const addonModules = [...ADDON_MODULES, ...modulesBelow(ADDON_MODULE_FOLDERS, index.modulesDep)];
+  const addonFiles = selectModules(addonModules, index.modulesDep, index.modulesBuiltin, index.modulesSoftdep, MODULES_SOME_KERNELS_LACK).files.filter(
     (path) => !inImage.has(path),
   );
+  // The firmware add-on looks at what the add-on's drivers ask for: those are staged for it too.
+  const stagesAddon = options.addons.includes('modules') || options.addons.includes('firmware');
   let strip: string[] | undefined;
   if (arch.moduleStrip !== undefined) {
     const stripTools = await DebianTools.prepare([arch.moduleStrip.package], { cacheDir: options.cacheDir, source: debianSource });
     strip = stripTools.command(arch.moduleStrip.package, arch.moduleStrip.program);
   }
-  // One depmod over both sets, whether the add-on is written or not: the image's index is then the same either way.
-  const everything: ModuleSelection = { files: [...selection.files, ...addonFiles], builtin: selection.builtin };
+  // depmod's lines about a module do not depend on which other modules are staged: the image's index is the same with or without the add-on.
+  const everything: ModuleSelection = { files: [...selection.files, ...(stagesAddon ? addonFiles : [])], builtin: selection.builtin };
   const staged = await stageModules(system, index.modulesDir, kernelVersion, everything, join(options.cacheDir, 'work', `modules-${arch.debian}`), strip);
   const modulesFolder = `usr/lib/modules/${kernelVersion}`;
   await addModules(tree, staged, modulesFolder, selection.files, 'image', kernelPackage.name);
@@ -147,14 +156,21 @@ export async function buildImage(system: System, options: BuildOptions, progress
   }
   // Which add-on has the driver a device needs, for a machine booted without it.
   const addonNames = new Set(addonFiles.map(moduleName));
-  const aliases = existsSync(join(staged, 'modules.alias')) ? await readFile(join(staged, 'modules.alias'), 'utf8') : '';
+  // From the whole kernel's index, so the image says the same whether the add-on is staged or not.
+  const aliases = existsSync(join(index.modulesDir, 'modules.alias')) ? await readFile(join(index.modulesDir, 'modules.alias'), 'utf8') : '';
   const addonFile = outputNames(arch.debian).addons.modules;
-  tree.add(`${modulesFolder}/${ADDON_ALIASES_FOLDER}/modules`, file(`# ${addonFile}\n${indexLinesFor('modules.alias', aliases, addonNames)}`, 'b2c'));
+  // Only the buses the driver report lists: an ACPI or DMI alias would never be looked up.
+  const reportedAliases = indexLinesFor('modules.alias', aliases, addonNames)
+    .split('\n')
+    .filter((line) => REPORTED_ALIAS_PREFIXES.some((prefix) => line.startsWith(`alias ${prefix}`)))
+    .map((line) => `${line}\n`)
+    .join('');
+  tree.add(`${modulesFolder}/${ADDON_ALIASES_FOLDER}/modules`, file(`# ${addonFile}\n${reportedAliases}`, 'b2c'));
   tree.add(BOOT_MODULES_LIST.slice(1), file(`${BOOT_MODULES.join('\n')}\n`, 'b2c'));
   const lacking = selection.missing ? `; not in this kernel: ${selection.missing.join(', ')}` : '';
   progress.update(`${selection.files.length} modules (built in: ${selection.builtin.join(', ') || 'none'}${lacking})`);
   const moduleFamilyBytes: Record<string, number> = {};
-  for (const [family, names] of Object.entries(MODULE_FAMILIES)) {
+  for (const [family, names] of Object.entries({ ...MODULE_FAMILIES, ...ARCHITECTURE_MODULE_FAMILIES[arch.debian] })) {
     const files = selectModules(names, index.modulesDep, index.modulesBuiltin, index.modulesSoftdep, MODULES_SOME_KERNELS_LACK).files;
     moduleFamilyBytes[family] = (await Promise.all(files.map(async (path) => (await stat(join(staged, path.replace(/\.(xz|zst|gz)$/, '')))).size))).reduce(
       (sum, size) => sum + size,
@@ -165,6 +181,17 @@ export async function buildImage(system: System, options: BuildOptions, progress
     Object.entries(moduleFamilyBytes)
       .map(([family, bytes]) => `${family} ${megabytes(bytes)}`)
       .join(', '),
+  );
+
+  progress.step('firmware the drivers ask for');
+  const firmware = new FirmwareSource(apt, system, options.cacheDir);
+  const firmwareModules = selection.files.filter((path) => IMAGE_FIRMWARE.modules.includes(moduleName(path)));
+  const imageFirmware = selectFirmware(await firmwareNamesOf(staged, firmwareModules), await firmware.root(IMAGE_FIRMWARE.packages));
+  for (const found of imageFirmware.files) {
+    tree.add(`${FIRMWARE_FOLDER}/${found.name}`, { kind: 'file', mode: 0o644, data: await firmware.read(found), origin: found.origin });
+  }
+  progress.update(
+    `${imageFirmware.files.length} files from ${IMAGE_FIRMWARE.packages.join(', ')}; ${imageFirmware.missing.length} named by the drivers but in no package`,
   );
 
   progress.step('bundling the init');
@@ -215,7 +242,44 @@ export async function buildImage(system: System, options: BuildOptions, progress
     progress.update(`${addonFiles.length} modules: ${families.join(', ')}; ${megabytes(written.bytes)}, ${megabytes(written.unpackedBytes)} unpacked`);
   }
 
-  const manifest = buildManifest(tree, [...imagePackages, kernelPackage], {
+  if (options.addons.includes('firmware')) {
+    progress.step('writing the firmware add-on');
+    const names = await firmwareNamesOf(staged, [...selection.files, ...addonFiles]);
+    const inImageFirmware = new Set(imageFirmware.files.map((found) => found.name));
+    const chosen = selectFirmware(names, await firmware.root(ADDON_FIRMWARE_PACKAGES));
+    const files = chosen.files.filter((found) => !inImageFirmware.has(found.name));
+    const written = await writeFirmwareAddon(system, firmware, files, join(options.outDir, outputNames(arch.debian).addons.firmware), options, arch);
+    result.addons.firmware = written;
+    progress.update(
+      `${files.length} files for ${names.length} names the drivers ask for (${chosen.missing.length} in no package); ` +
+        `${megabytes(written.bytes)}, ${megabytes(written.unpackedBytes)} unpacked`,
+    );
+  }
+  if (options.addons.includes('gpu-firmware')) {
+    progress.step('writing the GPU firmware add-on');
+    const files: FirmwareFile[] = [];
+    for (const [pkg, folders] of Object.entries(GPU_FIRMWARE)) files.push(...firmwareBelow(folders, await firmware.root([pkg])).files);
+    const target = join(options.outDir, outputNames(arch.debian).addons['gpu-firmware']);
+    const written = await writeFirmwareAddon(system, firmware, files, target, options, arch, (done) => progress.update(`compressing ${done}/${files.length}`));
+    result.addons['gpu-firmware'] = written;
+    progress.update(
+      `${files.length} files of ${Object.keys(GPU_FIRMWARE).join(', ')}; ${megabytes(written.bytes)}, ${megabytes(written.unpackedBytes)} unpacked`,
+    );
+  }
+  if (options.addons.includes('dtbs')) {
+    progress.step('copying the device trees');
+    const dtbs = join(extractedKernel, 'usr/lib', `linux-image-${kernelVersion}`);
+    if (!existsSync(dtbs)) throw new B2cError(`${kernelPackage.name} ships no device trees: ${arch.debian} machines boot without one`);
+    const target = join(options.outDir, outputNames(arch.debian).addons.dtbs);
+    await rm(`${target}.partial`, { recursive: true, force: true });
+    await cp(dtbs, `${target}.partial`, { recursive: true });
+    await rm(target, { recursive: true, force: true });
+    await rename(`${target}.partial`, target);
+    const boards = (await readdir(target, { recursive: true })).filter((name) => name.endsWith('.dtb'));
+    progress.update(`${boards.length} device trees in ${target}`);
+  }
+
+  const manifest = buildManifest(tree, [...imagePackages, kernelPackage, ...firmware.packages], {
     arch: arch.debian,
     suite: options.suite,
     kernel: { package: kernelPackage.name, version: kernelPackage.version, release: kernelVersion },
@@ -226,6 +290,9 @@ export async function buildImage(system: System, options: BuildOptions, progress
   await writeFile(result.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
   return result;
 }
+
+/** The kinds of modalias `/init`'s report of devices without a driver names (src/init/devices.ts). */
+const REPORTED_ALIAS_PREFIXES = ['pci:', 'usb:', 'virtio:', 'of:'];
 
 /** The folders, device node and links every boot needs before any package file. */
 function layOutBase(tree: ImageTree): void {
@@ -308,4 +375,90 @@ async function writeAtomically(target: string, write: (path: string) => Promise<
   } finally {
     await rm(partial, { force: true });
   }
+}
+
+/** The firmware names the staged modules declare. */
+async function firmwareNamesOf(staged: string, files: readonly string[]): Promise<string[]> {
+  const names = new Set<string>();
+  for (const path of files) {
+    for (const name of moduleFirmwareNames(await readFile(join(staged, path.replace(/\.(xz|zst|gz)$/, ''))))) names.add(name);
+  }
+  return [...names];
+}
+
+/** Debian's firmware packages, fetched and extracted on first use, each set seen as one package root. */
+class FirmwareSource {
+  private readonly roots = new Map<string, PackageRoot>();
+  /** Every package fetched, for the manifest (which lists those the image took files from). */
+  readonly packages: DebianPackage[] = [];
+
+  constructor(
+    private readonly apt: PrivateApt,
+    private readonly system: System,
+    private readonly cacheDir: string,
+  ) {}
+
+  async root(packages: readonly string[]): Promise<PackageRoot> {
+    const key = packages.join(' ');
+    const known = this.roots.get(key);
+    if (known !== undefined) return known;
+    const resolved = await this.apt.resolve(packages);
+    this.packages.push(...resolved.filter((pkg) => !this.packages.some((known) => known.name === pkg.name)));
+    const debs = await this.apt.download(resolved, () => undefined);
+    const root = new PackageRoot();
+    for (const [index, pkg] of resolved.entries()) await root.addPackage(pkg, await extractDeb(this.system, debs[index] as string, this.cacheDir));
+    this.roots.set(key, root);
+    return root;
+  }
+
+  /** The bytes of a selected file, from whichever root indexed it. */
+  async read(found: FirmwareFile): Promise<Uint8Array> {
+    for (const root of this.roots.values()) {
+      const file = root.files.get(found.source);
+      if (file !== undefined) return readFile(file.hostPath);
+    }
+    throw new B2cError(`/${found.source} is in none of the firmware packages`);
+  }
+}
+
+/**
+ * Writes firmware files as an add-on archive, each compressed with xz on its
+ * own: the kernel's loader reads `NAME.xz` (with CRC32 checks, which its
+ * decoder knows), so the files cost their compressed size in RAM.
+ */
+async function writeFirmwareAddon(
+  system: System,
+  firmware: FirmwareSource,
+  files: readonly FirmwareFile[],
+  target: string,
+  options: BuildOptions,
+  arch: ReturnType<typeof architecture>,
+  onProgress: (done: number) => void = () => undefined,
+): Promise<{ path: string; bytes: number; unpackedBytes: number }> {
+  const work = join(options.cacheDir, 'work', `firmware-${arch.debian}`);
+  await rm(work, { recursive: true, force: true });
+  const addon = new ImageTree();
+  const plain = files.filter((found) => !/\.(xz|zst)$/.test(found.name));
+  for (const found of files.filter((candidate) => !plain.includes(candidate)))
+    addon.add(`${FIRMWARE_FOLDER}/${found.name}`, { kind: 'file', mode: 0o644, data: await firmware.read(found), origin: found.origin });
+  for (let start = 0; start < plain.length; start += 100) {
+    const batch = plain.slice(start, start + 100);
+    const paths = batch.map((found) => join(work, found.name));
+    for (const [index, found] of batch.entries()) {
+      await mkdir(dirname(paths[index] as string), { recursive: true });
+      await writeFile(paths[index] as string, await firmware.read(found));
+    }
+    await runChecked(system, ['xz', '--check=crc32', '--threads=1', '-6', '--', ...paths], { context: 'compressing firmware files' });
+    for (const [index, found] of batch.entries()) {
+      addon.add(`${FIRMWARE_FOLDER}/${found.name}.xz`, {
+        kind: 'file',
+        mode: 0o644,
+        data: await readFile(`${paths[index] as string}.xz`),
+        origin: found.origin,
+      });
+    }
+    onProgress(start + batch.length);
+  }
+  await rm(work, { recursive: true, force: true });
+  return writeArchive(addon, target, options.sourceDateEpoch, arch);
 }

@@ -56,6 +56,29 @@ class ElfReader {
     return new TextDecoder().decode(this.bytes.subarray(offset, end));
   }
 
+  /** The bytes of the section of that name, from the section headers a linker or a kernel module keeps. */
+  section(name: string): Uint8Array | undefined {
+    const shoff = this.word(this.is64 ? 0x28 : 0x20);
+    const shentsize = this.u16(this.is64 ? 0x3a : 0x2e);
+    const shnum = this.u16(this.is64 ? 0x3c : 0x30);
+    const shstrndx = this.u16(this.is64 ? 0x3e : 0x32);
+    if (shoff === 0 || shstrndx >= shnum || shoff + shnum * shentsize > this.bytes.length) return undefined;
+    const header = (index: number): { name: number; offset: number; size: number } => {
+      const base = shoff + index * shentsize;
+      return this.is64
+        ? { name: this.u32(base), offset: this.word(base + 0x18), size: this.word(base + 0x20) }
+        : { name: this.u32(base), offset: this.u32(base + 0x10), size: this.u32(base + 0x14) };
+    };
+    const names = header(shstrndx).offset;
+    for (let index = 0; index < shnum; index++) {
+      const candidate = header(index);
+      if (this.cString(names + candidate.name) !== name) continue;
+      if (candidate.offset + candidate.size > this.bytes.length) throw new B2cError(`section ${name} is truncated`);
+      return this.bytes.subarray(candidate.offset, candidate.offset + candidate.size);
+    }
+    return undefined;
+  }
+
   programHeaders(): Array<{ type: number; offset: number; vaddr: number; fileSize: number }> {
     const phoff = this.word(this.is64 ? 0x20 : 0x1c);
     const phentsize = this.u16(this.is64 ? 0x36 : 0x2a);
@@ -268,4 +291,16 @@ function dynamicSymbolCount(elf: ElfReader, dynamic: DynamicSegment, hash: numbe
   // The last bucket's chain ends at the entry whose low bit is set.
   while ((elf.u32(chains + (last - symbolOffset) * 4) & 1) === 0) last++;
   return last + 1;
+}
+
+/** A kernel module's `.modinfo` entries (`firmware=rtl_nic/rtl8168h-2.fw`, `alias=pci:…`), in file order. */
+export function readModinfo(bytes: Uint8Array): Array<[key: string, value: string]> {
+  const section = new ElfReader(bytes).section('.modinfo');
+  if (section === undefined) return [];
+  const entries: Array<[string, string]> = [];
+  for (const text of new TextDecoder().decode(section).split('\0')) {
+    const equals = text.indexOf('=');
+    if (equals > 0) entries.push([text.slice(0, equals), text.slice(equals + 1)]);
+  }
+  return entries;
 }

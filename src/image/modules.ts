@@ -186,3 +186,9 @@ export function indexLinesFor(file: string, text: string, modules: ReadonlySet<s
   });
   return kept.length === 0 ? '' : `${kept.join('\n')}\n`;
 }
+
+/** The names of every module below the given folders of the kernel's `drivers/` (`net/ethernet`), as modules.dep lists them. */
+export function modulesBelow(folders: readonly string[], modulesDep: string): string[] {
+  const prefixes = folders.map((folder) => `kernel/drivers/${folder}/`);
+  return [...parseModulesDep(modulesDep).keys()].filter((path) => prefixes.some((prefix) => path.startsWith(prefix))).map(moduleName);
+}

@@ -2,9 +2,9 @@
 
 export type Compression = 'xz' | 'zstd' | 'none';
 
-/** The archives `b2c build --addons` writes, which a bootloader loads after the initramfs. */
-export type Addon = 'modules';
-export const ADDONS: readonly Addon[] = ['modules'];
+/** The archives `b2c build --addons` writes, which a bootloader loads after the initramfs, and the device trees it hands the kernel. */
+export type Addon = 'modules' | 'firmware' | 'gpu-firmware' | 'dtbs';
+export const ADDONS: readonly Addon[] = ['modules', 'firmware', 'gpu-firmware', 'dtbs'];
 
 export interface OutputNames {
   initramfs: Record<Compression, string>;
@@ -23,6 +23,12 @@ export function outputNames(arch: string): OutputNames {
     },
     kernel: `linux-${arch}`,
     manifest: `manifest.${arch}.json`,
-    addons: { modules: `linux-${arch}.modules.cpio.xz` },
+    addons: {
+      modules: `linux-${arch}.modules.cpio.xz`,
+      firmware: `linux-${arch}.firmware.cpio.xz`,
+      'gpu-firmware': `linux-${arch}.gpu-firmware.cpio.xz`,
+      // A folder, as Debian's kernel package lays it out: the bootloader picks the board's file.
+      dtbs: `linux-${arch}.dtbs`,
+    },
   };
 }

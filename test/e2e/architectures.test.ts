@@ -11,6 +11,7 @@ import { architecture } from '../../src/architectures.ts';
 import { outputNames } from '../../src/image/output-names.ts';
 import { bootB2c, expectCleanEnd, runB2c, step } from './boot.ts';
 import { blankDisk } from './disks.ts';
+import { expectModulePolicyShipped } from './module-policy.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'b2c-architectures-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -40,6 +41,10 @@ describe.each(['arm64', 'riscv64', 'armhf'])('%s', (name) => {
     const kernel = readFileSync(`out/${names.kernel}`);
     const magic = { arm64: [0x38, 'ARM\x64'], riscv64: [0x38, 'RSC\x05'], armhf: [0x24, '\x18\x28\x6f\x01'] }[name] as [number, string];
     expect(kernel.subarray(magic[0], magic[0] + 4).toString('latin1')).toBe(magic[1]);
+  });
+
+  it("ships its module policy, the boards' SoC glue included, with the soft dependencies and PHY drivers the kernel's own index names", () => {
+    expectModulePolicyShipped(name);
   });
 
   it('runs the basic pipeline on a cache disk: its own platform of the image, the status of the first failure, pipefail, the post container', async () => {

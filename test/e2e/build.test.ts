@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runB2c } from './boot.ts';
+import { expectModulePolicyShipped } from './module-policy.ts';
 
 const sha256 = async (path: string): Promise<string> =>
   createHash('sha256')
@@ -48,5 +49,12 @@ describe('b2c build', () => {
     expect(paths).toContain(`/usr/lib/modules/${manifest.kernel.release}/b2c-indexes/image/modules.dep`);
     expect(paths).not.toContain(`/usr/lib/modules/${manifest.kernel.release}/modules.dep`);
     expect(manifest.totals.bytes).toBe(manifest.files.reduce((sum, file) => sum + file.size, 0));
+    // r8169's firmware, from non-free-firmware.
+    expect(names).toContain('firmware-realtek');
+    expect(manifest.files).toContainEqual(expect.objectContaining({ path: '/usr/lib/firmware/rtl_nic/rtl8168h-2.fw', origin: 'firmware-realtek' }));
+  });
+
+  it("ships its module policy with the soft dependencies and PHY drivers the kernel's own index names", () => {
+    expectModulePolicyShipped('amd64');
   });
 });

@@ -19,7 +19,7 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const build = spawnSync(process.execPath, ['bin/b2c.js', 'build', '--addons', 'modules'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const build = spawnSync(process.execPath, ['bin/b2c.js', 'build', '--addons', 'modules,firmware'], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (build.status !== 0) throw new Error(`b2c build failed with status ${build.status}`);
   const registry = await LocalRegistry.start();
   // One reference for every architecture: each guest's podman picks its own platform from the index.

@@ -1,11 +1,17 @@
-// The default image on hardware other than virtio, as QEMU emulates it: network cards and disk buses get their drivers, and a card it has none for is named.
+// The default image on hardware other than virtio, as QEMU emulates it: cards and disk buses get their drivers, a card without one is named, firmware loads.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { defaultCacheDir } from '../../src/cache-dir.ts';
+import { MODULE_INDEXES_FOLDER } from '../../src/image-layout.ts';
+import { cpioChunks } from '../../src/image/cpio.ts';
 import { outputNames } from '../../src/image/output-names.ts';
-import { bootB2c, expectCleanEnd, step } from './boot.ts';
+import { ImageTree } from '../../src/image/tree.ts';
+import { bootB2c, expectCleanEnd, step, testImage } from './boot.ts';
 import { blankDisk } from './disks.ts';
 
 /** A step that prints the driver of the machine's one card, which the pull over that card already proved works. */
@@ -71,4 +77,51 @@ describe('cache disks on other buses', () => {
       expect(second.output).toMatch(/^second-42\r?$/m);
     });
   }
+});
+
+describe('firmware', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'b2c-firmware-'));
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  it("the kernel loads what the image and the firmware add-on ship: the image's rtl_nic as is, the add-on's files compressed", async () => {
+    // The kernel's own test_firmware module asks the firmware loader for any name written to it and hands back what it got.
+    // It is in no archive b2c ships: the test brings it in an archive of its own, with its index, as an add-on would.
+    const manifest = JSON.parse(readFileSync(join('out', outputNames('amd64').manifest), 'utf8')) as {
+      kernel: { package: string; version: string; release: string };
+    };
+    const extracted = join(defaultCacheDir(), 'extracted', `${manifest.kernel.package}_${manifest.kernel.version}_amd64`);
+    const modulesFolder = `usr/lib/modules/${manifest.kernel.release}`;
+    const module = execFileSync('xz', ['--decompress', '--stdout', join(extracted, modulesFolder, 'kernel/lib/test_firmware.ko.xz')]);
+    const tree = new ImageTree();
+    tree.add(`${modulesFolder}/kernel/lib/test_firmware.ko`, { kind: 'file', mode: 0o644, data: module, origin: 'test' });
+    tree.add(`${modulesFolder}/${MODULE_INDEXES_FOLDER}/test/modules.dep`, {
+      kind: 'file',
+      mode: 0o644,
+      data: Buffer.from('kernel/lib/test_firmware.ko:\n'),
+      origin: 'test',
+    });
+    const testArchive = join(folder, 'test-firmware.cpio');
+    writeFileSync(testArchive, Buffer.concat([...cpioChunks(tree.toCpioEntries(), 0)]));
+
+    const firmwareAddon = join('out', outputNames('amd64').addons.firmware);
+    const sysfs = '/sys/devices/virtual/misc/test_firmware';
+    const request = (name: string): string =>
+      `if echo -n ${name} > ${sysfs}/trigger_request; ` +
+      `then echo "loaded ${name} $(md5sum < ${sysfs}/read_firmware | cut -c1-32)"; else echo "refused ${name}"; fi`;
+    const names = ['rtl_nic/rtl8168h-2.fw', 'tigon/tg3_tso5.bin', 'b2c/no-such-firmware.bin'];
+    const result = await bootB2c(
+      ['b2c.modules=test_firmware', `b2c.container="--privileged --tls-verify=false ${testImage()} sh -c '${names.map(request).join('; ')}'"`],
+      { runOptions: ['--addon', firmwareAddon, '--addon', testArchive] },
+    );
+    expectCleanEnd(result, 0);
+    const firmwarePackage = (name: string): string => {
+      const found = readdirSync(join(defaultCacheDir(), 'extracted')).find((entry) => entry.startsWith(`${name}_`) && !entry.endsWith('.partial'));
+      if (found === undefined) throw new Error(`${name} was not extracted by the build`);
+      return join(defaultCacheDir(), 'extracted', found, 'usr/lib/firmware');
+    };
+    const md5 = (path: string): string => createHash('md5').update(readFileSync(path)).digest('hex');
+    expect(result.output).toContain(`loaded rtl_nic/rtl8168h-2.fw ${md5(join(firmwarePackage('firmware-realtek'), 'rtl_nic/rtl8168h-2.fw'))}`);
+    expect(result.output).toContain(`loaded tigon/tg3_tso5.bin ${md5(join(firmwarePackage('firmware-misc-nonfree'), 'tigon/tg3_tso5.bin'))}`);
+    expect(result.output).toContain('refused b2c/no-such-firmware.bin');
+  });
 });

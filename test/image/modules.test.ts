@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { indexLinesFor, moduleName, parseModulesDep, selectModules } from '../../src/image/modules.ts';
+import { indexLinesFor, moduleName, modulesBelow, parseModulesDep, selectModules } from '../../src/image/modules.ts';
 import { B2cError } from '../../src/errors.ts';
 import { parseSoftDependencies } from '../../src/module-index.ts';
 
@@ -92,5 +92,19 @@ describe('kernel module selection', () => {
       missing: ['ne2k_pci'],
     });
     expect(() => selectModules(['ext4', 'ne2k_pci'], MODULES_DEP, MODULES_BUILTIN)).toThrow(B2cError);
+  });
+});
+
+describe('modulesBelow', () => {
+  it('names every module below the given folders of drivers/, and nothing of a folder that only starts alike', () => {
+    const dep = `kernel/drivers/net/ethernet/realtek/r8169.ko.xz: kernel/drivers/net/phy/libphy.ko.xz
+kernel/drivers/net/phy/realtek.ko.xz: kernel/drivers/net/phy/libphy.ko.xz
+kernel/drivers/net/phy/libphy.ko.xz:
+kernel/drivers/net/ethernet-extra/x.ko.xz:
+kernel/drivers/net/wireless/ath/ath9k.ko.xz:
+kernel/fs/nfs/nfsv4.ko.xz:
+`;
+    expect(modulesBelow(['net/ethernet', 'net/phy'], dep)).toEqual(['r8169', 'realtek', 'libphy']);
+    expect(modulesBelow([], dep)).toEqual([]);
   });
 });
