@@ -38,6 +38,8 @@ interface BuildCommandOptions {
   compress: Compression[];
   refresh: boolean;
   addons: Addon[];
+  kernel?: string;
+  kernelImage?: string;
 }
 
 export function registerBuildCommand(program: Command): void {
@@ -52,7 +54,17 @@ export function registerBuildCommand(program: Command): void {
     .option('--out <dir>', 'output folder', 'out')
     .option('--compress <list>', 'also write these compressions (xz is always written): zstd, none', parseCompressions, [])
     .option('--refresh', 'fetch the package lists again even when cached', false)
-    .option('--addons <list>', `also write these archives, which a bootloader loads after the initramfs (${ADDONS.join(', ')})`, parseAddons, [])
+    .option(
+      '--addons <list>',
+      `also write these beside the image: archives a bootloader loads after the initramfs, and the device trees (${ADDONS.join(', ')})`,
+      parseAddons,
+      [],
+    )
+    .option(
+      '--kernel <deb-or-folder>',
+      "a farm's own kernel instead of the suite's: a linux-image .deb, or the folder of make modules_install INSTALL_MOD_PATH=…",
+    )
+    .option('--kernel-image <file>', "the image of that kernel, when the folder has no boot/IMAGE-RELEASE (the build's arch/…/boot/ image)")
     .action(async (options: BuildCommandOptions) => {
       const epoch = process.env.SOURCE_DATE_EPOCH;
       if (epoch !== undefined && !/^\d+$/.test(epoch)) throw new ExitError(2, `SOURCE_DATE_EPOCH=${epoch} is not a number of seconds`);
@@ -62,6 +74,8 @@ export function registerBuildCommand(program: Command): void {
       } catch (error) {
         throw new ExitError(2, describeError(error));
       }
+      if (options.kernelImage !== undefined && options.kernel === undefined) throw new ExitError(2, '--kernel-image goes with --kernel');
+      if (options.kernel !== undefined && architectures.length > 1) throw new ExitError(2, '--kernel is one kernel: give one --arch, the one it was built for');
       const [{ buildImage }, { megabytes }, { streamProgress }, { nodeSystem }] = await Promise.all([
         import('../image/build.ts'),
         import('../image/manifest.ts'),
@@ -87,6 +101,9 @@ export function registerBuildCommand(program: Command): void {
               sourceDateEpoch: epoch === undefined ? 0 : Number(epoch),
               version: B2C_VERSION,
               addons: options.addons,
+              ...(options.kernel === undefined
+                ? {}
+                : { kernel: { path: resolve(options.kernel), ...(options.kernelImage === undefined ? {} : { image: resolve(options.kernelImage) }) } }),
             },
             streamProgress(process.stderr, prefix),
           );

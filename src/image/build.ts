@@ -46,6 +46,7 @@ import { compileKeymaps, KEYMAP_PACKAGES } from './keymaps.ts';
 import { addPath, addProgram, readFileFromRoot } from './library-closure.ts';
 import { buildManifest, megabytes } from './manifest.ts';
 import { indexKernelModules, indexLinesFor, moduleName, modulesBelow, selectModules, stageModules, type ModuleSelection } from './modules.ts';
+import { ownKernel, type KernelSource } from './kernel-source.ts';
 import { FIRMWARE_FOLDER, firmwareBelow, moduleFirmwareNames, selectFirmware, type FirmwareFile } from './firmware.ts';
 import { outputNames, type Addon, type Compression } from './output-names.ts';
 import { extractDeb, extractedPath, MERGED_USR_LINKS, PackageRoot } from './package-root.ts';
@@ -68,6 +69,8 @@ export interface BuildOptions {
   version: string;
   /** Add-on archives to write beside the image. */
   addons: Addon[];
+  /** A farm's own kernel instead of the suite's: a linux-image .deb or a modules_install folder, and its image. */
+  kernel?: { path: string; image?: string };
 }
 
 export interface BuildResult {
@@ -95,13 +98,15 @@ export async function buildImage(system: System, options: BuildOptions, progress
 
   progress.step('resolving packages');
   const imagePackages = await apt.resolve(IMAGE_PACKAGES);
-  const kernelPackage = (await apt.resolve([arch.kernelPackage])).find((pkg) => /^linux-image-\d/.test(pkg.name));
-  if (!kernelPackage) throw new B2cError(`${arch.kernelPackage} names no linux-image package in ${options.suite}`);
-  const kernelVersion = kernelPackage.name.slice('linux-image-'.length);
-  progress.update(`${imagePackages.length} packages for the image, kernel ${kernelVersion}`);
+  let kernelPackage: DebianPackage | undefined;
+  if (options.kernel === undefined) {
+    kernelPackage = (await apt.resolve([arch.kernelPackage])).find((pkg) => /^linux-image-\d/.test(pkg.name));
+    if (!kernelPackage) throw new B2cError(`${arch.kernelPackage} names no linux-image package in ${options.suite}`);
+  }
+  progress.update(`${imagePackages.length} packages for the image, kernel ${kernelPackage?.name.slice('linux-image-'.length) ?? `of ${options.kernel?.path}`}`);
 
   progress.step('downloading packages');
-  const debs = await apt.download([...imagePackages, kernelPackage], (done, total, names) =>
+  const debs = await apt.download([...imagePackages, ...(kernelPackage ? [kernelPackage] : [])], (done, total, names) =>
     progress.update(names === '' ? `${total} packages ready in ${apt.archives}` : `${done}/${total} ${names}`),
   );
 
@@ -112,10 +117,17 @@ export async function buildImage(system: System, options: BuildOptions, progress
     if (!existsSync(extractedPath(deb, options.cacheDir))) progress.update(`${index + 1}/${imagePackages.length} ${pkg.name}`);
     await root.addPackage(pkg, await extractDeb(system, deb, options.cacheDir));
   }
-  const extractedKernel = await extractDeb(system, debs[debs.length - 1] as string, options.cacheDir);
-  const kernelImage = join(extractedKernel, 'boot', `${arch.kernelImage}-${kernelVersion}`);
-  if (!existsSync(kernelImage))
-    throw new B2cError(`${kernelPackage.name} has no /boot/${arch.kernelImage}-${kernelVersion}, the kernel image b2c ships for ${arch.debian}`);
+  const kernel =
+    kernelPackage === undefined || options.kernel !== undefined
+      ? await ownKernel(
+          system,
+          (options.kernel as { path: string }).path,
+          options.kernel?.image,
+          arch,
+          join(options.cacheDir, 'work', `own-kernel-${arch.debian}`),
+        )
+      : await debianKernel(system, kernelPackage, debs[debs.length - 1] as string, arch, options.cacheDir);
+  const kernelVersion = kernel.release;
 
   progress.step('assembling the image');
   const tree = new ImageTree();
@@ -130,34 +142,46 @@ export async function buildImage(system: System, options: BuildOptions, progress
     tree.add(`${KEYMAP_FOLDER.slice(1)}/${name}.bmap`, { kind: 'file', mode: 0o644, data, origin: 'console-data' });
 
   progress.step(`kernel modules for ${kernelVersion}`);
-  const index = await indexKernelModules(system, extractedKernel, kernelVersion);
-  const selection = selectModules(imageModules(arch.debian), index.modulesDep, index.modulesBuiltin, index.modulesSoftdep, MODULES_SOME_KERNELS_LACK);
+  const index = await indexKernelModules(
+    system,
+    kernel.modulesDir,
+    kernelVersion,
+    kernel.own ? join(options.cacheDir, 'work', `own-kernel-index-${arch.debian}`) : undefined,
+  );
+  // A farm's kernel may build in, or leave out, any module of the policy: the image takes what it has.
+  const mayLack = kernel.own ? [...imageModules(arch.debian), ...ADDON_MODULES] : MODULES_SOME_KERNELS_LACK;
+  const selection = selectModules(imageModules(arch.debian), index.modulesDep, index.modulesBuiltin, index.modulesSoftdep, mayLack);
   const inImage = new Set(selection.files);
   // The add-on's modules may need the image's: those stay in the image only.
   const addonModules = [...ADDON_MODULES, ...modulesBelow(ADDON_MODULE_FOLDERS, index.modulesDep)];
-  const addonFiles = selectModules(addonModules, index.modulesDep, index.modulesBuiltin, index.modulesSoftdep, MODULES_SOME_KERNELS_LACK).files.filter(
+  const addonFiles = selectModules(addonModules, index.modulesDep, index.modulesBuiltin, index.modulesSoftdep, mayLack).files.filter(
     (path) => !inImage.has(path),
   );
-  // The firmware add-on looks at what the add-on's drivers ask for: those are staged for it too.
-  const stagesAddon = options.addons.includes('modules') || options.addons.includes('firmware');
   let strip: string[] | undefined;
   if (arch.moduleStrip !== undefined) {
     const stripTools = await DebianTools.prepare([arch.moduleStrip.package], { cacheDir: options.cacheDir, source: debianSource });
     strip = stripTools.command(arch.moduleStrip.package, arch.moduleStrip.program);
   }
-  // depmod's lines about a module do not depend on which other modules are staged: the image's index is the same with or without the add-on.
-  const everything: ModuleSelection = { files: [...selection.files, ...(stagesAddon ? addonFiles : [])], builtin: selection.builtin };
-  const staged = await stageModules(system, index.modulesDir, kernelVersion, everything, join(options.cacheDir, 'work', `modules-${arch.debian}`), strip);
+  // The image's modules get a depmod of their own: with more modules beside them, depmod orders their dependency lists
+  // otherwise, and the image would differ with the add-on built or not.
+  const work = join(options.cacheDir, 'work');
+  const staged = await stageModules(system, index.modulesDir, kernelVersion, selection, join(work, `modules-${arch.debian}`), strip);
+  // The add-ons' modules next to the image's, which they may need; the firmware add-on reads what they ask for.
+  const withAddon: ModuleSelection = { files: [...selection.files, ...addonFiles], builtin: selection.builtin };
+  const stagedWithAddon =
+    options.addons.includes('modules') || options.addons.includes('firmware')
+      ? await stageModules(system, index.modulesDir, kernelVersion, withAddon, join(work, `modules-addon-${arch.debian}`), strip)
+      : staged;
   const modulesFolder = `usr/lib/modules/${kernelVersion}`;
-  await addModules(tree, staged, modulesFolder, selection.files, 'image', kernelPackage.name);
+  await addModules(tree, staged, modulesFolder, selection.files, 'image', kernel.name);
   for (const name of ['modules.order', 'modules.builtin', 'modules.builtin.modinfo']) {
     if (existsSync(join(staged, name)))
-      tree.add(`${modulesFolder}/${name}`, { kind: 'file', mode: 0o644, data: await readFile(join(staged, name)), origin: kernelPackage.name });
+      tree.add(`${modulesFolder}/${name}`, { kind: 'file', mode: 0o644, data: await readFile(join(staged, name)), origin: kernel.name });
   }
   // Which add-on has the driver a device needs, for a machine booted without it.
   const addonNames = new Set(addonFiles.map(moduleName));
-  // From the whole kernel's index, so the image says the same whether the add-on is staged or not.
-  const aliases = existsSync(join(index.modulesDir, 'modules.alias')) ? await readFile(join(index.modulesDir, 'modules.alias'), 'utf8') : '';
+  // From the whole kernel's index: the image's own staging has none of the add-on's modules.
+  const aliases = existsSync(join(index.indexDir, 'modules.alias')) ? await readFile(join(index.indexDir, 'modules.alias'), 'utf8') : '';
   const addonFile = outputNames(arch.debian).addons.modules;
   // Only the buses the driver report lists: an ACPI or DMI alias would never be looked up.
   const reportedAliases = indexLinesFor('modules.alias', aliases, addonNames)
@@ -168,10 +192,14 @@ export async function buildImage(system: System, options: BuildOptions, progress
   tree.add(`${modulesFolder}/${ADDON_ALIASES_FOLDER}/modules`, file(`# ${addonFile}\n${reportedAliases}`, 'b2c'));
   tree.add(BOOT_MODULES_LIST.slice(1), file(`${BOOT_MODULES.join('\n')}\n`, 'b2c'));
   const lacking = selection.missing ? `; not in this kernel: ${selection.missing.join(', ')}` : '';
+  for (const needed of ['overlay', 'ext4']) {
+    if (selection.missing?.includes(needed))
+      progress.update(`warning: this kernel has no ${needed}, built in or as a module: ${needed === 'overlay' ? 'podman cannot run' : 'no cache disk'}`);
+  }
   progress.update(`${selection.files.length} modules (built in: ${selection.builtin.join(', ') || 'none'}${lacking})`);
   const moduleFamilyBytes: Record<string, number> = {};
   for (const [family, names] of Object.entries({ ...MODULE_FAMILIES, ...ARCHITECTURE_MODULE_FAMILIES[arch.debian] })) {
-    const files = selectModules(names, index.modulesDep, index.modulesBuiltin, index.modulesSoftdep, MODULES_SOME_KERNELS_LACK).files;
+    const files = selectModules(names, index.modulesDep, index.modulesBuiltin, index.modulesSoftdep, mayLack).files;
     moduleFamilyBytes[family] = (await Promise.all(files.map(async (path) => (await stat(join(staged, path.replace(/\.(xz|zst|gz)$/, '')))).size))).reduce(
       (sum, size) => sum + size,
       0,
@@ -229,12 +257,17 @@ export async function buildImage(system: System, options: BuildOptions, progress
     await rm(cpioPath);
   }
 
-  await copyFile(kernelImage, result.kernel);
+  await copyFile(kernel.image, result.kernel);
 
   if (options.addons.includes('modules')) {
     progress.step('writing the modules add-on');
     const addon = new ImageTree();
-    await addModules(addon, staged, modulesFolder, addonFiles, 'modules', kernelPackage.name);
+    // Each module compressed on its own, which busybox's modprobe reads: the add-on costs its compressed size in RAM, not five times that.
+    await compressEach(
+      system,
+      addonFiles.map((path) => join(stagedWithAddon, path.replace(/\.(xz|zst|gz)$/, ''))),
+    );
+    await addModules(addon, stagedWithAddon, modulesFolder, addonFiles, 'modules', kernel.name, true);
     const target = join(options.outDir, names.addons.modules);
     const written = await writeArchive(addon, target, options.sourceDateEpoch, arch);
     result.addons.modules = written;
@@ -244,7 +277,7 @@ export async function buildImage(system: System, options: BuildOptions, progress
 
   if (options.addons.includes('firmware')) {
     progress.step('writing the firmware add-on');
-    const names = await firmwareNamesOf(staged, [...selection.files, ...addonFiles]);
+    const names = await firmwareNamesOf(stagedWithAddon, [...selection.files, ...addonFiles]);
     const inImageFirmware = new Set(imageFirmware.files.map((found) => found.name));
     const chosen = selectFirmware(names, await firmware.root(ADDON_FIRMWARE_PACKAGES));
     const files = chosen.files.filter((found) => !inImageFirmware.has(found.name));
@@ -268,21 +301,24 @@ export async function buildImage(system: System, options: BuildOptions, progress
   }
   if (options.addons.includes('dtbs')) {
     progress.step('copying the device trees');
-    const dtbs = join(extractedKernel, 'usr/lib', `linux-image-${kernelVersion}`);
-    if (!existsSync(dtbs)) throw new B2cError(`${kernelPackage.name} ships no device trees: ${arch.debian} machines boot without one`);
     const target = join(options.outDir, outputNames(arch.debian).addons.dtbs);
-    await rm(`${target}.partial`, { recursive: true, force: true });
-    await cp(dtbs, `${target}.partial`, { recursive: true });
-    await rm(target, { recursive: true, force: true });
-    await rename(`${target}.partial`, target);
-    const boards = (await readdir(target, { recursive: true })).filter((name) => name.endsWith('.dtb'));
-    progress.update(`${boards.length} device trees in ${target}`);
+    if (kernel.dtbs === undefined) {
+      // `--arch all --addons dtbs` asks it of amd64 too: not a failure.
+      progress.update(`${kernel.name} has none: its machines boot without one`);
+    } else {
+      await rm(`${target}.partial`, { recursive: true, force: true });
+      await cp(kernel.dtbs, `${target}.partial`, { recursive: true });
+      await rm(target, { recursive: true, force: true });
+      await rename(`${target}.partial`, target);
+      const boards = (await readdir(target, { recursive: true })).filter((name) => name.endsWith('.dtb'));
+      progress.update(`${boards.length} device trees in ${target}`);
+    }
   }
 
-  const manifest = buildManifest(tree, [...imagePackages, kernelPackage, ...firmware.packages], {
+  const manifest = buildManifest(tree, [...imagePackages, ...(kernelPackage ? [kernelPackage] : []), ...firmware.packages], {
     arch: arch.debian,
     suite: options.suite,
-    kernel: { package: kernelPackage.name, version: kernelPackage.version, release: kernelVersion },
+    kernel: { package: kernel.name, version: kernel.version, release: kernelVersion },
     sizes: { unpacked: unpackedBytes, ...result.sizes },
     moduleFamilies: moduleFamilyBytes,
     addons: Object.fromEntries(Object.entries(result.addons).map(([name, addon]) => [name, { bytes: addon.bytes, unpacked: addon.unpackedBytes }])),
@@ -334,18 +370,35 @@ async function addCaCertificates(tree: ImageTree, root: PackageRoot): Promise<vo
   tree.add(CA_BUNDLE.slice(1), { kind: 'file', mode: 0o644, data: bundle, origin: 'ca-certificates' });
 }
 
-/** The staged `files` (as modules.dep names them, maybe compressed) and the lines of the index about them, under the archive's own index folder. */
-async function addModules(tree: ImageTree, staged: string, modulesFolder: string, files: readonly string[], indexName: string, origin: string): Promise<void> {
+/**
+ * The staged `files` (as modules.dep names them, maybe compressed) and the
+ * lines of the index about them, under the archive's own index folder;
+ * `compressed`: the `.ko.xz` staged beside each, named so in modules.dep.
+ */
+async function addModules(
+  tree: ImageTree,
+  staged: string,
+  modulesFolder: string,
+  files: readonly string[],
+  indexName: string,
+  origin: string,
+  compressed = false,
+): Promise<void> {
   const names = new Set<string>();
+  const shipped = new Set<string>();
   for (const path of files) {
     const unpacked = path.replace(/\.(xz|zst|gz)$/, '');
-    tree.add(`${modulesFolder}/${unpacked}`, { kind: 'file', mode: 0o644, data: await readFile(join(staged, unpacked)), origin });
+    const name = compressed ? `${unpacked}.xz` : unpacked;
+    tree.add(`${modulesFolder}/${name}`, { kind: 'file', mode: 0o644, data: await readFile(join(staged, name)), origin });
     names.add(moduleName(path));
+    shipped.add(unpacked);
   }
   for (const indexFile of MODULE_INDEX_FILES) {
     const text = existsSync(join(staged, indexFile)) ? await readFile(join(staged, indexFile), 'utf8') : '';
-    // depmod wrote the paths uncompressed, as staged.
-    tree.add(`${modulesFolder}/${MODULE_INDEXES_FOLDER}/${indexName}/${indexFile}`, file(indexLinesFor(indexFile, text, names), 'b2c'));
+    // depmod wrote the paths uncompressed, as staged; a dependency in another archive keeps its own name.
+    let lines = indexLinesFor(indexFile, text, names);
+    if (compressed && indexFile === 'modules.dep') lines = lines.replace(/[^\s:]+\.ko(?=[\s:])/g, (path) => (shipped.has(path) ? `${path}.xz` : path));
+    tree.add(`${modulesFolder}/${MODULE_INDEXES_FOLDER}/${indexName}/${indexFile}`, file(lines, 'b2c'));
   }
 }
 
@@ -375,6 +428,24 @@ async function writeAtomically(target: string, write: (path: string) => Promise<
   } finally {
     await rm(partial, { force: true });
   }
+}
+
+/** Debian's kernel of the suite, extracted into the cache. */
+async function debianKernel(system: System, pkg: DebianPackage, deb: string, arch: ReturnType<typeof architecture>, cacheDir: string): Promise<KernelSource> {
+  const release = pkg.name.slice('linux-image-'.length);
+  const extracted = await extractDeb(system, deb, cacheDir);
+  const image = join(extracted, 'boot', `${arch.kernelImage}-${release}`);
+  if (!existsSync(image)) throw new B2cError(`${pkg.name} has no /boot/${arch.kernelImage}-${release}, the kernel image b2c ships for ${arch.debian}`);
+  const dtbs = join(extracted, 'usr/lib', `linux-image-${release}`);
+  return {
+    name: pkg.name,
+    version: pkg.version,
+    release,
+    image,
+    modulesDir: join(extracted, 'usr/lib/modules', release),
+    ...(existsSync(dtbs) ? { dtbs } : {}),
+    own: false,
+  };
 }
 
 /** The firmware names the staged modules declare. */
@@ -441,24 +512,31 @@ async function writeFirmwareAddon(
   const plain = files.filter((found) => !/\.(xz|zst)$/.test(found.name));
   for (const found of files.filter((candidate) => !plain.includes(candidate)))
     addon.add(`${FIRMWARE_FOLDER}/${found.name}`, { kind: 'file', mode: 0o644, data: await firmware.read(found), origin: found.origin });
-  for (let start = 0; start < plain.length; start += 100) {
-    const batch = plain.slice(start, start + 100);
-    const paths = batch.map((found) => join(work, found.name));
-    for (const [index, found] of batch.entries()) {
-      await mkdir(dirname(paths[index] as string), { recursive: true });
-      await writeFile(paths[index] as string, await firmware.read(found));
-    }
-    await runChecked(system, ['xz', '--check=crc32', '--threads=1', '-6', '--', ...paths], { context: 'compressing firmware files' });
-    for (const [index, found] of batch.entries()) {
-      addon.add(`${FIRMWARE_FOLDER}/${found.name}.xz`, {
-        kind: 'file',
-        mode: 0o644,
-        data: await readFile(`${paths[index] as string}.xz`),
-        origin: found.origin,
-      });
-    }
-    onProgress(start + batch.length);
+  for (const found of plain) {
+    await mkdir(dirname(join(work, found.name)), { recursive: true });
+    await writeFile(join(work, found.name), await firmware.read(found));
+  }
+  await compressEach(
+    system,
+    plain.map((found) => join(work, found.name)),
+    onProgress,
+  );
+  for (const found of plain) {
+    addon.add(`${FIRMWARE_FOLDER}/${found.name}.xz`, { kind: 'file', mode: 0o644, data: await readFile(join(work, `${found.name}.xz`)), origin: found.origin });
   }
   await rm(work, { recursive: true, force: true });
   return writeArchive(addon, target, options.sourceDateEpoch, arch);
+}
+
+/**
+ * Compresses each file with xz beside itself (`NAME.xz`, the original kept),
+ * with CRC32 checks, which the kernel's firmware loader and busybox's
+ * modprobe both read; a hundred files per xz run.
+ */
+async function compressEach(system: System, paths: readonly string[], onProgress: (done: number) => void = () => undefined): Promise<void> {
+  for (let start = 0; start < paths.length; start += 100) {
+    const batch = paths.slice(start, start + 100);
+    await runChecked(system, ['xz', '--check=crc32', '--threads=1', '-6', '--keep', '--force', '--', ...batch], { context: 'compressing files of an add-on' });
+    onProgress(start + batch.length);
+  }
 }

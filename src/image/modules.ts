@@ -98,28 +98,48 @@ export function selectModules(
   return { files, builtin, ...(missing.length > 0 ? { missing } : {}) };
 }
 
-/** Runs the host's depmod over a whole extracted kernel package once, for the full dependency map. */
-export async function indexKernelModules(
-  system: System,
-  extractedKernel: string,
-  kernelVersion: string,
-): Promise<{ modulesDir: string; modulesDep: string; modulesBuiltin: string; modulesSoftdep: string }> {
-  const modulesDir = join(extractedKernel, 'usr/lib/modules', kernelVersion);
-  if (!existsSync(modulesDir)) throw new B2cError(`the kernel package has no modules folder for ${kernelVersion}`);
-  // depmod -b reads BASE/lib/modules: give it that shape without copying anything.
-  const base = `${extractedKernel}.depmod`;
-  const link = join(base, 'lib/modules', kernelVersion);
+export interface KernelModuleIndex {
+  /** The kernel's modules folder (`…/lib/modules/RELEASE`), where the module files are. */
+  modulesDir: string;
+  /** Where modules.dep, modules.alias and the rest are: the modules folder, or a folder of b2c's when it had none. */
+  indexDir: string;
+  modulesDep: string;
+  modulesBuiltin: string;
+  modulesSoftdep: string;
+}
+
+/**
+ * The full dependency map of a kernel's modules folder. When the folder has
+ * no modules.dep, the host's depmod writes one: into the folder itself when
+ * it is b2c's (an extracted package in the cache), else into `ownIndexDir`,
+ * so a farm's folder is only read.
+ */
+export async function indexKernelModules(system: System, modulesDir: string, release: string, ownIndexDir?: string): Promise<KernelModuleIndex> {
+  if (!existsSync(modulesDir)) throw new B2cError(`the kernel has no modules folder for ${release} (${modulesDir})`);
+  let indexDir = modulesDir;
   if (!existsSync(join(modulesDir, 'modules.dep'))) {
+    // depmod -b reads BASE/lib/modules/RELEASE and writes its index there.
+    const base = ownIndexDir ?? `${modulesDir}.depmod`;
+    const target = join(base, 'lib/modules', release);
     await rm(base, { recursive: true, force: true });
-    await mkdir(dirname(link), { recursive: true });
-    await symlink(modulesDir, link);
-    await runChecked(system, ['depmod', '-b', base, kernelVersion], { context: `depmod over the kernel package ${kernelVersion}` });
+    await mkdir(dirname(target), { recursive: true });
+    if (ownIndexDir === undefined) {
+      await symlink(modulesDir, target);
+    } else {
+      // A folder of links to the farm's entries: the index lands beside them, not among them.
+      await mkdir(target);
+      for (const entry of await readdir(modulesDir)) await symlink(join(modulesDir, entry), join(target, entry));
+      indexDir = target;
+    }
+    await runChecked(system, ['depmod', '-b', base, release], { context: `depmod over the modules of ${release}` });
   }
+  if (!existsSync(join(modulesDir, 'modules.builtin'))) throw new B2cError(`${modulesDir} has no modules.builtin: is it a modules_install folder?`);
   return {
     modulesDir,
-    modulesDep: await readFile(join(modulesDir, 'modules.dep'), 'utf8'),
+    indexDir,
+    modulesDep: await readFile(join(indexDir, 'modules.dep'), 'utf8'),
     modulesBuiltin: await readFile(join(modulesDir, 'modules.builtin'), 'utf8'),
-    modulesSoftdep: existsSync(join(modulesDir, 'modules.softdep')) ? await readFile(join(modulesDir, 'modules.softdep'), 'utf8') : '',
+    modulesSoftdep: existsSync(join(indexDir, 'modules.softdep')) ? await readFile(join(indexDir, 'modules.softdep'), 'utf8') : '',
   };
 }
 
@@ -142,14 +162,17 @@ export async function stageModules(
   for (const file of selection.files) {
     const target = join(staged, file.replace(/\.(xz|zst|gz)$/, ''));
     await mkdir(dirname(target), { recursive: true });
-    const decompressor = file.endsWith('.xz') ? 'xz' : file.endsWith('.zst') ? 'zstd' : undefined;
-    if (decompressor === undefined) {
+    const suffix = /\.(xz|zst|gz)$/.exec(file)?.[1];
+    if (suffix === undefined) {
       await copyFile(join(modulesDir, file), target);
     } else {
-      const compressed = `${target}.${file.split('.').pop()}`;
+      const compressed = `${target}.${suffix}`;
       await copyFile(join(modulesDir, file), compressed);
-      // Both remove the compressed file once decompressed (zstd only when told).
-      await runChecked(system, decompressor === 'xz' ? ['xz', '--decompress', '--quiet', compressed] : ['zstd', '--decompress', '--quiet', '--rm', compressed]);
+      // Each removes the compressed file once decompressed (zstd only when told).
+      const decompress = { xz: ['xz', '--decompress', '--quiet'], zst: ['zstd', '--decompress', '--quiet', '--rm'], gz: ['gzip', '--decompress', '--quiet'] }[
+        suffix as 'xz' | 'zst' | 'gz'
+      ];
+      await runChecked(system, [...decompress, compressed]);
     }
   }
   if (strip !== undefined && selection.files.length > 0) {

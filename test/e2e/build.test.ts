@@ -1,10 +1,11 @@
 // `b2c build` for real: a second build from the cache reaches no network and gives the same bytes.
 
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { defaultCacheDir } from '../../src/cache-dir.ts';
 import { runB2c } from './boot.ts';
 import { expectModulePolicyShipped } from './module-policy.ts';
 
@@ -52,6 +53,31 @@ describe('b2c build', () => {
     // r8169's firmware, from non-free-firmware.
     expect(names).toContain('firmware-realtek');
     expect(manifest.files).toContainEqual(expect.objectContaining({ path: '/usr/lib/firmware/rtl_nic/rtl8168h-2.fw', origin: 'firmware-realtek' }));
+  });
+
+  it("builds on a farm's own kernel from its modules_install folder and image: the same kernel gives the same image, byte for byte", async () => {
+    const manifest = JSON.parse(await readFile('out/manifest.amd64.json', 'utf8')) as { kernel: { package: string; version: string; release: string } };
+    const extracted = join(defaultCacheDir(), 'extracted', `${manifest.kernel.package}_${manifest.kernel.version}_amd64`);
+    const release = manifest.kernel.release;
+    // A modules_install folder without its index (as with DEPMOD=true): b2c runs depmod, outside the folder.
+    const farm = await mkdtemp(join(tmpdir(), 'b2c-farm-kernel-'));
+    try {
+      const modules = join(farm, 'lib/modules', release);
+      await mkdir(modules, { recursive: true });
+      await cp(join(extracted, 'usr/lib/modules', release, 'kernel'), join(modules, 'kernel'), { recursive: true });
+      for (const file of ['modules.builtin', 'modules.builtin.modinfo', 'modules.order'])
+        await cp(join(extracted, 'usr/lib/modules', release, file), join(modules, file));
+      const out = join(farm, 'out');
+      const build = await runB2c(['build', '--kernel', farm, '--kernel-image', join(extracted, 'boot', `vmlinuz-${release}`), '--out', out]);
+      expect(build.status, build.stderr).toBe(0);
+      expect(await sha256(join(out, 'initramfs.linux_amd64.cpio.xz'))).toBe(await sha256('out/initramfs.linux_amd64.cpio.xz'));
+      expect(await sha256(join(out, 'linux-amd64'))).toBe(await sha256('out/linux-amd64'));
+      const own = JSON.parse(await readFile(join(out, 'manifest.amd64.json'), 'utf8')) as { kernel: { package: string; release: string } };
+      expect(own.kernel).toMatchObject({ package: `kernel ${release} (${basename(farm)})`, release });
+      expect(await readdir(modules)).not.toContain('modules.dep');
+    } finally {
+      await rm(farm, { recursive: true, force: true });
+    }
   });
 
   it("ships its module policy with the soft dependencies and PHY drivers the kernel's own index names", () => {

@@ -105,9 +105,10 @@ describe('firmware', () => {
 
     const firmwareAddon = join('out', outputNames('amd64').addons.firmware);
     const sysfs = '/sys/devices/virtual/misc/test_firmware';
+    // The kernel reads a command line's double quotes only, around the whole value: the script has none of its own.
     const request = (name: string): string =>
       `if echo -n ${name} > ${sysfs}/trigger_request; ` +
-      `then echo "loaded ${name} $(md5sum < ${sysfs}/read_firmware | cut -c1-32)"; else echo "refused ${name}"; fi`;
+      `then echo loaded ${name} $(md5sum < ${sysfs}/read_firmware | cut -c1-32); else echo refused ${name}; fi`;
     const names = ['rtl_nic/rtl8168h-2.fw', 'tigon/tg3_tso5.bin', 'b2c/no-such-firmware.bin'];
     const result = await bootB2c(
       ['b2c.modules=test_firmware', `b2c.container="--privileged --tls-verify=false ${testImage()} sh -c '${names.map(request).join('; ')}'"`],

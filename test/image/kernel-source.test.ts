@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { B2cError } from '../../src/errors.ts';
+import { modulesRelease, parseControlFields } from '../../src/image/kernel-source.ts';
+
+describe("a farm's kernel", () => {
+  it('takes the one release a modules folder holds, and says which when there are none or several', () => {
+    expect(modulesRelease(['6.8.0-farm'], 'DIR/lib/modules')).toBe('6.8.0-farm');
+    expect(modulesRelease(['.keep', '6.8.0-farm'], 'DIR/lib/modules')).toBe('6.8.0-farm');
+    expect(() => modulesRelease([], 'DIR/lib/modules')).toThrow(new B2cError("DIR/lib/modules holds no kernel's modules"));
+    expect(() => modulesRelease(['6.9.0', '6.8.0'], 'DIR/lib/modules')).toThrow(
+      new B2cError('DIR/lib/modules holds the modules of several kernels (6.8.0, 6.9.0): give a folder with one'),
+    );
+  });
+
+  it("reads a package's control fields, continuation lines aside", () => {
+    const fields = parseControlFields('Package: linux-image-6.8.0-farm\nVersion: 6.8.0-1\nDescription: a kernel\n for a farm\nArchitecture: amd64\n');
+    expect(fields.get('Package')).toBe('linux-image-6.8.0-farm');
+    expect(fields.get('Version')).toBe('6.8.0-1');
+    expect(fields.get('Architecture')).toBe('amd64');
+    expect(fields.has(' for a farm')).toBe(false);
+  });
+});
