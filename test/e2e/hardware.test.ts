@@ -84,7 +84,7 @@ describe('firmware', () => {
   afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
   it("the kernel loads what the image and the firmware add-on ship: the image's rtl_nic as is, the add-on's files compressed", async () => {
-    // The kernel's own test_firmware module asks the firmware loader for any name written to it and hands back what it got.
+    // The kernel's own test_firmware module asks the firmware loader for any name written to it, and /dev/test_firmware reads back what it got.
     // It is in no archive b2c ships: the test brings it in an archive of its own, with its index, as an add-on would.
     const manifest = JSON.parse(readFileSync(join('out', outputNames('amd64').manifest), 'utf8')) as {
       kernel: { package: string; version: string; release: string };
@@ -107,8 +107,7 @@ describe('firmware', () => {
     const sysfs = '/sys/devices/virtual/misc/test_firmware';
     // The kernel reads a command line's double quotes only, around the whole value: the script has none of its own.
     const request = (name: string): string =>
-      `if echo -n ${name} > ${sysfs}/trigger_request; ` +
-      `then echo loaded ${name} $(md5sum < ${sysfs}/read_firmware | cut -c1-32); else echo refused ${name}; fi`;
+      `if echo -n ${name} > ${sysfs}/trigger_request; ` + `then echo loaded ${name} $(md5sum < /dev/test_firmware | cut -c1-32); else echo refused ${name}; fi`;
     const names = ['rtl_nic/rtl8168h-2.fw', 'tigon/tg3_tso5.bin', 'b2c/no-such-firmware.bin'];
     const result = await bootB2c(
       ['b2c.modules=test_firmware', `b2c.container="--privileged --tls-verify=false ${testImage()} sh -c '${names.map(request).join('; ')}'"`],
