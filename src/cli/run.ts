@@ -7,7 +7,19 @@ import { outputNames } from '../image/output-names.ts';
 import { concatenateArchives } from '../vm/initrd.ts';
 import { bootMachine, checkHostTools, chooseAccelerator, HostToolError } from '../vm/machine.ts';
 import { describeOutcome, exitCodeOf, RUN_EXIT } from '../vm/outcome.ts';
-import { DEFAULT_NIC_MODEL, DISK_BUSES, diskBusProblem, FORWARD_ADDRESS, HOTPLUG_PORT, parseNics, type DiskBus, type Nic, type VmSpec } from '../vm/qemu.ts';
+import { BOARDS, boardFor } from '../vm/boards.ts';
+import {
+  boardProblem,
+  DEFAULT_NIC_MODEL,
+  DISK_BUSES,
+  diskBusProblem,
+  FORWARD_ADDRESS,
+  HOTPLUG_PORT,
+  parseNics,
+  type DiskBus,
+  type Nic,
+  type VmSpec,
+} from '../vm/qemu.ts';
 import { describeError } from '../errors.ts';
 import { ExitError } from './errors.ts';
 import { defaultCacheDir } from '../cache-dir.ts';
@@ -74,6 +86,8 @@ interface RunOptions {
   nicModel: string;
   diskBus: DiskBus;
   rtcBase?: string;
+  board?: string;
+  dtb?: string;
 }
 
 export function registerRunCommand(program: Command): void {
@@ -104,6 +118,8 @@ export function registerRunCommand(program: Command): void {
       DEFAULT_NIC_MODEL,
     )
     .option('--rtc-base <date>', "what the guest's clock says at power on (UTC), e.g. 2001-01-01", rtcBase)
+    .option('--board <name>', `boot a board QEMU emulates, with its device tree, instead of the virt machine (${Object.keys(BOARDS).join(', ')})`)
+    .option('--dtb <file>', "the board's device tree (default: OUT/linux-ARCH.dtbs/, from b2c build --addons dtbs)")
     .option('--qmp <socket>', `serve QEMU's QMP on this unix socket, with a PCIe port (${HOTPLUG_PORT}) to hot-plug disks into`)
     .addHelpText(
       'after',
@@ -118,7 +134,7 @@ Exit status: the pipeline status the machine printed, or
   ${RUN_EXIT.noStatus}  the machine stopped without printing a pipeline status
   ${RUN_EXIT.hostProblem}  QEMU could not run (a missing tool or file, named on stderr)`,
     )
-    .action(async (words: string[], options: RunOptions) => {
+    .action(async (words: string[], options: RunOptions, command: Command) => {
       const arch = architecture(options.arch);
       const names = outputNames(arch.debian);
       const spec: VmSpec = {
@@ -138,6 +154,16 @@ Exit status: the pipeline status the machine printed, or
         ...(options.rtcBase !== undefined ? { rtcBase: options.rtcBase } : {}),
         ...(options.qmp !== undefined ? { qmpSocket: resolve(options.qmp) } : {}),
       };
+      if (options.dtb !== undefined && options.board === undefined) throw new ExitError(2, '--dtb goes with --board');
+      if (options.board !== undefined) {
+        const board = boardFor(options.board, arch);
+        if (typeof board === 'string') throw new ExitError(2, `--board: ${board}`);
+        // The virt machine's default RAM is more than most boards have: a board gets what it has unless told less.
+        if (command.getOptionValueSource('memory') === 'default') spec.memoryMiB = board.maxMemoryMiB;
+        spec.board = { board, dtb: resolve(options.dtb ?? join(options.out, names.addons.dtbs, board.dtb)) };
+        const problem = boardProblem(spec);
+        if (problem !== undefined) throw new ExitError(2, `--board ${board.name}: ${problem}`);
+      }
       const busProblem = diskBusProblem(spec.diskBus, spec.disks.length);
       if (busProblem !== undefined) throw new ExitError(2, `--disk-bus ${spec.diskBus}: ${busProblem}`);
       let concatenated: Awaited<ReturnType<typeof concatenateArchives>> | undefined;

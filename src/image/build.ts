@@ -47,7 +47,7 @@ import { addPath, addProgram, readFileFromRoot } from './library-closure.ts';
 import { buildManifest, megabytes } from './manifest.ts';
 import { indexKernelModules, indexLinesFor, moduleName, modulesBelow, selectModules, stageModules, type ModuleSelection } from './modules.ts';
 import { ownKernel, type KernelSource } from './kernel-source.ts';
-import { FIRMWARE_FOLDER, firmwareBelow, moduleFirmwareNames, selectFirmware, type FirmwareFile } from './firmware.ts';
+import { FIRMWARE_FOLDER, firmwareBelow, moduleFirmwareNames, selectFirmware, storedOnce, type FirmwareFile } from './firmware.ts';
 import { outputNames, type Addon, type Compression } from './output-names.ts';
 import { extractDeb, extractedPath, MERGED_USR_LINKS, PackageRoot } from './package-root.ts';
 import type { Progress } from './progress.ts';
@@ -509,8 +509,9 @@ async function writeFirmwareAddon(
   const work = join(options.cacheDir, 'work', `firmware-${arch.debian}`);
   await rm(work, { recursive: true, force: true });
   const addon = new ImageTree();
-  const plain = files.filter((found) => !/\.(xz|zst)$/.test(found.name));
-  for (const found of files.filter((candidate) => !plain.includes(candidate)))
+  const { stored, links } = storedOnce(files);
+  const plain = stored.filter((found) => !/\.(xz|zst)$/.test(found.name));
+  for (const found of stored.filter((candidate) => !plain.includes(candidate)))
     addon.add(`${FIRMWARE_FOLDER}/${found.name}`, { kind: 'file', mode: 0o644, data: await firmware.read(found), origin: found.origin });
   for (const found of plain) {
     await mkdir(dirname(join(work, found.name)), { recursive: true });
@@ -523,6 +524,11 @@ async function writeFirmwareAddon(
   );
   for (const found of plain) {
     addon.add(`${FIRMWARE_FOLDER}/${found.name}.xz`, { kind: 'file', mode: 0o644, data: await readFile(join(work, `${found.name}.xz`)), origin: found.origin });
+  }
+  // The other names of a stored file are links, compressed as it is: the kernel's loader follows links.
+  const asStored = (name: string): string => (/\.(xz|zst)$/.test(name) ? name : `${name}.xz`);
+  for (const link of links) {
+    addon.add(`${FIRMWARE_FOLDER}/${asStored(link.name)}`, { kind: 'symlink', target: `/${FIRMWARE_FOLDER}/${asStored(link.target)}`, origin: 'b2c' });
   }
   await rm(work, { recursive: true, force: true });
   return writeArchive(addon, target, options.sourceDateEpoch, arch);

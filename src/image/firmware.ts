@@ -73,3 +73,22 @@ function resolvedFile(root: PackageRoot, path: string): { path: string; file: Pa
     return undefined;
   }
 }
+
+/**
+ * Files that resolve to the same source (Debian links one chip's firmware to
+ * another's) are stored once: under the name that is the source itself, or
+ * else the first name, with the others as links to it.
+ */
+export function storedOnce(files: readonly FirmwareFile[]): { stored: FirmwareFile[]; links: Array<{ name: string; target: string }> } {
+  const bySource = new Map<string, FirmwareFile[]>();
+  for (const file of files) bySource.set(file.source, [...(bySource.get(file.source) ?? []), file]);
+  const stored: FirmwareFile[] = [];
+  const links: Array<{ name: string; target: string }> = [];
+  for (const [source, names] of bySource) {
+    const kept = names.find((file) => `${FIRMWARE_FOLDER}/${file.name}` === source) ?? names[0];
+    if (kept === undefined) continue;
+    stored.push(kept);
+    for (const file of names) if (file !== kept) links.push({ name: file.name, target: kept.name });
+  }
+  return { stored, links };
+}

@@ -29,7 +29,7 @@ function onPath(program: string): boolean {
 }
 
 /** Names each missing host tool with the Debian package that provides it. */
-export function checkHostTools(spec: Pick<VmSpec, 'arch' | 'forwarder' | 'forwards' | 'kernel' | 'initrd' | 'disks'>): void {
+export function checkHostTools(spec: Pick<VmSpec, 'arch' | 'forwarder' | 'forwards' | 'kernel' | 'initrd' | 'disks' | 'board'>): void {
   const problems: string[] = [];
   if (!onPath(spec.arch.qemu.binary)) problems.push(`${spec.arch.qemu.binary} is missing: apt-get install ${spec.arch.qemu.package}`);
   if (spec.forwards.length > 0) {
@@ -43,6 +43,9 @@ export function checkHostTools(spec: Pick<VmSpec, 'arch' | 'forwarder' | 'forwar
     if (!existsSync(path)) problems.push(`the ${what} ${path} does not exist: run 'npx b2c build' first, or give --${what === 'kernel' ? 'kernel' : 'initrd'}`);
   }
   for (const disk of spec.disks) if (!existsSync(disk)) problems.push(`the disk ${disk} does not exist`);
+  if (spec.board !== undefined && !existsSync(spec.board.dtb)) {
+    problems.push(`the device tree ${spec.board.dtb} does not exist: run 'npx b2c build --arch ${spec.arch.debian} --addons dtbs' first, or give --dtb`);
+  }
   if (problems.length > 0) throw new HostToolError(problems.join('\n'));
 }
 

@@ -1,6 +1,7 @@
 // The QEMU command line for one boot: machine, kernel, console, disks and a network that reaches only what is forwarded.
 
 import type { Architecture } from '../architectures.ts';
+import type { Board } from './boards.ts';
 
 /** The guest address at which forwarded host ports appear; QEMU refuses forwards on its own host alias 10.0.2.2. */
 export const FORWARD_ADDRESS = '10.0.2.100';
@@ -31,6 +32,8 @@ export interface VmSpec {
   diskBus: DiskBus;
   /** What the guest's RTC says at power on, e.g. `2001-01-01T00:00:00`; the host's UTC time otherwise. */
   rtcBase?: string;
+  /** A board instead of the architecture's virt machine, with the device tree it boots with: its on-board card takes the one network. */
+  board?: { board: Board; dtb: string };
 }
 
 /** QEMU user networking (restricted to the forwards), or a tap device that already exists on the host side. */
@@ -68,12 +71,71 @@ export const HOTPLUG_PORT = 'hotplug0';
 export const SERIAL_CONSOLE_ONLY = ['-nodefaults', '-no-user-config', '-display', 'none', '-serial', 'stdio', '-no-reboot'];
 
 /** The kernel parameters b2c adds before the user's: a console, and no hang on panic. */
-export function kernelCmdline(spec: Pick<VmSpec, 'arch' | 'cmdline'>): string {
+export function kernelCmdline(spec: Pick<VmSpec, 'arch' | 'cmdline' | 'board'>): string {
   // panic=-1 reboots at once on a panic, and -no-reboot turns that reboot into QEMU's exit.
-  return `console=${spec.arch.console} panic=-1 ${spec.cmdline}`.trim();
+  return `console=${spec.board?.board.console ?? spec.arch.console} panic=-1 ${spec.cmdline}`.trim();
+}
+
+/** Why a spec cannot boot on its board, or nothing: a board has its own card, no PCI for disks or QMP's port, a fixed core count. */
+export function boardProblem(spec: VmSpec): string | undefined {
+  if (spec.board === undefined) return undefined;
+  const { board } = spec.board;
+  if (spec.nics.length > 1) return `${board.name} has one network card, ${board.network}`;
+  if (spec.nicModel !== DEFAULT_NIC_MODEL) return `${board.name} has its own network card (${board.network}): --nic-model does not apply`;
+  if (spec.disks.length > 0) return `b2c gives ${board.name} no disks yet`;
+  if (spec.qmpSocket !== undefined) return `${board.name} has no PCIe port to hot-plug into: --qmp does not apply`;
+  if (spec.memoryMiB > board.maxMemoryMiB) return `${board.name} takes at most ${board.maxMemoryMiB} MiB: add --memory ${board.maxMemoryMiB}`;
+  return undefined;
+}
+
+/**
+ * A card's backend: user networking restricted to the forwards, each
+ * forwarded connection carried by its own forwarder process (a plain tcp:
+ * target serves only one), or an existing tap.
+ */
+function networkBackend(spec: VmSpec, nic: Nic, index: number): string[] {
+  if (nic.kind === 'tap') return ['tap', `id=net${index}`, `ifname=${nic.ifname}`, 'script=no', 'downscript=no'];
+  return [
+    'user',
+    `id=net${index}`,
+    'restrict=on',
+    ...spec.forwards.map((port) => `guestfwd=tcp:${FORWARD_ADDRESS}:${port}-cmd:${spec.forwarder} nc 127.0.0.1 ${port}`),
+  ];
+}
+
+function macAddress(index: number): string {
+  return `52:54:00:12:34:${(0x56 + index).toString(16)}`;
+}
+
+/** The arguments of a board: its machine, its device tree, its on-board card on the network. */
+function boardArgs(spec: VmSpec, board: Board, dtb: string): string[] {
+  const args = [
+    ...board.machine,
+    '-accel',
+    `tcg,thread=${spec.arch.qemu.tcgThread}`,
+    '-smp',
+    String(board.cpus),
+    '-m',
+    String(spec.memoryMiB),
+    ...SERIAL_CONSOLE_ONLY,
+    '-kernel',
+    spec.kernel,
+    '-dtb',
+    dtb,
+    '-initrd',
+    spec.initrd,
+    '-append',
+    kernelCmdline(spec),
+    ...(spec.rtcBase !== undefined ? ['-rtc', `base=${spec.rtcBase}`] : []),
+  ];
+  // -nic gives the board's own card (QEMU's first NIC slot) its backend.
+  const nic = spec.nics[0];
+  if (nic !== undefined) args.push('-nic', [...networkBackend(spec, nic, 0), `mac=${macAddress(0)}`].join(','));
+  return args;
 }
 
 export function qemuArgs(spec: VmSpec): string[] {
+  if (spec.board !== undefined) return boardArgs(spec, spec.board.board, spec.board.dtb);
   const args = [
     ...spec.arch.qemu.machine,
     '-accel',
@@ -98,20 +160,8 @@ export function qemuArgs(spec: VmSpec): string[] {
   // One xHCI controller for whatever USB devices the machine has.
   if ((isUsbDevice(spec.nicModel) && spec.nics.length > 0) || (spec.diskBus === 'usb' && spec.disks.length > 0)) args.push('-device', 'qemu-xhci,id=xhci');
   for (const [index, nic] of spec.nics.entries()) {
-    // restrict=on: the guest reaches nothing but the forwards. Each forwarded
-    // connection gets its own forwarder process: a plain tcp: target serves only one.
-    const netdev =
-      nic.kind === 'user'
-        ? [
-            'user',
-            `id=net${index}`,
-            'restrict=on',
-            ...spec.forwards.map((port) => `guestfwd=tcp:${FORWARD_ADDRESS}:${port}-cmd:${spec.forwarder} nc 127.0.0.1 ${port}`),
-          ]
-        : ['tap', `id=net${index}`, `ifname=${nic.ifname}`, 'script=no', 'downscript=no'];
-    const mac = `52:54:00:12:34:${(0x56 + index).toString(16)}`;
     const bus = isUsbDevice(spec.nicModel) ? ',bus=xhci.0' : '';
-    args.push('-netdev', netdev.join(','), '-device', `${spec.nicModel},netdev=net${index},mac=${mac}${bus}`);
+    args.push('-netdev', networkBackend(spec, nic, index).join(','), '-device', `${spec.nicModel},netdev=net${index},mac=${macAddress(index)}${bus}`);
   }
   if (spec.qmpSocket !== undefined) {
     args.push('-qmp', `unix:${spec.qmpSocket},server=on,wait=off`, '-device', `pcie-root-port,id=${HOTPLUG_PORT},chassis=1`);

@@ -17,7 +17,7 @@ const folder = mkdtempSync(join(tmpdir(), 'b2c-architectures-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
 async function build(arch: string): Promise<void> {
-  const result = await runB2c(['build', '--arch', arch]);
+  const result = await runB2c(['build', '--arch', arch, '--addons', 'dtbs']);
   if (result.status !== 0) throw new Error(`b2c build --arch ${arch} failed with status ${result.status}:\n${result.stderr}`);
 }
 
@@ -41,6 +41,14 @@ describe.each(['arm64', 'riscv64', 'armhf'])('%s', (name) => {
     const kernel = readFileSync(`out/${names.kernel}`);
     const magic = { arm64: [0x38, 'ARM\x64'], riscv64: [0x38, 'RSC\x05'], armhf: [0x24, '\x18\x28\x6f\x01'] }[name] as [number, string];
     expect(kernel.subarray(magic[0], magic[0] + 4).toString('latin1')).toBe(magic[1]);
+  });
+
+  // The board's own SoC: its EMAC's glue driver, the PHY behind its MDIO mux, its device tree as Debian ships it.
+  it.runIf(name === 'armhf')("reaches its status line on QEMU's orangepi-pc board over the board's own EMAC", async () => {
+    const driver = step('b2c.container', `sh -c 'echo board-nic-$(basename $(readlink /sys/class/net/eth0/device/driver))'`);
+    const result = await bootB2c([driver], { runOptions: ['--arch', name, '--board', 'orangepi-pc'], timeoutSeconds: 600 });
+    expectCleanEnd(result, 0);
+    expect(result.output).toMatch(/^board-nic-dwmac-sun8i\r?$/m);
   });
 
   it("ships its module policy, the boards' SoC glue included, with the soft dependencies and PHY drivers the kernel's own index names", () => {

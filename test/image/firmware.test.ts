@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { firmwareBelow, selectFirmware } from '../../src/image/firmware.ts';
+import { firmwareBelow, selectFirmware, storedOnce } from '../../src/image/firmware.ts';
 import { PackageRoot } from '../../src/image/package-root.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'b2c-firmware-'));
@@ -56,5 +56,27 @@ describe('firmware selection', () => {
     const selection = firmwareBelow(['amdgpu'], root);
     expect(selection.files.map((found) => found.name)).toEqual(['amdgpu/a.bin', 'amdgpu/sub/b.bin']);
     expect(selection.missing).toEqual(['amdgpu/gone.bin']);
+  });
+});
+
+describe('storedOnce', () => {
+  it('stores a file once under its own name, and every other name that resolves to it as a link', () => {
+    const file = (name: string, source: string): { name: string; source: string; origin: string } => ({
+      name,
+      source: `usr/lib/firmware/${source}`,
+      origin: 'p',
+    });
+    const { stored, links } = storedOnce([
+      file('nvidia/tu104/gsp.bin', 'nvidia/tu102/gsp.bin'),
+      file('nvidia/tu102/gsp.bin', 'nvidia/tu102/gsp.bin'),
+      file('nvidia/tu106/gsp.bin', 'nvidia/tu102/gsp.bin'),
+      file('a/only-link.bin', 'a/real.bin'),
+      file('b/alone.bin', 'b/alone.bin'),
+    ]);
+    expect(stored.map((found) => found.name)).toEqual(['nvidia/tu102/gsp.bin', 'a/only-link.bin', 'b/alone.bin']);
+    expect(links).toEqual([
+      { name: 'nvidia/tu104/gsp.bin', target: 'nvidia/tu102/gsp.bin' },
+      { name: 'nvidia/tu106/gsp.bin', target: 'nvidia/tu102/gsp.bin' },
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { architecture } from '../../src/architectures.ts';
-import { DISK_BUSES, diskBusProblem, kernelCmdline, parseNics, qemuArgs, type Nic } from '../../src/vm/qemu.ts';
+import { BOARDS, boardFor, type Board } from '../../src/vm/boards.ts';
+import { boardProblem, DISK_BUSES, diskBusProblem, kernelCmdline, parseNics, qemuArgs, type Nic } from '../../src/vm/qemu.ts';
 
 const spec = {
   arch: architecture('amd64'),
@@ -115,5 +116,34 @@ describe('qemuArgs', () => {
     expect(qemuArgs({ ...spec, arch: architecture('armhf') }).slice(0, 2)).toEqual(['-machine', 'virt,highmem=off']);
     const riscv64 = qemuArgs({ ...spec, arch: architecture('riscv64') });
     expect(riscv64[riscv64.indexOf('-append') + 1]).toMatch(/^console=ttyS0 /);
+  });
+});
+
+describe('boards', () => {
+  const armhf = architecture('armhf');
+  const board = BOARDS['orangepi-pc'] as Board;
+  const onBoard = { ...spec, arch: armhf, disks: [], memoryMiB: 1024, board: { board, dtb: '/out/linux-armhf.dtbs/sun8i-h3-orangepi-pc.dtb' } };
+
+  it("boots the board's machine with its device tree, core count and console, its own card on the restricted network, and nothing on PCI", () => {
+    const args = qemuArgs(onBoard);
+    expect(args.slice(0, 2)).toEqual(['-machine', 'orangepi-pc']);
+    expect(args[args.indexOf('-dtb') + 1]).toBe('/out/linux-armhf.dtbs/sun8i-h3-orangepi-pc.dtb');
+    expect(args[args.indexOf('-smp') + 1]).toBe('4');
+    expect(args[args.indexOf('-append') + 1]).toMatch(/^console=ttyS0 panic=-1 /);
+    const nic = args[args.indexOf('-nic') + 1]?.split(',') ?? [];
+    expect(nic).toEqual(expect.arrayContaining(['user', 'restrict=on', 'mac=52:54:00:12:34:56']));
+    expect(nic.filter((option) => option.startsWith('guestfwd=tcp:10.0.2.100:'))).toHaveLength(2);
+    expect(args.join(' ')).not.toMatch(/virtio|pci|-netdev/);
+  });
+
+  it('refuses what a board does not have', () => {
+    expect(boardProblem(onBoard)).toBeUndefined();
+    expect(boardProblem({ ...onBoard, nics: [{ kind: 'user' }, { kind: 'tap', ifname: 't0' }] })).toMatch(/one network card/);
+    expect(boardProblem({ ...onBoard, nicModel: 'e1000' })).toMatch(/--nic-model does not apply/);
+    expect(boardProblem({ ...onBoard, disks: ['/tmp/d.img'] })).toMatch(/no disks/);
+    expect(boardProblem({ ...onBoard, memoryMiB: 2048 })).toBe('orangepi-pc takes at most 1024 MiB: add --memory 1024');
+    expect(boardFor('orangepi-pc', architecture('arm64'))).toBe('orangepi-pc is an armhf board: add --arch armhf');
+    expect(boardFor('rpi9', armhf)).toBe('rpi9 is not a board b2c boots (orangepi-pc)');
+    expect(boardFor('orangepi-pc', armhf)).toBe(board);
   });
 });

@@ -1,0 +1,44 @@
+// Boards QEMU emulates with their own SoC and device tree: the image's SoC glue and a MAC's PHY, tested without the board.
+
+import type { Architecture } from '../architectures.ts';
+
+export interface Board {
+  /** The name `b2c run --board` takes. */
+  name: string;
+  /** Debian's name of the architecture whose kernel boots it. */
+  arch: string;
+  /** QEMU's machine arguments. */
+  machine: string[];
+  /** The board's device tree, as Debian's kernel package names it below its dtbs folder. */
+  dtb: string;
+  /** The console of the board's first UART, which differs from the architecture's virt machine. */
+  console: string;
+  /** The board's SoC has this many cores, and QEMU takes no other count. */
+  cpus: number;
+  /** The most RAM the board's memory map has. */
+  maxMemoryMiB: number;
+  /** What the board's own network card is, for the user. */
+  network: string;
+}
+
+export const BOARDS: Record<string, Board> = {
+  // Allwinner H3: the EMAC is dwmac-sun8i with the internal PHY behind its MDIO mux, the SoC glue armhf's image ships.
+  'orangepi-pc': {
+    name: 'orangepi-pc',
+    arch: 'armhf',
+    machine: ['-machine', 'orangepi-pc'],
+    dtb: 'sun8i-h3-orangepi-pc.dtb',
+    console: 'ttyS0',
+    cpus: 4,
+    maxMemoryMiB: 1024,
+    network: 'the H3 EMAC (dwmac-sun8i) and its internal PHY',
+  },
+};
+
+/** The board of that name, or a message naming the boards there are; one of another architecture is refused. */
+export function boardFor(name: string, arch: Architecture): Board | string {
+  const board = BOARDS[name];
+  if (board === undefined) return `${name} is not a board b2c boots (${Object.keys(BOARDS).join(', ')})`;
+  if (board.arch !== arch.debian) return `${name} is an ${board.arch} board: add --arch ${board.arch}`;
+  return board;
+}
