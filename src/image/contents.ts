@@ -353,8 +353,9 @@ export const ADDON_FIRMWARE_PACKAGES = [
 /**
  * The GPU firmware add-on (`--addons gpu-firmware`) for graphics-driver
  * farms, whose kernels bring the GPU drivers: whole folders per package, each
- * file compressed on its own (the kernel's loader reads `.xz`), so 170 MB of
- * firmware costs about 65 MB of RAM.
+ * file compressed on its own (the kernel's loader reads `.xz`) and stored
+ * once (402 of the 1,379 names are links), so the 170 MB Debian ships cost
+ * 72 MB of RAM.
  */
 export const GPU_FIRMWARE: Record<string, string[]> = {
   // AMD: amdgpu for GCN and later, radeon before.
