@@ -160,6 +160,7 @@ Exit status: the pipeline status the machine printed, or
         if (typeof board === 'string') throw new ExitError(2, `--board: ${board}`);
         // The virt machine's default RAM is more than most boards have: a board gets what it has unless told less.
         if (command.getOptionValueSource('memory') === 'default') spec.memoryMiB = board.maxMemoryMiB;
+        if (command.getOptionValueSource('cpus') === 'default') spec.cpus = board.cpus;
         spec.board = { board, dtb: resolve(options.dtb ?? join(options.out, names.addons.dtbs, board.dtb)) };
         const problem = boardProblem(spec);
         if (problem !== undefined) throw new ExitError(2, `--board ${board.name}: ${problem}`);
@@ -175,7 +176,10 @@ Exit status: the pipeline status the machine printed, or
           });
           spec.initrd = concatenated.path;
         }
-        spec.accel = await chooseAccelerator(options.accel, spec, join(defaultCacheDir(), 'accel-probe.json'));
+        // A board's SoC is emulated whole: its arguments are TCG's.
+        if (spec.board !== undefined && options.accel === 'kvm')
+          throw new ExitError(2, `--board ${spec.board.board.name} runs under software emulation: leave out --accel kvm`);
+        spec.accel = spec.board !== undefined ? 'tcg' : await chooseAccelerator(options.accel, spec, join(defaultCacheDir(), 'accel-probe.json'));
         process.stderr.write(`b2c: booting ${spec.kernel} with ${spec.accel === 'kvm' ? 'KVM' : 'software emulation (TCG)'}\n`);
         const result = await bootMachine(spec, { timeoutSeconds: options.timeout, output: process.stdout });
         process.stderr.write(`b2c: ${describeOutcome(result.outcome)} (${result.seconds.toFixed(1)} s)\n`);

@@ -112,6 +112,15 @@ export class PrivateApt {
     } catch (error) {
       throw new B2cError(`cannot fetch the package lists of ${this.source.mirror} ${this.source.suite} (${this.source.arch})`, { cause: error });
     }
+    // apt only warns about a component the mirror lacks; the build would then fail on a package name.
+    const fetched = await readdir(join(this.root, 'state/lists'));
+    const lacking = APT_COMPONENTS.filter((component) => !fetched.some((name) => name.includes(`_${component}_binary-`) && name.endsWith('_Packages')));
+    if (lacking.length > 0) {
+      throw new B2cError(
+        `${this.source.mirror} has no ${lacking.join(' or ')} component for ${this.source.suite} (${this.source.arch}): ` +
+          "b2c takes the image's NIC firmware from non-free-firmware; use a mirror that carries it",
+      );
+    }
     return 'fetched';
   }
 

@@ -291,12 +291,30 @@ export async function buildImage(system: System, options: BuildOptions, progress
   if (options.addons.includes('gpu-firmware')) {
     progress.step('writing the GPU firmware add-on');
     const files: FirmwareFile[] = [];
-    for (const [pkg, folders] of Object.entries(GPU_FIRMWARE)) files.push(...firmwareBelow(folders, await firmware.root([pkg])).files);
+    const folderLinks: Array<{ name: string; target: string }> = [];
+    const missing: string[] = [];
+    for (const [pkg, folders] of Object.entries(GPU_FIRMWARE)) {
+      const chosen = firmwareBelow(folders, await firmware.root([pkg]));
+      files.push(...chosen.files);
+      folderLinks.push(...chosen.folderLinks);
+      missing.push(...chosen.missing);
+    }
     const target = join(options.outDir, outputNames(arch.debian).addons['gpu-firmware']);
-    const written = await writeFirmwareAddon(system, firmware, files, target, options, arch, (done) => progress.update(`compressing ${done}/${files.length}`));
+    const written = await writeFirmwareAddon(
+      system,
+      firmware,
+      files,
+      target,
+      options,
+      arch,
+      (done) => progress.update(`compressing ${done}/${files.length}`),
+      folderLinks,
+    );
     result.addons['gpu-firmware'] = written;
+    const dangling = missing.length > 0 ? ` (${missing.length} links lead to no file: ${missing.slice(0, 3).join(', ')})` : '';
     progress.update(
-      `${files.length} files of ${Object.keys(GPU_FIRMWARE).join(', ')}; ${megabytes(written.bytes)}, ${megabytes(written.unpackedBytes)} unpacked`,
+      `${files.length} files and ${folderLinks.length} folder links of ${Object.keys(GPU_FIRMWARE).join(', ')}${dangling}; ` +
+        `${megabytes(written.bytes)}, ${megabytes(written.unpackedBytes)} unpacked`,
     );
   }
   if (options.addons.includes('dtbs')) {
@@ -304,7 +322,11 @@ export async function buildImage(system: System, options: BuildOptions, progress
     const target = join(options.outDir, outputNames(arch.debian).addons.dtbs);
     if (kernel.dtbs === undefined) {
       // `--arch all --addons dtbs` asks it of amd64 too: not a failure.
-      progress.update(`${kernel.name} has none: its machines boot without one`);
+      progress.update(
+        kernel.own && kernelPackage === undefined && !(options.kernel?.path ?? '').endsWith('.deb')
+          ? `none come with a kernel folder: the bootloader takes those of make dtbs_install`
+          : `${kernel.name} has none: its machines boot without one`,
+      );
     } else {
       await rm(`${target}.partial`, { recursive: true, force: true });
       await cp(kernel.dtbs, `${target}.partial`, { recursive: true });
@@ -505,6 +527,7 @@ async function writeFirmwareAddon(
   options: BuildOptions,
   arch: ReturnType<typeof architecture>,
   onProgress: (done: number) => void = () => undefined,
+  folderLinks: ReadonlyArray<{ name: string; target: string }> = [],
 ): Promise<{ path: string; bytes: number; unpackedBytes: number }> {
   const work = join(options.cacheDir, 'work', `firmware-${arch.debian}`);
   await rm(work, { recursive: true, force: true });
@@ -530,6 +553,8 @@ async function writeFirmwareAddon(
   for (const link of links) {
     addon.add(`${FIRMWARE_FOLDER}/${asStored(link.name)}`, { kind: 'symlink', target: `/${FIRMWARE_FOLDER}/${asStored(link.target)}`, origin: 'b2c' });
   }
+  for (const link of folderLinks)
+    addon.add(`${FIRMWARE_FOLDER}/${link.name}`, { kind: 'symlink', target: `/${FIRMWARE_FOLDER}/${link.target}`, origin: 'b2c' });
   await rm(work, { recursive: true, force: true });
   return writeArchive(addon, target, options.sourceDateEpoch, arch);
 }

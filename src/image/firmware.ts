@@ -22,6 +22,8 @@ export interface FirmwareSelection {
   files: FirmwareFile[];
   /** Names asked for that none of the packages ships. */
   missing: string[];
+  /** Links to folders (`nvidia/ad104/gsp` → `nvidia/ad102/gsp`), below the firmware folder: the loader goes through them. */
+  folderLinks: Array<{ name: string; target: string }>;
 }
 
 /** The firmware names a module declares (`MODULE_FIRMWARE`), as its `.modinfo` section lists them. */
@@ -48,30 +50,40 @@ export function selectFirmware(names: Iterable<string>, root: PackageRoot): Firm
     }
     files.push({ name: found, source: target.path, origin: target.file.pkg.name });
   }
-  return { files, missing };
+  return { files, missing, folderLinks: [] };
 }
 
-/** Every file below the given firmware folders (`amdgpu`, `nvidia`), links included under their own names. */
+/** Every file below the given firmware folders (`amdgpu`, `nvidia`), links included under their own names, links to folders kept as links. */
 export function firmwareBelow(folders: readonly string[], root: PackageRoot): FirmwareSelection {
   const names: string[] = [];
+  const folderLinks: Array<{ name: string; target: string }> = [];
+  const relative = (path: string): string => path.slice(FIRMWARE_FOLDER.length + 1);
   for (const folder of folders) {
     for (const path of root.below(`${FIRMWARE_FOLDER}/${folder}`)) {
       const file = root.files.get(path);
-      if (file !== undefined && file.kind !== 'dir') names.push(path.slice(FIRMWARE_FOLDER.length + 1));
+      if (file === undefined || file.kind === 'dir') continue;
+      const end = file.kind === 'symlink' ? resolvedEnd(root, path) : undefined;
+      // The package walk does not go through a link to a folder: the archive keeps the link, and the folder it names.
+      if (end?.file.kind === 'dir' && end.path.startsWith(`${FIRMWARE_FOLDER}/`)) folderLinks.push({ name: relative(path), target: relative(end.path) });
+      else names.push(relative(path));
     }
   }
   // A link whose target no package ships comes back as missing.
-  return selectFirmware(names, root);
+  return { ...selectFirmware(names, root), folderLinks };
+}
+
+function resolvedEnd(root: PackageRoot, path: string): { path: string; file: PackageFile } | undefined {
+  try {
+    return root.resolveChain(path).at(-1);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The file a path ends at after its links, or nothing for a dangling link or a folder. */
 function resolvedFile(root: PackageRoot, path: string): { path: string; file: PackageFile } | undefined {
-  try {
-    const end = root.resolveChain(path).at(-1);
-    return end?.file.kind === 'file' ? end : undefined;
-  } catch {
-    return undefined;
-  }
+  const end = resolvedEnd(root, path);
+  return end?.file.kind === 'file' ? end : undefined;
 }
 
 /**

@@ -116,10 +116,12 @@ export interface KernelModuleIndex {
  */
 export async function indexKernelModules(system: System, modulesDir: string, release: string, ownIndexDir?: string): Promise<KernelModuleIndex> {
   if (!existsSync(modulesDir)) throw new B2cError(`the kernel has no modules folder for ${release} (${modulesDir})`);
+  if (!existsSync(join(modulesDir, 'modules.builtin'))) throw new B2cError(`${modulesDir} has no modules.builtin: is it a modules_install folder?`);
   let indexDir = modulesDir;
   if (!existsSync(join(modulesDir, 'modules.dep'))) {
     // depmod -b reads BASE/lib/modules/RELEASE and writes its index there.
-    const base = ownIndexDir ?? `${modulesDir}.depmod`;
+    // Beside the extracted package (…/usr/lib/modules/RELEASE → ….depmod), so its modules folder holds one release.
+    const base = ownIndexDir ?? `${join(modulesDir, '../../../..')}.depmod`;
     const target = join(base, 'lib/modules', release);
     await rm(base, { recursive: true, force: true });
     await mkdir(dirname(target), { recursive: true });
@@ -133,7 +135,6 @@ export async function indexKernelModules(system: System, modulesDir: string, rel
     }
     await runChecked(system, ['depmod', '-b', base, release], { context: `depmod over the modules of ${release}` });
   }
-  if (!existsSync(join(modulesDir, 'modules.builtin'))) throw new B2cError(`${modulesDir} has no modules.builtin: is it a modules_install folder?`);
   return {
     modulesDir,
     indexDir,

@@ -85,6 +85,7 @@ export function boardProblem(spec: VmSpec): string | undefined {
   if (spec.disks.length > 0) return `b2c gives ${board.name} no disks yet`;
   if (spec.qmpSocket !== undefined) return `${board.name} has no PCIe port to hot-plug into: --qmp does not apply`;
   if (spec.memoryMiB > board.maxMemoryMiB) return `${board.name} takes at most ${board.maxMemoryMiB} MiB: add --memory ${board.maxMemoryMiB}`;
+  if (spec.cpus !== board.cpus) return `${board.name} has ${board.cpus} cores, and QEMU takes no other count: leave out --cpus`;
   return undefined;
 }
 

@@ -31,7 +31,11 @@ describe('firmware selection', () => {
     );
     await root.addPackage(
       { name: 'firmware-misc-nonfree', version: '1', arch: 'all' },
-      extracted('misc', { 'tigon/tg3.bin': 'tg3', 'amdgpu/a.bin': 'a', 'amdgpu/sub/b.bin': 'b' }, { 'amdgpu/gone.bin': '../nowhere.bin' }),
+      extracted(
+        'misc',
+        { 'tigon/tg3.bin': 'tg3', 'amdgpu/a.bin': 'a', 'amdgpu/sub/b.bin': 'b' },
+        { 'amdgpu/gone.bin': '../nowhere.bin', 'amdgpu/alias': 'sub' },
+      ),
     );
   });
 
@@ -52,10 +56,11 @@ describe('firmware selection', () => {
     expect(selection.missing).toEqual(['amdgpu/gone.bin', 'i915/none.bin', 'rtl_nic']);
   });
 
-  it('takes every file below whole folders, in subfolders too', () => {
+  it('takes every file below whole folders, in subfolders too, and keeps a link to a folder as a link', () => {
     const selection = firmwareBelow(['amdgpu'], root);
     expect(selection.files.map((found) => found.name)).toEqual(['amdgpu/a.bin', 'amdgpu/sub/b.bin']);
     expect(selection.missing).toEqual(['amdgpu/gone.bin']);
+    expect(selection.folderLinks).toEqual([{ name: 'amdgpu/alias', target: 'amdgpu/sub' }]);
   });
 });
 

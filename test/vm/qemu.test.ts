@@ -122,7 +122,7 @@ describe('qemuArgs', () => {
 describe('boards', () => {
   const armhf = architecture('armhf');
   const board = BOARDS['orangepi-pc'] as Board;
-  const onBoard = { ...spec, arch: armhf, disks: [], memoryMiB: 1024, board: { board, dtb: '/out/linux-armhf.dtbs/sun8i-h3-orangepi-pc.dtb' } };
+  const onBoard = { ...spec, arch: armhf, disks: [], memoryMiB: 1024, cpus: 4, board: { board, dtb: '/out/linux-armhf.dtbs/sun8i-h3-orangepi-pc.dtb' } };
 
   it("boots the board's machine with its device tree, core count and console, its own card on the restricted network, and nothing on PCI", () => {
     const args = qemuArgs(onBoard);
@@ -142,6 +142,7 @@ describe('boards', () => {
     expect(boardProblem({ ...onBoard, nicModel: 'e1000' })).toMatch(/--nic-model does not apply/);
     expect(boardProblem({ ...onBoard, disks: ['/tmp/d.img'] })).toMatch(/no disks/);
     expect(boardProblem({ ...onBoard, memoryMiB: 2048 })).toBe('orangepi-pc takes at most 1024 MiB: add --memory 1024');
+    expect(boardProblem({ ...onBoard, cpus: 2 })).toBe('orangepi-pc has 4 cores, and QEMU takes no other count: leave out --cpus');
     expect(boardFor('orangepi-pc', architecture('arm64'))).toBe('orangepi-pc is an armhf board: add --arch armhf');
     expect(boardFor('rpi9', armhf)).toBe('rpi9 is not a board b2c boots (orangepi-pc)');
     expect(boardFor('orangepi-pc', armhf)).toBe(board);
