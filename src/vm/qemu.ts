@@ -73,7 +73,7 @@ export const SERIAL_CONSOLE_ONLY = ['-nodefaults', '-no-user-config', '-display'
 /** The kernel parameters b2c adds before the user's: a console, and no hang on panic. */
 export function kernelCmdline(spec: Pick<VmSpec, 'arch' | 'cmdline' | 'board'>): string {
   // panic=-1 reboots at once on a panic, and -no-reboot turns that reboot into QEMU's exit.
-  return `console=${spec.board?.board.console ?? spec.arch.console} panic=-1 ${spec.cmdline}`.trim();
+  return [`console=${spec.board?.board.console ?? spec.arch.console}`, 'panic=-1', ...(spec.board?.board.kernelArgs ?? []), spec.cmdline].join(' ').trim();
 }
 
 /** Why a spec cannot boot on its board, or nothing: a board has its own card, no PCI for disks or QMP's port, a fixed core count. */

@@ -129,7 +129,7 @@ describe('boards', () => {
     expect(args.slice(0, 2)).toEqual(['-machine', 'orangepi-pc']);
     expect(args[args.indexOf('-dtb') + 1]).toBe('/out/linux-armhf.dtbs/sun8i-h3-orangepi-pc.dtb');
     expect(args[args.indexOf('-smp') + 1]).toBe('4');
-    expect(args[args.indexOf('-append') + 1]).toMatch(/^console=ttyS0 panic=-1 /);
+    expect(args[args.indexOf('-append') + 1]).toMatch(/^console=ttyS0 panic=-1 maxcpus=1 b2c\.container=/);
     const nic = args[args.indexOf('-nic') + 1]?.split(',') ?? [];
     expect(nic).toEqual(expect.arrayContaining(['user', 'restrict=on', 'mac=52:54:00:12:34:56']));
     expect(nic.filter((option) => option.startsWith('guestfwd=tcp:10.0.2.100:'))).toHaveLength(2);
