@@ -45,7 +45,7 @@ import { bundleInit } from './init-bundle.ts';
 import { compileKeymaps, KEYMAP_PACKAGES } from './keymaps.ts';
 import { addPath, addProgram, readFileFromRoot } from './library-closure.ts';
 import { buildManifest, megabytes } from './manifest.ts';
-import { indexKernelModules, indexLinesFor, moduleName, modulesBelow, selectModules, stageModules, type ModuleSelection } from './modules.ts';
+import { indexKernelModules, indexLinesFor, moduleName, modulesBelow, selectModules, stagedModulePath, stageModules, type ModuleSelection } from './modules.ts';
 import { ownKernel, type KernelSource } from './kernel-source.ts';
 import { FIRMWARE_FOLDER, firmwareBelow, moduleFirmwareNames, selectFirmware, storedOnce, type FirmwareFile } from './firmware.ts';
 import { outputNames, type Addon, type Compression } from './output-names.ts';
@@ -200,7 +200,7 @@ export async function buildImage(system: System, options: BuildOptions, progress
   const moduleFamilyBytes: Record<string, number> = {};
   for (const [family, names] of Object.entries({ ...MODULE_FAMILIES, ...ARCHITECTURE_MODULE_FAMILIES[arch.debian] })) {
     const files = selectModules(names, index.modulesDep, index.modulesBuiltin, index.modulesSoftdep, mayLack).files;
-    moduleFamilyBytes[family] = (await Promise.all(files.map(async (path) => (await stat(join(staged, path.replace(/\.(xz|zst|gz)$/, '')))).size))).reduce(
+    moduleFamilyBytes[family] = (await Promise.all(files.map(async (path) => (await stat(join(staged, stagedModulePath(path)))).size))).reduce(
       (sum, size) => sum + size,
       0,
     );
@@ -265,7 +265,7 @@ export async function buildImage(system: System, options: BuildOptions, progress
     // Each module compressed on its own, which busybox's modprobe reads: the add-on costs its compressed size in RAM, not five times that.
     await compressEach(
       system,
-      addonFiles.map((path) => join(stagedWithAddon, path.replace(/\.(xz|zst|gz)$/, ''))),
+      addonFiles.map((path) => join(stagedWithAddon, stagedModulePath(path))),
     );
     await addModules(addon, stagedWithAddon, modulesFolder, addonFiles, 'modules', kernel.name, true);
     const target = join(options.outDir, names.addons.modules);
@@ -409,7 +409,7 @@ async function addModules(
   const names = new Set<string>();
   const shipped = new Set<string>();
   for (const path of files) {
-    const unpacked = path.replace(/\.(xz|zst|gz)$/, '');
+    const unpacked = stagedModulePath(path);
     const name = compressed ? `${unpacked}.xz` : unpacked;
     tree.add(`${modulesFolder}/${name}`, { kind: 'file', mode: 0o644, data: await readFile(join(staged, name)), origin });
     names.add(moduleName(path));
@@ -474,7 +474,7 @@ async function debianKernel(system: System, pkg: DebianPackage, deb: string, arc
 async function firmwareNamesOf(staged: string, files: readonly string[]): Promise<string[]> {
   const names = new Set<string>();
   for (const path of files) {
-    for (const name of moduleFirmwareNames(await readFile(join(staged, path.replace(/\.(xz|zst|gz)$/, ''))))) names.add(name);
+    for (const name of moduleFirmwareNames(await readFile(join(staged, stagedModulePath(path))))) names.add(name);
   }
   return [...names];
 }
@@ -533,7 +533,9 @@ async function writeFirmwareAddon(
   await rm(work, { recursive: true, force: true });
   const addon = new ImageTree();
   const { stored, links } = storedOnce(files);
-  const plain = stored.filter((found) => !/\.(xz|zst)$/.test(found.name));
+  // A file a package ships compressed is taken as it is; the others get compressed here.
+  const compressedAlready = (name: string): boolean => /\.(xz|zst)$/.test(name);
+  const plain = stored.filter((found) => !compressedAlready(found.name));
   for (const found of stored.filter((candidate) => !plain.includes(candidate)))
     addon.add(`${FIRMWARE_FOLDER}/${found.name}`, { kind: 'file', mode: 0o644, data: await firmware.read(found), origin: found.origin });
   for (const found of plain) {
@@ -549,7 +551,7 @@ async function writeFirmwareAddon(
     addon.add(`${FIRMWARE_FOLDER}/${found.name}.xz`, { kind: 'file', mode: 0o644, data: await readFile(join(work, `${found.name}.xz`)), origin: found.origin });
   }
   // The other names of a stored file are links, compressed as it is: the kernel's loader follows links.
-  const asStored = (name: string): string => (/\.(xz|zst)$/.test(name) ? name : `${name}.xz`);
+  const asStored = (name: string): string => (compressedAlready(name) ? name : `${name}.xz`);
   for (const link of links) {
     addon.add(`${FIRMWARE_FOLDER}/${asStored(link.name)}`, { kind: 'symlink', target: `/${FIRMWARE_FOLDER}/${asStored(link.target)}`, origin: 'b2c' });
   }

@@ -22,6 +22,11 @@ export function moduleName(path: string): string {
   return canonicalModuleName(file.replace(/\.ko(\.(xz|zst|gz))?$/, ''));
 }
 
+/** Where stageModules puts a module modules.dep names (`kernel/fs/ext4/ext4.ko.xz` → `kernel/fs/ext4/ext4.ko`): decompressed. */
+export function stagedModulePath(path: string): string {
+  return path.replace(/\.(xz|zst|gz)$/, '');
+}
+
 /** Reads modules.dep (`path: dep dep ...`, each dependency list already transitive) into a map. */
 export function parseModulesDep(text: string): Map<string, string[]> {
   const deps = new Map<string, string[]>();
@@ -161,7 +166,7 @@ export async function stageModules(
   const staged = join(workDir, 'lib/modules', kernelVersion);
   await mkdir(staged, { recursive: true });
   for (const file of selection.files) {
-    const target = join(staged, file.replace(/\.(xz|zst|gz)$/, ''));
+    const target = join(staged, stagedModulePath(file));
     await mkdir(dirname(target), { recursive: true });
     const suffix = /\.(xz|zst|gz)$/.exec(file)?.[1];
     if (suffix === undefined) {
@@ -177,7 +182,7 @@ export async function stageModules(
     }
   }
   if (strip !== undefined && selection.files.length > 0) {
-    const files = selection.files.map((file) => join(staged, file.replace(/\.(xz|zst|gz)$/, '')));
+    const files = selection.files.map((file) => join(staged, stagedModulePath(file)));
     await runChecked(system, [...strip, '--discard-locals', ...files], { context: 'stripping the modules of local symbols' });
   }
   for (const name of ['modules.order', 'modules.builtin', 'modules.builtin.modinfo']) {
