@@ -21,6 +21,7 @@ import { bootTimeline, markdownTable, summarize, volumeSyncSeconds, type BootTim
 import { busyboxImage, incompressibleBytes } from '../src/testbed/images.ts';
 import { LocalRegistry } from '../src/testbed/registry.ts';
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY, TestS3 } from '../src/testbed/s3.ts';
+import { concatenateArchives } from '../src/vm/initrd.ts';
 import { bootMachine, checkHostTools, chooseAccelerator } from '../src/vm/machine.ts';
 import { DEFAULT_NIC_MODEL, FORWARD_ADDRESS, type VmSpec } from '../src/vm/qemu.ts';
 
@@ -49,6 +50,9 @@ async function buildFloor(): Promise<string> {
   if (compressed.status !== 0) throw new Error(`xz failed: ${compressed.stderr.toString()}`);
   return `${cpio}.xz`;
 }
+
+/** The boots with add-ons after the xz image, in the order of the archives concatenated for them. */
+const ADDON_VARIANTS = ['b2c, xz + modules add-on', 'b2c, xz + firmware add-on', 'b2c, xz + both add-ons'];
 
 interface Variant {
   name: string;
@@ -205,7 +209,7 @@ function pullRows(pulls: { cold: BootTimeline[]; warm: BootTimeline[]; host: num
 
 async function main(): Promise<void> {
   await mkdir(BENCH_OUT, { recursive: true });
-  progress.step('building the initramfs (xz, zstd, uncompressed)');
+  progress.step('building the initramfs (xz, zstd, uncompressed) and the modules and firmware add-ons');
   const build = await buildImage(
     nodeSystem,
     {
@@ -217,12 +221,19 @@ async function main(): Promise<void> {
       refresh: false,
       sourceDateEpoch: 0,
       version: B2C_VERSION,
-      addons: [],
+      addons: ['modules', 'firmware'],
     },
     progress,
   );
   const manifest = JSON.parse(await readFile(build.manifest, 'utf8')) as { files: ManifestFileEntry[] };
   const floor = await buildFloor();
+
+  // What a bootloader gives a machine that loads add-ons: the image, then each add-on, one archive after the other.
+  const modulesAddon = build.addons.modules?.path as string;
+  const firmwareAddon = build.addons.firmware?.path as string;
+  const withAddons = await Promise.all(
+    [[modulesAddon], [firmwareAddon], [modulesAddon, firmwareAddon]].map((addons) => concatenateArchives([build.initramfs.xz as string, ...addons])),
+  );
 
   const registry = await LocalRegistry.start();
   const results: Record<string, BootTimeline[]> = {};
@@ -238,6 +249,7 @@ async function main(): Promise<void> {
       { name: 'b2c, zstd', initrd: build.initramfs.zstd as string, cmdline: step, marker: 'bench-output-42' },
       { name: 'b2c, uncompressed', initrd: build.initramfs.none as string, cmdline: step, marker: 'bench-output-42' },
       { name: 'floor (busybox /init, xz)', initrd: floor, cmdline: '', marker: 'floor-init-42' },
+      ...ADDON_VARIANTS.map((name, index) => ({ name, initrd: (withAddons[index] as { path: string }).path, cmdline: step, marker: 'bench-output-42' })),
     ];
     const base = {
       arch,
@@ -302,12 +314,17 @@ async function main(): Promise<void> {
     minimumMemory = await smallestMemory({ ...base, accel, initrd: build.initramfs.xz as string, cmdline: step }, 'bench-output-42');
   } finally {
     await registry.stop();
+    for (const archive of withAddons) await archive.remove();
   }
 
   const sizeRows = [
     ['initramfs, xz (farms fetch this one)', megabytes(build.sizes.xz ?? 0)],
     ['initramfs, zstd', megabytes(build.sizes.zstd ?? 0)],
     ['initramfs, uncompressed', megabytes(build.unpackedBytes)],
+    ...(['modules', 'firmware'] as const).map((addon) => [
+      `${addon} add-on, xz (unpacks to ${megabytes(build.addons[addon]?.unpackedBytes ?? 0)})`,
+      megabytes(build.addons[addon]?.bytes ?? 0),
+    ]),
   ];
   const componentRows = sizeByComponent(manifest.files).map(({ component, bytes }) => [
     component,
@@ -320,6 +337,7 @@ async function main(): Promise<void> {
     ['firstOutput', 'first output'],
     ['exit', 'QEMU exit'],
     ['initWork', "init's own work"],
+    ['modulesStep', 'module step'],
     ['dhcpWait', 'DHCP wait'],
   ];
   const bootRows = Object.entries(results).map(([name, timelines]) => [name, ...phases.map(([phase]) => phaseCell(timelines, phase))]);
@@ -347,7 +365,9 @@ async function main(): Promise<void> {
     '',
     'Seconds from QEMU start, median (min–max). "First output" is the trivial container\'s line (for the floor, ' +
       'its /init\'s echo). "Init\'s own work" runs from /init start to the podman exec of the first step, less the ' +
-      'DHCP wait.',
+      'DHCP wait. "Module step" is the init\'s module section: the boot list, then coldplug matching every device ' +
+      "against the image's aliases (and the add-on's), and loading what matched. The add-on rows boot the xz image " +
+      'followed by the add-ons, as a bootloader concatenates them.',
     '',
     markdownTable(['initramfs', ...phases.map(([, label]) => label)], bootRows),
     '',
@@ -358,13 +378,12 @@ async function main(): Promise<void> {
     markdownTable(
       ['measure', 'MiB'],
       [
-        [
-          'RAM in use before the first container (2048 MiB guest, median)',
+        ...['b2c, xz', ...ADDON_VARIANTS].map((variant) => [
+          `RAM in use before the first container (2048 MiB guest, median): ${variant}`,
           String(
-            summarize((results['b2c, xz'] ?? []).map((timeline) => timeline.memoryInUse).filter((value): value is number => value !== undefined))?.median ??
-              '–',
+            summarize((results[variant] ?? []).map((timeline) => timeline.memoryInUse).filter((value): value is number => value !== undefined))?.median ?? '–',
           ),
-        ],
+        ]),
         ['smallest -m that still runs the pipeline (xz, steps of 32 MiB)', String(minimumMemory ?? 'more than 1024')],
       ],
     ),

@@ -15,6 +15,8 @@ export interface Architecture {
   kernelPackage: string;
   /** The kernel image's name in /boot, before `-VERSION`. */
   kernelImage: string;
+  /** The boot header every kernel image of this architecture carries (bytes at an offset), and where a kernel build leaves that image. */
+  kernelHeader: { offset: number; magic: string; built: string };
   qemu: {
     binary: string;
     package: string;
@@ -37,6 +39,7 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     machine: 'x86_64',
     kernelPackage: 'linux-image-amd64',
     kernelImage: 'vmlinuz',
+    kernelHeader: { offset: 0x202, magic: 'HdrS', built: 'arch/x86/boot/bzImage' },
     // Multi-threaded TCG with several vCPUs has been seen to crash x86 guest kernels on QEMU 7.2.
     qemu: { binary: 'qemu-system-x86_64', package: 'qemu-system-x86', machine: ['-machine', 'q35'], tcgThread: 'single' },
     console: 'ttyS0',
@@ -49,6 +52,7 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     machine: 'aarch64',
     kernelPackage: 'linux-image-arm64',
     kernelImage: 'vmlinuz',
+    kernelHeader: { offset: 0x38, magic: 'ARM\x64', built: 'arch/arm64/boot/Image' },
     // cortex-a72 rather than max: TCG emulates pointer authentication slowly, and Debian's kernel needs nothing past ARMv8.0.
     qemu: { binary: 'qemu-system-aarch64', package: 'qemu-system-arm', machine: ['-machine', 'virt', '-cpu', 'cortex-a72'], tcgThread: 'multi' },
     console: 'ttyAMA0',
@@ -62,6 +66,7 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     kernelPackage: 'linux-image-riscv64',
     // Debian ships the uncompressed Image (with its EFI header) under this name.
     kernelImage: 'vmlinux',
+    kernelHeader: { offset: 0x38, magic: 'RSC\x05', built: 'arch/riscv/boot/Image' },
     // QEMU's default firmware for virt is OpenSBI, which Debian ships in qemu-system-data.
     qemu: { binary: 'qemu-system-riscv64', package: 'qemu-system-misc', machine: ['-machine', 'virt'], tcgThread: 'multi' },
     console: 'ttyS0',
@@ -75,6 +80,7 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     machine: 'armv7l',
     kernelPackage: 'linux-image-armmp',
     kernelImage: 'vmlinuz',
+    kernelHeader: { offset: 0x24, magic: '\x18\x28\x6f\x01', built: 'arch/arm/boot/zImage' },
     // armmp has no LPAE: keep the PCIe window and RAM below 4 GiB, where it can reach them. With
     // two vCPUs on one TCG thread, this kernel locks up in stop_machine during boot.
     qemu: { binary: 'qemu-system-arm', package: 'qemu-system-arm', machine: ['-machine', 'virt,highmem=off', '-cpu', 'cortex-a15'], tcgThread: 'multi' },

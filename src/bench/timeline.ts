@@ -20,6 +20,8 @@ export interface BootTimeline {
   memoryInUse?: number;
   /** Seconds from the first step's podman run to its exit: its pull and start, for a command that does nothing. */
   firstStep?: number;
+  /** Seconds the init's module step took (its console section), coldplug's matching of every device against the aliases included. */
+  modulesStep?: number;
 }
 
 const PRINTK = /^\[\s*(\d+\.\d+)\] /;
@@ -64,6 +66,11 @@ export function bootTimeline(consoleText: string, arrivals: readonly ConsoleArri
     offset += rawLine.length + 1;
   }
   const markerIndex = firstOutputMarker === undefined ? -1 : consoleText.indexOf(firstOutputMarker);
+  // The section lines carry whole seconds only: their arrival times are finer.
+  const modulesStartIndex = consoleText.search(/section_start:\d+:b2c_modules\b/);
+  const modulesEndIndex = consoleText.search(/section_end:\d+:b2c_modules\b/);
+  const modulesStart = modulesStartIndex >= 0 ? arrivalOf(arrivals, modulesStartIndex) : undefined;
+  const modulesEnd = modulesEndIndex >= 0 ? arrivalOf(arrivals, modulesEndIndex) : undefined;
   const dhcpStart = uptimes.get('dhcp-start');
   const dhcpEnd = uptimes.get('dhcp-end');
   const dhcpWait = dhcpStart !== undefined && dhcpEnd !== undefined ? dhcpEnd - dhcpStart : undefined;
@@ -78,6 +85,7 @@ export function bootTimeline(consoleText: string, arrivals: readonly ConsoleArri
     ...(dhcpWait !== undefined ? { dhcpWait } : {}),
     ...(memoryInUse !== undefined ? { memoryInUse } : {}),
     ...(firstStep !== undefined && firstStepEnd !== undefined ? { firstStep: firstStepEnd - firstStep } : {}),
+    ...(modulesStart !== undefined && modulesEnd !== undefined ? { modulesStep: modulesEnd - modulesStart } : {}),
   };
 }
 

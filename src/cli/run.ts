@@ -7,7 +7,7 @@ import { outputNames } from '../image/output-names.ts';
 import { concatenateArchives } from '../vm/initrd.ts';
 import { bootMachine, checkHostTools, chooseAccelerator, HostToolError } from '../vm/machine.ts';
 import { describeOutcome, exitCodeOf, RUN_EXIT } from '../vm/outcome.ts';
-import { BOARDS, boardFor } from '../vm/boards.ts';
+import { BOARDS, boardFor, type Board } from '../vm/boards.ts';
 import {
   boardProblem,
   DEFAULT_NIC_MODEL,
@@ -23,6 +23,18 @@ import {
 import { describeError } from '../errors.ts';
 import { ExitError } from './errors.ts';
 import { defaultCacheDir } from '../cache-dir.ts';
+
+/** Debian trixie's QEMU for a board the host's does not have, fetched into the cache the first time. */
+async function boardQemu(board: Board, qemu: NonNullable<Board['trixieQemu']>): Promise<string[]> {
+  process.stderr.write(`b2c: ${board.name} is a board of Debian trixie's QEMU: using ${qemu.package} from the cache (fetched the first time)\n`);
+  try {
+    // Loaded here: the apt code stays out of every other `b2c run`.
+    const { DebianTools } = await import('../image/debian-tools.ts');
+    return (await DebianTools.prepare([qemu.package])).command(qemu.package, qemu.program);
+  } catch (error) {
+    throw new HostToolError(`cannot fetch Debian trixie's ${qemu.package} for ${board.name}: ${describeError(error)}`);
+  }
+}
 
 function positiveInteger(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) <= 0) throw new InvalidArgumentError(`${value} is not a positive whole number`);
@@ -169,6 +181,8 @@ Exit status: the pipeline status the machine printed, or
       if (busProblem !== undefined) throw new ExitError(2, `--disk-bus ${spec.diskBus}: ${busProblem}`);
       let concatenated: Awaited<ReturnType<typeof concatenateArchives>> | undefined;
       try {
+        const trixieQemu = spec.board?.board.trixieQemu;
+        if (spec.board !== undefined && trixieQemu !== undefined) spec.qemuCommand = await boardQemu(spec.board.board, trixieQemu);
         checkHostTools(spec);
         if (options.addon.length > 0) {
           concatenated = await concatenateArchives([spec.initrd, ...options.addon.map((addon) => resolve(addon))]).catch((error: unknown) => {

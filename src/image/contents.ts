@@ -139,9 +139,11 @@ export const ARCHITECTURE_MODULE_FAMILIES: Record<string, Record<string, string[
       'phy_rockchip_snps_pcie3',
     ],
     // i.MX8M Mini/Nano/Plus: FEC and EQOS, uSDHC, ChipIdea and DWC3 USB with their PHYs, the BD718x7/PCA9450 PMICs, the PCIe PHY.
+    // Both MACs read their address from the OCOTP fuses (nvmem-cells), and the kernel holds their probe until the fuses' driver is there.
     imx8m: [
       'fec',
       'dwmac_imx',
+      'nvmem_imx_ocotp',
       'sdhci_esdhc_imx',
       'dwc3_imx8mp',
       'phy_fsl_imx8mq_usb',
@@ -248,8 +250,20 @@ export const ARCHITECTURE_MODULE_FAMILIES: Record<string, Record<string, string[
     ],
     // Allwinner H3/A20 (Orange Pi PC/One, NanoPi NEO, Bananapi, Lime2): EMAC, GMAC, 10/100 EMAC and MDIO, SD, USB PHY, AXP regulators.
     allwinner: ['dwmac_sun8i', 'dwmac_sunxi', 'sun4i_emac', 'mdio_sun4i', 'sunxi_mmc', 'phy_sun4i_usb', 'axp20x_regulator', 'i2c_mv64xxx'],
-    // i.MX6 (SabreLite, Wandboard, Hummingboard): FEC, uSDHC, GPIOs (a module here), ChipIdea USB and PHY, the anatop and PFUZE regulators.
-    imx6: ['fec', 'sdhci_esdhc_imx', 'gpio_mxc', 'ci_hdrc_imx', 'usbmisc_imx', 'phy_mxs_usb', 'anatop_regulator', 'i2c_imx', 'pfuze100_regulator'],
+    // i.MX6 (SabreLite, Wandboard, Hummingboard): FEC and the OCOTP fuses with its MAC address, uSDHC, GPIOs (a module here), ChipIdea USB and
+    // PHY, the anatop and PFUZE regulators.
+    imx6: [
+      'fec',
+      'nvmem_imx_ocotp',
+      'sdhci_esdhc_imx',
+      'gpio_mxc',
+      'ci_hdrc_imx',
+      'usbmisc_imx',
+      'phy_mxs_usb',
+      'anatop_regulator',
+      'i2c_imx',
+      'pfuze100_regulator',
+    ],
     // RK3288 (Tinker Board, veyron Chromebooks): GMAC, SD, the RK808's I2C and regulators, USB PHY.
     rockchip: ['dwmac_rk', 'dw_mmc_rockchip', 'i2c_rk3x', 'rk808_regulator', 'phy_rockchip_usb', 'io_domain'],
     // Odroid-XU3/XU4/HC1 (Ethernet is an RTL8153): SD, DWC3 and EHCI/OHCI with their PHYs, the S2MPS11 PMIC on HSI2C.

@@ -1,9 +1,10 @@
 // Where the kernel comes from: Debian's package of the suite, or a farm's own (a linux-image .deb, or a `make modules_install` folder and its image).
 
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { Architecture } from '../architectures.ts';
+import { gunzipSync } from 'node:zlib';
+import { ARCHITECTURES, type Architecture } from '../architectures.ts';
 import { B2cError } from '../errors.ts';
 import { runChecked, type System } from '../system/system.ts';
 
@@ -41,6 +42,26 @@ export function parseControlFields(text: string): Map<string, string> {
   return fields;
 }
 
+/**
+ * The architectures whose boot header a kernel image carries; a
+ * gzip-compressed Image (`Image.gz`) is read through. A vmlinux (ELF) or a
+ * file of another kind has none.
+ */
+export function kernelImageArchitectures(bytes: Uint8Array): string[] {
+  const image = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+  return Object.values(ARCHITECTURES)
+    .filter(({ kernelHeader: { offset, magic } }) => Buffer.from(image.subarray(offset, offset + magic.length)).toString('latin1') === magic)
+    .map((arch) => arch.debian);
+}
+
+/** Refuses a farm's kernel image that does not boot on the architecture being built, naming the one it is for. */
+async function checkKernelImage(image: string, arch: Architecture): Promise<void> {
+  const found = kernelImageArchitectures(await readFile(image));
+  if (found.includes(arch.debian)) return;
+  if (found[0] !== undefined) throw new B2cError(`${image} is a kernel for ${found[0]}, not ${arch.debian}: build with --arch ${found[0]}`);
+  throw new B2cError(`${image} is not a kernel image ${arch.debian} boots: give the one the kernel build leaves in ${arch.kernelHeader.built}`);
+}
+
 /** The first of `usr/lib/modules` and `lib/modules` that exists under a root. */
 function modulesRoot(root: string): string | undefined {
   return ['usr/lib/modules', 'lib/modules'].map((path) => join(root, path)).find((path) => existsSync(path));
@@ -62,6 +83,7 @@ export async function ownKernel(system: System, path: string, imagePath: string 
     if (!existsSync(image)) {
       throw new B2cError(`no kernel image for ${release}: give the one the build made with --kernel-image, or put it at ${image}`);
     }
+    await checkKernelImage(image, arch);
     return { name: `kernel ${release} (${basename(path)})`, version: release, release, image, modulesDir: join(root, release), own: true };
   }
   const fields = parseControlFields(
@@ -79,6 +101,7 @@ export async function ownKernel(system: System, path: string, imagePath: string 
   const release = modulesRelease(await readdir(root), `${basename(path)}'s lib/modules`);
   const image = imagePath ?? join(extracted, 'boot', `${arch.kernelImage}-${release}`);
   if (!existsSync(image)) throw new B2cError(`${basename(path)} has no /boot/${arch.kernelImage}-${release}: give the image with --kernel-image`);
+  await checkKernelImage(image, arch);
   const dtbs = join(extracted, 'usr/lib', `linux-image-${release}`);
   return {
     name,

@@ -12,6 +12,8 @@ export interface DriverlessDevice {
   /** What kind of device, when the bus says: `network controller`. */
   kind?: string;
   modalias: string;
+  /** The devices it depends on (the kernel's device links: its fuses, clocks, regulators) that no driver took either: its probe waits for them. */
+  waitsFor: string[];
 }
 
 /** PCI base classes (the class file's first byte), as lspci names them. */
@@ -63,37 +65,55 @@ async function readTrimmed(system: System, path: string): Promise<string> {
  */
 export async function driverlessDevices(system: System): Promise<DriverlessDevice[]> {
   const devices: DriverlessDevice[] = [];
-  const unbound = async (bus: string): Promise<Array<{ address: string; path: string; modalias: string }>> => {
+  const unbound = async (bus: string): Promise<Array<{ address: string; path: string; modalias: string; waitsFor: string[] }>> => {
     const found = [];
     for (const address of await system.listDir(`/sys/bus/${bus}/devices`)) {
       const path = `/sys/bus/${bus}/devices/${address}`;
       if (await system.exists(`${path}/driver`)) continue;
       const modalias = await readTrimmed(system, `${path}/modalias`);
-      if (modalias !== '') found.push({ address, path, modalias });
+      if (modalias !== '') found.push({ address, path, modalias, waitsFor: await suppliersWithoutDriver(system, path) });
     }
     return found;
   };
-  for (const { address, path, modalias } of await unbound('pci')) {
+  for (const { address, path, modalias, waitsFor } of await unbound('pci')) {
     const vendor = (await readTrimmed(system, `${path}/vendor`)).replace(/^0x/, '');
     const product = (await readTrimmed(system, `${path}/device`)).replace(/^0x/, '');
     const kind = PCI_CLASSES[(await readTrimmed(system, `${path}/class`)).replace(/^0x/, '').slice(0, 2)];
-    devices.push({ bus: 'pci', address, id: `${vendor}:${product}`, ...(kind ? { kind } : {}), modalias });
+    devices.push({ bus: 'pci', address, id: `${vendor}:${product}`, ...(kind ? { kind } : {}), modalias, waitsFor });
   }
   // A virtio card sits on the PCI device virtio_pci took (often built in): the virtio device is what virtio_net must take.
-  for (const { address, modalias } of await unbound('virtio')) {
+  for (const { address, modalias, waitsFor } of await unbound('virtio')) {
     const type = /^virtio:d0*([0-9a-f]+)v/i.exec(modalias)?.[1];
-    if (type !== undefined) devices.push({ bus: 'virtio', address, id: `type ${type}`, ...(VIRTIO_TYPES[type] ? { kind: VIRTIO_TYPES[type] } : {}), modalias });
+    if (type !== undefined)
+      devices.push({ bus: 'virtio', address, id: `type ${type}`, ...(VIRTIO_TYPES[type] ? { kind: VIRTIO_TYPES[type] } : {}), modalias, waitsFor });
   }
   // USB devices themselves are the generic usb driver's: their interfaces (1-1:1.0) are what a NIC driver takes.
-  for (const { address, modalias } of await unbound('usb')) {
+  for (const { address, modalias, waitsFor } of await unbound('usb')) {
     const id = usbIds(modalias);
-    if (address.includes(':') && id !== undefined) devices.push({ bus: 'usb', address, id, modalias });
+    if (address.includes(':') && id !== undefined) devices.push({ bus: 'usb', address, id, modalias, waitsFor });
   }
-  for (const { address, modalias } of await unbound('platform')) {
+  for (const { address, modalias, waitsFor } of await unbound('platform')) {
     const id = deviceTreeCompatible(modalias);
-    if (id !== undefined) devices.push({ bus: 'platform', address, id, modalias });
+    if (id !== undefined) devices.push({ bus: 'platform', address, id, modalias, waitsFor });
   }
   return devices;
+}
+
+/**
+ * The suppliers of a device (`supplier:BUS:NAME` entries: the device links
+ * the kernel makes from a device tree's references) that no driver took. A
+ * MAC whose driver is there still waits for them, e.g. i.MX's fec for the
+ * fuses that hold its MAC address.
+ */
+async function suppliersWithoutDriver(system: System, path: string): Promise<string[]> {
+  const waiting = [];
+  for (const entry of await system.listDir(path)) {
+    const match = /^supplier:([^:]+):(.+)$/.exec(entry);
+    if (match === null) continue;
+    const [, bus, name] = match as unknown as [string, string, string];
+    if (!(await system.exists(`/sys/bus/${bus}/devices/${name}/driver`))) waiting.push(name);
+  }
+  return waiting;
 }
 
 /** What the report asks of the module index: the image's modules and the add-ons' that match a modalias. */
@@ -102,18 +122,25 @@ export interface DriverFinder {
   addonsMatching(modalias: string): Promise<Array<{ addon: string; file: string; modules: string[] }>>;
 }
 
-async function driverVerdict(modules: DriverFinder, modalias: string): Promise<string> {
-  const matching = await modules.modulesMatching(modalias);
-  if (matching.length > 0) return `${matching.join(', ')} matches it but did not take it`;
-  const addons = await modules.addonsMatching(modalias);
-  if (addons.length === 0) return 'no module of this image or its add-ons matches it';
-  return addons.map(({ addon, file, modules: names }) => `the ${addon} add-on has ${names.join(', ')} for it: load ${file} after the initramfs`).join('; ');
+/** What the image and its add-ons offer for a device; undefined for a device-tree node that nothing matches, which the report only counts. */
+async function driverVerdict(modules: DriverFinder, device: DriverlessDevice): Promise<string | undefined> {
+  const matching = await modules.modulesMatching(device.modalias);
+  if (matching.length > 0) {
+    const waits = device.waitsFor.length > 0 ? `: it waits for ${device.waitsFor.join(', ')}, which no driver took either` : '';
+    return `${matching.join(', ')} matches it but did not take it${waits}`;
+  }
+  const addons = await modules.addonsMatching(device.modalias);
+  if (addons.length > 0)
+    return addons.map(({ addon, file, modules: names }) => `the ${addon} add-on has ${names.join(', ')} for it: load ${file} after the initramfs`).join('; ');
+  return device.bus === 'platform' ? undefined : 'no module of this image or its add-ons matches it';
 }
 
 /**
  * Lists the devices no driver took, each with whether a module of the image
  * matches it or which add-on has one: the lines a farm admin needs when a
- * network card or a disk does not show up.
+ * network card or a disk does not show up. A board's device tree has
+ * hundreds of nodes (buses, timers, audio) that no module is for: those are
+ * counted, not listed.
  */
 export async function reportDriverlessDevices(system: System, output: Log, modules: DriverFinder): Promise<void> {
   const devices = await driverlessDevices(system);
@@ -122,5 +149,14 @@ export async function reportDriverlessDevices(system: System, output: Log, modul
     return;
   }
   await output.log('Devices no driver took:');
-  for (const device of devices) await output.log(`  ${describeDevice(device)}: ${await driverVerdict(modules, device.modalias)}`);
+  let listed = 0;
+  for (const device of devices) {
+    const verdict = await driverVerdict(modules, device);
+    if (verdict === undefined) continue;
+    await output.log(`  ${describeDevice(device)}: ${verdict}`);
+    listed++;
+  }
+  const unmatchedNodes = devices.length - listed;
+  const nodes = listed > 0 ? `and ${unmatchedNodes} more device-tree nodes` : `${unmatchedNodes} device-tree nodes`;
+  if (unmatchedNodes > 0) await output.log(`  ${nodes} that no module of this image or its add-ons matches`);
 }

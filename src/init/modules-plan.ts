@@ -72,27 +72,80 @@ function matchOne(pattern: string, p: number, char: string): { matched: boolean;
   return { matched: element === char, next: p + 1 };
 }
 
-/** An alias with its pattern's literal start, found once for every pass of coldplug. */
+/** How many characters of a pattern's literal run file it in the index: long enough that few patterns share a bucket. */
+const ANCHOR_LENGTH = 6;
+
+/** An alias with its place in modules.alias, which decides the order modules load in. */
 export interface IndexedAlias extends ModuleAlias {
-  prefix: string;
+  order: number;
 }
 
 /**
- * The aliases ready for matching: a pattern's literal start rules out nearly
- * every pair before any glob runs. Coldplug matches on every pass and again
- * while it waits for a disk, under emulation too, so this is done once.
+ * The aliases ready for matching, built once for every pass of coldplug (it
+ * runs again while waiting for a disk or a network card). Any text a pattern
+ * matches contains each of the pattern's literal runs, so a pattern is filed
+ * under ANCHOR_LENGTH characters of one of them, and a modalias is compared
+ * only with the patterns filed under one of its substrings. Device-tree
+ * patterns (`of:N*T*Cfsl,imx8mp-fec`) share their literal start, so an index
+ * by prefix would not narrow them: a board has hundreds of nodes, and the
+ * image and its add-ons together thousands of such patterns.
  */
-export function indexAliases(aliases: readonly ModuleAlias[]): IndexedAlias[] {
-  return aliases.map((alias) => ({ ...alias, prefix: alias.pattern.slice(0, alias.pattern.search(/[*?[]|$/)) }));
+export interface AliasIndex {
+  byAnchor: Map<string, IndexedAlias[]>;
+  /** Patterns with no literal run that long, compared with every modalias. */
+  unanchored: IndexedAlias[];
+}
+
+export function indexAliases(aliases: readonly ModuleAlias[]): AliasIndex {
+  const index: AliasIndex = { byAnchor: new Map(), unanchored: [] };
+  for (const [order, alias] of aliases.entries()) {
+    const run = longestLiteralRun(alias.pattern);
+    const entry = { ...alias, order };
+    if (run.length < ANCHOR_LENGTH) {
+      index.unanchored.push(entry);
+      continue;
+    }
+    // A run's end tells patterns apart better than its start: `pci:v0000` starts every PCI pattern, `8168sv` ends one.
+    const anchor = run.slice(-ANCHOR_LENGTH);
+    const bucket = index.byAnchor.get(anchor);
+    if (bucket === undefined) index.byAnchor.set(anchor, [entry]);
+    else bucket.push(entry);
+  }
+  return index;
+}
+
+/** The longest stretch of a pattern that has no `*`, `?` or `[...]`, which every text it matches contains as it is. */
+function longestLiteralRun(pattern: string): string {
+  let longest = '';
+  let start = 0;
+  let index = 0;
+  while (index <= pattern.length) {
+    const char = pattern[index];
+    if (char === undefined || char === '*' || char === '?' || char === '[') {
+      if (index - start > longest.length) longest = pattern.slice(start, index);
+      // As globMatches reads a class: `!` or `^` negates, the first member may be `]`. What follows an unclosed `[` is left unindexed.
+      if (char === '[') {
+        const first = pattern[index + 1] === '!' || pattern[index + 1] === '^' ? index + 2 : index + 1;
+        const close = pattern.indexOf(']', first + 1);
+        index = close === -1 ? pattern.length : close;
+      }
+      start = index + 1;
+    }
+    index++;
+  }
+  return longest;
 }
 
 /** The modules whose aliases match any of the modaliases, each once, in the order they are first needed. */
-export function modulesForDevices(aliases: readonly IndexedAlias[], modaliases: readonly string[]): string[] {
+export function modulesForDevices(index: AliasIndex, modaliases: readonly string[]): string[] {
   const modules: string[] = [];
   for (const modalias of modaliases) {
-    for (const alias of aliases) {
-      if (modalias.startsWith(alias.prefix) && !modules.includes(alias.module) && globMatches(alias.pattern, modalias)) modules.push(alias.module);
-    }
+    const candidates = [...index.unanchored];
+    const anchors = new Set<string>();
+    for (let start = 0; start + ANCHOR_LENGTH <= modalias.length; start++) anchors.add(modalias.slice(start, start + ANCHOR_LENGTH));
+    for (const anchor of anchors) candidates.push(...(index.byAnchor.get(anchor) ?? []));
+    candidates.sort((a, b) => a.order - b.order);
+    for (const alias of candidates) if (!modules.includes(alias.module) && globMatches(alias.pattern, modalias)) modules.push(alias.module);
   }
   return modules;
 }

@@ -4,7 +4,7 @@ import { ADDON_ALIASES_FOLDER, BOOT_MODULES_LIST, MODULE_INDEX_FILES, MODULE_IND
 import type { System } from '../system/system.ts';
 import type { Log } from './console.ts';
 import { parseSoftDependencies, type SoftDependencies } from '../module-index.ts';
-import { indexAliases, modulesForDevices, parseModulesAlias, type IndexedAlias } from './modules-plan.ts';
+import { indexAliases, modulesForDevices, parseModulesAlias, type AliasIndex } from './modules-plan.ts';
 
 /** The CPU's modalias (its vendor, family and features), which is on no bus. */
 const CPU_MODALIAS = '/sys/devices/system/cpu/modalias';
@@ -12,7 +12,9 @@ const CPU_MODALIAS = '/sys/devices/system/cpu/modalias';
 export class KernelModules {
   private readonly loaded = new Set<string>();
   private readonly seenModaliases = new Set<string>();
-  private aliases: IndexedAlias[] | undefined;
+  private aliases: AliasIndex | undefined;
+  /** Each add-on's aliases and archive file name, read the first time a device without a driver is looked up. */
+  private addonAliases: Map<string, { file: string; aliases: AliasIndex }> | undefined;
   private softdeps: Map<string, SoftDependencies> | undefined;
   /** The archives whose module indexes were joined: the image's, and each add-on's that was loaded. */
   private archives: string[] = [];
@@ -71,7 +73,7 @@ export class KernelModules {
   }
 
   /** The joined modules.alias, read once; undefined without modules for this kernel. */
-  private async aliasIndex(): Promise<IndexedAlias[] | undefined> {
+  private async aliasIndex(): Promise<AliasIndex | undefined> {
     const directory = await this.modulesDirectory();
     if (directory === undefined) return undefined;
     this.aliases ??= indexAliases(parseModulesAlias((await this.system.readText(`${directory}/modules.alias`)) ?? ''));
@@ -82,12 +84,17 @@ export class KernelModules {
   async addonsMatching(modalias: string): Promise<Array<{ addon: string; file: string; modules: string[] }>> {
     const directory = await this.modulesDirectory();
     if (directory === undefined) return [];
+    if (this.addonAliases === undefined) {
+      this.addonAliases = new Map();
+      for (const addon of await this.system.listDir(`${directory}/${ADDON_ALIASES_FOLDER}`)) {
+        if (this.archives.includes(addon)) continue;
+        const text = (await this.system.readText(`${directory}/${ADDON_ALIASES_FOLDER}/${addon}`)) ?? '';
+        this.addonAliases.set(addon, { file: /^# (\S+)/.exec(text)?.[1] ?? `the ${addon} add-on`, aliases: indexAliases(parseModulesAlias(text)) });
+      }
+    }
     const matching = [];
-    for (const addon of await this.system.listDir(`${directory}/${ADDON_ALIASES_FOLDER}`)) {
-      if (this.archives.includes(addon)) continue;
-      const text = (await this.system.readText(`${directory}/${ADDON_ALIASES_FOLDER}/${addon}`)) ?? '';
-      const modules = modulesForDevices(indexAliases(parseModulesAlias(text)), [modalias]);
-      const file = /^# (\S+)/.exec(text)?.[1] ?? `the ${addon} add-on`;
+    for (const [addon, { file, aliases }] of this.addonAliases) {
+      const modules = modulesForDevices(aliases, [modalias]);
       if (modules.length > 0) matching.push({ addon, file, modules });
     }
     return matching;

@@ -13,7 +13,7 @@ export interface Board {
   dtb: string;
   /** The console of the board's first UART, which differs from the architecture's virt machine. */
   console: string;
-  /** The board's SoC has this many cores, and QEMU takes no other count. */
+  /** The cores b2c boots the board with: all its SoC has, unless QEMU's board starts the others powered off. */
   cpus: number;
   /** The most RAM the board's memory map has. */
   maxMemoryMiB: number;
@@ -21,6 +21,10 @@ export interface Board {
   network: string;
   /** Kernel parameters the board boots with, after the console's. */
   kernelArgs: string[];
+  /** Which of QEMU's serial ports (in the SoC's UART order) is the console; the ones before it go nowhere. */
+  consoleSerial: number;
+  /** A QEMU from Debian trixie, run through its own loader, for a board the host's QEMU does not have. */
+  trixieQemu?: { package: string; program: string };
 }
 
 export const BOARDS: Record<string, Board> = {
@@ -37,6 +41,24 @@ export const BOARDS: Record<string, Board> = {
     // QEMU gives the H3 its four cores, each a host thread: on a busy 2-core host, stop_machine (module loading) then waits on
     // the others long enough for the soft-lockup watchdog. One online core boots the same SoC without that.
     kernelArgs: ['maxcpus=1'],
+    consoleSerial: 0,
+  },
+  // NXP i.MX 8M Plus: the ENET is fec with its PHY on the MAC's own MDIO bus, and its MAC address is read from the OCOTP fuses.
+  'imx8mp-evk': {
+    name: 'imx8mp-evk',
+    arch: 'arm64',
+    machine: ['-machine', 'imx8mp-evk'],
+    dtb: 'freescale/imx8mp-evk.dtb',
+    // The EVK's console is UART2; UART1 carries the Bluetooth module.
+    console: 'ttymxc1,115200',
+    // The SoC has four cores; QEMU starts the others powered off, and one host thread keeps the soft-lockup watchdog quiet as on orangepi-pc.
+    cpus: 1,
+    maxMemoryMiB: 3072,
+    network: 'the ENET (fec) and the PHY on its MDIO bus',
+    // The device tree's CPU idle states ask PSCI for a suspend QEMU's board does not give, and the first idle CPU never wakes.
+    kernelArgs: ['cpuidle.off=1'],
+    consoleSerial: 1,
+    trixieQemu: { package: 'qemu-system-arm', program: 'usr/bin/qemu-system-aarch64' },
   },
 };
 

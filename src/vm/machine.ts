@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { ConsoleMonitor } from './console-monitor.ts';
 import { decideOutcome, type RunOutcome } from './outcome.ts';
-import { qemuArgs, SERIAL_CONSOLE_ONLY, type Accelerator, type VmSpec } from './qemu.ts';
+import { qemuArgs, qemuProgram, SERIAL_CONSOLE_ONLY, type Accelerator, type VmSpec } from './qemu.ts';
 import { B2cError } from '../errors.ts';
 
 export class HostToolError extends B2cError {}
@@ -29,9 +29,10 @@ function onPath(program: string): boolean {
 }
 
 /** Names each missing host tool with the Debian package that provides it. */
-export function checkHostTools(spec: Pick<VmSpec, 'arch' | 'forwarder' | 'forwards' | 'kernel' | 'initrd' | 'disks' | 'board'>): void {
+export function checkHostTools(spec: Pick<VmSpec, 'arch' | 'forwarder' | 'forwards' | 'kernel' | 'initrd' | 'disks' | 'board' | 'qemuCommand'>): void {
   const problems: string[] = [];
-  if (!onPath(spec.arch.qemu.binary)) problems.push(`${spec.arch.qemu.binary} is missing: apt-get install ${spec.arch.qemu.package}`);
+  if (spec.qemuCommand === undefined && !onPath(spec.arch.qemu.binary))
+    problems.push(`${spec.arch.qemu.binary} is missing: apt-get install ${spec.arch.qemu.package}`);
   if (spec.forwards.length > 0) {
     const hasNc = onPath(spec.forwarder) && spawnSync(spec.forwarder, ['nc', '--help'], { stdio: 'ignore' }).status !== 127;
     if (!hasNc) problems.push(`${spec.forwarder} (with its nc applet) is missing, and --forward needs it: apt-get install busybox-static`);
@@ -94,7 +95,8 @@ export async function chooseAccelerator(requested: 'auto' | Accelerator, spec: P
 export function bootMachine(spec: VmSpec, options: { timeoutSeconds: number; output?: Writable }): Promise<MachineResult> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn(spec.arch.qemu.binary, qemuArgs(spec), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [program, ...programArgs] = qemuProgram(spec) as [string, ...string[]];
+    const child = spawn(program, [...programArgs, ...qemuArgs(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
     const monitor = new ConsoleMonitor();
     let consoleText = '';
     let stderr = '';
@@ -112,13 +114,13 @@ export function bootMachine(spec: VmSpec, options: { timeoutSeconds: number; out
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', (error) => {
       clearTimeout(timer);
-      reject(new HostToolError(`cannot start ${spec.arch.qemu.binary}: ${error.message}`));
+      reject(new HostToolError(`cannot start ${program}: ${error.message}`));
     });
     child.on('close', (code) => {
       clearTimeout(timer);
       const verdict = monitor.end();
       if (!timedOut && code !== 0 && verdict.status === undefined && verdict.crash === undefined && stderr.trim() !== '') {
-        reject(new HostToolError(`${spec.arch.qemu.binary} failed with status ${code}:\n${stderr.trim()}`));
+        reject(new HostToolError(`${spec.qemuCommand === undefined ? program : 'QEMU'} failed with status ${code}:\n${stderr.trim()}`));
         return;
       }
       resolve({

@@ -34,6 +34,13 @@ export interface VmSpec {
   rtcBase?: string;
   /** A board instead of the architecture's virt machine, with the device tree it boots with: its on-board card takes the one network. */
   board?: { board: Board; dtb: string };
+  /** The argv that starts QEMU when it is not the architecture's binary on PATH: a trixie QEMU through its own loader, for a board. */
+  qemuCommand?: string[];
+}
+
+/** The argv that starts QEMU for a spec, before its arguments. */
+export function qemuProgram(spec: Pick<VmSpec, 'arch' | 'qemuCommand'>): string[] {
+  return spec.qemuCommand ?? [spec.arch.qemu.binary];
 }
 
 /** QEMU user networking (restricted to the forwards), or a tap device that already exists on the host side. */
@@ -68,7 +75,13 @@ export function isUsbDevice(model: string): boolean {
 export const HOTPLUG_PORT = 'hotplug0';
 
 /** A machine with no devices but those asked for, its serial port on stdio, that stops rather than reboots (a panic or a reboot ends the run). */
-export const SERIAL_CONSOLE_ONLY = ['-nodefaults', '-no-user-config', '-display', 'none', '-serial', 'stdio', '-no-reboot'];
+export const SERIAL_CONSOLE_ONLY = serialConsoleOnly(0);
+
+/** The same, with the console on the machine's serial port of that index (a board's UART2 is its second): the ports before it go nowhere. */
+function serialConsoleOnly(consoleSerial: number): string[] {
+  const unused = Array.from({ length: consoleSerial }, () => ['-serial', 'null']).flat();
+  return ['-nodefaults', '-no-user-config', '-display', 'none', ...unused, '-serial', 'stdio', '-no-reboot'];
+}
 
 /** The kernel parameters b2c adds before the user's: a console, and no hang on panic. */
 export function kernelCmdline(spec: Pick<VmSpec, 'arch' | 'cmdline' | 'board'>): string {
@@ -85,7 +98,7 @@ export function boardProblem(spec: VmSpec): string | undefined {
   if (spec.disks.length > 0) return `b2c gives ${board.name} no disks yet`;
   if (spec.qmpSocket !== undefined) return `${board.name} has no PCIe port to hot-plug into: --qmp does not apply`;
   if (spec.memoryMiB > board.maxMemoryMiB) return `${board.name} takes at most ${board.maxMemoryMiB} MiB: add --memory ${board.maxMemoryMiB}`;
-  if (spec.cpus !== board.cpus) return `${board.name} has ${board.cpus} cores, and QEMU takes no other count: leave out --cpus`;
+  if (spec.cpus !== board.cpus) return `${board.name} boots with ${board.cpus} ${board.cpus === 1 ? 'core' : 'cores'} here: leave out --cpus`;
   return undefined;
 }
 
@@ -118,7 +131,7 @@ function boardArgs(spec: VmSpec, board: Board, dtb: string): string[] {
     String(board.cpus),
     '-m',
     String(spec.memoryMiB),
-    ...SERIAL_CONSOLE_ONLY,
+    ...serialConsoleOnly(board.consoleSerial),
     '-kernel',
     spec.kernel,
     '-dtb',

@@ -19,6 +19,8 @@ describe('bootTimeline', () => {
       [2.5, '[    0.000000] Linux version 6.12'],
       [2.6, '[    0.050000] Command line: console=ttyS0'],
       [13.6, '[   11.000000] Run /init as init process'],
+      [13.7, '\x1b[0Ksection_start:11:b2c_modules[collapsed=true]\r\x1b[0KLoading kernel modules'],
+      [13.9, '\x1b[0Ksection_end:11:b2c_modules\r\x1b[0K'],
       [14.0, '[11.40]: Asking for a DHCP lease on eth0'],
       [14.6, '[12.00]: Got the address 10.0.2.15/24 on eth0'],
       [14.8, '[12.20]: Memory in use before the first container: 201 MiB of 1989 MiB'],
@@ -35,6 +37,7 @@ describe('bootTimeline', () => {
     expect(timeline.initWork).toBeCloseTo(12.3 - 11 - 0.6);
     expect(timeline.memoryInUse).toBe(201);
     expect(timeline.firstStep).toBeCloseTo(17.4 - 12.3);
+    expect(timeline.modulesStep).toBeCloseTo(0.2);
   });
 
   it('leaves out what the console never showed', () => {

@@ -21,6 +21,12 @@ async function build(arch: string): Promise<void> {
   if (result.status !== 0) throw new Error(`b2c build --arch ${arch} failed with status ${result.status}:\n${result.stderr}`);
 }
 
+/** The device-tree board each ARM architecture boots on, and the driver that takes its own MAC. */
+const BOARD_OF: Record<string, { name: string; driver: string }> = {
+  arm64: { name: 'imx8mp-evk', driver: 'fec' },
+  armhf: { name: 'orangepi-pc', driver: 'dwmac-sun8i' },
+};
+
 describe.each(['arm64', 'riscv64', 'armhf'])('%s', (name) => {
   const arch = architecture(name);
   const names = outputNames(name);
@@ -43,12 +49,15 @@ describe.each(['arm64', 'riscv64', 'armhf'])('%s', (name) => {
     expect(kernel.subarray(magic[0], magic[0] + 4).toString('latin1')).toBe(magic[1]);
   });
 
-  // The board's own SoC: its EMAC's glue driver, the PHY behind its MDIO mux, its device tree as Debian ships it.
-  it.runIf(name === 'armhf')("reaches its status line on QEMU's orangepi-pc board over the board's own EMAC", async () => {
+  // The board's own SoC, its device tree as Debian ships it: on orangepi-pc the EMAC's glue driver and the PHY behind its MDIO mux,
+  // on imx8mp-evk (trixie's QEMU) the ENET, the PHY on its MDIO bus and the fuses its MAC address comes from.
+  const board = BOARD_OF[name];
+  it.runIf(board !== undefined)(`reaches its status line on QEMU's ${board?.name} board over the board's own MAC`, async () => {
+    const { name: boardName, driver: expected } = board as { name: string; driver: string };
     const driver = step('b2c.container', `sh -c 'echo board-nic-$(basename $(readlink /sys/class/net/eth0/device/driver))'`);
-    const result = await bootB2c([driver], { runOptions: ['--arch', name, '--board', 'orangepi-pc'], timeoutSeconds: 600 });
+    const result = await bootB2c([driver], { runOptions: ['--arch', name, '--board', boardName], timeoutSeconds: 600 });
     expectCleanEnd(result, 0);
-    expect(result.output).toMatch(/^board-nic-dwmac-sun8i\r?$/m);
+    expect(result.output).toMatch(new RegExp(`^board-nic-${expected}\\r?$`, 'm'));
   });
 
   it("ships its module policy, the boards' SoC glue included, with the soft dependencies and PHY drivers the kernel's own index names", () => {

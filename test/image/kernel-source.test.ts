@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { B2cError } from '../../src/errors.ts';
-import { modulesRelease, parseControlFields } from '../../src/image/kernel-source.ts';
+import { gzipSync } from 'node:zlib';
+import { ARCHITECTURES } from '../../src/architectures.ts';
+import { kernelImageArchitectures, modulesRelease, parseControlFields } from '../../src/image/kernel-source.ts';
 
 describe("a farm's kernel", () => {
   it('takes the one release a modules folder holds, and says which when there are none or several', () => {
@@ -18,5 +20,14 @@ describe("a farm's kernel", () => {
     expect(fields.get('Version')).toBe('6.8.0-1');
     expect(fields.get('Architecture')).toBe('amd64');
     expect(fields.has(' for a farm')).toBe(false);
+  });
+
+  it.each(Object.keys(ARCHITECTURES))('knows a %s kernel image by its boot header alone, plain or gzip-compressed', (name) => {
+    const { offset, magic } = (ARCHITECTURES[name] as (typeof ARCHITECTURES)[string]).kernelHeader;
+    const image = Buffer.alloc(4096);
+    image.write(magic, offset, 'latin1');
+    expect(kernelImageArchitectures(image)).toEqual([name]);
+    expect(kernelImageArchitectures(gzipSync(image))).toEqual([name]);
+    expect(kernelImageArchitectures(Buffer.from('\x7fELF\x02\x01\x01\x00', 'latin1'))).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeDevice, deviceTreeCompatible, driverlessDevices, usbIds } from '../../src/init/devices.ts';
+import { describeDevice, deviceTreeCompatible, driverlessDevices, reportDriverlessDevices, usbIds } from '../../src/init/devices.ts';
 import { FakeSystem } from '../fake-system.ts';
 
 describe('devices without a driver', () => {
@@ -31,6 +31,35 @@ describe('devices without a driver', () => {
       'virtio type 1 (network card) at virtio0, modalias virtio:d00000001v00001AF4',
       'USB 0bda:8153 at 1-1:1.0, modalias usb:v0BDAp8153d3000dc00dsc00dp00icFFiscFFip00in00',
       'device-tree starfive,jh7110-dwmac at 16030000.ethernet, modalias of:NethernetT(null)Cstarfive,jh7110-dwmac',
+    ]);
+  });
+
+  it("on a board, names the MAC's unmet supplier and the add-on module for it, and counts the nodes nothing matches", async () => {
+    const platform = '/sys/bus/platform/devices';
+    const fake = new FakeSystem()
+      .file(`${platform}/30be0000.ethernet/modalias`, 'of:NethernetT(null)Cfsl,imx8mp-fecCfsl,imx8mq-fecCfsl,imx6sx-fec\n')
+      .file(`${platform}/30350000.efuse/modalias`, 'of:NefuseT(null)Cfsl,imx8mp-ocotpCfsl,imx8mm-ocotpCsyscon\n')
+      .file(`${platform}/30280000.watchdog/modalias`, 'of:NwatchdogT(null)Cfsl,imx8mp-wdtCfsl,imx21-wdt\n')
+      .file(`${platform}/30660000.pwm/modalias`, 'of:NpwmT(null)Cfsl,imx8mp-pwmCfsl,imx27-pwm\n')
+      .file(`${platform}/30380000.clock-controller/modalias`, 'of:Nclock-controllerT(null)Cfsl,imx8mp-ccm\n');
+    // The fec links to its clocks, which a driver took, and to the fuses, which none did.
+    await fake.makeDirectory(`${platform}/30be0000.ethernet/supplier:platform:30380000.clock-controller`);
+    await fake.makeDirectory(`${platform}/30be0000.ethernet/supplier:platform:30350000.efuse`);
+    await fake.makeDirectory(`${platform}/30380000.clock-controller/driver`);
+    const finder = {
+      modulesMatching: async (modalias: string) => (modalias.includes('imx8mp-fec') ? ['fec'] : []),
+      addonsMatching: async (modalias: string) =>
+        modalias.includes('ocotp') ? [{ addon: 'modules', file: 'linux-arm64.modules.cpio.xz', modules: ['nvmem_imx_ocotp'] }] : [],
+    };
+    const lines: string[] = [];
+    await reportDriverlessDevices(fake, { log: async (line: string) => void lines.push(line) }, finder);
+    expect(lines).toEqual([
+      'Devices no driver took:',
+      '  device-tree fsl,imx8mp-ocotp at 30350000.efuse, modalias of:NefuseT(null)Cfsl,imx8mp-ocotpCfsl,imx8mm-ocotpCsyscon: ' +
+        'the modules add-on has nvmem_imx_ocotp for it: load linux-arm64.modules.cpio.xz after the initramfs',
+      '  device-tree fsl,imx8mp-fec at 30be0000.ethernet, modalias of:NethernetT(null)Cfsl,imx8mp-fecCfsl,imx8mq-fecCfsl,imx6sx-fec: ' +
+        'fec matches it but did not take it: it waits for 30350000.efuse, which no driver took either',
+      '  and 2 more device-tree nodes that no module of this image or its add-ons matches',
     ]);
   });
 });

@@ -35,18 +35,51 @@ describe('modules.alias', () => {
   });
 });
 
+describe('the alias index', () => {
+  it('files a pattern under a literal run, never under a class', () => {
+    // `]` is the class's first member here, so `*01ci:` is a text the pattern matches, though it has no `]01ci:`.
+    const index = indexAliases([{ pattern: '[]*]01ci:', module: 'a' }]);
+    expect(modulesForDevices(index, ['*01ci:'])).toEqual(['a']);
+    expect(modulesForDevices(index, [']01ci:'])).toEqual(['a']);
+    expect(modulesForDevices(index, ['x01ci:'])).toEqual([]);
+  });
+
+  it('finds device-tree drivers by the compatible strings after the first', () => {
+    const index = indexAliases(
+      parseModulesAlias('alias of:N*T*Csnps,dwmac-5.10a dwmac_generic\nalias of:N*T*Cnxp,imx8mp-dwmac-eqosC* dwmac_imx\nalias of:N*T*Cfsl,imx6sx-fec fec\n'),
+    );
+    expect(modulesForDevices(index, ['of:NethernetT(null)Cnxp,imx8mp-dwmac-eqosCsnps,dwmac-5.10a'])).toEqual(['dwmac_generic', 'dwmac_imx']);
+    expect(modulesForDevices(index, ['of:NethernetT(null)Cfsl,imx8mp-fecCfsl,imx8mq-fecCfsl,imx6sx-fec'])).toEqual(['fec']);
+  });
+});
+
 describe('modulesForDevices against every pair matched one by one', () => {
   it('finds the same modules in the same order', () => {
-    const pattern = fc.array(fc.constantFrom('p', 'c', 'i', ':', 'v', '1', '*', '?', '[0-1]'), { maxLength: 8 }).map((pieces) => pieces.join(''));
+    // Literal runs long enough to be indexed, and classes that hide `*`, `?` and `]` inside them.
+    const piece = fc.constantFrom('p', 'c', 'i', ':', 'v', '1', 'pci:v0', '01ci:p', '*', '?', '[0-1]', '[!1]', '[]*]', '[^?p]', '[');
+    const pattern = fc.array(piece, { maxLength: 10 }).map((pieces) => pieces.join(''));
     const alias = fc.record({ pattern, module: fc.constantFrom('a', 'b', 'c', 'd') });
+    // Texts that one of the pieces' patterns matches: random texts almost never contain a six-character run.
+    const matchingText: Record<string, fc.Arbitrary<string>> = {
+      '*': fc.constantFrom('', 'v0', 'pci:', 'i:p01'),
+      '?': fc.constantFrom('c', '1'),
+      '[0-1]': fc.constantFrom('0', '1'),
+      '[!1]': fc.constantFrom('0', 'p'),
+      '[]*]': fc.constantFrom(']', '*'),
+      '[^?p]': fc.constantFrom('c', '?'),
+    };
+    const instance = fc
+      .array(piece, { maxLength: 10 })
+      .chain((pieces) => fc.tuple(...pieces.map((item) => matchingText[item] ?? fc.constant(item))).map((texts) => texts.join('')));
+    const device = fc.oneof(fc.stringMatching(/^[pci:v01*?\][]{0,24}$/), instance);
     fc.assert(
-      fc.property(fc.array(alias, { maxLength: 8 }), fc.array(fc.stringMatching(/^[pci:v01]{0,10}$/), { maxLength: 5 }), (aliases, devices) => {
+      fc.property(fc.array(alias, { maxLength: 8 }), fc.array(device, { maxLength: 5 }), (aliases, devices) => {
         const naive: string[] = [];
         for (const device of devices)
           for (const item of aliases) if (!naive.includes(item.module) && globMatches(item.pattern, device)) naive.push(item.module);
         expect(modulesForDevices(indexAliases(aliases), devices)).toEqual(naive);
       }),
-      { numRuns: 2000 },
+      { numRuns: 5000 },
     );
   });
 });

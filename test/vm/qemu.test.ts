@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { architecture } from '../../src/architectures.ts';
 import { BOARDS, boardFor, type Board } from '../../src/vm/boards.ts';
-import { boardProblem, DISK_BUSES, diskBusProblem, kernelCmdline, parseNics, qemuArgs, type Nic } from '../../src/vm/qemu.ts';
+import { boardProblem, DISK_BUSES, diskBusProblem, kernelCmdline, parseNics, qemuArgs, qemuProgram, type Nic } from '../../src/vm/qemu.ts';
 
 const spec = {
   arch: architecture('amd64'),
@@ -136,15 +136,31 @@ describe('boards', () => {
     expect(args.join(' ')).not.toMatch(/virtio|pci|-netdev/);
   });
 
+  it("puts the console on the board's UART2 for imx8mp-evk, the ports before it nowhere, and runs the QEMU given", () => {
+    const imx = BOARDS['imx8mp-evk'] as Board;
+    const arm64 = architecture('arm64');
+    const imxSpec = { ...onBoard, arch: arm64, cpus: 1, memoryMiB: 3072, board: { board: imx, dtb: '/dtbs/freescale/imx8mp-evk.dtb' } };
+    const args = qemuArgs(imxSpec);
+    const serials = args.flatMap((arg, index) => (arg === '-serial' ? [args[index + 1]] : []));
+    expect(serials).toEqual(['null', 'stdio']);
+    expect(args[args.indexOf('-append') + 1]).toMatch(/^console=ttymxc1,115200 panic=-1 cpuidle\.off=1 /);
+    expect(boardProblem(imxSpec)).toBeUndefined();
+    expect(qemuProgram(imxSpec)).toEqual(['qemu-system-aarch64']);
+    expect(qemuProgram({ ...imxSpec, qemuCommand: ['/lib/ld.so', 'qemu'] })).toEqual(['/lib/ld.so', 'qemu']);
+    expect(imx.trixieQemu?.program).toBe('usr/bin/qemu-system-aarch64');
+    // The virt machine keeps its one serial port.
+    expect(qemuArgs(spec).filter((arg) => arg === '-serial')).toHaveLength(1);
+  });
+
   it('refuses what a board does not have', () => {
     expect(boardProblem(onBoard)).toBeUndefined();
     expect(boardProblem({ ...onBoard, nics: [{ kind: 'user' }, { kind: 'tap', ifname: 't0' }] })).toMatch(/one network card/);
     expect(boardProblem({ ...onBoard, nicModel: 'e1000' })).toMatch(/--nic-model does not apply/);
     expect(boardProblem({ ...onBoard, disks: ['/tmp/d.img'] })).toMatch(/no disks/);
     expect(boardProblem({ ...onBoard, memoryMiB: 2048 })).toBe('orangepi-pc takes at most 1024 MiB: add --memory 1024');
-    expect(boardProblem({ ...onBoard, cpus: 2 })).toBe('orangepi-pc has 4 cores, and QEMU takes no other count: leave out --cpus');
+    expect(boardProblem({ ...onBoard, cpus: 2 })).toBe('orangepi-pc boots with 4 cores here: leave out --cpus');
     expect(boardFor('orangepi-pc', architecture('arm64'))).toBe('orangepi-pc is an armhf board: add --arch armhf');
-    expect(boardFor('rpi9', armhf)).toBe('rpi9 is not a board b2c boots (orangepi-pc)');
+    expect(boardFor('rpi9', armhf)).toBe('rpi9 is not a board b2c boots (orangepi-pc, imx8mp-evk)');
     expect(boardFor('orangepi-pc', armhf)).toBe(board);
   });
 });
