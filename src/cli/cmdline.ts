@@ -24,8 +24,9 @@ export function registerCmdlineCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-Errors and warnings go to stderr, errors first; the exit status is 1 when the
-line has errors (a machine booted with it would run nothing), 0 otherwise.
+What the line does goes to stdout, even when some of it is wrong; errors and
+warnings go to stderr, errors first. The exit status is 1 when the line has
+errors (a machine booted with it would run nothing), 0 otherwise.
 
 Examples:
   npx b2c cmdline 'b2c.container="-ti docker://registry:5000/tests:42" b2c.cache_device=auto'
@@ -41,8 +42,13 @@ Examples:
       for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
       if (options.json) {
         process.stdout.write(`${JSON.stringify(configToJson(config), null, 2)}\n`);
-      } else if (config.errors.length === 0) {
+      } else {
         if (line === undefined) process.stdout.write(`Checked ${picked.source}.\n`);
+        // What the rest of the line does helps to fix it: one bad option should not hide the others' meaning.
+        if (config.errors.length > 0) {
+          const count = config.errors.length === 1 ? 'an error' : `${config.errors.length} errors`;
+          process.stdout.write(`The line has ${count}: a machine booted with it runs no container. The rest of it says:\n`);
+        }
         process.stdout.write(`${explainConfig(config).join('\n')}\n`);
       }
       if (config.errors.length > 0) throw new ExitError(1);

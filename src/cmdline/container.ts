@@ -161,15 +161,19 @@ export function parseContainerStep(args: string): ContainerStepResult {
       error: `no image in "${args}": give podman run options, then the image (e.g. docker://registry:5000/tests:1), then an optional command`,
     };
   }
+  // A transport with nothing after it (`docker://`) would reach podman as an image it cannot parse, on every machine of the farm.
+  if (/^[a-z][a-z-]*:(\/\/)?$/.test(image)) {
+    return { ok: false, error: `${image} names no image in "${args}": write the reference after it, e.g. docker://registry:5000/tests:1` };
+  }
   return { ok: true, step: { args, argv, image, command: argv.slice(imageIndex + 1) } };
 }
 
-/** The options before the image, each with the words it takes (`['--tls-verify=false']`, `['--creds', 'user:pass']`). */
 /** A local image's ID, full or short (`sha256:` optional): podman finds it in its stores, there is no reference to pull. */
 export function isImageId(image: string): boolean {
   return /^(sha256:)?[0-9a-f]{12,64}$/.test(image);
 }
 
+/** The options before the image, each with the words it takes (`['--tls-verify=false']`, `['--creds', 'user:pass']`). */
 export function stepOptions(step: ContainerStep): string[][] {
   return readOptions(step.argv).options;
 }

@@ -64,6 +64,9 @@ function commandOption(set: (config: B2cConfig, argv: string[]) => void): Option
   };
 }
 
+/** The largest swap area Linux takes: the swap header's last page is a 32-bit number, of 4 KiB pages on the kernels b2c boots. */
+const MAX_SWAP_BYTES = 2 ** 32 * 4096;
+
 function parseCacheDevice(value: string): CacheDevice {
   if (value === 'none' || value === 'auto' || value === 'reset') return { kind: value };
   if (value.startsWith('/dev/')) return { kind: 'device', path: value };
@@ -86,12 +89,18 @@ const OPTIONS: Record<string, OptionHandler> = {
       config.errors.push(`${name}=${value} is not valid: use none, auto, reset, a /dev/ path, or the name of a b2c.filesystem`);
       return;
     }
+    // The cache is formatted when it holds no b2c partition: a path that leaves /dev must never reach mkfs.
+    if (value.startsWith('/dev/') && value.split('/').some((part, index) => index > 1 && (part === '' || part === '.' || part === '..'))) {
+      config.errors.push(`${name}=${value} is not a device path: give one below /dev without . or .. (e.g. /dev/sda, /dev/disk/by-id/…)`);
+      return;
+    }
     config.cacheDevice = parseCacheDevice(value);
   },
   'b2c.swap': (config, value, name) => {
     if (!needValue(config, name, value, `${name}=4G`)) return;
     const bytes = parseSize(value);
     if (bytes === undefined) config.errors.push(`${name}=${value} is not a size: use a number with K, M, G or T, e.g. ${name}=4G`);
+    else if (bytes > MAX_SWAP_BYTES) config.errors.push(`${name}=${value} is more than a swap area can be (16T: its header counts 2^32 pages of 4 KiB)`);
     else config.swap = bytes;
   },
   'b2c.ntp_peer': (config, value, name) => {

@@ -24,6 +24,14 @@ describe('b2c cmdline', () => {
     expect(result.stderr).toContain('did you mean b2c.container?');
   });
 
+  it('still explains the rest of a line that has an error, and says that it runs nothing', () => {
+    const result = b2c(['cmdline', 'b2c.container="docker://r/i:1 true" b2c.cache_device=/dev/../../etc b2c.swap=2G']);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/^The line has an error: a machine booted with it runs no container\. The rest of it says:\n/);
+    expect(result.stdout).toContain('Step 1: docker://r/i:1');
+    expect(result.stderr).toMatch(/^error: b2c\.cache_device=\/dev\/\.\.\/\.\.\/etc is not a device path/);
+  });
+
   it('explains a valid line read from stdin, and picks the kernel line of an iPXE script', () => {
     const fromStdin = b2c(['cmdline'], 'b2c.container="docker://r/i:1 sh -c \'echo hi\'"\n');
     expect(fromStdin.status).toBe(0);
