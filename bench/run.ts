@@ -52,7 +52,11 @@ async function buildFloor(): Promise<string> {
 }
 
 /** The boots with add-ons after the xz image, in the order of the archives concatenated for them. */
-const ADDON_VARIANTS = ['b2c, xz + modules add-on', 'b2c, xz + firmware add-on', 'b2c, xz + both add-ons'];
+const ADDON_VARIANTS: Array<{ name: string; addons: Array<'modules' | 'firmware'> }> = [
+  { name: 'b2c, xz + modules add-on', addons: ['modules'] },
+  { name: 'b2c, xz + firmware add-on', addons: ['firmware'] },
+  { name: 'b2c, xz + both add-ons', addons: ['modules', 'firmware'] },
+];
 
 interface Variant {
   name: string;
@@ -228,12 +232,12 @@ async function main(): Promise<void> {
   const manifest = JSON.parse(await readFile(build.manifest, 'utf8')) as { files: ManifestFileEntry[] };
   const floor = await buildFloor();
 
-  // What a bootloader gives a machine that loads add-ons: the image, then each add-on, one archive after the other.
-  const modulesAddon = build.addons.modules?.path as string;
-  const firmwareAddon = build.addons.firmware?.path as string;
-  const withAddons = await Promise.all(
-    [[modulesAddon], [firmwareAddon], [modulesAddon, firmwareAddon]].map((addons) => concatenateArchives([build.initramfs.xz as string, ...addons])),
-  );
+  const addonPath = (addon: 'modules' | 'firmware'): string => {
+    const path = build.addons[addon]?.path;
+    if (path === undefined) throw new Error(`the build wrote no ${addon} add-on`);
+    return path;
+  };
+  const withAddons: Array<Awaited<ReturnType<typeof concatenateArchives>>> = [];
 
   const registry = await LocalRegistry.start();
   const results: Record<string, BootTimeline[]> = {};
@@ -242,6 +246,8 @@ async function main(): Promise<void> {
   const pulls: { cold: BootTimeline[]; warm: BootTimeline[]; host: number[] } = { cold: [], warm: [], host: [] };
   let volumes: { pull: number[]; push: number[] };
   try {
+    // What a bootloader gives a machine that loads add-ons: the image, then each add-on, one archive after the other.
+    for (const { addons } of ADDON_VARIANTS) withAddons.push(await concatenateArchives([build.initramfs.xz as string, ...addons.map(addonPath)]));
     await registry.push('bench/busybox', '1', await busyboxImage('/bin/busybox', arch.debian));
     const step = `b2c.container="--tls-verify=false docker://${FORWARD_ADDRESS}:${registry.port}/bench/busybox:1 sh -c 'echo bench-output-$((6*7))'"`;
     const variants: Variant[] = [
@@ -249,7 +255,7 @@ async function main(): Promise<void> {
       { name: 'b2c, zstd', initrd: build.initramfs.zstd as string, cmdline: step, marker: 'bench-output-42' },
       { name: 'b2c, uncompressed', initrd: build.initramfs.none as string, cmdline: step, marker: 'bench-output-42' },
       { name: 'floor (busybox /init, xz)', initrd: floor, cmdline: '', marker: 'floor-init-42' },
-      ...ADDON_VARIANTS.map((name, index) => ({ name, initrd: (withAddons[index] as { path: string }).path, cmdline: step, marker: 'bench-output-42' })),
+      ...ADDON_VARIANTS.map(({ name }, index) => ({ name, initrd: withAddons[index]?.path as string, cmdline: step, marker: 'bench-output-42' })),
     ];
     const base = {
       arch,
@@ -378,7 +384,7 @@ async function main(): Promise<void> {
     markdownTable(
       ['measure', 'MiB'],
       [
-        ...['b2c, xz', ...ADDON_VARIANTS].map((variant) => [
+        ...['b2c, xz', ...ADDON_VARIANTS.map(({ name }) => name)].map((variant) => [
           `RAM in use before the first container (2048 MiB guest, median): ${variant}`,
           String(
             summarize((results[variant] ?? []).map((timeline) => timeline.memoryInUse).filter((value): value is number => value !== undefined))?.median ?? '–',

@@ -181,9 +181,9 @@ Exit status: the pipeline status the machine printed, or
       if (busProblem !== undefined) throw new ExitError(2, `--disk-bus ${spec.diskBus}: ${busProblem}`);
       let concatenated: Awaited<ReturnType<typeof concatenateArchives>> | undefined;
       try {
+        checkHostTools(spec);
         const trixieQemu = spec.board?.board.trixieQemu;
         if (spec.board !== undefined && trixieQemu !== undefined) spec.qemuCommand = await boardQemu(spec.board.board, trixieQemu);
-        checkHostTools(spec);
         if (options.addon.length > 0) {
           concatenated = await concatenateArchives([spec.initrd, ...options.addon.map((addon) => resolve(addon))]).catch((error: unknown) => {
             throw new ExitError(RUN_EXIT.hostProblem, `the add-on ${describeError(error)}`);

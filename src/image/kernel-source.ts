@@ -1,9 +1,9 @@
 // Where the kernel comes from: Debian's package of the suite, or a farm's own (a linux-image .deb, or a `make modules_install` folder and its image).
 
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { ARCHITECTURES, type Architecture } from '../architectures.ts';
 import { B2cError } from '../errors.ts';
 import { runChecked, type System } from '../system/system.ts';
@@ -45,10 +45,18 @@ export function parseControlFields(text: string): Map<string, string> {
 /**
  * The architectures whose boot header a kernel image carries; a
  * gzip-compressed Image (`Image.gz`) is read through. A vmlinux (ELF) or a
- * file of another kind has none.
+ * file of another kind has none. Headers sit in the first kilobytes: that
+ * much is all it needs.
  */
-export function kernelImageArchitectures(bytes: Uint8Array): string[] {
-  const image = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+export function kernelImageArchitectures(start: Uint8Array): string[] {
+  let image = start;
+  if (start[0] === 0x1f && start[1] === 0x8b) {
+    try {
+      image = gunzipSync(start, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    } catch {
+      return [];
+    }
+  }
   return Object.values(ARCHITECTURES)
     .filter(({ kernelHeader: { offset, magic } }) => Buffer.from(image.subarray(offset, offset + magic.length)).toString('latin1') === magic)
     .map((arch) => arch.debian);
@@ -56,10 +64,19 @@ export function kernelImageArchitectures(bytes: Uint8Array): string[] {
 
 /** Refuses a farm's kernel image that does not boot on the architecture being built, naming the one it is for. */
 async function checkKernelImage(image: string, arch: Architecture): Promise<void> {
-  const found = kernelImageArchitectures(await readFile(image));
-  if (found.includes(arch.debian)) return;
-  if (found[0] !== undefined) throw new B2cError(`${image} is a kernel for ${found[0]}, not ${arch.debian}: build with --arch ${found[0]}`);
-  throw new B2cError(`${image} is not a kernel image ${arch.debian} boots: give the one the kernel build leaves in ${arch.kernelHeader.built}`);
+  const file = await open(image);
+  const start = new Uint8Array(64 * 1024);
+  try {
+    const { bytesRead } = await file.read(start, 0, start.length, 0);
+    const found = kernelImageArchitectures(start.subarray(0, bytesRead));
+    if (found.includes(arch.debian)) return;
+    if (found[0] !== undefined) throw new B2cError(`${image} is a kernel for ${found[0]}, not ${arch.debian}: build with --arch ${found[0]}`);
+    throw new B2cError(
+      `${image} is not a kernel image ${arch.debian} boots: give --kernel-image the one the kernel build leaves in ${arch.kernelHeader.built}`,
+    );
+  } finally {
+    await file.close();
+  }
 }
 
 /** The first of `usr/lib/modules` and `lib/modules` that exists under a root. */

@@ -99,19 +99,23 @@ export async function driverlessDevices(system: System): Promise<DriverlessDevic
   return devices;
 }
 
+/** The states of a device link (its `status` file) in which the supplier has its driver. */
+const SUPPLIER_BOUND = new Set(['available', 'consumer probing', 'active']);
+
 /**
  * The suppliers of a device (`supplier:BUS:NAME` entries: the device links
  * the kernel makes from a device tree's references) that no driver took. A
  * MAC whose driver is there still waits for them, e.g. i.MX's fec for the
- * fuses that hold its MAC address.
+ * fuses that hold its MAC address. The link's own state says so whatever
+ * the supplier is (a class device has no bus folder to look in).
  */
 async function suppliersWithoutDriver(system: System, path: string): Promise<string[]> {
   const waiting = [];
   for (const entry of await system.listDir(path)) {
-    const match = /^supplier:([^:]+):(.+)$/.exec(entry);
-    if (match === null) continue;
-    const [, bus, name] = match as unknown as [string, string, string];
-    if (!(await system.exists(`/sys/bus/${bus}/devices/${name}/driver`))) waiting.push(name);
+    const name = /^supplier:[^:]+:(?<name>.+)$/.exec(entry)?.groups?.name;
+    if (name === undefined) continue;
+    const status = await readTrimmed(system, `${path}/${entry}/status`);
+    if (!SUPPLIER_BOUND.has(status)) waiting.push(name);
   }
   return waiting;
 }
@@ -123,7 +127,7 @@ export interface DriverFinder {
 }
 
 /** What the image and its add-ons offer for a device; undefined for a device-tree node that nothing matches, which the report only counts. */
-async function driverVerdict(modules: DriverFinder, device: DriverlessDevice): Promise<string | undefined> {
+async function driverVerdict(modules: DriverFinder, device: DriverlessDevice, awaited: boolean): Promise<string | undefined> {
   const matching = await modules.modulesMatching(device.modalias);
   if (matching.length > 0) {
     const waits = device.waitsFor.length > 0 ? `: it waits for ${device.waitsFor.join(', ')}, which no driver took either` : '';
@@ -132,7 +136,8 @@ async function driverVerdict(modules: DriverFinder, device: DriverlessDevice): P
   const addons = await modules.addonsMatching(device.modalias);
   if (addons.length > 0)
     return addons.map(({ addon, file, modules: names }) => `the ${addon} add-on has ${names.join(', ')} for it: load ${file} after the initramfs`).join('; ');
-  return device.bus === 'platform' ? undefined : 'no module of this image or its add-ons matches it';
+  // A node another device waits for is named, whatever is known of it.
+  return device.bus === 'platform' && !awaited ? undefined : 'no module of this image or its add-ons matches it';
 }
 
 /**
@@ -140,7 +145,7 @@ async function driverVerdict(modules: DriverFinder, device: DriverlessDevice): P
  * matches it or which add-on has one: the lines a farm admin needs when a
  * network card or a disk does not show up. A board's device tree has
  * hundreds of nodes (buses, timers, audio) that no module is for: those are
- * counted, not listed.
+ * counted, not listed, unless another device waits for one.
  */
 export async function reportDriverlessDevices(system: System, output: Log, modules: DriverFinder): Promise<void> {
   const devices = await driverlessDevices(system);
@@ -149,14 +154,16 @@ export async function reportDriverlessDevices(system: System, output: Log, modul
     return;
   }
   await output.log('Devices no driver took:');
+  const awaited = new Set(devices.flatMap((device) => device.waitsFor));
   let listed = 0;
   for (const device of devices) {
-    const verdict = await driverVerdict(modules, device);
+    const verdict = await driverVerdict(modules, device, awaited.has(device.address));
     if (verdict === undefined) continue;
     await output.log(`  ${describeDevice(device)}: ${verdict}`);
     listed++;
   }
-  const unmatchedNodes = devices.length - listed;
-  const nodes = listed > 0 ? `and ${unmatchedNodes} more device-tree nodes` : `${unmatchedNodes} device-tree nodes`;
-  if (unmatchedNodes > 0) await output.log(`  ${nodes} that no module of this image or its add-ons matches`);
+  const unmatched = devices.length - listed;
+  if (unmatched === 0) return;
+  const nodes = `${unmatched} ${listed > 0 ? 'more ' : ''}device-tree ${unmatched === 1 ? 'node' : 'nodes'}`;
+  await output.log(`  ${listed > 0 ? 'and ' : ''}${nodes} that no module of this image or its add-ons matches`);
 }

@@ -11,9 +11,9 @@ export interface Board {
   machine: string[];
   /** The board's device tree, as Debian's kernel package names it below its dtbs folder. */
   dtb: string;
-  /** The console of the board's first UART, which differs from the architecture's virt machine. */
+  /** The console= of the board's console UART (see consoleSerial), which differs from the architecture's virt machine. */
   console: string;
-  /** The cores b2c boots the board with: all its SoC has, unless QEMU's board starts the others powered off. */
+  /** The cores QEMU gives the board (-smp): all the SoC's where QEMU's board takes no other count, fewer where it does. */
   cpus: number;
   /** The most RAM the board's memory map has. */
   maxMemoryMiB: number;

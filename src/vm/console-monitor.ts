@@ -1,8 +1,13 @@
 // Reads a guest's serial console as it streams: the pipeline status line, and any sign of a guest kernel crash.
 
 export const STATUS_LINE = /Execution is over, pipeline status: (\d+)/;
-/** Kernel lines that mean the guest kernel itself failed, whatever the pipeline said. */
-const CRASH_LINE = /Kernel panic - not syncing|\bOops\b|\bBUG: |general protection fault|Unable to handle kernel|kernel BUG at|\bRIP: /;
+/**
+ * Kernel lines that mean the guest kernel itself failed, whatever the
+ * pipeline said: panics, oopses, `BUG:` (soft lockups among them) and tasks
+ * the hung-task detector caught.
+ */
+const CRASH_LINE =
+  /Kernel panic - not syncing|\bOops\b|\bBUG: |general protection fault|Unable to handle kernel|kernel BUG at|\bRIP: |INFO: task \S+ blocked for more than/;
 /** Lines kept after the first crash line, so the report shows the trace. */
 const CRASH_CONTEXT = 30;
 
@@ -30,6 +35,11 @@ export class ConsoleMonitor {
     if (this.partial !== '') this.line(this.partial.replace(/\r$/, ''));
     this.partial = '';
     return this.verdict();
+  }
+
+  /** Whether a crash line has been seen: what follows is its trace, and the machine is of no more use. */
+  get crashed(): boolean {
+    return this.crashLines !== undefined;
   }
 
   verdict(): ConsoleVerdict {

@@ -31,8 +31,9 @@ function onPath(program: string): boolean {
 /** Names each missing host tool with the Debian package that provides it. */
 export function checkHostTools(spec: Pick<VmSpec, 'arch' | 'forwarder' | 'forwards' | 'kernel' | 'initrd' | 'disks' | 'board' | 'qemuCommand'>): void {
   const problems: string[] = [];
-  if (spec.qemuCommand === undefined && !onPath(spec.arch.qemu.binary))
-    problems.push(`${spec.arch.qemu.binary} is missing: apt-get install ${spec.arch.qemu.package}`);
+  // A board of trixie's QEMU brings its own, fetched into the cache.
+  const hostQemu = spec.qemuCommand === undefined && spec.board?.board.trixieQemu === undefined;
+  if (hostQemu && !onPath(spec.arch.qemu.binary)) problems.push(`${spec.arch.qemu.binary} is missing: apt-get install ${spec.arch.qemu.package}`);
   if (spec.forwards.length > 0) {
     const hasNc = onPath(spec.forwarder) && spawnSync(spec.forwarder, ['nc', '--help'], { stdio: 'ignore' }).status !== 127;
     if (!hasNc) problems.push(`${spec.forwarder} (with its nc applet) is missing, and --forward needs it: apt-get install busybox-static`);
@@ -91,11 +92,16 @@ export async function chooseAccelerator(requested: 'auto' | Accelerator, spec: P
   return accel;
 }
 
-/** Boots the VM and streams its console to `output` until QEMU exits or the timeout stops it. */
+/** How long a crashed guest keeps running for the rest of its trace to reach the console. */
+const CRASH_TRACE_MS = 5000;
+
+/** Boots the VM and streams its console to `output` until QEMU exits, the timeout stops it, or a crash ends it. */
 export function bootMachine(spec: VmSpec, options: { timeoutSeconds: number; output?: Writable }): Promise<MachineResult> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const [program, ...programArgs] = qemuProgram(spec) as [string, ...string[]];
+    const [program = spec.arch.qemu.binary, ...programArgs] = qemuProgram(spec);
+    // Through its own loader, the program is ld.so: the QEMU it runs is the last word of the command.
+    const qemuName = [program, ...programArgs].at(-1) as string;
     const child = spawn(program, [...programArgs, ...qemuArgs(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
     const monitor = new ConsoleMonitor();
     let consoleText = '';
@@ -105,22 +111,26 @@ export function bootMachine(spec: VmSpec, options: { timeoutSeconds: number; out
       timedOut = true;
       child.kill('SIGKILL');
     }, options.timeoutSeconds * 1000);
+    // A kernel that oopsed or locked up but did not panic would hold the run until its timeout: it ends once the trace is out.
+    let crashTimer: NodeJS.Timeout | undefined;
     child.stdout.on('data', (chunk: Buffer) => {
       const text = chunk.toString();
       consoleText += text;
       monitor.feed(text);
       options.output?.write(chunk);
+      if (monitor.crashed && crashTimer === undefined) crashTimer = setTimeout(() => child.kill('SIGKILL'), CRASH_TRACE_MS);
     });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', (error) => {
       clearTimeout(timer);
-      reject(new HostToolError(`cannot start ${program}: ${error.message}`));
+      reject(new HostToolError(`cannot start ${qemuName}: ${error.message}`));
     });
     child.on('close', (code) => {
       clearTimeout(timer);
+      clearTimeout(crashTimer);
       const verdict = monitor.end();
       if (!timedOut && code !== 0 && verdict.status === undefined && verdict.crash === undefined && stderr.trim() !== '') {
-        reject(new HostToolError(`${spec.qemuCommand === undefined ? program : 'QEMU'} failed with status ${code}:\n${stderr.trim()}`));
+        reject(new HostToolError(`${qemuName} failed with status ${code}:\n${stderr.trim()}`));
         return;
       }
       resolve({

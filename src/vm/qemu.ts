@@ -113,8 +113,19 @@ function networkBackend(spec: VmSpec, nic: Nic, index: number): string[] {
     'user',
     `id=net${index}`,
     'restrict=on',
-    ...spec.forwards.map((port) => `guestfwd=tcp:${FORWARD_ADDRESS}:${port}-cmd:${spec.forwarder} nc 127.0.0.1 ${port}`),
+    ...spec.forwards.map((port) => `guestfwd=tcp:${FORWARD_ADDRESS}:${port}-cmd:${forwarderCommand(spec.forwarder, port)}`),
   ];
+}
+
+/**
+ * The command that carries one forwarded connection. QEMU gives it the
+ * guest's connection as stdin, stdout and stderr: nc's complaint about a
+ * host port that refuses would reach the guest as the server's first bytes
+ * (podman then reads `malformed HTTP status code "can't"`). With stderr
+ * dropped, the guest sees its connection closed instead.
+ */
+export function forwarderCommand(forwarder: string, port: number): string {
+  return `${forwarder} sh -c 'exec ${forwarder} nc 127.0.0.1 ${port} 2>/dev/null'`;
 }
 
 function macAddress(index: number): string {

@@ -40,6 +40,14 @@ describe('bootTimeline', () => {
     expect(timeline.modulesStep).toBeCloseTo(0.2);
   });
 
+  it('gives no module step when the console ended inside it', () => {
+    const { text, arrivals } = consoleOf([
+      [13.6, '[   11.000000] Run /init as init process'],
+      [13.7, '\x1b[0Ksection_start:11:b2c_modules[collapsed=true]\r\x1b[0KLoading kernel modules'],
+    ]);
+    expect(bootTimeline(text, arrivals, 20).modulesStep).toBeUndefined();
+  });
+
   it('leaves out what the console never showed', () => {
     const { text, arrivals } = consoleOf([[1, 'no kernel here']]);
     expect(bootTimeline(text, arrivals, 3, 'never')).toEqual({ exit: 3 });

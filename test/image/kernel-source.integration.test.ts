@@ -72,7 +72,7 @@ describe("a farm's kernel from a modules_install folder", () => {
     );
     writeFileSync(join(folder, 'vmlinux'), Buffer.from('\x7fELF\x02\x01\x01', 'latin1'));
     await expect(ownKernel(nodeSystem, root, join(folder, 'vmlinux'), amd64, join(folder, 'work'))).rejects.toThrow(
-      `${join(folder, 'vmlinux')} is not a kernel image amd64 boots: give the one the kernel build leaves in arch/x86/boot/bzImage`,
+      `${join(folder, 'vmlinux')} is not a kernel image amd64 boots: give --kernel-image the one the kernel build leaves in arch/x86/boot/bzImage`,
     );
   });
 });

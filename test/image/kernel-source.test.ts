@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { B2cError } from '../../src/errors.ts';
+import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { ARCHITECTURES } from '../../src/architectures.ts';
 import { kernelImageArchitectures, modulesRelease, parseControlFields } from '../../src/image/kernel-source.ts';
@@ -29,5 +30,8 @@ describe("a farm's kernel", () => {
     expect(kernelImageArchitectures(image)).toEqual([name]);
     expect(kernelImageArchitectures(gzipSync(image))).toEqual([name]);
     expect(kernelImageArchitectures(Buffer.from('\x7fELF\x02\x01\x01\x00', 'latin1'))).toEqual([]);
+    // The check reads the file's first kilobytes only: a compressed image cut there still shows its header, a broken one none.
+    expect(kernelImageArchitectures(gzipSync(Buffer.concat([image, randomBytes(256 * 1024)])).subarray(0, 64 * 1024))).toEqual([name]);
+    expect(kernelImageArchitectures(Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0xff, 0xff]))).toEqual([]);
   });
 });

@@ -41,10 +41,10 @@ describe('devices without a driver', () => {
       .file(`${platform}/30350000.efuse/modalias`, 'of:NefuseT(null)Cfsl,imx8mp-ocotpCfsl,imx8mm-ocotpCsyscon\n')
       .file(`${platform}/30280000.watchdog/modalias`, 'of:NwatchdogT(null)Cfsl,imx8mp-wdtCfsl,imx21-wdt\n')
       .file(`${platform}/30660000.pwm/modalias`, 'of:NpwmT(null)Cfsl,imx8mp-pwmCfsl,imx27-pwm\n')
-      .file(`${platform}/30380000.clock-controller/modalias`, 'of:Nclock-controllerT(null)Cfsl,imx8mp-ccm\n');
-    // The fec links to its clocks, which a driver took, and to the fuses, which none did.
-    await fake.makeDirectory(`${platform}/30be0000.ethernet/supplier:platform:30380000.clock-controller`);
-    await fake.makeDirectory(`${platform}/30be0000.ethernet/supplier:platform:30350000.efuse`);
+      .file(`${platform}/30380000.clock-controller/modalias`, 'of:Nclock-controllerT(null)Cfsl,imx8mp-ccm\n')
+      // The fec's device links: to its clocks, whose driver is bound, and to the fuses, whose driver is not.
+      .file(`${platform}/30be0000.ethernet/supplier:platform:30380000.clock-controller/status`, 'available\n')
+      .file(`${platform}/30be0000.ethernet/supplier:platform:30350000.efuse/status`, 'dormant\n');
     await fake.makeDirectory(`${platform}/30380000.clock-controller/driver`);
     const finder = {
       modulesMatching: async (modalias: string) => (modalias.includes('imx8mp-fec') ? ['fec'] : []),
@@ -61,5 +61,15 @@ describe('devices without a driver', () => {
         'fec matches it but did not take it: it waits for 30350000.efuse, which no driver took either',
       '  and 2 more device-tree nodes that no module of this image or its add-ons matches',
     ]);
+
+    // With no module for the fuses anywhere, the node the fec waits for is still named; one node left is counted as one.
+    lines.length = 0;
+    await reportDriverlessDevices(fake, { log: async (line: string) => void lines.push(line) }, { ...finder, addonsMatching: async () => [] });
+    expect(lines[1]).toMatch(/^ {2}device-tree fsl,imx8mp-ocotp at 30350000\.efuse, .*: no module of this image or its add-ons matches it$/);
+    expect(lines.at(-1)).toBe('  and 2 more device-tree nodes that no module of this image or its add-ons matches');
+    const lone = new FakeSystem().file(`${platform}/30280000.watchdog/modalias`, 'of:NwatchdogT(null)Cfsl,imx8mp-wdt\n');
+    lines.length = 0;
+    await reportDriverlessDevices(lone, { log: async (line: string) => void lines.push(line) }, finder);
+    expect(lines).toEqual(['Devices no driver took:', '  1 device-tree node that no module of this image or its add-ons matches']);
   });
 });

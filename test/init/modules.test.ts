@@ -27,6 +27,28 @@ describe('KernelModules', () => {
     expect(fake.consoleText).toContain('Kernel modules from the add-ons: modules');
   });
 
+  it('names the add-ons the machine was booted without that have a module for a device, reading each once', async () => {
+    const fake = new FakeSystem()
+      .file('/proc/sys/kernel/osrelease', `${RELEASE}\n`)
+      .file(`${FOLDER}/modules.dep`, '')
+      .file(`${FOLDER}/b2c-indexes/image/modules.alias`, '')
+      .file(`${FOLDER}/b2c-indexes/firmware/modules.alias`, '')
+      // The firmware add-on was loaded: its aliases file is not offered again. The modules one was not.
+      .file(`${FOLDER}/b2c-addon-aliases/firmware`, '# linux-arm64.firmware.cpio.xz\nalias of:N*T*Cfsl,imx8mp-ocotp never_offered\n')
+      .file(`${FOLDER}/b2c-addon-aliases/modules`, '# linux-arm64.modules.cpio.xz\nalias of:N*T*Cfsl,imx8mm-ocotpC* nvmem_imx_ocotp\n');
+    let aliasReads = 0;
+    const readText = fake.readText.bind(fake);
+    fake.readText = async (path: string) => {
+      if (path.endsWith('b2c-addon-aliases/modules')) aliasReads++;
+      return readText(path);
+    };
+    const modules = new KernelModules(fake, { log: async () => {} });
+    const fuses = 'of:NefuseT(null)Cfsl,imx8mp-ocotpCfsl,imx8mm-ocotpCsyscon';
+    expect(await modules.addonsMatching(fuses)).toEqual([{ addon: 'modules', file: 'linux-arm64.modules.cpio.xz', modules: ['nvmem_imx_ocotp'] }]);
+    expect(await modules.addonsMatching('of:NwatchdogT(null)Cfsl,imx8mp-wdt')).toEqual([]);
+    expect(aliasReads).toBe(1);
+  });
+
   it("says so when the image has no modules for the running kernel (a farm's own)", async () => {
     const fake = new FakeSystem().file('/proc/sys/kernel/osrelease', '6.99.0-farm\n');
     const log = { log: async (message: string) => fake.write(`${message}\n`) };

@@ -29,6 +29,16 @@ describe('ConsoleMonitor', () => {
     expect(exitCodeOf(outcome)).toBe(RUN_EXIT.guestCrash);
   });
 
+  it.each([
+    ['a soft lockup', '[  48.2] watchdog: BUG: soft lockup - CPU#0 stuck for 26s! [podman:301]'],
+    ['a hung task', '[ 243.7] INFO: task kworker/u4:2:57 blocked for more than 120 seconds.'],
+  ])('takes %s for a crash', (_, line) => {
+    const monitor = new ConsoleMonitor();
+    monitor.feed(`${line}\r\n`);
+    expect(monitor.crashed).toBe(true);
+    expect(monitor.end().crash).toEqual([line]);
+  });
+
   it('does not take a container that prints the word "oops" in lower case for a crash', () => {
     const monitor = new ConsoleMonitor();
     monitor.feed('oops, test 3 failed\n');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { architecture } from '../../src/architectures.ts';
 import { BOARDS, boardFor, type Board } from '../../src/vm/boards.ts';
-import { boardProblem, DISK_BUSES, diskBusProblem, kernelCmdline, parseNics, qemuArgs, qemuProgram, type Nic } from '../../src/vm/qemu.ts';
+import { boardProblem, DISK_BUSES, diskBusProblem, kernelCmdline, parseNics, forwarderCommand, qemuArgs, qemuProgram, type Nic } from '../../src/vm/qemu.ts';
 
 const spec = {
   arch: architecture('amd64'),
@@ -42,7 +42,7 @@ describe('qemuArgs', () => {
     const options = (netdevs[0] ?? '').split(',');
     expect(options).toContain('restrict=on');
     const forwards = options.filter((option) => option.startsWith('guestfwd='));
-    expect(forwards).toEqual(spec.forwards.map((port) => `guestfwd=tcp:10.0.2.100:${port}-cmd:busybox nc 127.0.0.1 ${port}`));
+    expect(forwards).toEqual(spec.forwards.map((port) => `guestfwd=tcp:10.0.2.100:${port}-cmd:${forwarderCommand('busybox', port)}`));
     // Nothing else gives the guest a way out: no host forwards, no SMB, no TFTP or boot file.
     expect(options.filter((option) => /^(hostfwd|smb|tftp|bootfile)=/.test(option))).toEqual([]);
   });
