@@ -107,7 +107,7 @@ async function volumeSyncs(spec: Omit<VmSpec, 'cmdline'>, image: string): Promis
     const cmdline = [
       `b2c.minio="bench,http://${FORWARD_ADDRESS}:${s3.port},${TEST_ACCESS_KEY},${TEST_SECRET_KEY}"`,
       // overwrite: each boot's copy is newer than the one the last boot pushed.
-      'b2c.volume="data,mirror=bench/bench/volume,overwrite"',
+      'b2c.volume="data,mirror=bench/bench/volume,pull_on=pipeline_start,push_on=pipeline_end,overwrite"',
       `b2c.container="-v data:/data --tls-verify=false ${image} cp /data/blob /data/copy"`,
     ].join(' ');
     for (let run = 1; run <= RUNS; run++) {

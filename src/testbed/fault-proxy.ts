@@ -114,6 +114,11 @@ export class FaultProxy {
     this.rules.push({ ...rule, left: rule.times ?? Infinity });
   }
 
+  /** Drops every fault rule: what follows is forwarded as it is. The requests seen are kept. */
+  clearFaults(): void {
+    this.rules.length = 0;
+  }
+
   /** The requests whose path matches, as the proxy saw them. */
   seen(path: RegExp): ProxiedRequest[] {
     return this.requests.filter((request) => path.test(request.path));

@@ -1,17 +1,23 @@
 // Pulls through a registry that fails the way farm networks do: the real registry behind a fault-injecting proxy on 127.0.0.1.
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FaultProxy } from '../../src/testbed/fault-proxy.ts';
 import { freePort } from '../../src/testbed/registry.ts';
 import { FORWARD_ADDRESS } from '../../src/vm/qemu.ts';
 import { bootB2c, expectCleanEnd, step } from './boot.ts';
+import { blankDisk } from './disks.ts';
 
+const folder = mkdtempSync(join(tmpdir(), 'b2c-pull-'));
 let proxy: FaultProxy;
 beforeAll(async () => {
   proxy = await FaultProxy.start(inject('registryPort'));
 });
 afterAll(async () => {
   await proxy?.close();
+  rmSync(folder, { recursive: true, force: true });
 });
 
 const throughProxy = (name: string): string => `docker://${FORWARD_ADDRESS}:${proxy.port}/b2c-test/${name}:1`;
@@ -41,7 +47,49 @@ describe('pulls from a registry that fails', () => {
     expect(proxy.seen(/^\/v2\/b2c-test\/not-in-the-registry\/manifests\//)).toHaveLength(1);
     expect(result.output).not.toMatch(/^never-42/m);
     // The forwarder closes the guest's connection: podman reads no bytes of busybox nc's complaint as the registry's answer.
-    expect(result.output).toContain(`Could not pull ${behindDeadPort}: `);
+    expect(result.output).toMatch(new RegExp(`Could not pull ${behindDeadPort.replaceAll('.', '\\.')} \\(5 tries\\): .*(EOF|connection reset)`));
     expect(result.output).not.toMatch(/can't connect|malformed HTTP/);
+  });
+
+  it('pulls again after a layer cut short, fails a layer whose bytes never match its digest, and keeps no bad layer in the cache', async () => {
+    const disk = blankDisk(folder, 'cache.img', 1024 ** 3);
+    const bigLayer = new RegExp(`^/v2/b2c-test/big/blobs/${inject('bigLayerDigest')}$`);
+    const busyboxBlobs = /^\/v2\/b2c-test\/busybox\/blobs\//;
+    proxy.add({ method: 'GET', path: bigLayer, fault: { kind: 'cut', bytes: 1024 * 1024 }, times: 1 });
+    proxy.add({ method: 'GET', path: busyboxBlobs, fault: { kind: 'corrupt' } });
+    const faulty = await bootB2c(
+      [
+        'b2c.cache_device=auto',
+        step('b2c.container', `sh -c 'echo big-$((6*7))'`, throughProxy('big')),
+        step('b2c.container', `sh -c 'echo never-$((6*7))'`, throughProxy('busybox')),
+      ],
+      { disks: [disk], runOptions: ['--forward', String(proxy.port)] },
+    );
+    expectCleanEnd(faulty, 125);
+    expect(proxy.seen(bigLayer).filter((request) => request.fault === 'cut')).toHaveLength(1);
+    expect(faulty.output).toMatch(/^big-42\r?$/m);
+    // The same wrong bytes on every try: the step fails naming the image and the digest that did not match.
+    expect(faulty.output).toMatch(/Could not pull docker:\/\/\S+\/b2c-test\/busybox:1 \(5 tries\): .*digest \S+ does not match expected/);
+    expect(faulty.output).not.toMatch(/^never-42/m);
+    proxy.clearFaults();
+    const busyboxFetchesBefore = proxy.seen(busyboxBlobs).length;
+    const bigFetchesBefore = proxy.seen(bigLayer).length;
+
+    // The next boot of that cache: the good layer stays, the bad one was never kept, and the image pulls cleanly.
+    const clean = await bootB2c(
+      [
+        'b2c.cache_device=auto',
+        step('b2c.container', `sh -c 'echo big-again-$((6*7))'`, throughProxy('big')),
+        step('b2c.container', `sh -c 'echo clean-$((6*7))'`, throughProxy('busybox')),
+      ],
+      { disks: [disk], runOptions: ['--forward', String(proxy.port)] },
+    );
+    expectCleanEnd(clean, 0);
+    expect(clean.output).toContain('Using the cache partition');
+    expect(clean.output).toMatch(/^big-again-42\r?$/m);
+    expect(clean.output).toMatch(/^clean-42\r?$/m);
+    expect(clean.output).not.toContain('failed (try 1 of 5)');
+    expect(proxy.seen(busyboxBlobs).length).toBeGreaterThan(busyboxFetchesBefore);
+    expect(proxy.seen(bigLayer)).toHaveLength(bigFetchesBefore);
   });
 });
