@@ -112,10 +112,17 @@ const SUPPLIER_BOUND = new Set(['available', 'consumer probing', 'active']);
 async function suppliersWithoutDriver(system: System, path: string): Promise<string[]> {
   const waiting = [];
   for (const entry of await system.listDir(path)) {
-    const name = /^supplier:[^:]+:(?<name>.+)$/.exec(entry)?.groups?.name;
-    if (name === undefined) continue;
+    const groups = /^supplier:(?<bus>[^:]+):(?<name>.+)$/.exec(entry)?.groups;
+    if (groups?.bus === undefined || groups.name === undefined) continue;
     const status = await readTrimmed(system, `${path}/${entry}/status`);
-    if (!SUPPLIER_BOUND.has(status)) waiting.push(name);
+    if (SUPPLIER_BOUND.has(status)) continue;
+    if (status === 'dormant' || status === 'supplier unbinding') {
+      waiting.push(groups.name);
+      continue;
+    }
+    // A link the kernel does not track (`not tracked`) says nothing of the supplier: its own folder does, when it is on a bus.
+    const supplier = `/sys/bus/${groups.bus}/devices/${groups.name}`;
+    if ((await system.exists(supplier)) && !(await system.exists(`${supplier}/driver`))) waiting.push(groups.name);
   }
   return waiting;
 }

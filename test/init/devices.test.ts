@@ -67,6 +67,13 @@ describe('devices without a driver', () => {
     await reportDriverlessDevices(fake, { log: async (line: string) => void lines.push(line) }, { ...finder, addonsMatching: async () => [] });
     expect(lines[1]).toMatch(/^ {2}device-tree fsl,imx8mp-ocotp at 30350000\.efuse, .*: no module of this image or its add-ons matches it$/);
     expect(lines.at(-1)).toBe('  and 2 more device-tree nodes that no module of this image or its add-ons matches');
+    // Links the kernel does not track: a supplier on a bus is looked at itself, one of a class (no bus folder) is taken as there.
+    const untracked = new FakeSystem()
+      .file(`${platform}/30be0000.ethernet/modalias`, 'of:NethernetT(null)Cfsl,imx8mp-fec\n')
+      .file(`${platform}/30be0000.ethernet/supplier:platform:30350000.efuse/status`, 'not tracked\n')
+      .file(`${platform}/30be0000.ethernet/supplier:regulator:regulator.3/status`, 'not tracked\n')
+      .file(`${platform}/30350000.efuse/modalias`, 'of:NefuseT(null)Cfsl,imx8mp-ocotp\n');
+    expect((await driverlessDevices(untracked)).find((device) => device.address === '30be0000.ethernet')?.waitsFor).toEqual(['30350000.efuse']);
     const lone = new FakeSystem().file(`${platform}/30280000.watchdog/modalias`, 'of:NwatchdogT(null)Cfsl,imx8mp-wdt\n');
     lines.length = 0;
     await reportDriverlessDevices(lone, { log: async (line: string) => void lines.push(line) }, finder);
