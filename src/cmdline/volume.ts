@@ -40,6 +40,7 @@ export function parseVolume(value: string): OptionResult<VolumeConfig> {
   };
   let pullOn: SyncCondition[] | undefined;
   let pushOn: SyncCondition[] | undefined;
+  let afterKey = false;
   for (const option of options) {
     const equals = option.indexOf('=');
     const key = equals === -1 ? option : option.slice(0, equals);
@@ -87,6 +88,7 @@ export function parseVolume(value: string): OptionResult<VolumeConfig> {
         break;
       }
       case 'encrypt_key': {
+        afterKey = true;
         const key = needValue();
         if (key === undefined) break;
         volume.encryptKey = new Secret(key);
@@ -97,6 +99,7 @@ export function parseVolume(value: string): OptionResult<VolumeConfig> {
         break;
       }
       case 'fscrypt_key': {
+        afterKey = true;
         const key = needValue();
         if (key && !/^[A-Za-z0-9+/]+={0,2}$/.test(key)) errors.push(`b2c.volume=${name}: fscrypt_key must be base64`);
         else if (key) volume.fscryptKey = new Secret(key);
@@ -106,7 +109,12 @@ export function parseVolume(value: string): OptionResult<VolumeConfig> {
         volume.filesystem = needValue() ?? volume.filesystem;
         break;
       default:
-        warnings.push(`b2c.volume=${name}: unknown option ${key} ignored`);
+        // A key holding a comma splits into options of its own: what follows a key is never echoed.
+        warnings.push(
+          afterKey
+            ? `b2c.volume=${name}: an unknown option after a key is ignored (not shown: it may be part of the key, which cannot hold a comma)`
+            : `b2c.volume=${name}: unknown option ${key} ignored`,
+        );
     }
   }
   // As upstream: a volume syncs only at the conditions it names. Farms mirror read-only buckets with pull_on alone.

@@ -35,7 +35,7 @@ import { unmountOrder } from './mounts.ts';
 import { NetworkBlockDevices } from './nbd.ts';
 import { NetworkSetup } from './network.ts';
 import { Pipeline } from './pipeline.ts';
-import { CLEANUP_COMMAND_SECONDS, podmanCleanupCommands } from './podman.ts';
+import { CLEANUP_COMMAND_SECONDS, podmanCleanupCommands, PODMAN_REMOVE_CONTAINERS_ARGS, PODMAN_STORAGE_CHECK_ARGS, STORAGE_CHECK_SECONDS } from './podman.ts';
 import { Volumes } from './volumes.ts';
 
 /** How the machine ends: the status to report and the command that powers off or reboots it. */
@@ -145,7 +145,8 @@ export class Boot {
         await this.console.log(`The cache device ${cachePath} is not connected: images and volumes live in RAM`);
         return false;
       }
-      const mounted = await this.cache.setUp(config);
+      const { mounted, endedUncleanly } = await this.cache.setUp(config);
+      if (endedUncleanly) await this.checkContainerStorage();
       if (config.swap !== undefined) {
         if (mounted) this.swapActive = await this.cache.addSwap(config.swap);
         else await this.console.log('b2c.swap needs a cache partition: no swap');
@@ -157,6 +158,22 @@ export class Boot {
     await this.system.makeDirectory(PODMAN_PULL_DIRECTORY);
     await this.provideUpstreamPaths();
     await this.filesystems.mountImageStores(config);
+  }
+
+  /** Removes what a power cut left half written in podman's storage, so that no step runs on a damaged layer. */
+  private async checkContainerStorage(): Promise<void> {
+    await this.console.log("The last boot on the cache did not unmount it (a power cut, a reset or a farm's timeout): checking podman's images on it");
+    const started = this.system.now();
+    const removed = await this.system.run(withTimeout(CLEANUP_COMMAND_SECONDS, PODMAN_REMOVE_CONTAINERS_ARGS), { captureStdout: true, captureStderr: true });
+    if (removed.status !== 0) await this.console.log(`Could not remove the containers the cut boot left: ${removed.stderr.trim()}`);
+    const result = await this.system.run(withTimeout(STORAGE_CHECK_SECONDS, PODMAN_STORAGE_CHECK_ARGS), { captureStdout: true, captureStderr: true });
+    const seconds = Math.round((this.system.now() - started) / 100) / 10;
+    const report = `${result.stdout}\n${result.stderr}`.trim();
+    if (result.status === 137) await this.console.log(`The check did not end within ${STORAGE_CHECK_SECONDS} s and was killed: going on`);
+    else if (result.status !== 0) await this.console.log(`podman could not repair its storage (status ${result.status}): ${report}`);
+    else if (/damaged|removed|unaccounted|unreferenced/i.test(report))
+      await this.console.log(`Damaged images were removed, to be pulled again (${seconds} s):\n${report}`);
+    else await this.console.log(`podman's images on the cache are sound (${seconds} s)`);
   }
 
   /**

@@ -15,6 +15,8 @@ export interface DeviceHeader {
   label?: string;
   /** What was found, for messages. */
   what?: string;
+  /** An ext filesystem whose journal still needs recovery: it was not unmounted cleanly (a power cut, a reset, a farm's timeout). */
+  needsRecovery?: boolean;
 }
 
 function ascii(bytes: Uint8Array, offset: number, length: number): string {
@@ -28,7 +30,9 @@ export function classifyHeader(bytes: Uint8Array, sectorSize = 512): DeviceHeade
   if (has(sectorSize, 'EFI PART') || has(512, 'EFI PART') || has(4096, 'EFI PART')) return { kind: 'partition-table', what: 'a GPT partition table' };
   if (bytes.length >= 1024 + 0x88 && view.getUint16(1024 + 0x38, true) === 0xef53) {
     const label = ascii(bytes, 1024 + 0x78, 16).replace(/\0.*$/s, '');
-    return { kind: 'ext', label, what: `an ext filesystem${label ? ` labelled ${label}` : ''}` };
+    // s_feature_incompat's RECOVER bit: set while mounted, cleared by a clean unmount.
+    const needsRecovery = (view.getUint32(1024 + 0x60, true) & 0x4) !== 0;
+    return { kind: 'ext', label, what: `an ext filesystem${label ? ` labelled ${label}` : ''}`, needsRecovery };
   }
   const signatures: Array<[number, string, string]> = [
     [0, 'XFSB', 'an XFS filesystem'],
@@ -59,13 +63,19 @@ export interface BlockDevice {
   /** Optical drives and read-only devices are never a cache. */
   optical: boolean;
   readOnly: boolean;
+  /** A GPT partition's name (`B2C_CACHE` on the partitions b2c makes), which outlives whatever is written over the filesystem in it. */
+  partitionName?: string;
   header: DeviceHeader;
 }
 
 export type CachePlan =
   | { action: 'none'; message: string }
-  /** Mount an existing cache; `mayReformat` when a broken one may be formatted anew (auto, reset). */
-  | { action: 'mount'; device: string; mayReformat: boolean; message: string }
+  /**
+   * Mount an existing cache; `mayReformat` when a broken one may be formatted
+   * anew (auto, reset); `endedUncleanly` when the last boot on it did not
+   * unmount it, so that what podman wrote last may be damaged.
+   */
+  | { action: 'mount'; device: string; mayReformat: boolean; endedUncleanly: boolean; message: string }
   | { action: 'format'; device: string; message: string }
   | { action: 'partition'; disk: string; sizeBytes: number; sectorSize: number; message: string }
   | { action: 'filesystem'; filesystem: FilesystemConfig; message: string };
@@ -87,10 +97,24 @@ function usable(devices: readonly BlockDevice[]): BlockDevice[] {
 function planAuto(setting: 'auto' | 'reset', devices: readonly BlockDevice[]): CachePlan {
   const candidates = usable(devices);
   const cache = candidates.find((device) => device.header.kind === 'ext' && device.header.label === CACHE_LABEL);
-  if (cache) {
-    return setting === 'reset'
-      ? { action: 'format', device: cache.path, message: `Formatting the cache partition ${cache.path} anew (b2c.cache_device=reset)` }
-      : { action: 'mount', device: cache.path, mayReformat: true, message: `Using the cache partition ${cache.path}` };
+  // A partition b2c made whose superblock was written over: its GPT entry still says whose it is.
+  // One that holds any filesystem was made so on purpose, and is left alone.
+  const damaged = cache
+    ? undefined
+    : candidates.find((device) => device.kind === 'partition' && device.partitionName === CACHE_LABEL && device.header.kind === 'blank');
+  const found = cache ?? damaged;
+  if (found) {
+    if (setting === 'reset')
+      return { action: 'format', device: found.path, message: `Formatting the cache partition ${found.path} anew (b2c.cache_device=reset)` };
+    return {
+      action: 'mount',
+      device: found.path,
+      mayReformat: true,
+      endedUncleanly: damaged !== undefined || found.header.needsRecovery === true,
+      message: damaged
+        ? `${found.path} is b2c's partition (named ${CACHE_LABEL}) but its filesystem has no superblock: repairing it`
+        : `Using the cache partition ${found.path}`,
+    };
   }
   const blank = candidates.find(
     (device) => device.kind === 'disk' && device.header.kind === 'blank' && !candidates.some((other) => other.disk === device.name),
@@ -119,7 +143,13 @@ function planDevice(path: string, devices: readonly BlockDevice[]): CachePlan {
     return { action: 'none', message: `${path} is ${device.optical ? 'an optical drive' : 'read-only'}: the cache stays in RAM` };
   if (device.kind === 'partition') {
     if (device.header.kind === 'ext' && device.header.label)
-      return { action: 'mount', device: path, mayReformat: false, message: `Using ${path} (labelled ${device.header.label}) as the cache` };
+      return {
+        action: 'mount',
+        device: path,
+        mayReformat: false,
+        endedUncleanly: device.header.needsRecovery === true,
+        message: `Using ${path} (labelled ${device.header.label}) as the cache`,
+      };
     if (device.header.kind === 'ext' || device.header.kind === 'blank')
       return { action: 'format', device: path, message: `${path} has no label: formatting it as the cache` };
     return { action: 'none', message: `${path} holds ${device.header.what}, not an ext filesystem: the cache stays in RAM` };
@@ -127,7 +157,15 @@ function planDevice(path: string, devices: readonly BlockDevice[]): CachePlan {
   const cache = devices
     .filter((candidate) => candidate.disk === device.name && candidate.header.kind === 'ext' && candidate.header.label === CACHE_LABEL)
     .sort(byName)[0];
-  if (cache) return { action: 'mount', device: cache.path, mayReformat: false, message: `Using the cache partition ${cache.path} of ${path}` };
+  if (cache) {
+    return {
+      action: 'mount',
+      device: cache.path,
+      mayReformat: false,
+      endedUncleanly: cache.header.needsRecovery === true,
+      message: `Using the cache partition ${cache.path} of ${path}`,
+    };
+  }
   return {
     action: 'partition',
     disk: path,

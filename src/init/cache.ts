@@ -48,6 +48,7 @@ export class CacheDisk {
     const diskPath = `/sys/block/${disk ?? name}`;
     const sectorSize = (await this.readNumber(`${diskPath}/queue/logical_block_size`)) || 512;
     const header = await this.system.readBytes(path, 0, HEADER_BYTES);
+    const partitionName = kind === 'partition' ? /^PARTNAME=(.*)$/m.exec((await this.system.readText(`${sysPath}/uevent`)) ?? '')?.[1] : undefined;
     return {
       name,
       path,
@@ -58,6 +59,7 @@ export class CacheDisk {
       sectorSize,
       optical: /^sr\d/.test(disk ?? name) || ((await this.system.readText(`${diskPath}/device/type`)) ?? '').trim() === '5',
       readOnly: (await this.readNumber(`${sysPath}/ro`)) === 1,
+      ...(partitionName !== undefined ? { partitionName } : {}),
       header: header === undefined ? { kind: 'other-filesystem', what: 'something unreadable' } : classifyHeader(header, sectorSize),
     };
   }
@@ -167,8 +169,13 @@ export class CacheDisk {
     return mounted.ok;
   }
 
-  /** Plans and sets up the cache; false when the storage stays in RAM. A named device gets up to 10 s to appear. */
-  async setUp(config: B2cConfig): Promise<boolean> {
+  /**
+   * Plans and sets up the cache. A named device gets up to 10 s to appear.
+   * `mounted` is false when the storage stays in RAM; `endedUncleanly` when the
+   * last boot on the cache did not unmount it, so what podman wrote last may
+   * never have reached the disk.
+   */
+  async setUp(config: B2cConfig): Promise<{ mounted: boolean; endedUncleanly: boolean }> {
     let deviceMissing = false;
     if (config.cacheDevice.kind === 'device' && !(await this.waitFor(config.cacheDevice.path))) {
       await this.output.log(`${config.cacheDevice.path} did not appear within ${DEVICE_WAIT_MS / 1000} s`);
@@ -184,7 +191,7 @@ export class CacheDisk {
     const plan = planCache(config.cacheDevice, devices, config.filesystems);
     const mounted = await this.carryOut(plan);
     if (!mounted && plan.action !== 'none') await this.output.log('The cache could not be set up: images and volumes live in RAM');
-    return mounted;
+    return { mounted, endedUncleanly: mounted && plan.action === 'mount' && plan.endedUncleanly };
   }
 
   /** Lists the block devices again, loading drivers meanwhile, until one with a size shows up or FIRST_DISK_WAIT_MS pass. */

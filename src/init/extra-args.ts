@@ -9,6 +9,13 @@ import type { Log } from './console.ts';
 import { SetupError } from './errors.ts';
 
 const DOWNLOAD_PATH = `${B2C_RUN_DIRECTORY}/extra_args`;
+/**
+ * The extra arguments are a command line, if a long one: a file larger than
+ * this is a wrong URL (an image, a log) and would fill the RAM it lands in.
+ */
+export const EXTRA_ARGS_MAX_BYTES = 1024 * 1024;
+/** curl's status for a file over --max-filesize. */
+const CURL_FILE_TOO_LARGE = 63;
 
 /** curl for one download: fails on HTTP errors, verifies TLS against the image's bundle, retries briefly, never runs long. */
 export function curlDownloadArgs(url: string, output: string): string[] {
@@ -30,6 +37,8 @@ export function curlDownloadArgs(url: string, output: string): string[] {
     '--retry-delay',
     '1',
     '--retry-connrefused',
+    '--max-filesize',
+    String(EXTRA_ARGS_MAX_BYTES),
     '--output',
     output,
     url,
@@ -49,6 +58,9 @@ export async function withExtraArgs(system: System, console: Log, kernelLine: st
   const result = await system.run(curlDownloadArgs(url, DOWNLOAD_PATH), { captureStdout: true, captureStderr: true });
   const text = (await system.readText(DOWNLOAD_PATH)) ?? '';
   await system.run(['rm', '-f', DOWNLOAD_PATH]);
+  if (result.status === CURL_FILE_TOO_LARGE) {
+    throw new SetupError(`the extra arguments at ${url} are larger than ${EXTRA_ARGS_MAX_BYTES / 1024 / 1024} MiB: is it the right file?`);
+  }
   if (result.status !== 0) {
     throw new SetupError(`could not download the extra arguments from ${url} (curl status ${result.status}): ${result.stderr.trim() || 'no detail'}`);
   }

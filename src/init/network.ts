@@ -112,7 +112,9 @@ export class NetworkSetup {
         const status = await client.program.wait();
         lease = status === 0 ? parseLease((await this.system.readText(dhcpLeasePath(client.name))) ?? '') : undefined;
         if (lease !== undefined) break;
-        await this.console.log(`No DHCP lease on ${client.name}`);
+        await this.console.log(
+          `No DHCP lease on ${client.name}${(await this.hasCarrier(client.name)) ? '' : ': it has no link (no cable, or the switch port is down)'}`,
+        );
       }
       if (lease === undefined && pending.size > 0) await this.system.sleep(POLL_MS);
     }
@@ -121,6 +123,11 @@ export class NetworkSetup {
       await client.program.wait();
     }
     return lease;
+  }
+
+  /** The kernel's carrier flag of an interface that is up: false when no link was ever detected. */
+  private async hasCarrier(name: string): Promise<boolean> {
+    return ((await this.system.readText(`/sys/class/net/${name}/carrier`)) ?? '1').trim() !== '0';
   }
 
   private async configureLease(lease: DhcpLease): Promise<NetworkPlan> {

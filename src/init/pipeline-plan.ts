@@ -88,3 +88,26 @@ export async function runSteps(plan: PipelinePlan, runStep: StepRunner, state = 
   for (const [index, step] of plan.postContainers.entries()) await run(step, 'post_container', index);
   return state;
 }
+
+const SIGNAL_MEANINGS: Record<number, string> = {
+  2: 'SIGINT: interrupted',
+  4: 'SIGILL: an illegal instruction',
+  6: 'SIGABRT: it aborted',
+  7: 'SIGBUS: a bus error',
+  8: 'SIGFPE: an arithmetic fault',
+  9: "SIGKILL: killed, as the kernel's OOM killer does when memory runs out",
+  11: 'SIGSEGV: a segmentation fault',
+  15: 'SIGTERM: asked to stop',
+};
+
+/**
+ * What a step's exit status says beyond its number, for the console: podman's
+ * own statuses, and 128 + N for a process killed by signal N.
+ */
+export function exitStatusMeaning(status: number): string | undefined {
+  if (status === 125) return "podman's own error: the container did not run";
+  if (status === 126) return 'the command could not be run';
+  if (status === 127) return 'the command was not found';
+  if (status > 128 && status < 160) return SIGNAL_MEANINGS[status - 128] ?? `killed by signal ${status - 128}`;
+  return undefined;
+}

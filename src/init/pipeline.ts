@@ -7,9 +7,27 @@ import { B2C_RUN_DIRECTORY, FSCRYPT_MODULES } from '../image-layout.ts';
 import type { RunningProgram, System } from '../system/system.ts';
 import { shellQuote, type InitConsole, type ShutdownMode } from './console.ts';
 import type { KernelModules } from './modules.ts';
-import { afterVolumeFailure, initialPipelineState, pipelineEnvironment, runSteps, type PipelineState, type StepKind } from './pipeline-plan.ts';
+import {
+  afterVolumeFailure,
+  exitStatusMeaning,
+  initialPipelineState,
+  pipelineEnvironment,
+  runSteps,
+  type PipelineState,
+  type StepKind,
+} from './pipeline-plan.ts';
 import { podmanCreateArgs, podmanRunArgs, podmanStartArgs, podmanStopArgs, serviceName, type RunPull } from './podman.ts';
-import { classifyPullFailure, podmanPullArgs, pullDelaySeconds, PULL_TRIES } from './pull-plan.ts';
+import {
+  classifyPullFailure,
+  ioBytes,
+  podmanPullArgs,
+  pullDelaySeconds,
+  PULL_STALL_BYTES,
+  PULL_STALL_REASON,
+  PULL_STALL_SECONDS,
+  PULL_TRIES,
+  type PullFailure,
+} from './pull-plan.ts';
 import type { Volumes, VolumeFailure } from './volumes.ts';
 import type { PipelineEvent } from './volumes-plan.ts';
 
@@ -24,6 +42,11 @@ interface RunningService {
 const SERVICE_LOGS = `${B2C_RUN_DIRECTORY}/services`;
 /** How much of a failed service's output the console shows. */
 const SERVICE_LOG_TAIL_LINES = 20;
+
+/** What a try of `podman pull` says, kept for the reason of its failure. */
+const PULL_OUTPUT = `${B2C_RUN_DIRECTORY}/pull.log`;
+/** How often a running pull is looked at: short, since a pull that ended waits for the next look. */
+const PULL_POLL_MS = 200;
 
 export class Pipeline {
   constructor(
@@ -73,7 +96,8 @@ export class Pipeline {
           await this.console.log(`${label} could not be started: ${describeError(error)}`);
           exitCode = 1;
         }
-        await this.console.log(`${label} exited with status ${exitCode}`);
+        const meaning = exitStatusMeaning(exitCode);
+        await this.console.log(`${label} exited with status ${exitCode}${meaning === undefined ? '' : ` (${meaning})`}`);
         return exitCode;
       },
       false,
@@ -91,12 +115,14 @@ export class Pipeline {
     if (argv === undefined) return { status: 0, runPull: 'missing' };
     let pruned = false;
     for (let attempt = 1; ; attempt++) {
-      const result = await this.system.run(argv, { captureStdout: true, captureStderr: true });
+      const result = await this.pullOnce(argv);
       if (result.status === 0) {
+        // podman does not sync what it pulled: a power cut during the step would leave its layers recorded but empty on the cache.
+        await this.system.run(['sync']);
         if (attempt > 1) await this.console.log(`Pulled ${step.image} on try ${attempt} of ${PULL_TRIES}`);
         return { status: 0, runPull: 'never' };
       }
-      const failure = classifyPullFailure(result.stderr);
+      const failure: PullFailure = result.stalled ? { kind: 'transient', reason: PULL_STALL_REASON } : classifyPullFailure(result.output);
       // Room is made once: a pull that still finds none will not find it on a later try.
       if (failure.kind === 'permanent' || (failure.kind === 'no-space' && pruned) || attempt === PULL_TRIES) {
         const tries = attempt === 1 ? '' : ` (${attempt} tries)`;
@@ -113,6 +139,39 @@ export class Pipeline {
       }
       await this.system.sleep(delay * 1000);
     }
+  }
+
+  /**
+   * One try of `podman pull`, watched through the bytes it reads and writes:
+   * one that moves less than PULL_STALL_BYTES in PULL_STALL_SECONDS is
+   * killed, and its status is then podman's own error status (125), not the
+   * kill's.
+   */
+  private async pullOnce(argv: string[]): Promise<{ status: number; output: string; stalled: boolean }> {
+    await this.system.makeDirectory(B2C_RUN_DIRECTORY);
+    await this.system.run(['rm', '-f', PULL_OUTPUT]);
+    const program = await this.system.start(argv, { outputFile: PULL_OUTPUT });
+    // The count and time of the last look that found the pull moving.
+    let markBytes: number | undefined;
+    let markTime = this.system.now();
+    let stalled = false;
+    while (program.poll() === undefined) {
+      await this.system.sleep(PULL_POLL_MS);
+      const bytes = ioBytes((await this.system.readText(`/proc/${program.pid}/io`)) ?? '');
+      const now = this.system.now();
+      // Counts that cannot be read never stop a pull.
+      if (bytes === undefined || markBytes === undefined || bytes - markBytes >= PULL_STALL_BYTES) {
+        markBytes = bytes;
+        markTime = now;
+      } else if (now - markTime >= PULL_STALL_SECONDS * 1000) {
+        stalled = true;
+        await this.system.run(['kill', '-KILL', String(program.pid)]);
+        break;
+      }
+    }
+    const status = await program.wait();
+    const output = (await this.system.readText(PULL_OUTPUT)) ?? '';
+    return { status: stalled ? 125 : status, output, stalled };
   }
 
   /** Runs a step; while it runs, volumes pushed on `changes` are pushed every second or so. */

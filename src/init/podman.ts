@@ -65,6 +65,18 @@ export function podmanCleanupCommands(storage: StorageAtCleanup): string[][] {
 export const CLEANUP_COMMAND_SECONDS = 60;
 
 /**
+ * After a boot that did not unmount the cache: every layer is read again and
+ * compared with the digest it was pulled with (a power cut leaves layers
+ * recorded as complete whose files never reached the disk); damaged images go,
+ * with the containers made from them, and are pulled again by the steps.
+ */
+export const PODMAN_STORAGE_CHECK_ARGS = ['podman', 'system', 'check', '--repair', '--force'];
+/** The containers a cut boot left: dead with it, and holding their layers, which the check would otherwise refuse to remove. */
+export const PODMAN_REMOVE_CONTAINERS_ARGS = ['podman', 'container', 'rm', '--all', '--force', '--time', '0'];
+/** Reading every layer of a large cache takes minutes under emulation; the bound keeps the boot's end in sight. */
+export const STORAGE_CHECK_SECONDS = 900;
+
+/**
  * Volumes that must not outlive the pipeline carry this label, so that one
  * left by a boot that crashed is found and removed by the next. It is the
  * label upstream boot2container writes and reads, so that a cache disk moves

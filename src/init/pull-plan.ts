@@ -10,6 +10,30 @@ export function pullDelaySeconds(failedTries: number): number {
   return 2 ** (failedTries - 1);
 }
 
+/**
+ * A try in which podman moves less than PULL_STALL_BYTES in this long is
+ * stopped and counts as a failed try: a registry that accepted the connection
+ * and then went silent would otherwise hold the machine until the farm's own
+ * timeout. A slow link passes: 1 KB/s is fifteen times the floor.
+ */
+export const PULL_STALL_SECONDS = 60;
+/** Idle, podman's runtime still reads and writes a few bytes a second (its wake-up events): silence is less than this. */
+export const PULL_STALL_BYTES = 4096;
+
+/** The reason a stopped try gives, for the console and for the next try's decision. */
+export const PULL_STALL_REASON = `podman moved less than ${PULL_STALL_BYTES / 1024} KiB in ${PULL_STALL_SECONDS} s: the registry stopped answering`;
+
+/**
+ * The bytes a process has read and written through any file or socket, from
+ * its `/proc/PID/io`: the count that shows a pull is still moving, whether
+ * downloading or unpacking. Undefined when the text has no counts.
+ */
+export function ioBytes(procIo: string): number | undefined {
+  const read = /^rchar:\s*(\d+)$/m.exec(procIo)?.[1];
+  const written = /^wchar:\s*(\d+)$/m.exec(procIo)?.[1];
+  return read === undefined || written === undefined ? undefined : Number(read) + Number(written);
+}
+
 /** The `podman run` options that say how to pull, which the pull must get too. */
 const PULL_OPTIONS = new Set(['tls-verify', 'creds', 'authfile', 'cert-dir', 'platform', 'arch', 'os', 'variant', 'decryption-key']);
 
@@ -41,6 +65,9 @@ const PERMANENT = new RegExp(
     'unexpected http status: 4\\d\\d',
     'x509',
     'certificate',
+    // The machine's own storage failing (a cache disk gone or turned read-only by its errors): no other try mends it.
+    'input/output error',
+    'read-only file system',
   ].join('|'),
   'i',
 );

@@ -9,8 +9,10 @@ import {
   attributesValue,
   curlHeaderConfig,
   DEFAULT_REGION,
+  isDroppedConnection,
   modeFromAttributes,
   s3CurlArgs,
+  S3_TRIES,
   s3Target,
   s3Url,
   type S3Method,
@@ -43,11 +45,16 @@ export function resolveBucketPath(bucketPath: string, aliases: readonly MinioAli
   return { alias, bucket, prefix: path === '' ? '' : `${path}/` };
 }
 
+/** curl's status when writing a download failed. */
+const CURL_WRITE_ERROR = 23;
+
 /** What an S3 error document or curl's own complaint says, in one line. */
 export function describeFailure(status: number, body: string, stderr: string): string {
   const code = /<Code>([^<]*)<\/Code>/.exec(body)?.[1];
   const message = /<Message>([^<]*)<\/Message>/.exec(body)?.[1];
   if (code !== undefined) return `the server answered ${code}${message ? ` (${message})` : ''}`;
+  // curl does not say why a write failed; on these machines it is nearly always a full cache or RAM.
+  if (status === CURL_WRITE_ERROR) return `curl status ${status}: it could not write what it received (no space left on the cache, or in RAM?)`;
   const complaint =
     stderr
       .trim()
@@ -74,6 +81,27 @@ export class S3Client {
     files: { upload?: string; output?: string; headers?: Record<string, string>; writeOutHeader?: string } = {},
   ): Promise<string> {
     const { alias } = location;
+    let result: RunResult;
+    for (let attempt = 1; ; attempt++) {
+      result = await this.requestOnce(location, method, key, query, files);
+      if (result.status === 0 || !isDroppedConnection(result.status) || attempt === S3_TRIES) break;
+      await this.system.sleep(attempt * 1000);
+    }
+    if (result.status === 0) return result.stdout;
+    const body = files.output !== undefined ? ((await this.system.readText(files.output)) ?? '') : result.stdout;
+    const what = key === '' ? `${alias.alias}/${location.bucket}` : `${alias.alias}/${location.bucket}/${key}`;
+    throw new B2cError(`${method} ${what}: ${describeFailure(result.status, body, result.stderr)}`);
+  }
+
+  /** One signed curl run: signed anew for each try, as the signature carries the time. */
+  private async requestOnce(
+    location: S3Location,
+    method: S3Method,
+    key: string,
+    query: Record<string, string>,
+    files: { upload?: string; output?: string; headers?: Record<string, string>; writeOutHeader?: string },
+  ): Promise<RunResult> {
+    const { alias } = location;
     const signed = signS3Request(
       { method, ...s3Target(alias.url, location.bucket, key), query, ...(files.headers !== undefined ? { headers: files.headers } : {}) },
       { accessKey: alias.accessKey.reveal(), secretKey: alias.secretKey.reveal(), region: DEFAULT_REGION },
@@ -83,17 +111,12 @@ export class S3Client {
     await this.system.makeDirectory(this.workDirectory);
     const headersFile = `${this.workDirectory}/${alias.alias}.curlrc`;
     await this.system.writeText(headersFile, curlHeaderConfig(signed));
-    let result: RunResult;
     try {
       const argv = s3CurlArgs({ ...this.options, method, url: s3Url(alias.url, location.bucket, key, query), headersFile, ...files });
-      result = await this.system.run(argv, { captureStdout: true, captureStderr: true });
+      return await this.system.run(argv, { captureStdout: true, captureStderr: true });
     } finally {
       await this.system.remove(headersFile);
     }
-    if (result.status === 0) return result.stdout;
-    const body = files.output !== undefined ? ((await this.system.readText(files.output)) ?? '') : result.stdout;
-    const what = key === '' ? `${alias.alias}/${location.bucket}` : `${alias.alias}/${location.bucket}/${key}`;
-    throw new B2cError(`${method} ${what}: ${describeFailure(result.status, body, result.stderr)}`);
   }
 
   /** Every object below the location's prefix, page after page. */

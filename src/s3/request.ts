@@ -58,6 +58,22 @@ export function modeFromAttributes(value: string): number | undefined {
   return undefined;
 }
 
+/** How long a transfer may move no byte before curl gives it up. */
+export const S3_STALL_SECONDS = 60;
+
+/** Tries of a request whose connection the server or the network dropped (curl's own --retry leaves those alone). */
+export const S3_TRIES = 4;
+
+/**
+ * curl's statuses for a connection that went away under the request: an
+ * empty reply (52), a failure to send (55) or to receive (56), a body cut
+ * short (18). A PUT or GET is whole or not there at all, so another try is
+ * safe.
+ */
+export function isDroppedConnection(curlStatus: number): boolean {
+  return curlStatus === 52 || curlStatus === 55 || curlStatus === 56 || curlStatus === 18;
+}
+
 /**
  * One request, its signed headers read from `headersFile`. `--fail-with-body`
  * keeps S3's error document for the message.
@@ -89,6 +105,11 @@ export function s3CurlArgs(request: {
     '3',
     '--retry-delay',
     '1',
+    // A server that stops sending (or reading) mid-transfer: a timeout after a minute, which --retry tries again.
+    '--speed-limit',
+    '1',
+    '--speed-time',
+    String(S3_STALL_SECONDS),
     ...(request.method === 'HEAD' ? ['--head'] : ['--request', request.method]),
     ...(request.upload !== undefined ? ['--upload-file', request.upload] : []),
     // A download takes the object's Last-Modified, so that a later push sees it unchanged.

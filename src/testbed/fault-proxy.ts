@@ -15,7 +15,9 @@ export type Fault =
   /** Forward, with one byte of the body changed: what a digest check must catch. */
   | { kind: 'corrupt' }
   /** Forward the body at this pace. */
-  | { kind: 'slow'; bytesPerSecond: number };
+  | { kind: 'slow'; bytesPerSecond: number }
+  /** Take the request and never answer, keeping the connection open: a server that hangs. */
+  | { kind: 'stall' };
 
 export interface FaultRule {
   /** Which requests: their method (any when absent) and a pattern their path matches. */
@@ -145,6 +147,11 @@ export class FaultProxy {
     }
     if (fault?.kind === 'reset') {
       request.socket.destroy();
+      return;
+    }
+    // The connection stays open until the client gives up or the proxy closes.
+    if (fault?.kind === 'stall') {
+      request.resume();
       return;
     }
     const upstream = httpRequest({ host: '127.0.0.1', port: targetPort, method, path, headers: request.headers }, (answer) => {

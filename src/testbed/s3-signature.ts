@@ -4,6 +4,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { pipeline } from 'node:stream';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -170,7 +171,8 @@ export async function startSigningProxy(targetPort: number, secrets: ReadonlyMap
     }
     const upstream = httpRequest({ host: '127.0.0.1', port: targetPort, method: request.method, path: target, headers: request.headers }, (answer) => {
       response.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(response);
+      // A client that goes away mid-body (a guest whose disk is full) must not leave s3rver's answer open: the server could never close.
+      pipeline(answer, response, () => undefined);
     });
     upstream.on('error', (error) => response.writeHead(502).end(error.message));
     if (body !== undefined) upstream.end(body);
@@ -183,6 +185,10 @@ export async function startSigningProxy(targetPort: number, secrets: ReadonlyMap
   return {
     port: (server.address() as AddressInfo).port,
     refusals,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -4,10 +4,11 @@ export const STATUS_LINE = /Execution is over, pipeline status: (\d+)/;
 /**
  * Kernel lines that mean the guest kernel itself failed, whatever the
  * pipeline said: panics, oopses, `BUG:` (soft lockups among them) and tasks
- * the hung-task detector caught.
+ * the hung-task detector caught. A register dump alone (`RIP:`) is not one:
+ * the OOM killer and `WARNING:` print it too, and the kernel goes on.
  */
 const CRASH_LINE =
-  /Kernel panic - not syncing|\bOops\b|\bBUG: |general protection fault|Unable to handle kernel|kernel BUG at|\bRIP: |INFO: task \S+ blocked for more than/;
+  /Kernel panic - not syncing|\bOops\b|\bBUG: |general protection fault|Unable to handle kernel|kernel BUG at|INFO: task \S+ blocked for more than/;
 /** Lines kept after the first crash line, so the report shows the trace. */
 const CRASH_CONTEXT = 30;
 

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { configToJson, type B2cConfig } from '../../src/cmdline/config.ts';
-import { closestName, parseCmdline, parseCmdlineWithExtraArgs } from '../../src/cmdline/parse.ts';
+import { closestName, KNOWN_OPTIONS, parseCmdline, parseCmdlineWithExtraArgs } from '../../src/cmdline/parse.ts';
+import { explainConfig } from '../../src/cmdline/explain.ts';
 
 describe('parseCmdline on lines as farms write them', () => {
   it('reads a full line with services, steps, post containers, volumes and kernel parameters mixed in', () => {
@@ -342,5 +343,37 @@ describe('closestName', () => {
   it('suggests only plausible corrections', () => {
     expect(closestName('b2c.pipefial', ['b2c.pipefail', 'b2c.run'])).toBe('b2c.pipefail');
     expect(closestName('b2c.x', ['b2c.pipefail'])).toBeUndefined();
+  });
+});
+
+describe('bad values of every option', () => {
+  it('give errors that name the option', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...KNOWN_OPTIONS), fc.string({ maxLength: 30 }), (option, value) => {
+        const config = parseCmdline(`${option}="${value.replace(/["\\]/g, '')}"`);
+        for (const error of config.errors) expect(error).toContain(option);
+        expect(() => explainConfig(config)).not.toThrow();
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('never print a secret, however the quoting and commas around it go wrong', () => {
+    const noise = fc.string({ maxLength: 12, unit: fc.constantFrom('"', "'", ',', ' ', '=', '\\', 'a', '/', ':', '\n') });
+    const secret = fc.stringMatching(/^[A-Za-z0-9]{16}$/).map((text) => `Zq${text}`);
+    const lines = [
+      (a: string, b: string, c: string, token: string) => `b2c.minio="${a}s3,http://s3:9000,${b}key,${token}${c}"`,
+      (a: string, b: string, c: string, token: string) => `b2c.minio="s3,http://s3:9000,${a}${token}${b},secret${c}"`,
+      (a: string, b: string, c: string, token: string) => `b2c.volume="v${a},mirror=s3/b,fscrypt_key=${token}${b}"${c}`,
+      (a: string, b: string, c: string, token: string) => `b2c.volume="v,encrypt_key=${a}${token}${b}${c}`,
+    ];
+    fc.assert(
+      fc.property(noise, noise, noise, secret, fc.constantFrom(...lines), (a, b, c, token, form) => {
+        const config = parseCmdline(form(a, b, c, token));
+        const printed = [...config.errors, ...config.warnings, ...explainConfig(config), JSON.stringify(configToJson(config))].join('\n');
+        expect(printed).not.toContain(token);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cpioChunks, S_IFDIR, S_IFREG } from '../../src/image/cpio.ts';
 import { CA_BUNDLE } from '../../src/image-layout.ts';
 import { FORWARD_ADDRESS } from '../../src/vm/qemu.ts';
+import { QmpClient } from '../../src/vm/qmp.ts';
 import { DebianTools } from '../../src/image/debian-tools.ts';
 import { LAN, TestNetwork } from '../../src/testbed/netns.ts';
 import { registryConfig } from '../../src/testbed/registry.ts';
@@ -110,10 +111,16 @@ describe('on a LAN with DHCP, DNS and NTP servers', () => {
             `echo modules=$(grep -c -e ^uas -e ^usb_storage /proc/modules)'`,
           lanImage,
         ),
+        // A registry name the LAN's DNS does not know: tried five times, then named.
+        step('b2c.post_container', 'echo never-$((6*7))', 'docker://nowhere.b2c.test:5000/b2c-test/busybox:1'),
       ],
       { namespace: lan.namespace, runOptions: ['--network', 'tap=b2ctap0,tap=b2ctap2'] },
     );
+    // A post container's failure is said, and leaves the pipeline's status alone.
     expectCleanEnd(result, 0);
+    expect(result.output).toContain('Post container 1 exited with status 125');
+    expect(result.output).toMatch(/Could not pull docker:\/\/nowhere\.b2c\.test:5000\/b2c-test\/busybox:1 \(5 tries\): .*nowhere\.b2c\.test/);
+    expect(result.output).not.toMatch(/never-42/);
     expect(result.output).not.toMatch(/Asking for a DHCP lease on eth0/);
     expect(result.output).toMatch(/Got the address 192\.168\.77\.1\d\d\/24 on eth1/);
     expect(result.output).toMatch(/eth1\s+inet 192\.168\.77\.1\d\d\/24/);
@@ -128,6 +135,30 @@ describe('on a LAN with DHCP, DNS and NTP servers', () => {
     expect(result.output).toMatch(/^\d+: eth0: .* mtu 1400 /m);
     expect(result.output).toMatch(/nameserver 192\.168\.77\.1/);
     expect(result.output).toMatch(/Could not set the clock from 192\.168\.77\.2 \(no answer\): going on with/);
+  });
+
+  it('a port no DHCP server answers and a card whose link never comes up: each named, a failure within the bounds, and a power-off', async () => {
+    const qmp = join(lan.workDir, 'qmp.sock');
+    let unplugged: Promise<unknown> | undefined;
+    const result = await bootB2c([step('b2c.container', 'echo never-$((6*7))', lanImage)], {
+      namespace: lan.namespace,
+      qmp,
+      // eth0 on the tap that leads nowhere; eth1 on the LAN, its cable pulled (QMP set_link) as soon as the kernel starts.
+      runOptions: ['--network', 'tap=b2ctap1,tap=b2ctap0'],
+      onConsole: () => {
+        unplugged ??= QmpClient.connect(qmp).then((client) => client.execute('set_link', { name: 'net1', up: false }));
+      },
+    });
+    await unplugged;
+    expectCleanEnd(result, 1);
+    expect(result.output).toMatch(/^\[[\d.]+\]: No DHCP lease on eth0\r?$/m);
+    expect(result.output).toContain('No DHCP lease on eth1: it has no link (no cable, or the switch port is down)');
+    expect(result.output).toContain('Error: no DHCP server answered on eth0, eth1 within about 10 s');
+    expect(result.output).not.toMatch(/never-42/);
+    const seconds = result.secondsUntil('Execution is over') ?? Infinity;
+    const asked = result.secondsUntil('Asking for a DHCP lease on eth0') ?? 0;
+    console.log(`DHCP wait: ${(seconds - asked).toFixed(1)} s from the first request to the status line`);
+    expect(seconds - asked).toBeLessThan(30);
   });
 });
 
@@ -263,11 +294,16 @@ describe('b2c.extra_args_url', () => {
       'b2c.iface=eth0,dhcp',
       `b2c.minio="jobs,http://${FORWARD_ADDRESS}:1,ACCESS,${SECRET}"`,
     ].join('\n');
-    const handler = (request: { url?: string }, response: { writeHead(status: number): void; end(body?: string): void }): void => {
+    const handler = (request: { url?: string }, response: { writeHead(status: number): void; write(body: string): void; end(body?: string): void }): void => {
       requests.push(request.url ?? '');
       if (request.url === '/dut-7') {
         response.writeHead(200);
         response.end(`${extraArgs}\n`);
+      } else if (request.url === '/huge') {
+        // Sent without a length, as a generated file is: curl can only count as it arrives.
+        response.writeHead(200);
+        response.write('b2c.hostname=huge ');
+        response.end(`${'x'.repeat(2 * 1024 * 1024)}\n`);
       } else {
         response.writeHead(404);
         response.end('not here');
@@ -309,6 +345,15 @@ describe('b2c.extra_args_url', () => {
     expect(result.output).toMatch(/Error: could not download the extra arguments from https:.* \(curl status 60\)/);
     expect(result.output).not.toMatch(/from-kernel-42|from-extra/);
     expect(result.console).not.toContain(SECRET);
+  });
+
+  it('over HTTP, a file larger than any command line: refused as it arrives, and nothing runs', async () => {
+    const result = await bootB2c([`b2c.extra_args_url=http://${FORWARD_ADDRESS}:${port(http)}/huge`, step('b2c.container', 'echo from-kernel-$((6*7))')], {
+      runOptions: ['--forward', String(port(http))],
+    });
+    expectCleanEnd(result, 1);
+    expect(result.output).toMatch(/Error: the extra arguments at http:\S+\/huge are larger than 1 MiB: is it the right file\?/);
+    expect(result.output).not.toMatch(/from-kernel-42/);
   });
 
   it('over HTTP, a missing file (with an ip= the kernel ignores): an error, and nothing runs', async () => {

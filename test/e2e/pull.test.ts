@@ -23,8 +23,14 @@ afterAll(async () => {
 const throughProxy = (name: string): string => `docker://${FORWARD_ADDRESS}:${proxy.port}/b2c-test/${name}:1`;
 
 describe('pulls from a registry that fails', () => {
-  it('pulls again after 503s and runs the step once, fails an image the registry does not have at once, and one behind a dead port', async () => {
+  it('pulls again after 503s and a registry that hangs, runs the step once, fails an image the registry lacks, and one behind a dead port', async () => {
     proxy.add({ path: /^\/v2\/b2c-test\/busybox\/manifests\//, fault: { kind: 'status', status: 503 }, times: 2 });
+    // Then a registry that takes the request and hangs: the try is stopped after a minute of silence.
+    proxy.add({ path: /^\/v2\/b2c-test\/busybox\/manifests\//, fault: { kind: 'stall' }, times: 1 });
+    // A registry that dies after the first MiB of the big layer and stays dead for it: podman's resumed requests and every later try are dropped.
+    const bigLayer = new RegExp(`^/v2/b2c-test/big/blobs/${inject('bigLayerDigest')}$`);
+    proxy.add({ method: 'GET', path: bigLayer, fault: { kind: 'cut', bytes: 1024 * 1024 }, times: 1 });
+    proxy.add({ method: 'GET', path: bigLayer, fault: { kind: 'reset' } });
     // A forwarded port with nothing behind it on the host: the registry is down.
     const deadPort = await freePort();
     const behindDeadPort = `docker://${FORWARD_ADDRESS}:${deadPort}/b2c-test/busybox:1`;
@@ -33,6 +39,7 @@ describe('pulls from a registry that fails', () => {
         step('b2c.container', `sh -c 'echo ran-$((6*7))'`, throughProxy('busybox')),
         step('b2c.container', `sh -c 'echo never-$((6*7))'`, throughProxy('not-in-the-registry')),
         step('b2c.container', `sh -c 'echo never-$((6*7))'`, behindDeadPort),
+        step('b2c.container', `sh -c 'echo never-$((6*7))'`, throughProxy('big')),
       ],
       { runOptions: ['--forward', String(proxy.port), '--forward', String(deadPort)] },
     );
@@ -40,7 +47,10 @@ describe('pulls from a registry that fails', () => {
     expect(result.output.split(/^ran-42\r?$/m)).toHaveLength(2);
     expect(result.output).toContain('Container 1 exited with status 0');
     expect(result.output).toMatch(/Pulling docker:\/\/\S+\/b2c-test\/busybox:1 failed \(try 1 of 5\): .*503 Service Unavailable; trying again in 1 s/);
-    expect(result.output).toMatch(/Pulled docker:\/\/\S+\/b2c-test\/busybox:1 on try 3 of 5/);
+    expect(result.output).toMatch(
+      /Pulling docker:\/\/\S+\/b2c-test\/busybox:1 failed \(try 3 of 5\): podman moved less than 4 KiB in 60 s: the registry stopped answering; trying again/,
+    );
+    expect(result.output).toMatch(/Pulled docker:\/\/\S+\/b2c-test\/busybox:1 on try 4 of 5/);
     expect(result.output).toMatch(/Could not pull docker:\/\/\S+\/b2c-test\/not-in-the-registry:1: .*manifest unknown/);
     expect(proxy.seen(/^\/v2\/b2c-test\/busybox\/manifests\//).filter((request) => request.fault === 'status')).toHaveLength(2);
     // A registry that says it does not have the image is asked once: no retry can change its answer.
@@ -49,6 +59,15 @@ describe('pulls from a registry that fails', () => {
     // The forwarder closes the guest's connection: podman reads no bytes of busybox nc's complaint as the registry's answer.
     expect(result.output).toMatch(new RegExp(`Could not pull ${behindDeadPort.replaceAll('.', '\\.')} \\(5 tries\\): .*(EOF|connection reset)`));
     expect(result.output).not.toMatch(/can't connect|malformed HTTP/);
+    expect(result.output).toMatch(/Could not pull docker:\/\/\S+\/b2c-test\/big:1 \(5 tries\): \S/);
+    const bigRequests = proxy.seen(bigLayer).map((request) => request.fault);
+    expect(bigRequests[0]).toBe('cut');
+    expect(bigRequests.slice(1).every((fault) => fault === 'reset')).toBe(true);
+    // The registry that hung was asked once, and the try after it was a new one.
+    const manifestFaults = proxy.seen(/^\/v2\/b2c-test\/busybox\/manifests\//).map((request) => request.fault);
+    expect(manifestFaults.slice(0, 3)).toEqual(['status', 'status', 'stall']);
+    expect(manifestFaults.slice(3).every((fault) => fault === undefined)).toBe(true);
+    proxy.clearFaults();
   });
 
   it('pulls again after a layer cut short, fails a layer whose bytes never match its digest, and keeps no bad layer in the cache', async () => {

@@ -6,6 +6,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FaultProxy } from '../../src/testbed/fault-proxy.ts';
+import { freePort } from '../../src/testbed/registry.ts';
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY, TestS3 } from '../../src/testbed/s3.ts';
 import { FORWARD_ADDRESS } from '../../src/vm/qemu.ts';
 import { blankDisk as blankDiskIn } from './disks.ts';
@@ -221,5 +223,45 @@ describe('volumes mirrored to S3', () => {
     expect([...(await s3.objects('jobs', 'forged/')).keys()]).toEqual(['input.txt']);
     expect(s3.refusals.slice(refusedBefore)).toEqual(['GET /jobs?list-type=2&prefix=forged%2F: SignatureDoesNotMatch']);
     for (const secret of [WRONG_SECRET, TEST_SECRET_KEY]) expect(result.output).not.toContain(secret);
+  });
+
+  it('a server down, an object larger than the cache: steps skipped, post container run; a dropped push stores nothing and deletes nothing', async () => {
+    await s3.putObject('jobs', 'results/old.txt', 'from an earlier job');
+    await s3.putObject('jobs', 'huge/blob.bin', Buffer.alloc(100 * 1024 * 1024, 7));
+    // 64 MiB: room for busybox and the results, not for the 100 MB object.
+    const smallCache = blankDisk('small-cache.img', 64 * 1024 * 1024);
+    const proxy = await FaultProxy.start(s3.port);
+    const deadPort = await freePort();
+    try {
+      // The server goes away whenever the push sends the new file: every try is dropped.
+      proxy.add({ method: 'PUT', path: /^\/jobs\/results\/big\.bin/, fault: { kind: 'reset' } });
+      const result = await bootB2c(
+        [
+          `b2c.minio="down,http://${FORWARD_ADDRESS}:${deadPort},${TEST_ACCESS_KEY},${TEST_SECRET_KEY}"`,
+          `b2c.minio="flaky,http://${FORWARD_ADDRESS}:${proxy.port},${TEST_ACCESS_KEY},${TEST_SECRET_KEY}"`,
+          'b2c.cache_device=auto',
+          minio('good'),
+          'b2c.volume="input,mirror=down/jobs/input,pull_on=pipeline_start"',
+          'b2c.volume="huge,mirror=good/jobs/huge,pull_on=pipeline_start"',
+          'b2c.volume="results,push_to=flaky/jobs/results,push_on=pipeline_end,remove"',
+          container('b2c.container', '-v input:/input', 'echo should-not-run'),
+          container('b2c.post_container', '-v results:/results', 'head -c 4194304 /dev/urandom > /results/big.bin; echo post-ran-$((6*7))'),
+        ],
+        { disks: [smallCache], runOptions: ['--forward', String(s3.port), '--forward', String(deadPort), '--forward', String(proxy.port)] },
+      );
+      expectCleanEnd(result, 1);
+      expect(result.output).toMatch(/Error: could not pull the volume input from down\/jobs\/input: .*(refused|reset|closed|Empty reply|Recv failure)/);
+      expect(result.output).toMatch(
+        /Error: could not pull the volume huge from good\/jobs\/huge: GET good\/jobs\/huge\/blob\.bin: curl status 23: .*\(no space left/,
+      );
+      expect(result.output).not.toMatch(/^should-not-run/m);
+      expect(result.output).toMatch(/^post-ran-42\r?$/m);
+      expect(result.output).toMatch(/Error: could not push the volume results to flaky\/jobs\/results: PUT flaky\/jobs\/results\/big\.bin/);
+      // Nothing under the new file's name, and `remove` deleted nothing: the push never completed.
+      expect([...(await s3.objects('jobs', 'results/')).keys()]).toEqual(['old.txt']);
+      expect(proxy.seen(/^\/jobs\/results\/big\.bin/).length).toBeGreaterThan(1);
+    } finally {
+      await proxy.close();
+    }
   });
 });

@@ -140,6 +140,48 @@ describe('the boot', () => {
     expect(statusLines(fake)).toEqual(['Execution is over, pipeline status: 0']);
   });
 
+  it('kills a try whose podman moves almost nothing for a minute, and tries again; a pull at 1 KB/s is left alone', async () => {
+    const fake = machine('b2c.container=docker://r/a:1 b2c.container=docker://r/slow:1');
+    // podman's read and write counts: the few bytes a second of its idle runtime for the first pull of r/a, 1 KB/s for every other.
+    let frozenPid: number | undefined;
+    const readText = fake.readText.bind(fake);
+    fake.readText = async (path) => {
+      const pid = /^\/proc\/(\d+)\/io$/.exec(path)?.[1];
+      if (pid === undefined) return readText(path);
+      const bytesPerSecond = Number(pid) === frozenPid ? 6 : 1000;
+      return `rchar: ${Math.floor((fake.elapsed * bytesPerSecond) / 1000)}\nwchar: 0\n`;
+    };
+    let pulls = 0;
+    fake.on(['podman', 'pull', 'docker://r/a:1'], (): Behaviour => (++pulls === 1 ? { hangs: true } : {}));
+    fake.on(['podman', 'pull', 'docker://r/slow:1'], { takes: 300_000 });
+    fake.on(['kill'], (argv, system) => {
+      system.kill(Number(argv.at(-1)));
+      return {};
+    });
+    const start = fake.start.bind(fake);
+    fake.start = async (argv, options) => {
+      const program = await start(argv, options);
+      if (argv.at(-1) === 'docker://r/a:1' && frozenPid === undefined) frozenPid = program.pid;
+      return program;
+    };
+    await bootToEnd(fake);
+    expect(fake.ran('kill')).toEqual([['kill', '-KILL', String(frozenPid)]]);
+    const pullRuns = fake.runs.filter((run) => run.argv[1] === 'pull' && run.argv.at(-1) === 'docker://r/a:1');
+    expect(pullRuns).toHaveLength(2);
+    // A minute without a byte, then the first wait of the tries.
+    expect(pullRuns[1]!.at - pullRuns[0]!.at).toBeGreaterThanOrEqual(61_000);
+    expect(pullRuns[1]!.at - pullRuns[0]!.at).toBeLessThan(62_000);
+    expect(fake.logLines()).toEqual(
+      expect.arrayContaining([
+        'Pulling docker://r/a:1 failed (try 1 of 5): podman moved less than 4 KiB in 60 s: the registry stopped answering; trying again in 1 s',
+        'Pulled docker://r/a:1 on try 2 of 5',
+      ]),
+    );
+    expect(fake.ran('podman', 'pull', 'docker://r/slow:1')).toHaveLength(1);
+    expect(fake.ran('podman', 'run')).toHaveLength(2);
+    expect(statusLines(fake)).toEqual(['Execution is over, pipeline status: 0']);
+  });
+
   it('does not pull again what the registry says it does not have, and does not run the step', async () => {
     const fake = machine('b2c.container=docker://r/gone:1 b2c.post_container=docker://r/post:1');
     fake.on(['podman', 'pull', 'docker://r/gone:1'], { status: 125, stderr: 'Error: reading manifest 1 in r/gone: manifest unknown\n' });

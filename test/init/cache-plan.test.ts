@@ -46,6 +46,29 @@ describe('planCache', () => {
     expect(none.message).toContain('left alone: /dev/vda (a GPT partition table), /dev/vdb (an XFS filesystem)');
   });
 
+  it('auto says when the last boot on the cache did not unmount it', () => {
+    expect(planCache({ kind: 'auto' }, [device('vda', gpt), device('vda1', cache)], [])).toMatchObject({ endedUncleanly: false });
+    expect(planCache({ kind: 'auto' }, [device('vda', gpt), device('vda1', { ...cache, needsRecovery: true })], [])).toMatchObject({
+      action: 'mount',
+      endedUncleanly: true,
+    });
+  });
+
+  it("auto repairs b2c's own partition whose superblock was written over, and leaves one with a filesystem someone made alone", () => {
+    const named = { partitionName: 'B2C_CACHE' };
+    expect(planCache({ kind: 'auto' }, [device('vda', gpt), device('vda1', blank, named), device('vdb', blank)], [])).toMatchObject({
+      action: 'mount',
+      device: '/dev/vda1',
+      mayReformat: true,
+      endedUncleanly: true,
+      message: "/dev/vda1 is b2c's partition (named B2C_CACHE) but its filesystem has no superblock: repairing it",
+    });
+    expect(planCache({ kind: 'reset' }, [device('vda', gpt), device('vda1', blank, named)], [])).toMatchObject({ action: 'format', device: '/dev/vda1' });
+    // A blank partition under another name is someone else's.
+    expect(planCache({ kind: 'auto' }, [device('vda', gpt), device('vda1', blank, { partitionName: 'THEIRS' })], []).action).toBe('none');
+    expect(planCache({ kind: 'auto' }, [device('vda', gpt), device('vda1', data, named)], []).action).toBe('none');
+  });
+
   it('reset formats the cache partition anew', () => {
     expect(planCache({ kind: 'reset' }, [device('vda', gpt), device('vda1', cache)], [])).toMatchObject({ action: 'format', device: '/dev/vda1' });
   });
@@ -99,7 +122,12 @@ describe('classifyHeader', () => {
     expect(classifyHeader(at(510, [0x55, 0xaa]))).toEqual({ kind: 'partition-table', what: 'an MBR partition table' });
     const ext = at(1024 + 0x38, [0x53, 0xef]);
     ext.set(text('B2C_CACHE'), 1024 + 0x78);
-    expect(classifyHeader(ext)).toEqual({ kind: 'ext', label: 'B2C_CACHE', what: 'an ext filesystem labelled B2C_CACHE' });
+    expect(classifyHeader(ext)).toEqual({ kind: 'ext', label: 'B2C_CACHE', what: 'an ext filesystem labelled B2C_CACHE', needsRecovery: false });
+    // The journal's RECOVER bit in s_feature_incompat, as a power cut leaves it.
+    ext.set([0x04 | 0x02, 0x02], 1024 + 0x60);
+    expect(classifyHeader(ext).needsRecovery).toBe(true);
+    ext.set([0x02, 0x02], 1024 + 0x60);
+    expect(classifyHeader(ext).needsRecovery).toBe(false);
     expect(classifyHeader(at(0, text('XFSB'))).kind).toBe('other-filesystem');
     expect(classifyHeader(at(65600, text('_BHRfS_M'))).what).toBe('a Btrfs filesystem');
   });

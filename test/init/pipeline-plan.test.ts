@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerStep } from '../../src/cmdline/container.ts';
 import { parseContainerStep } from '../../src/cmdline/container.ts';
-import { afterStep, afterVolumeFailure, initialPipelineState, runSteps, type StepKind } from '../../src/init/pipeline-plan.ts';
+import { afterStep, afterVolumeFailure, exitStatusMeaning, initialPipelineState, runSteps, type StepKind } from '../../src/init/pipeline-plan.ts';
 
 function stepOf(args: string): ContainerStep {
   const result = parseContainerStep(args);
@@ -92,5 +92,16 @@ describe('afterVolumeFailure', () => {
   it('does not replace the failure of a step that came first', () => {
     const failed = { ...initialPipelineState(), status: 3, failedBy: 'docker://i 3' };
     expect(afterVolumeFailure(failed, 'results')).toEqual(failed);
+  });
+});
+
+describe('exitStatusMeaning', () => {
+  it("names podman's statuses and the signal behind 128 + N, and adds nothing to a job's own status", () => {
+    expect(exitStatusMeaning(137)).toMatch(/^SIGKILL: .*OOM killer/);
+    expect(exitStatusMeaning(139)).toBe('SIGSEGV: a segmentation fault');
+    expect(exitStatusMeaning(125)).toMatch(/podman's own error/);
+    expect(exitStatusMeaning(127)).toBe('the command was not found');
+    expect(exitStatusMeaning(128 + 10)).toBe('killed by signal 10');
+    for (const status of [0, 1, 3, 128, 160, 255]) expect(exitStatusMeaning(status)).toBeUndefined();
   });
 });

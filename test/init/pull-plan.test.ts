@@ -55,6 +55,15 @@ describe('classifyPullFailure', () => {
     }
   });
 
+  it('gives up at once when the storage itself fails', () => {
+    for (const message of [
+      'faccessat /var/lib/containers/storage/libpod/bolt_state.db: input/output error',
+      'creating read-write layer: mkdir /var/lib/containers/storage/overlay/x: read-only file system',
+    ]) {
+      expect(classifyPullFailure(`Error: ${message}\n`), message).toEqual({ kind: 'permanent', reason: message });
+    }
+  });
+
   it('knows a full disk, which a prune may mend', () => {
     expect(classifyPullFailure('Error: writing blob: write /var/lib/containers/storage/tmp/x: no space left on device\n').kind).toBe('no-space');
   });

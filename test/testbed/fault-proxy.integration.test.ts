@@ -48,6 +48,14 @@ describe('the fault proxy', () => {
     expect(proxy.seen(/^\/flaky$/).map((request) => request.fault)).toEqual(['status', 'status', undefined]);
   });
 
+  it('takes a request and never answers it while the connection stays open', async () => {
+    proxy.add({ path: /^\/stall$/, fault: { kind: 'stall' }, times: 1 });
+    const answer = await Promise.race([fetchFrom(proxy.port, '/stall'), new Promise<'silent'>((resolve) => setTimeout(() => resolve('silent'), 1500))]);
+    expect(answer).toBe('silent');
+    expect(proxy.seen(/^\/stall$/).map((request) => request.fault)).toEqual(['stall']);
+    expect((await fetchFrom(proxy.port, '/stall')).status).toBe(200);
+  });
+
   it('resets a connection, cuts a body short, and corrupts one byte of it', async () => {
     proxy.add({ path: /^\/reset$/, fault: { kind: 'reset' } });
     proxy.add({ path: /^\/cut$/, fault: { kind: 'cut', bytes: 1000 } });

@@ -39,6 +39,21 @@ describe('ConsoleMonitor', () => {
     expect(monitor.end().crash).toEqual([line]);
   });
 
+  it("does not take the OOM killer's report, register dump included, for a crash", () => {
+    const monitor = new ConsoleMonitor();
+    monitor.feed(
+      [
+        '[   41.202311] dd invoked oom-killer: gfp_mask=0x140dca(GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_ZERO), order=0, oom_score_adj=0',
+        '[   41.205012] Call Trace:',
+        '[   41.205400]  <TASK>',
+        '[   41.209815] RIP: 0033:0x7f3a1c2e1d21',
+        '[   41.231550] Out of memory: Killed process 412 (dd) total-vm:463164kB, anon-rss:301204kB',
+        '',
+      ].join('\r\n'),
+    );
+    expect(monitor.crashed).toBe(false);
+  });
+
   it('does not take a container that prints the word "oops" in lower case for a crash', () => {
     const monitor = new ConsoleMonitor();
     monitor.feed('oops, test 3 failed\n');
