@@ -38,6 +38,9 @@ import { Pipeline } from './pipeline.ts';
 import { CLEANUP_COMMAND_SECONDS, podmanCleanupCommands, PODMAN_REMOVE_CONTAINERS_ARGS, PODMAN_STORAGE_CHECK_ARGS, STORAGE_CHECK_SECONDS } from './podman.ts';
 import { Volumes } from './volumes.ts';
 
+/** On the cache while podman's storage check runs, removed when it succeeds: the next boot checks again while it is there. */
+const STORAGE_CHECK_PENDING = `${CONTAINER_STORAGE}/b2c-storage-check-pending`;
+
 /** How the machine ends: the status to report and the command that powers off or reboots it. */
 export interface BootOutcome {
   status: number;
@@ -146,7 +149,9 @@ export class Boot {
         return false;
       }
       const { mounted, endedUncleanly } = await this.cache.setUp(config);
-      if (endedUncleanly) await this.checkContainerStorage();
+      // A check that did not finish is run again: this boot's clean end would otherwise hide what it left.
+      const checkPending = mounted && (await this.system.exists(STORAGE_CHECK_PENDING));
+      if (endedUncleanly || checkPending) await this.checkContainerStorage(endedUncleanly);
       if (config.swap !== undefined) {
         if (mounted) this.swapActive = await this.cache.addSwap(config.swap);
         else await this.console.log('b2c.swap needs a cache partition: no swap');
@@ -161,8 +166,13 @@ export class Boot {
   }
 
   /** Removes what a power cut left half written in podman's storage, so that no step runs on a damaged layer. */
-  private async checkContainerStorage(): Promise<void> {
-    await this.console.log("The last boot on the cache did not unmount it (a power cut, a reset or a farm's timeout): checking podman's images on it");
+  private async checkContainerStorage(endedUncleanly: boolean): Promise<void> {
+    await this.console.log(
+      endedUncleanly
+        ? "The last boot on the cache did not unmount it (a power cut, a reset or a farm's timeout): checking podman's images on it"
+        : "The last check of podman's images on the cache did not finish: checking them again",
+    );
+    await this.system.writeText(STORAGE_CHECK_PENDING, '');
     const started = this.system.now();
     const removed = await this.system.run(withTimeout(CLEANUP_COMMAND_SECONDS, PODMAN_REMOVE_CONTAINERS_ARGS), { captureStdout: true, captureStderr: true });
     if (removed.status !== 0) await this.console.log(`Could not remove the containers the cut boot left: ${removed.stderr.trim()}`);
@@ -174,6 +184,7 @@ export class Boot {
     else if (/damaged|removed|unaccounted|unreferenced/i.test(report))
       await this.console.log(`Damaged images were removed, to be pulled again (${seconds} s):\n${report}`);
     else await this.console.log(`podman's images on the cache are sound (${seconds} s)`);
+    if (result.status === 0) await this.system.remove(STORAGE_CHECK_PENDING);
   }
 
   /**

@@ -17,6 +17,10 @@ export interface DeviceHeader {
   what?: string;
   /** An ext filesystem whose journal still needs recovery: it was not unmounted cleanly (a power cut, a reset, a farm's timeout). */
   needsRecovery?: boolean;
+  /** Nothing but zeros: a partition never formatted. */
+  zeroed?: boolean;
+  /** The label of a backup ext superblock found further in, when the first one is gone. */
+  backupLabel?: string;
 }
 
 function ascii(bytes: Uint8Array, offset: number, length: number): string {
@@ -48,7 +52,36 @@ export function classifyHeader(bytes: Uint8Array, sectorSize = 512): DeviceHeade
   ];
   for (const [offset, text, what] of signatures) if (has(offset, text)) return { kind: 'other-filesystem', what };
   if (bytes.length >= 512 && bytes[510] === 0x55 && bytes[511] === 0xaa) return { kind: 'partition-table', what: 'an MBR partition table' };
-  return { kind: 'blank' };
+  return bytes.every((byte) => byte === 0) ? { kind: 'blank', zeroed: true } : { kind: 'blank' };
+}
+
+/**
+ * Where an ext filesystem keeps the backup superblock of its block group 1,
+ * for each block size mke2fs picks (4 KiB, 1 KiB, 2 KiB): read when the
+ * first superblock is gone, to tell b2c's own filesystem from anything else.
+ */
+export const BACKUP_SUPERBLOCK_OFFSETS = [32768 * 4096, 8193 * 1024, 16384 * 2048];
+
+/** The label of an ext superblock (1024 bytes read at its offset), or undefined when these bytes are none. */
+export function superblockLabel(bytes: Uint8Array): string | undefined {
+  if (bytes.length < 0x88) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return view.getUint16(0x38, true) === 0xef53 ? ascii(bytes, 0x78, 16).replace(/\0.*$/s, '') : undefined;
+}
+
+/**
+ * A partition b2c made whose filesystem lost its first superblock: named
+ * B2C_CACHE in the GPT and either never formatted (all zeros) or still
+ * holding a backup superblock labelled B2C_CACHE. Anything else in it (a
+ * filesystem b2c does not know) is someone's, and is left alone.
+ */
+function isDamagedCache(device: BlockDevice): boolean {
+  return (
+    device.kind === 'partition' &&
+    device.partitionName === CACHE_LABEL &&
+    device.header.kind === 'blank' &&
+    (device.header.zeroed === true || device.header.backupLabel === CACHE_LABEL)
+  );
 }
 
 export interface BlockDevice {
@@ -99,9 +132,8 @@ function planAuto(setting: 'auto' | 'reset', devices: readonly BlockDevice[]): C
   const cache = candidates.find((device) => device.header.kind === 'ext' && device.header.label === CACHE_LABEL);
   // A partition b2c made whose superblock was written over: its GPT entry still says whose it is.
   // One that holds any filesystem was made so on purpose, and is left alone.
-  const damaged = cache
-    ? undefined
-    : candidates.find((device) => device.kind === 'partition' && device.partitionName === CACHE_LABEL && device.header.kind === 'blank');
+  const damaged = cache ? undefined : candidates.find(isDamagedCache);
+  if (damaged?.header.zeroed) return { action: 'format', device: damaged.path, message: damagedMessage(damaged) };
   const found = cache ?? damaged;
   if (found) {
     if (setting === 'reset')
@@ -111,9 +143,7 @@ function planAuto(setting: 'auto' | 'reset', devices: readonly BlockDevice[]): C
       device: found.path,
       mayReformat: true,
       endedUncleanly: damaged !== undefined || found.header.needsRecovery === true,
-      message: damaged
-        ? `${found.path} is b2c's partition (named ${CACHE_LABEL}) but its filesystem has no superblock: repairing it`
-        : `Using the cache partition ${found.path}`,
+      message: damaged ? damagedMessage(found) : `Using the cache partition ${found.path}`,
     };
   }
   const blank = candidates.find(
@@ -133,6 +163,12 @@ function planAuto(setting: 'auto' | 'reset', devices: readonly BlockDevice[]): C
     action: 'none',
     message: `No ${CACHE_LABEL} partition and no blank disk${skipped.length > 0 ? `; left alone: ${skipped.join(', ')}` : ''}: the cache stays in RAM`,
   };
+}
+
+function damagedMessage(device: BlockDevice): string {
+  return device.header.zeroed
+    ? `${device.path} is b2c's partition (named ${CACHE_LABEL}) but was never formatted: formatting it`
+    : `${device.path} is b2c's partition (named ${CACHE_LABEL}) but its filesystem lost its first superblock: repairing it from a backup`;
 }
 
 /** The plan for a device the user named: theirs to have formatted. */
@@ -166,6 +202,10 @@ function planDevice(path: string, devices: readonly BlockDevice[]): CachePlan {
       message: `Using the cache partition ${cache.path} of ${path}`,
     };
   }
+  // The disk was named, so it may be formatted; its images are kept when e2fsck can bring them back.
+  const damaged = devices.filter((candidate) => candidate.disk === device.name && isDamagedCache(candidate)).sort(byName)[0];
+  if (damaged?.header.zeroed) return { action: 'format', device: damaged.path, message: damagedMessage(damaged) };
+  if (damaged) return { action: 'mount', device: damaged.path, mayReformat: true, endedUncleanly: true, message: damagedMessage(damaged) };
   return {
     action: 'partition',
     disk: path,

@@ -2,7 +2,16 @@
 
 import type { B2cConfig } from '../cmdline/config.ts';
 import type { System } from '../system/system.ts';
-import { CACHE_LABEL, classifyHeader, HEADER_BYTES, planCache, type BlockDevice, type CachePlan } from './cache-plan.ts';
+import {
+  BACKUP_SUPERBLOCK_OFFSETS,
+  CACHE_LABEL,
+  classifyHeader,
+  HEADER_BYTES,
+  planCache,
+  superblockLabel,
+  type BlockDevice,
+  type CachePlan,
+} from './cache-plan.ts';
 import { singlePartitionGpt } from './gpt.ts';
 import { CONTAINER_STORAGE } from '../image-layout.ts';
 import type { Log } from './console.ts';
@@ -30,6 +39,9 @@ export function firstPartitionName(disk: string): string {
 }
 
 export class CacheDisk {
+  /** Set when a broken cache was formatted anew: nothing of the last boot is left to check. */
+  private formattedAnew = false;
+
   constructor(
     private readonly system: System,
     private readonly output: Log,
@@ -49,6 +61,9 @@ export class CacheDisk {
     const sectorSize = (await this.readNumber(`${diskPath}/queue/logical_block_size`)) || 512;
     const header = await this.system.readBytes(path, 0, HEADER_BYTES);
     const partitionName = kind === 'partition' ? /^PARTNAME=(.*)$/m.exec((await this.system.readText(`${sysPath}/uevent`)) ?? '')?.[1] : undefined;
+    const classified = header === undefined ? ({ kind: 'other-filesystem', what: 'something unreadable' } as const) : classifyHeader(header, sectorSize);
+    // b2c's own partition with its first superblock gone: a backup one tells whether the filesystem in it is still b2c's.
+    const backupLabel = partitionName === CACHE_LABEL && classified.kind === 'blank' && !classified.zeroed ? await this.backupSuperblockLabel(path) : undefined;
     return {
       name,
       path,
@@ -60,8 +75,16 @@ export class CacheDisk {
       optical: /^sr\d/.test(disk ?? name) || ((await this.system.readText(`${diskPath}/device/type`)) ?? '').trim() === '5',
       readOnly: (await this.readNumber(`${sysPath}/ro`)) === 1,
       ...(partitionName !== undefined ? { partitionName } : {}),
-      header: header === undefined ? { kind: 'other-filesystem', what: 'something unreadable' } : classifyHeader(header, sectorSize),
+      header: backupLabel === undefined ? classified : { ...classified, backupLabel },
     };
+  }
+
+  private async backupSuperblockLabel(path: string): Promise<string | undefined> {
+    for (const offset of BACKUP_SUPERBLOCK_OFFSETS) {
+      const label = superblockLabel((await this.system.readBytes(path, offset, 1024)) ?? new Uint8Array());
+      if (label !== undefined) return label;
+    }
+    return undefined;
   }
 
   async blockDevices(): Promise<BlockDevice[]> {
@@ -137,6 +160,7 @@ export class CacheDisk {
       return false;
     }
     await this.output.log(`!!! ${device} cannot be repaired (e2fsck exited with ${check.status}): FORMATTING IT ANEW, its cached images are lost !!!`);
+    this.formattedAnew = true;
     return (await this.format(device)) && (await this.mount(device)).ok;
   }
 
@@ -191,7 +215,8 @@ export class CacheDisk {
     const plan = planCache(config.cacheDevice, devices, config.filesystems);
     const mounted = await this.carryOut(plan);
     if (!mounted && plan.action !== 'none') await this.output.log('The cache could not be set up: images and volumes live in RAM');
-    return { mounted, endedUncleanly: mounted && plan.action === 'mount' && plan.endedUncleanly };
+    const endedUncleanly = mounted && plan.action === 'mount' && plan.endedUncleanly && !this.formattedAnew;
+    return { mounted, endedUncleanly };
   }
 
   /** Lists the block devices again, loading drivers meanwhile, until one with a size shows up or FIRST_DISK_WAIT_MS pass. */

@@ -95,7 +95,7 @@ const SIGNAL_MEANINGS: Record<number, string> = {
   6: 'SIGABRT: it aborted',
   7: 'SIGBUS: a bus error',
   8: 'SIGFPE: an arithmetic fault',
-  9: "SIGKILL: killed, as the kernel's OOM killer does when memory runs out",
+  9: "SIGKILL: killed; the kernel's OOM killer does this when memory runs out, and says so above",
   11: 'SIGSEGV: a segmentation fault',
   15: 'SIGTERM: asked to stop',
 };

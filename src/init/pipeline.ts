@@ -3,8 +3,8 @@
 import type { B2cConfig } from '../cmdline/config.ts';
 import type { ContainerStep } from '../cmdline/container.ts';
 import { describeError } from '../errors.ts';
-import { B2C_RUN_DIRECTORY, FSCRYPT_MODULES } from '../image-layout.ts';
-import type { RunningProgram, System } from '../system/system.ts';
+import { B2C_RUN_DIRECTORY, CONTAINER_STORAGE, FSCRYPT_MODULES, PODMAN_PULL_DIRECTORY } from '../image-layout.ts';
+import { withTimeout, type RunningProgram, type System } from '../system/system.ts';
 import { shellQuote, type InitConsole, type ShutdownMode } from './console.ts';
 import type { KernelModules } from './modules.ts';
 import {
@@ -47,6 +47,8 @@ const SERVICE_LOG_TAIL_LINES = 20;
 const PULL_OUTPUT = `${B2C_RUN_DIRECTORY}/pull.log`;
 /** How often a running pull is looked at: short, since a pull that ended waits for the next look. */
 const PULL_POLL_MS = 200;
+/** The bound on syncing podman's storage after a pull. */
+const SYNC_SECONDS = 60;
 
 export class Pipeline {
   constructor(
@@ -118,7 +120,8 @@ export class Pipeline {
       const result = await this.pullOnce(argv);
       if (result.status === 0) {
         // podman does not sync what it pulled: a power cut during the step would leave its layers recorded but empty on the cache.
-        await this.system.run(['sync']);
+        // Only podman's filesystem, and bounded: a hard NFS mount elsewhere must not hold the machine.
+        await this.system.run(withTimeout(SYNC_SECONDS, ['sync', '-f', CONTAINER_STORAGE]));
         if (attempt > 1) await this.console.log(`Pulled ${step.image} on try ${attempt} of ${PULL_TRIES}`);
         return { status: 0, runPull: 'never' };
       }
@@ -145,7 +148,8 @@ export class Pipeline {
    * One try of `podman pull`, watched through the bytes it reads and writes:
    * one that moves less than PULL_STALL_BYTES in PULL_STALL_SECONDS is
    * killed, and its status is then podman's own error status (125), not the
-   * kill's.
+   * kill's. A kernel without task I/O accounting gives no counts: the try is
+   * then bounded by nothing but the farm.
    */
   private async pullOnce(argv: string[]): Promise<{ status: number; output: string; stalled: boolean }> {
     await this.system.makeDirectory(B2C_RUN_DIRECTORY);
@@ -154,7 +158,6 @@ export class Pipeline {
     // The count and time of the last look that found the pull moving.
     let markBytes: number | undefined;
     let markTime = this.system.now();
-    let stalled = false;
     while (program.poll() === undefined) {
       await this.system.sleep(PULL_POLL_MS);
       const bytes = ioBytes((await this.system.readText(`/proc/${program.pid}/io`)) ?? '');
@@ -164,14 +167,15 @@ export class Pipeline {
         markBytes = bytes;
         markTime = now;
       } else if (now - markTime >= PULL_STALL_SECONDS * 1000) {
-        stalled = true;
         await this.system.run(['kill', '-KILL', String(program.pid)]);
-        break;
+        await program.wait();
+        // A killed podman leaves its partial download behind, which no prune removes.
+        await this.system.run(['find', PODMAN_PULL_DIRECTORY, '-mindepth', '1', '-delete'], { captureStdout: true, captureStderr: true });
+        return { status: 125, output: (await this.system.readText(PULL_OUTPUT)) ?? '', stalled: true };
       }
     }
     const status = await program.wait();
-    const output = (await this.system.readText(PULL_OUTPUT)) ?? '';
-    return { status: stalled ? 125 : status, output, stalled };
+    return { status, output: (await this.system.readText(PULL_OUTPUT)) ?? '', stalled: false };
   }
 
   /** Runs a step; while it runs, volumes pushed on `changes` are pushed every second or so. */

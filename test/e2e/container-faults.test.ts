@@ -17,7 +17,9 @@ describe('containers that fail hard', () => {
     );
     expectCleanEnd(result, 137);
     expect(result.console).toMatch(/Out of memory: Killed process \d+ \(dd\)/);
-    expect(sectionText(result.console, 'b2c_container_1')).toContain("Container 1 exited with status 137 (SIGKILL: killed, as the kernel's OOM killer does");
+    expect(sectionText(result.console, 'b2c_container_1')).toContain(
+      "Container 1 exited with status 137 (SIGKILL: killed; the kernel's OOM killer does this when memory runs out",
+    );
     expect(result.output).toMatch(/^crashing-42\r?$/m);
     expect(sectionText(result.console, 'b2c_container_2')).toContain('Container 2 exited with status 139 (SIGSEGV: a segmentation fault)');
     expect(result.output).toMatch(/^post-42\r?$/m);

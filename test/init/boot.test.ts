@@ -359,6 +359,37 @@ describe('the boot', () => {
     expect(statusLines(fake)).toEqual(['Execution is over, pipeline status: 0']);
   });
 
+  it("checks podman's images again while an earlier check has not succeeded, and says how each check ended", async () => {
+    const pending = `${CONTAINER_STORAGE}/b2c-storage-check-pending`;
+    const boot = async (check: Behaviour): Promise<FakeSystem> => {
+      const fake = machine(`${CACHE_ON_DISK} b2c.container=docker://r/a:1`).file('/dev/vdb', new Uint8Array(4096)).file(pending, '');
+      fake.on(['podman', 'container', 'rm'], {}).on(['podman', 'image', 'prune'], {});
+      fake.on(['podman', 'system', 'check'], check);
+      await bootToEnd(fake);
+      return fake;
+    };
+    const killed = await boot({ hangs: true });
+    expect(killed.logLines()).toEqual(
+      expect.arrayContaining([
+        "The last check of podman's images on the cache did not finish: checking them again",
+        'The check did not end within 900 s and was killed: going on',
+      ]),
+    );
+    expect(killed.files.has(pending)).toBe(true);
+    const failed = await boot({ status: 125, stderr: 'Error: 1 error occurred: layer is in use by a container\n' });
+    expect(failed.logLines()).toContain('podman could not repair its storage (status 125): Error: 1 error occurred: layer is in use by a container');
+    expect(failed.files.has(pending)).toBe(true);
+    const repaired = await boot({ stdout: 'Damaged layers:\n abc\nRemoved images:\n def\n' });
+    expect(repaired.logLines().some((line) => line.startsWith('Damaged images were removed, to be pulled again'))).toBe(true);
+    expect(repaired.files.has(pending)).toBe(false);
+    // The containers go first: the check will not remove a layer a container holds.
+    const order = repaired.runs.map((run) => run.argv.slice(4, 7).join(' ')).filter((argv) => /^podman (container rm|system check)/.test(argv));
+    expect(order.slice(0, 2)).toEqual(['podman container rm', 'podman system check']);
+    const sound = await boot({});
+    expect(sound.logLines().some((line) => /^podman's images on the cache are sound \([\d.]+ s\)$/.test(line))).toBe(true);
+    expect(sound.files.has(pending)).toBe(false);
+  });
+
   it('kills a cleanup command that hangs and still unmounts the cache and shuts down', async () => {
     const fake = machine(`${CACHE_ON_DISK} b2c.container=docker://r/a:1`).file('/dev/vdb', new Uint8Array(4096));
     const hang: Behaviour = { hangs: true };

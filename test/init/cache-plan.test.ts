@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyHeader, HEADER_BYTES, planCache, type BlockDevice, type DeviceHeader } from '../../src/init/cache-plan.ts';
+import { classifyHeader, HEADER_BYTES, planCache, superblockLabel, type BlockDevice, type DeviceHeader } from '../../src/init/cache-plan.ts';
 
 function device(name: string, header: DeviceHeader, extra: Partial<BlockDevice> = {}): BlockDevice {
   const partition = /\d$/.test(name) && !name.startsWith('sr');
@@ -54,19 +54,36 @@ describe('planCache', () => {
     });
   });
 
-  it("auto repairs b2c's own partition whose superblock was written over, and leaves one with a filesystem someone made alone", () => {
+  it("auto repairs b2c's own partition whose first superblock was written over, formats one never formatted, and leaves anything else alone", () => {
     const named = { partitionName: 'B2C_CACHE' };
-    expect(planCache({ kind: 'auto' }, [device('vda', gpt), device('vda1', blank, named), device('vdb', blank)], [])).toMatchObject({
+    const lostSuperblock: DeviceHeader = { kind: 'blank', backupLabel: 'B2C_CACHE' };
+    expect(planCache({ kind: 'auto' }, [device('vda', gpt), device('vda1', lostSuperblock, named), device('vdb', blank)], [])).toMatchObject({
       action: 'mount',
       device: '/dev/vda1',
       mayReformat: true,
       endedUncleanly: true,
-      message: "/dev/vda1 is b2c's partition (named B2C_CACHE) but its filesystem has no superblock: repairing it",
+      message: "/dev/vda1 is b2c's partition (named B2C_CACHE) but its filesystem lost its first superblock: repairing it from a backup",
     });
-    expect(planCache({ kind: 'reset' }, [device('vda', gpt), device('vda1', blank, named)], [])).toMatchObject({ action: 'format', device: '/dev/vda1' });
-    // A blank partition under another name is someone else's.
-    expect(planCache({ kind: 'auto' }, [device('vda', gpt), device('vda1', blank, { partitionName: 'THEIRS' })], []).action).toBe('none');
+    expect(planCache({ kind: 'auto' }, [device('vda', gpt), device('vda1', { kind: 'blank', zeroed: true }, named)], [])).toEqual({
+      action: 'format',
+      device: '/dev/vda1',
+      message: "/dev/vda1 is b2c's partition (named B2C_CACHE) but was never formatted: formatting it",
+    });
+    expect(planCache({ kind: 'reset' }, [device('vda', gpt), device('vda1', lostSuperblock, named)], [])).toMatchObject({
+      action: 'format',
+      device: '/dev/vda1',
+    });
+    // Under b2c's name, but holding something b2c cannot read and no backup of its own: someone's.
+    expect(planCache({ kind: 'auto' }, [device('vda', gpt), device('vda1', blank, named)], []).action).toBe('none');
+    // A lost superblock under another name is someone else's too.
+    expect(planCache({ kind: 'auto' }, [device('vda', gpt), device('vda1', lostSuperblock, { partitionName: 'THEIRS' })], []).action).toBe('none');
     expect(planCache({ kind: 'auto' }, [device('vda', gpt), device('vda1', data, named)], []).action).toBe('none');
+    // A named disk gets the same repair instead of being partitioned anew.
+    expect(planCache({ kind: 'device', path: '/dev/vda' }, [device('vda', gpt), device('vda1', lostSuperblock, named)], [])).toMatchObject({
+      action: 'mount',
+      device: '/dev/vda1',
+      mayReformat: true,
+    });
   });
 
   it('reset formats the cache partition anew', () => {
@@ -117,7 +134,8 @@ describe('classifyHeader', () => {
   const text = (value: string): number[] => [...value].map((char) => char.charCodeAt(0));
 
   it('tells blank, partitioned and formatted devices apart', () => {
-    expect(classifyHeader(new Uint8Array(HEADER_BYTES))).toEqual({ kind: 'blank' });
+    expect(classifyHeader(new Uint8Array(HEADER_BYTES))).toEqual({ kind: 'blank', zeroed: true });
+    expect(classifyHeader(at(2000, [1]))).toEqual({ kind: 'blank' });
     expect(classifyHeader(at(512, text('EFI PART'))).kind).toBe('partition-table');
     expect(classifyHeader(at(510, [0x55, 0xaa]))).toEqual({ kind: 'partition-table', what: 'an MBR partition table' });
     const ext = at(1024 + 0x38, [0x53, 0xef]);
@@ -128,6 +146,9 @@ describe('classifyHeader', () => {
     expect(classifyHeader(ext).needsRecovery).toBe(true);
     ext.set([0x02, 0x02], 1024 + 0x60);
     expect(classifyHeader(ext).needsRecovery).toBe(false);
+    // A backup superblock is read on its own, 1024 bytes.
+    expect(superblockLabel(ext.subarray(1024, 2048))).toBe('B2C_CACHE');
+    expect(superblockLabel(new Uint8Array(1024))).toBeUndefined();
     expect(classifyHeader(at(0, text('XFSB'))).kind).toBe('other-filesystem');
     expect(classifyHeader(at(65600, text('_BHRfS_M'))).what).toBe('a Btrfs filesystem');
   });

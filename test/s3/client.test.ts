@@ -17,7 +17,7 @@ function machineWithCurl(statuses: number[]): FakeSystem {
 }
 
 describe('S3Client', () => {
-  it('tries a request again when the connection was dropped under it, signed anew, a second later each time', async () => {
+  it('tries a request again when the connection was dropped under it, signed anew, 1 s and then 2 s later', async () => {
     const fake = machineWithCurl([52, 56, 0]);
     await new S3Client(fake, '/run/b2c/s3').put(resolveBucketPath('s3/jobs/results', [alias]), 'big.bin', '/tmp/results.bin');
     const tries = fake.runs.filter((run) => run.argv[0] === 'curl');
