@@ -170,7 +170,11 @@ export class Pipeline {
         await this.system.run(['kill', '-KILL', String(program.pid)]);
         await program.wait();
         // A killed podman leaves its partial download behind, which no prune removes.
-        await this.system.run(['find', PODMAN_PULL_DIRECTORY, '-mindepth', '1', '-delete'], { captureStdout: true, captureStderr: true });
+        // busybox's find has no -delete.
+        await this.system.run(['find', PODMAN_PULL_DIRECTORY, '-mindepth', '1', '-maxdepth', '1', '-exec', 'rm', '-rf', '{}', '+'], {
+          captureStdout: true,
+          captureStderr: true,
+        });
         return { status: 125, output: (await this.system.readText(PULL_OUTPUT)) ?? '', stalled: true };
       }
     }
