@@ -35,7 +35,7 @@ import { unmountOrder } from './mounts.ts';
 import { NetworkBlockDevices } from './nbd.ts';
 import { NetworkSetup } from './network.ts';
 import { Pipeline } from './pipeline.ts';
-import { CLEANUP_COMMAND_SECONDS, podmanCleanupCommands, PODMAN_REMOVE_CONTAINERS_ARGS, PODMAN_STORAGE_CHECK_ARGS, STORAGE_CHECK_SECONDS } from './podman.ts';
+import { CLEANUP_COMMAND_SECONDS, podmanCleanupCommands, podmanRemoveContainersArgs, PODMAN_STORAGE_CHECK_ARGS, STORAGE_CHECK_SECONDS } from './podman.ts';
 import { Volumes } from './volumes.ts';
 
 /** On the cache while podman's storage check runs, removed when it succeeds: the next boot checks again while it is there. */
@@ -174,7 +174,8 @@ export class Boot {
     );
     await this.system.writeText(STORAGE_CHECK_PENDING, '');
     const started = this.system.now();
-    const removed = await this.system.run(withTimeout(CLEANUP_COMMAND_SECONDS, PODMAN_REMOVE_CONTAINERS_ARGS), { captureStdout: true, captureStderr: true });
+    // The cut boot's containers are dead with it, and hold their layers, which the check would otherwise refuse to remove.
+    const removed = await this.system.run(withTimeout(CLEANUP_COMMAND_SECONDS, podmanRemoveContainersArgs(0)), { captureStdout: true, captureStderr: true });
     if (removed.status !== 0) await this.console.log(`Could not remove the containers the cut boot left: ${removed.stderr.trim()}`);
     const result = await this.system.run(withTimeout(STORAGE_CHECK_SECONDS, PODMAN_STORAGE_CHECK_ARGS), { captureStdout: true, captureStderr: true });
     const seconds = Math.round((this.system.now() - started) / 100) / 10;
@@ -276,7 +277,7 @@ export class Boot {
     this.volumes = new Volumes(this.system, this.console, config);
     await this.console.log(memoryInUseMessage((await this.system.readText('/proc/meminfo')) ?? ''));
 
-    const result = await new Pipeline(this.system, this.console, this.modules, this.volumes).run(config);
+    const result = await new Pipeline(this.system, this.console, this.modules, this.volumes, this.storage === 'cache').run(config);
     outcome.status = result.status;
     outcome.shutdownMode = result.shutdownMode;
     outcome.shutdownCommand = result.shutdownMode === 'reboot' ? config.rebootCmd : config.shutdownCmd;

@@ -39,9 +39,6 @@ export function firstPartitionName(disk: string): string {
 }
 
 export class CacheDisk {
-  /** Set when a broken cache was formatted anew: nothing of the last boot is left to check. */
-  private formattedAnew = false;
-
   constructor(
     private readonly system: System,
     private readonly output: Log,
@@ -143,34 +140,40 @@ export class CacheDisk {
     return partition;
   }
 
-  /** Mounts a B2C_CACHE partition, checking it with e2fsck when it will not mount. */
-  private async mountExisting(device: string, mayReformat: boolean): Promise<boolean> {
+  /** Mounts a B2C_CACHE partition, checking it with e2fsck when it will not mount; `formatted` when only formatting it anew did. */
+  private async mountExisting(device: string, mayReformat: boolean): Promise<'mounted' | 'formatted' | 'failed'> {
     const first = await this.mount(device);
-    if (first.ok) return true;
+    if (first.ok) return 'mounted';
     await this.output.log(`${device} does not mount (${first.detail}): checking it with e2fsck`);
     // The cache holds nothing that cannot be downloaded again: let e2fsck fix all it can.
     const check = await this.system.run(['e2fsck', '-f', '-y', device], { captureStdout: true, captureStderr: true });
     // e2fsck: 0 clean, 1 errors corrected; anything else left errors behind.
     if (check.status <= 1 && (await this.mount(device)).ok) {
       await this.output.log(`e2fsck repaired ${device}`);
-      return true;
+      return 'mounted';
     }
     if (!mayReformat) {
       await this.output.log(`${device} cannot be repaired (e2fsck exited with ${check.status}); it was named explicitly, so it is left as it is`);
-      return false;
+      return 'failed';
     }
     await this.output.log(`!!! ${device} cannot be repaired (e2fsck exited with ${check.status}): FORMATTING IT ANEW, its cached images are lost !!!`);
-    this.formattedAnew = true;
-    return (await this.format(device)) && (await this.mount(device)).ok;
+    return (await this.format(device)) && (await this.mount(device)).ok ? 'formatted' : 'failed';
   }
 
-  async carryOut(plan: CachePlan): Promise<boolean> {
+  /** Carries out the plan; `endedUncleanly` only for a cache mounted as the last boot left it. */
+  async carryOut(plan: CachePlan): Promise<{ mounted: boolean; endedUncleanly: boolean }> {
     await this.output.log(plan.message);
+    if (plan.action === 'mount') {
+      const result = await this.mountExisting(plan.device, plan.mayReformat);
+      return { mounted: result !== 'failed', endedUncleanly: plan.endedUncleanly && result === 'mounted' };
+    }
+    return { mounted: await this.mountAnew(plan), endedUncleanly: false };
+  }
+
+  private async mountAnew(plan: Exclude<CachePlan, { action: 'mount' }>): Promise<boolean> {
     switch (plan.action) {
       case 'none':
         return false;
-      case 'mount':
-        return this.mountExisting(plan.device, plan.mayReformat);
       case 'format':
         return (await this.format(plan.device)) && (await this.mountOrSay(plan.device));
       case 'partition': {
@@ -213,10 +216,9 @@ export class CacheDisk {
     const noDisk = config.cacheDevice.kind === 'auto' || config.cacheDevice.kind === 'reset' ? devices.length === 0 : deviceMissing;
     if (noDisk && this.drivers !== undefined) await reportDriverlessDevices(this.system, this.output, this.drivers);
     const plan = planCache(config.cacheDevice, devices, config.filesystems);
-    const mounted = await this.carryOut(plan);
-    if (!mounted && plan.action !== 'none') await this.output.log('The cache could not be set up: images and volumes live in RAM');
-    const endedUncleanly = mounted && plan.action === 'mount' && plan.endedUncleanly && !this.formattedAnew;
-    return { mounted, endedUncleanly };
+    const result = await this.carryOut(plan);
+    if (!result.mounted && plan.action !== 'none') await this.output.log('The cache could not be set up: images and volumes live in RAM');
+    return result;
   }
 
   /** Lists the block devices again, loading drivers meanwhile, until one with a size shows up or FIRST_DISK_WAIT_MS pass. */

@@ -56,6 +56,8 @@ export class Pipeline {
     private readonly console: InitConsole,
     private readonly modules: KernelModules,
     private readonly volumes: Volumes,
+    /** Where podman's storage is: only a cache disk has pulls worth syncing. */
+    private readonly storageOnCache: boolean,
   ) {}
 
   /** Sets up and pulls the volumes, starts the services, runs the steps and post containers, stops the services and pushes. */
@@ -121,7 +123,7 @@ export class Pipeline {
       if (result.status === 0) {
         // podman does not sync what it pulled: a power cut during the step would leave its layers recorded but empty on the cache.
         // Only podman's filesystem, and bounded: a hard NFS mount elsewhere must not hold the machine.
-        await this.system.run(withTimeout(SYNC_SECONDS, ['sync', '-f', CONTAINER_STORAGE]));
+        if (this.storageOnCache) await this.system.run(withTimeout(SYNC_SECONDS, ['sync', '-f', CONTAINER_STORAGE]));
         if (attempt > 1) await this.console.log(`Pulled ${step.image} on try ${attempt} of ${PULL_TRIES}`);
         return { status: 0, runPull: 'never' };
       }
@@ -152,8 +154,9 @@ export class Pipeline {
    * then bounded by nothing but the farm.
    */
   private async pullOnce(argv: string[]): Promise<{ status: number; output: string; stalled: boolean }> {
+    // Emptied in place: start() appends, and a process to remove it would cost more than the write.
     await this.system.makeDirectory(B2C_RUN_DIRECTORY);
-    await this.system.run(['rm', '-f', PULL_OUTPUT]);
+    await this.system.writeText(PULL_OUTPUT, '');
     const program = await this.system.start(argv, { outputFile: PULL_OUTPUT });
     // The count and time of the last look that found the pull moving.
     let markBytes: number | undefined;

@@ -48,6 +48,11 @@ export interface StorageAtCleanup {
   filesystemVolumesMounted: boolean;
 }
 
+/** Removes every container, giving a running one `stopSeconds` to stop. */
+export function podmanRemoveContainersArgs(stopSeconds: number): string[] {
+  return ['podman', 'container', 'rm', '--all', '--force', '--time', String(stopSeconds)];
+}
+
 /**
  * The podman commands of the cleanup. Storage on a tmpfs goes with the
  * machine's RAM, and removing it first would only cost a podman start per
@@ -56,7 +61,7 @@ export interface StorageAtCleanup {
  */
 export function podmanCleanupCommands(storage: StorageAtCleanup): string[][] {
   const commands: string[][] = [];
-  if (storage.onCache || storage.filesystemVolumesMounted) commands.push(['podman', 'container', 'rm', '--all', '--force', '--time', '10']);
+  if (storage.onCache || storage.filesystemVolumesMounted) commands.push(podmanRemoveContainersArgs(10));
   if (storage.onCache) commands.push(['podman', 'image', 'prune', '--force']);
   return commands;
 }
@@ -71,8 +76,7 @@ export const CLEANUP_COMMAND_SECONDS = 60;
  * with the containers made from them, and are pulled again by the steps.
  */
 export const PODMAN_STORAGE_CHECK_ARGS = ['podman', 'system', 'check', '--repair', '--force'];
-/** The containers a cut boot left: dead with it, and holding their layers, which the check would otherwise refuse to remove. */
-export const PODMAN_REMOVE_CONTAINERS_ARGS = ['podman', 'container', 'rm', '--all', '--force', '--time', '0'];
+
 /** Reading every layer of a large cache takes minutes under emulation; the bound keeps the boot's end in sight. */
 export const STORAGE_CHECK_SECONDS = 900;
 

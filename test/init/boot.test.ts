@@ -180,6 +180,8 @@ describe('the boot', () => {
       ]),
     );
     expect(fake.ran('podman', 'pull', 'docker://r/slow:1')).toHaveLength(1);
+    // The storage is in RAM: nothing to sync after a pull.
+    expect(fake.runs.filter((run) => run.argv.includes('sync') && run.argv.includes('-f'))).toHaveLength(0);
     expect(fake.ran('podman', 'run')).toHaveLength(2);
     expect(statusLines(fake)).toEqual(['Execution is over, pipeline status: 0']);
   });
@@ -301,6 +303,10 @@ describe('the boot', () => {
     const unmounted = fake.runs.findIndex((run) => run.argv[0] === 'umount' && run.argv.includes(CONTAINER_STORAGE));
     expect(removed).toBeGreaterThan(swapoff);
     expect(unmounted).toBeGreaterThan(removed);
+    // On the cache, what a pull wrote is synced before the step runs, podman's filesystem only, within a bound.
+    const synced = fake.runs.findIndex((run) => run.argv.join(' ') === `timeout -s KILL 60 sync -f ${CONTAINER_STORAGE}`);
+    expect(synced).toBeGreaterThan(fake.runs.findIndex((run) => run.argv[0] === 'podman' && run.argv[1] === 'pull'));
+    expect(synced).toBeLessThan(fake.runs.findIndex((run) => run.argv[0] === 'podman' && run.argv[1] === 'run'));
   });
 
   it('makes no swap without a cache partition, and says why', async () => {
