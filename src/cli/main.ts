@@ -6,6 +6,7 @@ import { registerCmdlineCommand } from './cmdline.ts';
 import { describeFailure } from '../errors.ts';
 import { ExitError } from './errors.ts';
 import { registerRunCommand } from './run.ts';
+import { registerServeCommand } from './serve.ts';
 import { B2C_VERSION } from './version.ts';
 
 const program = new Command().name('b2c').description('boot2container: boot machines straight into containers').version(B2C_VERSION).showHelpAfterError();
@@ -13,6 +14,7 @@ const program = new Command().name('b2c').description('boot2container: boot mach
 registerBuildCommand(program);
 registerRunCommand(program);
 registerCmdlineCommand(program);
+registerServeCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,9 +2,11 @@
 
 import { InvalidArgumentError, type Command } from 'commander';
 import { join, resolve } from 'node:path';
+import { normalizeMac } from '../serve/machines.ts';
 import { architecture } from '../architectures.ts';
 import { outputNames } from '../image/output-names.ts';
 import { concatenateArchives } from '../vm/initrd.ts';
+import { prepareUefiFirmware, UEFI_ARCHITECTURES, type UefiFirmware } from '../vm/firmware.ts';
 import { bootMachine, checkHostTools, chooseAccelerator, HostToolError } from '../vm/machine.ts';
 import { describeOutcome, exitCodeOf, RUN_EXIT } from '../vm/outcome.ts';
 import { BOARDS, boardFor, type Board } from '../vm/boards.ts';
@@ -13,6 +15,7 @@ import {
   DEFAULT_NIC_MODEL,
   DISK_BUSES,
   diskBusProblem,
+  FIRMWARES,
   FORWARD_ADDRESS,
   HOTPLUG_PORT,
   parseNics,
@@ -34,6 +37,18 @@ async function boardQemu(board: Board, qemu: NonNullable<Board['trixieQemu']>): 
   } catch (error) {
     throw new HostToolError(`cannot fetch Debian trixie's ${qemu.package} for ${board.name}: ${describeError(error)}`);
   }
+}
+
+function macOption(value: string): string {
+  const mac = normalizeMac(value);
+  if (mac === undefined) throw new InvalidArgumentError(`${value} is not a MAC address such as 52:54:00:12:34:56`);
+  if (parseInt(mac.slice(0, 2), 16) % 2 === 1) throw new InvalidArgumentError(`${value} is a multicast address: a card's first byte is even`);
+  return mac;
+}
+
+function firmware(value: string): 'bios' | 'uefi' {
+  if (value !== 'bios' && value !== 'uefi') throw new InvalidArgumentError(`choose ${FIRMWARES.join(' or ')}`);
+  return value;
 }
 
 function positiveInteger(value: string): number {
@@ -100,6 +115,9 @@ interface RunOptions {
   rtcBase?: string;
   board?: string;
   dtb?: string;
+  netboot: boolean;
+  firmware?: 'bios' | 'uefi';
+  mac?: string;
 }
 
 export function registerRunCommand(program: Command): void {
@@ -132,6 +150,9 @@ export function registerRunCommand(program: Command): void {
     .option('--rtc-base <date>', "what the guest's clock says at power on (UTC), e.g. 2001-01-01", rtcBase)
     .option('--board <name>', `boot a board QEMU emulates, with its device tree, instead of the virt machine (${Object.keys(BOARDS).join(', ')})`)
     .option('--dtb <file>', "the board's device tree (default: OUT/linux-ARCH.dtbs/, from b2c build --addons dtbs)")
+    .option('--netboot', 'boot through the firmware from the network (b2c serve), as a farm machine does: no kernel, initramfs or command line given', false)
+    .option('--firmware <bios|uefi>', "with --netboot: SeaBIOS with the card's iPXE, or OVMF (UEFI) with its own PXE", firmware)
+    .option('--mac <address>', "the first card's MAC address (the others follow it), which a netboot server knows the machine by", macOption)
     .option('--qmp <socket>', `serve QEMU's QMP on this unix socket, with a PCIe port (${HOTPLUG_PORT}) to hot-plug disks into`)
     .addHelpText(
       'after',
@@ -165,7 +186,23 @@ Exit status: the pipeline status the machine printed, or
         diskBus: options.diskBus,
         ...(options.rtcBase !== undefined ? { rtcBase: options.rtcBase } : {}),
         ...(options.qmp !== undefined ? { qmpSocket: resolve(options.qmp) } : {}),
+        ...(options.mac !== undefined ? { mac: options.mac } : {}),
       };
+      if (options.firmware !== undefined && !options.netboot) throw new ExitError(2, '--firmware goes with --netboot');
+      if (options.netboot) {
+        if (words.length > 0) throw new ExitError(2, `--netboot takes its command line from the server: leave out ${words.join(' ')}`);
+        if (options.kernel !== undefined || options.initrd !== undefined || options.addon.length > 0)
+          throw new ExitError(2, '--netboot takes its kernel and archives from the server: leave out --kernel, --initrd and --addon');
+        const uefiOnly = arch.debian !== 'amd64';
+        if (uefiOnly && !UEFI_ARCHITECTURES.includes(arch.debian))
+          throw new ExitError(
+            2,
+            `--netboot boots ${['amd64', ...UEFI_ARCHITECTURES.filter((name) => name !== 'amd64')].join(' and ')} machines; ${arch.debian} is not done yet`,
+          );
+        if (uefiOnly && options.firmware !== 'uefi') throw new ExitError(2, `an ${arch.debian} machine netboots through UEFI: add --firmware uefi`);
+        if (spec.nics.length === 0) throw new ExitError(2, '--netboot needs a network card: give --network tap=IF');
+        spec.netboot = { firmware: 'bios' };
+      }
       if (options.dtb !== undefined && options.board === undefined) throw new ExitError(2, '--dtb goes with --board');
       if (options.board !== undefined) {
         const board = boardFor(options.board, arch);
@@ -180,8 +217,13 @@ Exit status: the pipeline status the machine printed, or
       const busProblem = diskBusProblem(spec.diskBus, spec.disks.length);
       if (busProblem !== undefined) throw new ExitError(2, `--disk-bus ${spec.diskBus}: ${busProblem}`);
       let concatenated: Awaited<ReturnType<typeof concatenateArchives>> | undefined;
+      let uefi: UefiFirmware | undefined;
       try {
         checkHostTools(spec);
+        if (spec.netboot !== undefined && options.firmware === 'uefi') {
+          uefi = await prepareUefiFirmware(arch);
+          spec.netboot = { firmware: 'uefi', code: uefi.code, vars: uefi.vars };
+        }
         const trixieQemu = spec.board?.board.trixieQemu;
         if (spec.board !== undefined && trixieQemu !== undefined) spec.qemuCommand = await boardQemu(spec.board.board, trixieQemu);
         if (options.addon.length > 0) {
@@ -193,8 +235,12 @@ Exit status: the pipeline status the machine printed, or
         // A board's SoC is emulated whole: its arguments are TCG's.
         if (spec.board !== undefined && options.accel === 'kvm')
           throw new ExitError(2, `--board ${spec.board.board.name} runs under software emulation: leave out --accel kvm`);
-        spec.accel = spec.board !== undefined ? 'tcg' : await chooseAccelerator(options.accel, spec, join(defaultCacheDir(), 'accel-probe.json'));
-        process.stderr.write(`b2c: booting ${spec.kernel} with ${spec.accel === 'kvm' ? 'KVM' : 'software emulation (TCG)'}\n`);
+        // The accelerator probe boots the kernel, which a netbooting machine does not have here.
+        const probeless = spec.board !== undefined || (spec.netboot !== undefined && options.accel === 'auto');
+        spec.accel = probeless ? 'tcg' : await chooseAccelerator(options.accel, spec, join(defaultCacheDir(), 'accel-probe.json'));
+        const what =
+          spec.netboot === undefined ? spec.kernel : `from the network through ${spec.netboot.firmware === 'uefi' ? 'UEFI (OVMF)' : 'BIOS (SeaBIOS, iPXE)'}`;
+        process.stderr.write(`b2c: booting ${what} with ${spec.accel === 'kvm' ? 'KVM' : 'software emulation (TCG)'}\n`);
         const result = await bootMachine(spec, { timeoutSeconds: options.timeout, output: process.stdout });
         process.stderr.write(`b2c: ${describeOutcome(result.outcome)} (${result.seconds.toFixed(1)} s)\n`);
         throw new ExitError(exitCodeOf(result.outcome));
@@ -203,6 +249,7 @@ Exit status: the pipeline status the machine printed, or
         throw error;
       } finally {
         await concatenated?.remove();
+        await uefi?.remove();
       }
     });
 }

@@ -15,6 +15,13 @@ function ip(args: string[]): void {
   if (result.status !== 0) throw new B2cError(`ip ${args.join(' ')} failed: ${(result.stderr || result.error?.message || '').trim()}`);
 }
 
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 export class TestNetwork {
   private readonly servers: Array<{ name: string; child: ChildProcess; log: string }> = [];
 
@@ -81,14 +88,13 @@ export class TestNetwork {
     return server ? readFileSync(server.log, 'utf8') : '';
   }
 
+  /** Stops one server (SIGTERM) and waits for it to exit; its log stays. */
+  async stop(name: string): Promise<void> {
+    for (const server of this.servers) if (server.name === name) await stopChild(server.child);
+  }
+
   async destroy(): Promise<void> {
-    for (const server of this.servers) {
-      if (server.child.exitCode === null) {
-        const exited = new Promise((resolve) => server.child.once('exit', resolve));
-        server.child.kill('SIGTERM');
-        await exited;
-      }
-    }
+    for (const server of this.servers) await stopChild(server.child);
     spawnSync('ip', ['netns', 'del', this.namespace]);
     await rm(this.workDir, { recursive: true, force: true });
   }

@@ -29,7 +29,9 @@ function onPath(program: string): boolean {
 }
 
 /** Names each missing host tool with the Debian package that provides it. */
-export function checkHostTools(spec: Pick<VmSpec, 'arch' | 'forwarder' | 'forwards' | 'kernel' | 'initrd' | 'disks' | 'board' | 'qemuCommand'>): void {
+export function checkHostTools(
+  spec: Pick<VmSpec, 'arch' | 'forwarder' | 'forwards' | 'kernel' | 'initrd' | 'disks' | 'board' | 'qemuCommand' | 'netboot'>,
+): void {
   const problems: string[] = [];
   // A board of trixie's QEMU brings its own, fetched into the cache.
   const hostQemu = spec.qemuCommand === undefined && spec.board?.board.trixieQemu === undefined;
@@ -38,10 +40,15 @@ export function checkHostTools(spec: Pick<VmSpec, 'arch' | 'forwarder' | 'forwar
     const hasNc = onPath(spec.forwarder) && spawnSync(spec.forwarder, ['nc', '--help'], { stdio: 'ignore' }).status !== 127;
     if (!hasNc) problems.push(`${spec.forwarder} (with its nc applet) is missing, and --forward needs it: apt-get install busybox-static`);
   }
-  for (const [what, path] of [
-    ['kernel', spec.kernel],
-    ['initramfs', spec.initrd],
-  ] as const) {
+  // A machine that netboots gets its kernel and initramfs from the server.
+  const bootFiles =
+    spec.netboot !== undefined
+      ? []
+      : ([
+          ['kernel', spec.kernel],
+          ['initramfs', spec.initrd],
+        ] as const);
+  for (const [what, path] of bootFiles) {
     if (!existsSync(path)) problems.push(`the ${what} ${path} does not exist: run 'npx b2c build' first, or give --${what === 'kernel' ? 'kernel' : 'initrd'}`);
   }
   for (const disk of spec.disks) if (!existsSync(disk)) problems.push(`the disk ${disk} does not exist`);

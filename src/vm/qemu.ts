@@ -36,7 +36,16 @@ export interface VmSpec {
   board?: { board: Board; dtb: string };
   /** The argv that starts QEMU when it is not the architecture's binary on PATH: a trixie QEMU through its own loader, for a board. */
   qemuCommand?: string[];
+  /** Boot as a farm machine does, through the firmware's network boot, instead of from the kernel and initramfs above. */
+  netboot?: Netboot;
+  /** The first card's MAC address, which a netboot server knows the machine by; the others follow it. */
+  mac?: string;
 }
+
+/** SeaBIOS with the card's iPXE option ROM, or OVMF's own PXE (its code, and a copy of its variables the machine may write). */
+export type Netboot = { firmware: 'bios' } | { firmware: 'uefi'; code: string; vars: string };
+
+export const FIRMWARES = ['bios', 'uefi'] as const;
 
 /** The argv that starts QEMU for a spec, before its arguments. */
 export function qemuProgram(spec: Pick<VmSpec, 'arch' | 'qemuCommand'>): string[] {
@@ -93,6 +102,7 @@ export function kernelCmdline(spec: Pick<VmSpec, 'arch' | 'cmdline' | 'board'>):
 export function boardProblem(spec: VmSpec): string | undefined {
   if (spec.board === undefined) return undefined;
   const { board } = spec.board;
+  if (spec.netboot !== undefined) return `b2c boots ${board.name} from its kernel only: --netboot does not apply`;
   if (spec.nics.length > 1) return `${board.name} has one network card, ${board.network}`;
   if (spec.nicModel !== DEFAULT_NIC_MODEL) return `${board.name} has its own network card (${board.network}): --nic-model does not apply`;
   if (spec.disks.length > 0) return `b2c gives ${board.name} no disks yet`;
@@ -128,8 +138,24 @@ export function forwarderCommand(forwarder: string, port: number): string {
   return `${forwarder} sh -c 'exec ${forwarder} nc 127.0.0.1 ${port} 2>/dev/null'`;
 }
 
-function macAddress(index: number): string {
-  return `52:54:00:12:34:${(0x56 + index).toString(16)}`;
+function macAddress(spec: Pick<VmSpec, 'mac'>, index: number): string {
+  const first = (spec.mac ?? '52:54:00:12:34:56').split(':');
+  const last = (parseInt(first[5] as string, 16) + index) % 256;
+  return [...first.slice(0, 5), last.toString(16).padStart(2, '0')].join(':');
+}
+
+/** What the machine starts: the kernel and initramfs with b2c's console settings, or its firmware's network boot. */
+function bootArgs(spec: VmSpec): string[] {
+  if (spec.netboot === undefined) return ['-kernel', spec.kernel, '-initrd', spec.initrd, '-append', kernelCmdline(spec)];
+  if (spec.netboot.firmware === 'bios') return ['-boot', 'order=n'];
+  return [
+    '-drive',
+    `if=pflash,format=raw,unit=0,readonly=on,file=${spec.netboot.code}`,
+    '-drive',
+    `if=pflash,format=raw,unit=1,file=${spec.netboot.vars}`,
+    '-boot',
+    'order=n',
+  ];
 }
 
 /** The arguments of a board: its machine, its device tree, its on-board card on the network. */
@@ -155,7 +181,7 @@ function boardArgs(spec: VmSpec, board: Board, dtb: string): string[] {
   ];
   // -nic gives the board's own card (QEMU's first NIC slot) its backend.
   const nic = spec.nics[0];
-  if (nic !== undefined) args.push('-nic', [...networkBackend(spec, nic, 0), `mac=${macAddress(0)}`].join(','));
+  if (nic !== undefined) args.push('-nic', [...networkBackend(spec, nic, 0), `mac=${macAddress(spec, 0)}`].join(','));
   return args;
 }
 
@@ -170,12 +196,7 @@ export function qemuArgs(spec: VmSpec): string[] {
     '-m',
     String(spec.memoryMiB),
     ...SERIAL_CONSOLE_ONLY,
-    '-kernel',
-    spec.kernel,
-    '-initrd',
-    spec.initrd,
-    '-append',
-    kernelCmdline(spec),
+    ...bootArgs(spec),
     ...(spec.rtcBase !== undefined ? ['-rtc', `base=${spec.rtcBase}`] : []),
     // Without a hardware RNG, the guest kernel's CRNG waits seconds for timer jitter under TCG, and
     // podman's first start (Go's crypto/rand, through getrandom) blocks until it is ready.
@@ -186,7 +207,14 @@ export function qemuArgs(spec: VmSpec): string[] {
   if ((isUsbDevice(spec.nicModel) && spec.nics.length > 0) || (spec.diskBus === 'usb' && spec.disks.length > 0)) args.push('-device', 'qemu-xhci,id=xhci');
   for (const [index, nic] of spec.nics.entries()) {
     const bus = isUsbDevice(spec.nicModel) ? ',bus=xhci.0' : '';
-    args.push('-netdev', networkBackend(spec, nic, index).join(','), '-device', `${spec.nicModel},netdev=net${index},mac=${macAddress(index)}${bus}`);
+    // OVMF drives the card itself and boots with its own PXE, as a PC's UEFI does: the card's iPXE option ROM would take its place.
+    const rom = spec.netboot?.firmware === 'uefi' ? ',romfile=' : '';
+    args.push(
+      '-netdev',
+      networkBackend(spec, nic, index).join(','),
+      '-device',
+      `${spec.nicModel},netdev=net${index},mac=${macAddress(spec, index)}${bus}${rom}`,
+    );
   }
   if (spec.qmpSocket !== undefined) {
     args.push('-qmp', `unix:${spec.qmpSocket},server=on,wait=off`, '-device', `pcie-root-port,id=${HOTPLUG_PORT},chassis=1`);

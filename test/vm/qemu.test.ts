@@ -28,6 +28,27 @@ describe('qemuArgs', () => {
     expect(args[args.indexOf('-accel') + 1]).toBe('tcg,thread=single');
   });
 
+  it('netboots through SeaBIOS and the card’s iPXE, or through OVMF with its own PXE, with no kernel given', () => {
+    const nics: Nic[] = [
+      { kind: 'tap', ifname: 'tap0' },
+      { kind: 'tap', ifname: 'tap1' },
+    ];
+    const bios = qemuArgs({ ...spec, disks: [], nics, netboot: { firmware: 'bios' }, mac: '52:54:00:b2:c0:ff' });
+    for (const option of ['-kernel', '-initrd', '-append', '-drive']) expect(bios).not.toContain(option);
+    expect(bios[bios.indexOf('-boot') + 1]).toBe('order=n');
+    const devices = bios.filter((_, index) => bios[index - 1] === '-device' && (bios[index] ?? '').startsWith('virtio-net-pci'));
+    // The second card's address follows the first, wrapping within the last byte.
+    expect(devices).toEqual(['virtio-net-pci,netdev=net0,mac=52:54:00:b2:c0:ff', 'virtio-net-pci,netdev=net1,mac=52:54:00:b2:c0:00']);
+    const uefi = qemuArgs({ ...spec, disks: [], nics, netboot: { firmware: 'uefi', code: '/ovmf/CODE.fd', vars: '/run/VARS.fd' } });
+    expect(uefi).toContain('if=pflash,format=raw,unit=0,readonly=on,file=/ovmf/CODE.fd');
+    expect(uefi).toContain('if=pflash,format=raw,unit=1,file=/run/VARS.fd');
+    expect(uefi).toContain('virtio-net-pci,netdev=net0,mac=52:54:00:12:34:56,romfile=');
+    const board = boardFor('imx8mp-evk', architecture('arm64')) as Board;
+    expect(
+      boardProblem({ ...spec, disks: [], forwards: [], arch: architecture('arm64'), board: { board, dtb: '/d.dtb' }, netboot: { firmware: 'bios' } }),
+    ).toMatch(/--netboot does not apply/);
+  });
+
   it('gives every machine a virtio RNG, so that the guest kernel seeds its CRNG at once', () => {
     for (const arch of ['amd64', 'arm64', 'riscv64', 'armhf']) {
       const args = qemuArgs({ ...spec, arch: architecture(arch) });

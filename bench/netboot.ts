@@ -1,0 +1,122 @@
+// `npm run bench:netboot`: 1, 3 and 6 machines netbooting at once from one `b2c serve` (UEFI, on a test LAN), timed and counted in bytes.
+
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { architecture } from '../src/architectures.ts';
+import { bytesByMachine, NETBOOT_HEADER, netbootRow, parseEvents, type NetbootRound } from '../src/bench/netboot.ts';
+import { markdownTable } from '../src/bench/timeline.ts';
+import { outputNames } from '../src/image/output-names.ts';
+import { busyboxImage } from '../src/testbed/images.ts';
+import { LAN, TestNetwork } from '../src/testbed/netns.ts';
+import { LocalRegistry, registryConfig } from '../src/testbed/registry.ts';
+import { prepareUefiFirmware } from '../src/vm/firmware.ts';
+import { bootMachine } from '../src/vm/machine.ts';
+import { DEFAULT_NIC_MODEL, type VmSpec } from '../src/vm/qemu.ts';
+
+const ROUNDS = [1, 3, 6];
+const MACHINES = Math.max(...ROUNDS);
+const STATUS_LINE = 'Execution is over, pipeline status: 0';
+const arch = architecture('amd64');
+const names = outputNames(arch.debian);
+const macOf = (index: number): string => `52:54:00:b2:c1:${(index + 1).toString(16).padStart(2, '0')}`;
+
+/** Boots one machine through OVMF's PXE inside the LAN's namespace; seconds from power-on to the status line. */
+async function netbootOnce(lan: TestNetwork, index: number): Promise<number | undefined> {
+  const firmware = await prepareUefiFirmware(arch);
+  const started = Date.now();
+  let consoleText = '';
+  let seconds: number | undefined;
+  const output = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      consoleText += chunk.toString();
+      if (seconds === undefined && consoleText.includes(STATUS_LINE)) seconds = (Date.now() - started) / 1000;
+      done();
+    },
+  });
+  const spec: VmSpec = {
+    arch,
+    kernel: '',
+    initrd: '',
+    cmdline: '',
+    memoryMiB: 1024,
+    cpus: 1,
+    accel: 'tcg',
+    disks: [],
+    forwards: [],
+    forwarder: 'busybox',
+    nics: [{ kind: 'tap', ifname: `b2ctap${index}` }],
+    nicModel: DEFAULT_NIC_MODEL,
+    diskBus: 'virtio',
+    netboot: { firmware: 'uefi', code: firmware.code, vars: firmware.vars },
+    mac: macOf(index),
+    qemuCommand: lan.inside([arch.qemu.binary]),
+  };
+  try {
+    await bootMachine(spec, { timeoutSeconds: 900, output });
+  } finally {
+    await firmware.remove();
+  }
+  return seconds;
+}
+
+/** Puts the section in bench/RESULTS.md in place of the last one, leaving the rest of the report as `npm run bench` wrote it. */
+async function writeSection(section: string): Promise<void> {
+  const path = 'bench/RESULTS.md';
+  const report = existsSync(path) ? await readFile(path, 'utf8') : '# b2c benchmark results\n';
+  const start = report.indexOf('\n## Netboot');
+  const next = start === -1 ? -1 : report.indexOf('\n## ', start + 1);
+  const before = start === -1 ? report.trimEnd() : report.slice(0, start).trimEnd();
+  const after = next === -1 ? '' : `\n${report.slice(next + 1)}`;
+  await writeFile(path, `${before}\n\n${section.trimEnd()}\n${after}`);
+}
+
+async function main(): Promise<void> {
+  for (const file of [names.kernel, names.initramfs.xz]) {
+    if (!existsSync(join('out', file))) throw new Error(`out/${file} is missing: run 'npx b2c build' first`);
+  }
+  const registry = await LocalRegistry.start();
+  await registry.push('b2c-test/busybox', '1', await busyboxImage('/bin/busybox', 'amd64'));
+  const lan = await TestNetwork.create(Array.from({ length: MACHINES }, () => 'lan' as const));
+  try {
+    const registryYml = join(lan.workDir, 'registry.yml');
+    writeFileSync(registryYml, registryConfig(`${LAN.address}:5000`, registry.dataDirectory));
+    await lan.serve('registry', ['docker-registry', 'serve', registryYml], /listening on/);
+    const machinesFile = join(lan.workDir, 'machines.yaml');
+    const line = `console=ttyS0 panic=-1 b2c.container="--tls-verify=false docker://${LAN.address}:5000/b2c-test/busybox:1 true"`;
+    writeFileSync(machinesFile, `default:\n  cmdline: '${line}'\n`);
+    const serve = [process.execPath, resolve('bin/b2c.js'), 'serve', '--json', '--interface', 'b2cbr0', '--address', `${LAN.address}/${LAN.prefixLength}`];
+    const dhcp = ['--dhcp-range', `${LAN.dhcpFirst},${LAN.dhcpLast}`, '--machines', machinesFile];
+    await lan.serve('serve', [...serve, ...dhcp], /serving 0 machines and a default/, 300_000);
+    const rounds: NetbootRound[] = [];
+    for (const machines of ROUNDS) {
+      const logStart = lan.serverLog('serve').length;
+      process.stderr.write(`bench: ${machines} ${machines === 1 ? 'machine' : 'machines'} netbooting at once\n`);
+      const seconds = await Promise.all(Array.from({ length: machines }, (_, index) => netbootOnce(lan, index)));
+      const totals = bytesByMachine(parseEvents(lan.serverLog('serve').slice(logStart)), (path) => (existsSync(path) ? statSync(path).size : 0));
+      const bytes = Array.from({ length: machines }, (_, index) => totals.get(macOf(index)) ?? { http: 0, tftp: 0 });
+      rounds.push({ machines, seconds, bytes });
+    }
+    const table = markdownTable(NETBOOT_HEADER, rounds.map(netbootRow));
+    const section = [
+      '## Netboot',
+      '',
+      `Run on ${new Date().toISOString().slice(0, 10)}: machines powered on at once on a test LAN, one \`b2c serve\` (DHCP, TFTP, HTTP) for all,`,
+      'each booting through OVMF (UEFI PXE, then iPXE by TFTP, then the kernel and the xz initramfs by HTTP), 1 vCPU and 1 GiB each, under TCG',
+      `on this host's ${cpus().length} cores, so several machines share them: the time grows with the count here, not on a farm's real machines.`,
+      'Seconds run from QEMU start to the status line, with a container that pulls busybox from a registry on the LAN and exits.',
+      '',
+      table,
+      '',
+    ].join('\n');
+    process.stdout.write(`${section}\n`);
+    await writeSection(section);
+  } finally {
+    await lan.destroy();
+    await registry.stop();
+  }
+}
+
+await main();

@@ -1,0 +1,146 @@
+// The HTTP side of `b2c serve`: the iPXE scripts, and each machine's kernel and archives, streamed and counted.
+
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { basename } from 'node:path';
+import { B2cError } from '../errors.ts';
+import type { ServeEvent } from './events.ts';
+import { chainScript, machineScript, noBootScript, parseFilePath, parseScriptPath } from './ipxe.ts';
+import { bootFor, normalizeMac, type MachinesTable } from './machines.ts';
+
+export type Emit = (event: Omit<ServeEvent, 'time'>) => void;
+
+function clientAddress(request: IncomingMessage): string {
+  return (request.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+}
+
+export class BootHttpServer {
+  private readonly server: Server;
+  /** The MAC address each client address last asked a script for: file requests carry no MAC. */
+  private readonly macByAddress = new Map<string, string>();
+
+  constructor(
+    /** The machines file as last read well. */
+    private readonly table: () => MachinesTable,
+    /** `http://ADDRESS:PORT`, as the scripts name it. */
+    private readonly baseUrl: string,
+    private readonly emit: Emit,
+  ) {
+    this.server = createServer((request, response) => {
+      this.handle(request, response).catch((error: unknown) => {
+        this.emit({ step: 'error', address: clientAddress(request), message: `${request.url ?? ''}: ${String(error)}` });
+        if (!response.headersSent) response.writeHead(500).end();
+        else response.destroy();
+      });
+    });
+  }
+
+  /** Listens on one address only: the farm's side, not every interface of the host. */
+  listen(address: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const failed = (error: NodeJS.ErrnoException): void => {
+        const why = error.code === 'EADDRINUSE' ? 'it is in use (another b2c serve, or a web server?): choose another with --http-port' : error.message;
+        reject(new B2cError(`cannot serve HTTP on ${address}:${port}: ${why}`, { cause: error }));
+      };
+      this.server.once('error', failed);
+      this.server.listen(port, address, () => {
+        this.server.off('error', failed);
+        resolve();
+      });
+    });
+  }
+
+  /** The port it listens on: the one asked for, or the one the system chose for 0. */
+  get port(): number {
+    const address = this.server.address();
+    return typeof address === 'object' && address !== null ? address.port : 0;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const address = clientAddress(request);
+    const path = new URL(request.url ?? '/', 'http://b2c').pathname;
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (path === '/boot.ipxe') {
+      this.sendText(response, chainScript(this.baseUrl));
+      return;
+    }
+    const scriptMac = parseScriptPath(path);
+    if (scriptMac !== undefined) {
+      const mac = normalizeMac(scriptMac);
+      if (mac === undefined) {
+        this.emit({ step: 'script', address, message: `${path}: not a MAC address, nothing served` });
+        response.writeHead(404).end();
+        return;
+      }
+      this.macByAddress.set(address, mac);
+      const entry = bootFor(this.table(), mac);
+      this.emit({
+        step: 'script',
+        mac,
+        address,
+        message:
+          entry === undefined
+            ? 'not in the machines file, no default: sent back to its firmware'
+            : `script served (${entry.key === 'default' ? 'default entry' : 'its own entry'})`,
+      });
+      this.sendText(response, entry === undefined ? noBootScript(mac) : machineScript(this.baseUrl, mac, entry));
+      return;
+    }
+    const file = parseFilePath(path);
+    const entry = file === undefined ? undefined : file.key === 'default' ? this.table().default : this.table().machines.get(file.key);
+    const hostPath = entry === undefined || file === undefined ? undefined : file.file.kind === 'kernel' ? entry.kernel : entry.initrds[file.file.index];
+    if (file === undefined || hostPath === undefined) {
+      this.emit({ step: 'error', address, ...this.macOf(address), message: `${path}: no such file to serve (404)` });
+      response.writeHead(404).end();
+      return;
+    }
+    await this.sendFile(request, response, hostPath, file.file.kind, address);
+  }
+
+  private macOf(address: string): { mac?: string } {
+    const mac = this.macByAddress.get(address);
+    return mac === undefined ? {} : { mac };
+  }
+
+  private sendText(response: ServerResponse, text: string): void {
+    response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+    response.end(text);
+  }
+
+  private async sendFile(request: IncomingMessage, response: ServerResponse, hostPath: string, kind: 'kernel' | 'initrd', address: string): Promise<void> {
+    const size = (await stat(hostPath)).size;
+    response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
+    if (request.method === 'HEAD') {
+      response.end();
+      return;
+    }
+    const stream = createReadStream(hostPath);
+    let bytes = 0;
+    stream.on('data', (chunk) => (bytes += chunk.length));
+    const report = (): void => {
+      const complete = response.writableFinished;
+      this.emit({
+        step: kind,
+        address,
+        ...this.macOf(address),
+        file: hostPath,
+        bytes,
+        message: complete ? `${basename(hostPath)} served, ${bytes} bytes` : `${basename(hostPath)} broken off after ${bytes} of ${size} bytes`,
+      });
+    };
+    response.once('close', report);
+    stream.once('error', (error) => response.destroy(error));
+    stream.pipe(response);
+  }
+}

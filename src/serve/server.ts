@@ -1,0 +1,284 @@
+// `b2c serve` at work: checks everything first, runs dnsmasq (DHCP or proxyDHCP, TFTP) and the HTTP server, re-reads the machines file on change.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { DebianTools } from '../image/debian-tools.ts';
+import { B2cError, describeError } from '../errors.ts';
+import { dnsmasqArgs, hostsFileText, IPXE_PROGRAMS, parseDnsmasqLine, tftpNames, type DhcpMode, type DnsmasqPlan } from './dnsmasq.ts';
+import type { ServeEvent } from './events.ts';
+import { BootHttpServer } from './http.ts';
+import { filesOf, readMachines, type MachinesTable } from './machines.ts';
+import { interfaceSubnets, type Subnet } from './subnet.ts';
+
+export class ServeError extends B2cError {}
+
+export interface ServeOptions {
+  interface: string;
+  subnet: Subnet;
+  /** A DHCP range to hand out, or proxyDHCP next to the network's own DHCP server. */
+  dhcp: { kind: 'dhcp'; first: string; last: string } | { kind: 'proxy' };
+  machinesFile: string;
+  /** `b2c build`'s output folder: the files of an entry that names none. */
+  outDir: string;
+  httpPort: number;
+  report: (event: ServeEvent) => void;
+}
+
+/** How long after a change of the machines file it is read: an editor writes in several steps. */
+const RELOAD_SETTLE_MS = 300;
+
+/** The machines file, read and checked, its files included; a ServeError lists every problem. */
+export async function loadMachines(file: string, outDir: string): Promise<{ table: MachinesTable; warnings: string[] }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ServeError(`cannot read the machines file ${file}: ${describeError(error)}`);
+  }
+  const reading = readMachines(text, { fileDir: dirname(resolve(file)), outDir: resolve(outDir) });
+  const errors = [...reading.errors];
+  for (const [path, keys] of filesOf(reading.table)) {
+    if (!existsSync(path)) errors.push(`${keys.join(', ')}: ${path} does not exist${path.startsWith(resolve(outDir)) ? " (run 'npx b2c build' first?)" : ''}`);
+  }
+  if (errors.length > 0)
+    throw new ServeError(`the machines file ${file} has ${errors.length === 1 ? 'an error' : `${errors.length} errors`}:\n  ${errors.join('\n  ')}`);
+  return { table: reading.table, warnings: reading.warnings };
+}
+
+/** The interface exists and has the address: the server answers there, and only there. */
+export function checkInterface(name: string, subnet: Subnet): void {
+  if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(name) || !existsSync(`/sys/class/net/${name}`)) {
+    throw new ServeError(`there is no network interface ${name} (ip link lists them)`);
+  }
+  const shown = spawnSync('ip', ['-j', '-4', 'addr', 'show', 'dev', name], { encoding: 'utf8' });
+  if (shown.status !== 0) throw new ServeError(`cannot read the addresses of ${name}: ${(shown.stderr || shown.error?.message || '').trim()}`);
+  const subnets = interfaceSubnets(shown.stdout);
+  const wanted = `${subnet.address}/${subnet.prefixLength}`;
+  if (!subnets.includes(wanted)) {
+    const has = subnets.length === 0 ? 'none' : subnets.join(', ');
+    throw new ServeError(`${name} does not have the address ${wanted} (it has ${has}): ip addr add ${wanted} dev ${name}, or give --address one it has`);
+  }
+}
+
+export class BootServer {
+  private table: MachinesTable;
+  private dnsmasq: ChildProcess | undefined;
+  private watcher: FSWatcher | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private readonly macByAddress = new Map<string, string>();
+  private readonly bootFileByTransaction = new Map<string, string>();
+
+  private constructor(
+    private readonly options: ServeOptions,
+    loaded: { table: MachinesTable; warnings: string[] },
+    private readonly workDir: string,
+    private readonly dnsmasqCommand: string[],
+    private readonly http: BootHttpServer,
+  ) {
+    this.table = loaded.table;
+  }
+
+  /** Checks the interface, the machines file and the HTTP port, then starts; nothing runs if any is wrong. */
+  static async start(options: ServeOptions): Promise<BootServer> {
+    checkInterface(options.interface, options.subnet);
+    const loaded = await loadMachines(options.machinesFile, options.outDir);
+    const emit = (event: Omit<ServeEvent, 'time'>): void => options.report({ time: new Date().toISOString(), ...event });
+    for (const warning of loaded.warnings) emit({ step: 'warning', message: warning });
+    const baseUrl = `http://${options.subnet.address}:${options.httpPort}`;
+    let server: BootServer | undefined;
+    const http = new BootHttpServer(() => server?.table ?? loaded.table, baseUrl, emit);
+    await http.listen(options.subnet.address, options.httpPort);
+    const workDir = await mkdtemp(join(tmpdir(), 'b2c-serve-'));
+    try {
+      emit({ step: 'dnsmasq', message: "preparing Debian trixie's dnsmasq and iPXE (fetched into the cache the first time)" });
+      const tools = await DebianTools.prepare(['dnsmasq-base', 'ipxe']).catch((error: unknown) => {
+        throw new ServeError(`cannot fetch Debian's dnsmasq and iPXE: ${describeError(error)}`);
+      });
+      await mkdirTftp(join(workDir, 'tftp'), join(tools.root('ipxe'), 'usr/lib/ipxe'));
+      server = new BootServer(options, loaded, workDir, tools.command('dnsmasq-base', 'usr/sbin/dnsmasq'), http);
+      await server.startDnsmasq();
+      server.watchMachines();
+      const mode = options.dhcp.kind === 'dhcp' ? `DHCP ${options.dhcp.first}-${options.dhcp.last}` : 'proxyDHCP';
+      emit({
+        step: 'ready',
+        message: `serving ${server.describeTable()} on ${options.interface} (${mode}, TFTP, HTTP ${baseUrl})`,
+      });
+      return server;
+    } catch (error) {
+      await http.close();
+      await server?.stopDnsmasq();
+      await rm(workDir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.watcher?.close();
+    clearTimeout(this.reloadTimer);
+    await this.stopDnsmasq();
+    await this.http.close();
+    await rm(this.workDir, { recursive: true, force: true });
+  }
+
+  /** Resolves when dnsmasq ends by itself: the server cannot go on without it. */
+  readonly ended = new Promise<string>((resolve) => (this.endedWith = resolve));
+  private endedWith: (why: string) => void = () => {};
+
+  private emit(event: Omit<ServeEvent, 'time'>): void {
+    this.options.report({ time: new Date().toISOString(), ...event });
+  }
+
+  private describeTable(): string {
+    const count = this.table.machines.size;
+    return `${count} ${count === 1 ? 'machine' : 'machines'}${this.table.default === undefined ? ', no default' : ' and a default'}`;
+  }
+
+  private plan(): DnsmasqPlan {
+    const { subnet, dhcp } = this.options;
+    const mode: DhcpMode =
+      dhcp.kind === 'dhcp'
+        ? { kind: 'dhcp', first: dhcp.first, last: dhcp.last, netmask: subnet.netmask }
+        : { kind: 'proxy', network: subnet.network, netmask: subnet.netmask };
+    return {
+      interface: this.options.interface,
+      serverAddress: subnet.address,
+      mode,
+      tftpRoot: join(this.workDir, 'tftp'),
+      hostsFile: join(this.workDir, 'hosts'),
+      leaseFile: join(this.workDir, 'leases'),
+      scriptUrl: `http://${subnet.address}:${this.options.httpPort}/boot.ipxe`,
+      bootEveryone: this.table.default !== undefined,
+    };
+  }
+
+  private async startDnsmasq(): Promise<void> {
+    const plan = this.plan();
+    await writeFile(plan.hostsFile, hostsFileText(this.table.machines.keys()));
+    const [program = 'dnsmasq', ...args] = [...this.dnsmasqCommand, ...dnsmasqArgs(plan)];
+    const child = spawn(program, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.dnsmasq = child;
+    const lines: string[] = [];
+    let started = false;
+    const ready = new Promise<void>((resolveReady, rejectReady) => {
+      createInterface({ input: child.stderr }).on('line', (line) => {
+        lines.push(line);
+        if (/started, version/.test(line)) {
+          started = true;
+          resolveReady();
+        }
+        if (started) this.onDnsmasqLine(line);
+      });
+      child.once('error', (error) => rejectReady(new ServeError(`cannot start dnsmasq: ${error.message}`)));
+      child.once('exit', (code, signal) => {
+        const output = lines.filter((line) => !/compile time options/.test(line)).join('\n  ');
+        if (!started) rejectReady(new ServeError(`dnsmasq stopped at once (${signal ?? `status ${code}`}):\n  ${output}${portHint(output)}`));
+        else if (this.dnsmasq === child && !this.stopping) this.endedWith(`dnsmasq stopped (${signal ?? `status ${code}`}): ${lines.slice(-3).join(' / ')}`);
+      });
+    });
+    await ready;
+  }
+
+  private async stopDnsmasq(): Promise<void> {
+    const child = this.dnsmasq;
+    this.dnsmasq = undefined;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
+    child.kill('SIGTERM');
+    await exited;
+  }
+
+  private onDnsmasqLine(line: string): void {
+    const step = parseDnsmasqLine(line);
+    if (step === undefined) return;
+    switch (step.step) {
+      case 'dhcp':
+        if (step.address !== undefined) this.macByAddress.set(step.address, step.mac);
+        this.emit({ step: 'dhcp', mac: step.mac, ...(step.address !== undefined ? { address: step.address } : {}), message: step.message });
+        // The boot file that follows an offer is offered again with the acknowledgement: said once, with the answer that settles it.
+        if (step.transaction !== undefined && !step.message.startsWith('DHCPOFFER')) this.bootFileByTransaction.set(step.transaction, step.mac);
+        return;
+      case 'boot-file': {
+        const mac = this.bootFileByTransaction.get(step.transaction);
+        if (mac !== undefined) {
+          this.bootFileByTransaction.delete(step.transaction);
+          this.emit({ step: 'dhcp', mac, message: `boot file offered: ${step.file}` });
+        }
+        return;
+      }
+      case 'tftp': {
+        // iPXE asks its TFTP server for a script of its own before it asks DHCP: there is none, and that is no fault.
+        if (!step.ok && basename(step.file) === 'autoexec.ipxe') return;
+        const mac = this.macByAddress.get(step.address);
+        this.emit({
+          step: step.ok ? 'tftp' : 'error',
+          address: step.address,
+          ...(mac !== undefined ? { mac } : {}),
+          file: step.file,
+          message: step.ok ? `TFTP: ${basename(step.file)} sent` : `TFTP: ${step.message}`,
+        });
+        return;
+      }
+      case 'dnsmasq':
+        if (!/^compile time options/.test(step.message)) this.emit({ step: 'dnsmasq', message: step.message });
+    }
+  }
+
+  private watchMachines(): void {
+    const file = resolve(this.options.machinesFile);
+    // The folder, not the file: editors replace a file by renaming another onto it, which ends a watch on the file itself.
+    this.watcher = watch(dirname(file), (_event, name) => {
+      if (name !== null && name !== basename(file)) return;
+      clearTimeout(this.reloadTimer);
+      this.reloadTimer = setTimeout(() => void this.reload(), RELOAD_SETTLE_MS);
+    });
+  }
+
+  /** Takes a changed machines file if it is good; otherwise keeps the last good one and says why. */
+  async reload(): Promise<void> {
+    if (this.stopping) return;
+    let loaded: { table: MachinesTable; warnings: string[] };
+    try {
+      loaded = await loadMachines(this.options.machinesFile, this.options.outDir);
+    } catch (error) {
+      this.emit({ step: 'error', message: `${describeError(error)}\n  b2c serve goes on with the last good machines file` });
+      return;
+    }
+    const hadDefault = this.table.default !== undefined;
+    this.table = loaded.table;
+    for (const warning of loaded.warnings) this.emit({ step: 'warning', message: warning });
+    try {
+      if (hadDefault !== (loaded.table.default !== undefined)) {
+        // Whether every machine gets an offer is in dnsmasq's arguments, not in its hosts file.
+        await this.stopDnsmasq();
+        await this.startDnsmasq();
+      } else {
+        await writeFile(this.plan().hostsFile, hostsFileText(this.table.machines.keys()));
+        this.dnsmasq?.kill('SIGHUP');
+      }
+    } catch (error) {
+      this.endedWith(`dnsmasq could not take the new machines file: ${describeError(error)}`);
+      return;
+    }
+    this.emit({ step: 'reload', message: `machines file read again: ${this.describeTable()}` });
+  }
+}
+
+function portHint(output: string): string {
+  return /port 67|address already in use/i.test(output)
+    ? '\n  another DHCP server (or dnsmasq) runs on this host: stop it, or use --proxy-dhcp next to it'
+    : '';
+}
+
+/** The TFTP root: Debian's iPXE programs, under the names the firmwares ask for. */
+async function mkdirTftp(root: string, ipxeDir: string): Promise<void> {
+  await mkdir(root, { recursive: true });
+  for (const program of Object.values(IPXE_PROGRAMS)) {
+    for (const name of tftpNames(program)) await copyFile(join(ipxeDir, program), join(root, name));
+  }
+}

@@ -1,0 +1,161 @@
+// `b2c serve` on a test LAN: VMs that boot through their firmware (SeaBIOS with iPXE, OVMF's own PXE) get their own kernel, archives and command
+// line, several at once, by DHCP or by proxyDHCP next to another DHCP server; the machines file is read again when it changes.
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DebianTools } from '../../src/image/debian-tools.ts';
+import { LAN, TestNetwork } from '../../src/testbed/netns.ts';
+import { registryConfig } from '../../src/testbed/registry.ts';
+import { RUN_EXIT } from '../../src/vm/outcome.ts';
+import { bootB2c, expectCleanEnd, step, type BootResult } from './boot.ts';
+
+const image = `docker://${LAN.address}:5000/b2c-test/busybox:1`;
+
+interface Machine {
+  mac: string;
+  firmware: 'bios' | 'uefi';
+  tap: string;
+}
+
+const machineA: Machine = { mac: '52:54:00:b2:c0:01', firmware: 'bios', tap: 'b2ctap0' };
+const machineB: Machine = { mac: '52:54:00:b2:c0:02', firmware: 'bios', tap: 'b2ctap1' };
+const machineC: Machine = { mac: '52:54:00:b2:c0:03', firmware: 'uefi', tap: 'b2ctap2' };
+/** In no machines file. */
+const stranger: Machine = { mac: '52:54:00:b2:c0:09', firmware: 'uefi', tap: 'b2ctap3' };
+
+/** A command line whose container says which machine it ran on and ends with that machine's status. */
+function cmdline(name: string, status: number): string {
+  return `console=ttyS0 panic=-1 ${step('b2c.container', `sh -c 'echo ran-on-${name}-$((6*7)); exit ${status}'`, image)}`;
+}
+
+function yamlEntry(machine: Machine, line: string): string {
+  return `"${machine.mac}":\n  cmdline: '${line.replaceAll("'", "''")}'\n`;
+}
+
+function netboot(lan: TestNetwork, machine: Machine, timeoutSeconds = 600): Promise<BootResult> {
+  return bootB2c([], {
+    namespace: lan.namespace,
+    timeoutSeconds,
+    runOptions: ['--netboot', '--firmware', machine.firmware, '--mac', machine.mac, '--network', `tap=${machine.tap}`, '--memory', '1024', '--cpus', '1'],
+  });
+}
+
+/** Waits until the server's log matches, after the part of it already there. */
+async function serverSays(lan: TestNetwork, name: string, pattern: RegExp, from: number): Promise<void> {
+  const started = Date.now();
+  while (!pattern.test(lan.serverLog(name).slice(from))) {
+    if (Date.now() - started > 20_000) throw new Error(`${name} never said ${pattern}:\n${lan.serverLog(name)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('b2c serve', () => {
+  let lan: TestNetwork;
+  let machinesFile: string;
+
+  function serveArgs(dhcp: string[]): string[] {
+    return [
+      process.execPath,
+      'bin/b2c.js',
+      'serve',
+      '--interface',
+      'b2cbr0',
+      '--address',
+      `${LAN.address}/${LAN.prefixLength}`,
+      ...dhcp,
+      '--machines',
+      machinesFile,
+    ];
+  }
+
+  beforeAll(async () => {
+    lan = await TestNetwork.create(['lan', 'lan', 'lan', 'lan']);
+    machinesFile = join(lan.workDir, 'machines.yaml');
+    const registryYml = join(lan.workDir, 'registry.yml');
+    writeFileSync(registryYml, registryConfig(`${LAN.address}:5000`, inject('registryData')));
+    await lan.serve('registry', ['docker-registry', 'serve', registryYml], /listening on/);
+  }, 300_000);
+
+  afterAll(async () => {
+    await lan?.destroy();
+  });
+
+  it('boots three machines at once, BIOS and UEFI, each with its own command line and status', async () => {
+    writeFileSync(machinesFile, [yamlEntry(machineA, cmdline('a', 3)), yamlEntry(machineB, cmdline('b', 0)), yamlEntry(machineC, cmdline('c', 5))].join(''));
+    await lan.serve('serve-dhcp', serveArgs(['--dhcp-range', `${LAN.dhcpFirst},${LAN.dhcpLast}`]), /ready .* serving 3 machines/, 300_000);
+    const [a, b, c] = await Promise.all([netboot(lan, machineA), netboot(lan, machineB), netboot(lan, machineC)]);
+    for (const [result, name, status] of [
+      [a, 'a', 3],
+      [b, 'b', 0],
+      [c, 'c', 5],
+    ] as const) {
+      expectCleanEnd(result, status);
+      expect(result.output).toContain(`ran-on-${name}-42`);
+      expect(result.output.match(/ran-on-\w-42/g)).toEqual([`ran-on-${name}-42`]);
+    }
+    const log = lan.serverLog('serve-dhcp');
+    // Each step, with the MAC it was for: the UEFI machine's firmware fetched iPXE by TFTP first.
+    for (const machine of [machineA, machineB, machineC]) {
+      expect(log).toMatch(new RegExp(`dhcp +${machine.mac} DHCPACK`));
+      expect(log).toMatch(new RegExp(`script +${machine.mac} script served \\(its own entry\\)`));
+      expect(log).toMatch(new RegExp(`kernel +${machine.mac} linux-amd64 served, \\d+ bytes`));
+      expect(log).toMatch(new RegExp(`initrd +${machine.mac} initramfs.linux_amd64.cpio.xz served, \\d+ bytes`));
+    }
+    expect(log).toMatch(new RegExp(`tftp +${machineC.mac} TFTP: ipxe.efi sent`));
+  });
+
+  it('reads the machines file again when it changes, and keeps the last good one when a change is bad', async () => {
+    const from = lan.serverLog('serve-dhcp').length;
+    writeFileSync(machinesFile, [yamlEntry(machineA, `${cmdline('a', 3)} b2c.cache_device=sideways`), yamlEntry(machineB, cmdline('b', 0))].join(''));
+    await serverSays(
+      lan,
+      'serve-dhcp',
+      /error .* has an error:\n\s+52:54:00:b2:c0:01: cmdline: [^\n]*cache_device[^\n]*\n\s+b2c serve goes on with the last good/,
+      from,
+    );
+    writeFileSync(machinesFile, [yamlEntry(machineA, cmdline('a-again', 7)), yamlEntry(machineB, cmdline('b', 0))].join(''));
+    await serverSays(lan, 'serve-dhcp', /reload .* machines file read again: 2 machines, no default/, from);
+    const again = await netboot(lan, machineA);
+    expectCleanEnd(again, 7);
+    expect(again.output).toContain('ran-on-a-again-42');
+    expect(again.output).not.toContain('ran-on-a-42');
+  });
+
+  it('offers only the boot next to another DHCP server (proxyDHCP), and nothing to a machine it does not know', async () => {
+    await lan.stop('serve-dhcp');
+    writeFileSync(machinesFile, yamlEntry(machineC, cmdline('c-proxy', 4)));
+    const tools = await DebianTools.prepare(['dnsmasq-base']);
+    // The network's own DHCP server, which knows nothing of booting.
+    await lan.serve(
+      'plain-dhcp',
+      tools.command('dnsmasq-base', 'usr/sbin/dnsmasq', [
+        '--keep-in-foreground',
+        '--log-facility=-',
+        '--conf-file=/dev/null',
+        '--user=root',
+        '--pid-file',
+        '--port=0',
+        '--interface=b2cbr0',
+        '--bind-interfaces',
+        `--dhcp-leasefile=${join(lan.workDir, 'plain.leases')}`,
+        `--dhcp-range=${LAN.dhcpFirst},${LAN.dhcpLast},255.255.255.0,1h`,
+      ]),
+      /started, version/,
+    );
+    await lan.serve('serve-proxy', serveArgs(['--proxy-dhcp']), /ready .* serving 1 machine, no default on b2cbr0 \(proxyDHCP/);
+    const [c, unknown] = await Promise.all([netboot(lan, machineC), netboot(lan, stranger, 100)]);
+    expectCleanEnd(c, 4);
+    expect(c.output).toContain('ran-on-c-proxy-42');
+    // The address came from the other server; the boot from the proxy.
+    expect(lan.serverLog('plain-dhcp')).toMatch(new RegExp(`DHCPACK\\(b2cbr0\\) [0-9.]+ ${machineC.mac}`));
+    const log = lan.serverLog('serve-proxy');
+    expect(log).toMatch(new RegExp(`dhcp +${machineC.mac} PXE`));
+    expect(log).toMatch(new RegExp(`script +${machineC.mac} script served`));
+    // The stranger's firmware got no offer and found nothing else to boot.
+    expect(unknown.exitCode).toBe(RUN_EXIT.timeout);
+    expect(unknown.console).not.toContain('Linux version');
+    const strangerSteps = log.split('\n').filter((line) => line.includes(stranger.mac));
+    expect(strangerSteps.filter((line) => !/ dhcp +\S+ PXE/.test(line) || /boot file/.test(line))).toEqual([]);
+  });
+});
