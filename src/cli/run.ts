@@ -200,7 +200,8 @@ Exit status: the pipeline status the machine printed, or
             `--netboot boots ${['amd64', ...UEFI_ARCHITECTURES.filter((name) => name !== 'amd64')].join(' and ')} machines; ${arch.debian} is not done yet`,
           );
         if (uefiOnly && options.firmware !== 'uefi') throw new ExitError(2, `an ${arch.debian} machine netboots through UEFI: add --firmware uefi`);
-        if (spec.nics.length === 0) throw new ExitError(2, '--netboot needs a network card: give --network tap=IF');
+        // QEMU's user network answers DHCP itself, with no boot file: the machine would wait for its timeout.
+        if (!spec.nics.some((nic) => nic.kind === 'tap')) throw new ExitError(2, "--netboot needs a card on the server's LAN: give --network tap=IF");
         spec.netboot = { firmware: 'bios' };
       }
       if (options.dtb !== undefined && options.board === undefined) throw new ExitError(2, '--dtb goes with --board');
@@ -239,7 +240,9 @@ Exit status: the pipeline status the machine printed, or
         const probeless = spec.board !== undefined || (spec.netboot !== undefined && options.accel === 'auto');
         spec.accel = probeless ? 'tcg' : await chooseAccelerator(options.accel, spec, join(defaultCacheDir(), 'accel-probe.json'));
         const what =
-          spec.netboot === undefined ? spec.kernel : `from the network through ${spec.netboot.firmware === 'uefi' ? 'UEFI (OVMF)' : 'BIOS (SeaBIOS, iPXE)'}`;
+          spec.netboot === undefined
+            ? spec.kernel
+            : `from the network through ${spec.netboot.firmware === 'uefi' ? "UEFI (Debian's EDK II)" : 'BIOS (SeaBIOS, iPXE)'}`;
         process.stderr.write(`b2c: booting ${what} with ${spec.accel === 'kvm' ? 'KVM' : 'software emulation (TCG)'}\n`);
         const result = await bootMachine(spec, { timeoutSeconds: options.timeout, output: process.stdout });
         process.stderr.write(`b2c: ${describeOutcome(result.outcome)} (${result.seconds.toFixed(1)} s)\n`);

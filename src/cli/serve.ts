@@ -46,10 +46,10 @@ export function registerServeCommand(program: Command): void {
 A machines file:
 
   default:
-    cmdline: console=ttyS0 b2c.container="docker://registry.lan:5000/tests:42"
+    cmdline: console=ttyS0 b2c.container="docker://10.77.0.1:5000/tests:42"
   "52:54:00:12:34:56":
     arch: arm64
-    cmdline: console=ttyAMA0 b2c.container="docker://registry.lan:5000/tests:42" b2c.cache_device=auto
+    cmdline: console=ttyAMA0 b2c.container="docker://10.77.0.1:5000/tests:42" b2c.cache_device=auto
     initrd: [out/initramfs.linux_arm64.cpio.xz, out/linux-arm64.modules.cpio.xz]
 
 A machine the file does not name, when it has no default, is offered no boot.

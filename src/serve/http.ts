@@ -100,7 +100,8 @@ export class BootHttpServer {
     const file = parseFilePath(path);
     const entry = file === undefined ? undefined : file.key === 'default' ? this.table().default : this.table().machines.get(file.key);
     const hostPath = entry === undefined || file === undefined ? undefined : file.file.kind === 'kernel' ? entry.kernel : entry.initrds[file.file.index];
-    if (file === undefined || hostPath === undefined) {
+    // The name is the file's own, as the script gave it: any other is a path the server did not hand out.
+    if (file === undefined || hostPath === undefined || basename(hostPath) !== file.name) {
       this.emit({ step: 'error', address, ...this.macOf(address), message: `${path}: no such file to serve (404)` });
       response.writeHead(404).end();
       return;

@@ -21,16 +21,16 @@ export function filePaths(entry: MachineBoot): { kernel: string; initrds: string
 }
 
 /** A file path of `filePaths`, taken apart; undefined for any other path. */
-export function parseFilePath(path: string): { key: string; file: { kind: 'kernel' } | { kind: 'initrd'; index: number } } | undefined {
-  const match = /^\/files\/([^/]+)\/(kernel|initrd\/(\d{1,3}))\/[^/]+$/.exec(path);
+export function parseFilePath(path: string): { key: string; file: { kind: 'kernel' } | { kind: 'initrd'; index: number }; name: string } | undefined {
+  const match = /^\/files\/([^/]+)\/(kernel|initrd\/(\d{1,3}))\/([^/]+)$/.exec(path);
   if (match === null) return undefined;
-  let key: string;
   try {
-    key = decodeURIComponent(match[1] as string);
+    const key = decodeURIComponent(match[1] as string);
+    const name = decodeURIComponent(match[4] as string);
+    return { key, file: match[3] === undefined ? { kind: 'kernel' } : { kind: 'initrd', index: Number(match[3]) }, name };
   } catch {
     return undefined;
   }
-  return { key, file: match[3] === undefined ? { kind: 'kernel' } : { kind: 'initrd', index: Number(match[3]) } };
 }
 
 /** The MAC address of `/boot/MAC.ipxe`, as iPXE writes it there (some versions escape the colons); undefined for any other path. */

@@ -1,6 +1,6 @@
 // The machines file of `b2c serve`: which kernel, initramfs archives and command line each MAC address boots, checked before anything is served.
 
-import { isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { Document, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { ARCHITECTURES, type Architecture } from '../architectures.ts';
 import { parseCmdline } from '../cmdline/parse.ts';
 import { outputNames } from '../image/output-names.ts';
@@ -54,6 +54,18 @@ export function bootFor(table: MachinesTable, mac: string): MachineBoot | undefi
   return (normalized === undefined ? undefined : table.machines.get(normalized)) ?? table.default;
 }
 
+/**
+ * A word iPXE would not pass to the kernel: its script language takes a
+ * lone `&&`, `||` or `;` as the end of a command and a word starting with
+ * `#` as a comment, and b2c cannot quote them in a `kernel` line.
+ */
+export function ipxeProblem(cmdline: string): string | undefined {
+  const word = cmdline.split(/\s+/).find((item) => item === '&&' || item === '||' || item === ';' || item.startsWith('#'));
+  if (word === undefined) return undefined;
+  const fix = word.startsWith('#') ? 'start no word with #' : `write ${word} without blanks around it (a shell reads make${word}make test alike)`;
+  return `iPXE would read '${word}' as ${word.startsWith('#') ? 'the start of a comment' : 'the end of its command'} and cut the line there: ${fix}`;
+}
+
 function scalarText(node: unknown): string | undefined {
   if (!isScalar(node)) return undefined;
   const value = node.value;
@@ -65,7 +77,7 @@ function absolute(path: string, context: MachinesContext): string {
 }
 
 /** One entry, or the errors that refuse it; each message starts with the machine's name. */
-function readEntry(name: string, key: string, node: Node | null, context: MachinesContext, warnings: string[]): MachineBoot | string[] {
+function readEntry(name: string, key: string, node: unknown, context: MachinesContext, warnings: string[]): MachineBoot | string[] {
   if (!isMap(node)) return [`${name}: give a mapping with cmdline (and arch, kernel, initrd if needed)`];
   const errors: string[] = [];
   const fields = new Map<string, Node | null>();
@@ -75,12 +87,13 @@ function readEntry(name: string, key: string, node: Node | null, context: Machin
     else fields.set(field, pair.value as Node | null);
   }
   const archName = fields.has('arch') ? scalarText(fields.get('arch')) : 'amd64';
-  const arch = archName === undefined ? undefined : ARCHITECTURES[archName];
+  const arch = archName === undefined || !Object.hasOwn(ARCHITECTURES, archName) ? undefined : ARCHITECTURES[archName];
   if (arch === undefined) errors.push(`${name}: arch ${archName ?? '(not a name)'} is not one of ${Object.keys(ARCHITECTURES).join(', ')}`);
   const cmdline = scalarText(fields.get('cmdline'));
   if (!fields.has('cmdline')) errors.push(`${name}: no cmdline: give the kernel command line this machine boots with`);
   else if (cmdline === undefined) errors.push(`${name}: cmdline must be text (quote it in YAML)`);
   else if (/[\r\n]/.test(cmdline)) errors.push(`${name}: cmdline must be one line`);
+  else if (ipxeProblem(cmdline) !== undefined) errors.push(`${name}: cmdline: ${ipxeProblem(cmdline) ?? ''}`);
   else {
     const config = parseCmdline(cmdline);
     for (const error of config.errors) errors.push(`${name}: cmdline: ${error}`);
@@ -113,11 +126,17 @@ export function readMachines(text: string, context: MachinesContext): MachinesRe
   const errors: string[] = [];
   const warnings: string[] = [];
   const table: MachinesTable = { machines: new Map() };
-  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
-  if (document.errors.length > 0) {
-    return { table, errors: document.errors.map((error) => `the file does not parse: ${error.message.split('\n')[0] ?? ''}`), warnings };
+  const parsed = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  if (parsed.errors.length > 0) {
+    return { table, errors: parsed.errors.map((error) => `the file does not parse: ${error.message.split('\n')[0] ?? ''}`), warnings };
   }
-  const root = document.contents;
+  // Aliases (`*common`) stand for what they name: read again as plain values, the file has none left.
+  let root: unknown;
+  try {
+    root = new Document(parsed.toJS({ maxAliasCount: 1000 })).contents;
+  } catch (error) {
+    return { table, errors: [`the file does not parse: ${error instanceof Error ? error.message : String(error)}`], warnings };
+  }
   if (root === null || (isScalar(root) && root.value === null))
     return { table, errors: ['the file names no machine: give a default entry or a MAC address'], warnings };
   if (!isMap(root)) return { table, errors: ['the file must be a mapping from MAC addresses (or default) to machine entries'], warnings };

@@ -26,6 +26,16 @@ export interface ServeOptions {
   outDir: string;
   httpPort: number;
   report: (event: ServeEvent) => void;
+  /** The dnsmasq command and iPXE's folder; Debian trixie's, from the cache, unless given (a test's stand-in). */
+  tools?: { dnsmasq: string[]; ipxeDir: string };
+}
+
+/** The Debian packages `b2c serve` runs: dnsmasq, and the iPXE programs it hands out. */
+async function debianServeTools(): Promise<{ dnsmasq: string[]; ipxeDir: string }> {
+  const tools = await DebianTools.prepare(['dnsmasq-base', 'ipxe']).catch((error: unknown) => {
+    throw new ServeError(`cannot fetch Debian's dnsmasq and iPXE: ${describeError(error)}`);
+  });
+  return { dnsmasq: tools.command('dnsmasq-base', 'usr/sbin/dnsmasq'), ipxeDir: join(tools.root('ipxe'), 'usr/lib/ipxe') };
 }
 
 /** How long after a change of the machines file it is read: an editor writes in several steps. */
@@ -72,6 +82,12 @@ export class BootServer {
   private stopping = false;
   private readonly macByAddress = new Map<string, string>();
   private readonly bootFileByTransaction = new Map<string, string>();
+  /** The reload under way, if any: reloads run one at a time, and stop waits for the one in flight. */
+  private reloading: Promise<void> = Promise.resolve();
+  private reloadPending = false;
+  private endedWith: (why: string) => void = () => {};
+  /** Resolves when dnsmasq ends by itself: the server cannot go on without it. */
+  readonly ended = new Promise<string>((resolve) => (this.endedWith = resolve));
 
   private constructor(
     private readonly options: ServeOptions,
@@ -85,6 +101,7 @@ export class BootServer {
 
   /** Checks the interface, the machines file and the HTTP port, then starts; nothing runs if any is wrong. */
   static async start(options: ServeOptions): Promise<BootServer> {
+    if (process.getuid?.() !== 0) throw new ServeError('b2c serve runs as root: DHCP and TFTP answer on ports 67 and 69');
     checkInterface(options.interface, options.subnet);
     const loaded = await loadMachines(options.machinesFile, options.outDir);
     const emit = (event: Omit<ServeEvent, 'time'>): void => options.report({ time: new Date().toISOString(), ...event });
@@ -93,14 +110,13 @@ export class BootServer {
     let server: BootServer | undefined;
     const http = new BootHttpServer(() => server?.table ?? loaded.table, baseUrl, emit);
     await http.listen(options.subnet.address, options.httpPort);
-    const workDir = await mkdtemp(join(tmpdir(), 'b2c-serve-'));
+    let workDir: string | undefined;
     try {
       emit({ step: 'dnsmasq', message: "preparing Debian trixie's dnsmasq and iPXE (fetched into the cache the first time)" });
-      const tools = await DebianTools.prepare(['dnsmasq-base', 'ipxe']).catch((error: unknown) => {
-        throw new ServeError(`cannot fetch Debian's dnsmasq and iPXE: ${describeError(error)}`);
-      });
-      await mkdirTftp(join(workDir, 'tftp'), join(tools.root('ipxe'), 'usr/lib/ipxe'));
-      server = new BootServer(options, loaded, workDir, tools.command('dnsmasq-base', 'usr/sbin/dnsmasq'), http);
+      const tools = options.tools ?? (await debianServeTools());
+      workDir = await mkdtemp(join(tmpdir(), 'b2c-serve-'));
+      await mkdirTftp(join(workDir, 'tftp'), tools.ipxeDir);
+      server = new BootServer(options, loaded, workDir, tools.dnsmasq, http);
       await server.startDnsmasq();
       server.watchMachines();
       const mode = options.dhcp.kind === 'dhcp' ? `DHCP ${options.dhcp.first}-${options.dhcp.last}` : 'proxyDHCP';
@@ -112,7 +128,7 @@ export class BootServer {
     } catch (error) {
       await http.close();
       await server?.stopDnsmasq();
-      await rm(workDir, { recursive: true, force: true });
+      if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
       throw error;
     }
   }
@@ -121,14 +137,11 @@ export class BootServer {
     this.stopping = true;
     this.watcher?.close();
     clearTimeout(this.reloadTimer);
+    await this.reloading;
     await this.stopDnsmasq();
     await this.http.close();
     await rm(this.workDir, { recursive: true, force: true });
   }
-
-  /** Resolves when dnsmasq ends by itself: the server cannot go on without it. */
-  readonly ended = new Promise<string>((resolve) => (this.endedWith = resolve));
-  private endedWith: (why: string) => void = () => {};
 
   private emit(event: Omit<ServeEvent, 'time'>): void {
     this.options.report({ time: new Date().toISOString(), ...event });
@@ -161,13 +174,16 @@ export class BootServer {
     const plan = this.plan();
     await writeFile(plan.hostsFile, hostsFileText(this.table.machines.keys()));
     const [program = 'dnsmasq', ...args] = [...this.dnsmasqCommand, ...dnsmasqArgs(plan)];
-    const child = spawn(program, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Its own process group: a Ctrl-C meant for b2c serve must not stop dnsmasq before b2c serve stops it.
+    const child = spawn(program, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     this.dnsmasq = child;
     const lines: string[] = [];
     let started = false;
     const ready = new Promise<void>((resolveReady, rejectReady) => {
       createInterface({ input: child.stderr }).on('line', (line) => {
+        // What dnsmasq said last, for the message if it stops: --log-dhcp says a lot over a server's life.
         lines.push(line);
+        if (lines.length > 20) lines.shift();
         if (/started, version/.test(line)) {
           started = true;
           resolveReady();
@@ -197,12 +213,21 @@ export class BootServer {
     const step = parseDnsmasqLine(line);
     if (step === undefined) return;
     switch (step.step) {
-      case 'dhcp':
+      case 'dhcp': {
         if (step.address !== undefined) this.macByAddress.set(step.address, step.mac);
-        this.emit({ step: 'dhcp', mac: step.mac, ...(step.address !== undefined ? { address: step.address } : {}), message: step.message });
+        // dnsmasq's word for a proxy request it ignored, by --dhcp-ignore: a machine the file does not offer a boot.
+        const message = /ignored/.test(step.message) ? `${step.message}: not in the machines file, no boot offered` : step.message;
+        this.emit({ step: 'dhcp', mac: step.mac, ...(step.address !== undefined ? { address: step.address } : {}), message });
         // The boot file that follows an offer is offered again with the acknowledgement: said once, with the answer that settles it.
         if (step.transaction !== undefined && !step.message.startsWith('DHCPOFFER')) this.bootFileByTransaction.set(step.transaction, step.mac);
+        // An answer with no boot file (a machine's own DHCP client) leaves its transaction behind: the oldest go.
+        for (const transaction of this.bootFileByTransaction.keys()) {
+          if (this.bootFileByTransaction.size <= 256) break;
+          this.bootFileByTransaction.delete(transaction);
+        }
+        if (this.macByAddress.size > 4096) this.macByAddress.delete(this.macByAddress.keys().next().value as string);
         return;
+      }
       case 'boot-file': {
         const mac = this.bootFileByTransaction.get(step.transaction);
         if (mac !== undefined) {
@@ -239,8 +264,19 @@ export class BootServer {
     });
   }
 
+  /** Reads the machines file again after the reload under way, if any; changes meanwhile are read once more after. */
+  reload(): Promise<void> {
+    if (this.reloadPending) return this.reloading;
+    this.reloadPending = true;
+    this.reloading = this.reloading.then(() => {
+      this.reloadPending = false;
+      return this.reloadNow();
+    });
+    return this.reloading;
+  }
+
   /** Takes a changed machines file if it is good; otherwise keeps the last good one and says why. */
-  async reload(): Promise<void> {
+  private async reloadNow(): Promise<void> {
     if (this.stopping) return;
     let loaded: { table: MachinesTable; warnings: string[] };
     try {
@@ -249,6 +285,7 @@ export class BootServer {
       this.emit({ step: 'error', message: `${describeError(error)}\n  b2c serve goes on with the last good machines file` });
       return;
     }
+    if (this.stopping) return;
     const hadDefault = this.table.default !== undefined;
     this.table = loaded.table;
     for (const warning of loaded.warnings) this.emit({ step: 'warning', message: warning });

@@ -109,7 +109,8 @@ describe('b2c run --netboot, given what the server gives', () => {
       '--netboot takes its command line from the server: leave out b2c.container=x',
     );
     expect(run(['--netboot', '--network', 'tap=tap0', '--initrd', 'x.cpio']).stderr).toContain('leave out --kernel, --initrd and --addon');
-    expect(run(['--netboot', '--network', 'none']).stderr).toContain('--netboot needs a network card');
+    expect(run(['--netboot', '--network', 'none']).stderr).toContain("--netboot needs a card on the server's LAN");
+    expect(run(['--netboot']).stderr).toContain("--netboot needs a card on the server's LAN: give --network tap=IF");
     expect(run(['--netboot', '--arch', 'arm64', '--network', 'tap=tap0']).stderr).toContain('an arm64 machine netboots through UEFI: add --firmware uefi');
     expect(run(['--netboot', '--arch', 'riscv64', '--network', 'tap=tap0']).stderr).toContain(
       '--netboot boots amd64 and arm64 machines; riscv64 is not done yet',

@@ -37,8 +37,8 @@ describe('iPXE scripts', () => {
 
   it('takes apart the paths it hands out, and only those', () => {
     const paths = filePaths(entry);
-    expect(parseFilePath(paths.kernel)).toEqual({ key: entry.key, file: { kind: 'kernel' } });
-    expect(parseFilePath(paths.initrds[1] as string)).toEqual({ key: entry.key, file: { kind: 'initrd', index: 1 } });
+    expect(parseFilePath(paths.kernel)).toEqual({ key: entry.key, file: { kind: 'kernel' }, name: 'linux-amd64' });
+    expect(parseFilePath(paths.initrds[1] as string)).toEqual({ key: entry.key, file: { kind: 'initrd', index: 1 }, name: 'linux-amd64.modules.cpio.xz' });
     for (const bad of ['/files/x/kernel', '/files/x/initrd/a/f', '/files/x/../kernel/f', '/etc/passwd', '/files/%E0%A4%A/kernel/f'])
       expect(parseFilePath(bad)).toBeUndefined();
     expect(parseScriptPath('/boot/52%3A54%3A00%3A12%3A34%3A56.ipxe')).toBe('52:54:00:12:34:56');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootFor, filesOf, normalizeMac, readMachines } from '../../src/serve/machines.ts';
+import { bootFor, filesOf, ipxeProblem, normalizeMac, readMachines } from '../../src/serve/machines.ts';
 
 const context = { fileDir: '/farm', outDir: '/farm/out' };
 const good = 'b2c.container="docker://registry:5000/tests:42"';
@@ -44,6 +44,28 @@ describe('readMachines', () => {
   it('refuses command lines with errors, naming the machine, and passes their warnings on', () => {
     const reading = readMachines(`"52:54:00:12:34:56":\n  cmdline: b2c.container="docker://r/i:1" b2c.cache_device=sideways b2c.swap=1G\n`, context);
     expect(reading.errors.some((error) => error.startsWith('52:54:00:12:34:56: cmdline: ') && error.includes('cache_device'))).toBe(true);
+    const warned = readMachines(`default:\n  cmdline: ${good} b2c.contianer=x\n`, context);
+    expect(warned.errors).toEqual([]);
+    expect(warned.warnings.some((warning) => warning.startsWith('default: cmdline: ') && warning.includes('did you mean b2c.container?'))).toBe(true);
+  });
+
+  it('refuses words iPXE would take for its own: a lone &&, || or ;, and a word starting with #', () => {
+    for (const word of ['&&', '||', ';', '#note']) {
+      const reading = readMachines(JSON.stringify({ default: { cmdline: `b2c.container="docker://r/i:1 sh -c 'make ${word} true'"` } }), context);
+      expect(reading.errors, word).toEqual([
+        expect.stringMatching(new RegExp(`^default: cmdline: iPXE would read '${word.replace(/[|]/g, '\\$&')}' as`)) as unknown,
+      ]);
+    }
+    expect(ipxeProblem(`b2c.container="docker://r/i:1 sh -c 'make&&make test; true'"`)).toBeUndefined();
+  });
+
+  it('reads YAML aliases, and takes no architecture from an object’s own properties', () => {
+    const reading = readMachines(`default:\n  cmdline: &line ${good}\n"52:54:00:12:34:56":\n  cmdline: *line\n`, context);
+    expect(reading.errors).toEqual([]);
+    expect(reading.table.machines.get('52:54:00:12:34:56')?.cmdline).toBe(good);
+    expect(readMachines(`default:\n  arch: constructor\n  cmdline: ${good}\n`, context).errors).toEqual([
+      'default: arch constructor is not one of amd64, arm64, riscv64, armhf',
+    ]);
   });
 
   it('names every wrong entry: key, field, arch, missing or multi-line cmdline, a machine twice', () => {
