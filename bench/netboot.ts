@@ -1,7 +1,7 @@
 // `npm run bench:netboot`: 1, 3 and 6 machines netbooting at once from one `b2c serve` (UEFI, on a test LAN), timed and counted in bytes.
 
 import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -21,10 +21,11 @@ const MACHINES = Math.max(...ROUNDS);
 const STATUS_LINE = 'Execution is over, pipeline status: 0';
 const arch = architecture('amd64');
 const names = outputNames(arch.debian);
+const BENCH_OUT = resolve('out/bench');
 const macOf = (index: number): string => `52:54:00:b2:c1:${(index + 1).toString(16).padStart(2, '0')}`;
 
-/** Boots one machine through OVMF's PXE inside the LAN's namespace; seconds from power-on to the status line. */
-async function netbootOnce(lan: TestNetwork, index: number): Promise<number | undefined> {
+/** Boots one machine through OVMF's PXE inside the LAN's namespace; seconds from power-on to the status line. Its console is kept in out/bench/. */
+async function netbootOnce(lan: TestNetwork, index: number, round: number): Promise<number | undefined> {
   const firmware = await prepareUefiFirmware(arch);
   const started = Date.now();
   let consoleText = '';
@@ -55,9 +56,11 @@ async function netbootOnce(lan: TestNetwork, index: number): Promise<number | un
     qemuCommand: lan.inside([arch.qemu.binary]),
   };
   try {
-    await bootMachine(spec, { timeoutSeconds: 900, output });
+    await bootMachine(spec, { timeoutSeconds: 600, output });
   } finally {
     await firmware.remove();
+    await mkdir(BENCH_OUT, { recursive: true });
+    await writeFile(join(BENCH_OUT, `netboot-${round}-${macOf(index).replaceAll(':', '')}.console`), consoleText);
   }
   return seconds;
 }
@@ -94,7 +97,7 @@ async function main(): Promise<void> {
     for (const machines of ROUNDS) {
       const logStart = lan.serverLog('serve').length;
       process.stderr.write(`bench: ${machines} ${machines === 1 ? 'machine' : 'machines'} netbooting at once\n`);
-      const seconds = await Promise.all(Array.from({ length: machines }, (_, index) => netbootOnce(lan, index)));
+      const seconds = await Promise.all(Array.from({ length: machines }, (_, index) => netbootOnce(lan, index, machines)));
       const totals = bytesByMachine(parseEvents(lan.serverLog('serve').slice(logStart)), (path) => (existsSync(path) ? statSync(path).size : 0));
       const bytes = Array.from({ length: machines }, (_, index) => totals.get(macOf(index)) ?? { http: 0, tftp: 0 });
       rounds.push({ machines, seconds, bytes });
@@ -107,6 +110,8 @@ async function main(): Promise<void> {
       'each booting through OVMF (UEFI PXE, then iPXE by TFTP, then the kernel and the xz initramfs by HTTP), 1 vCPU and 1 GiB each, under TCG',
       `on this host's ${cpus().length} cores, so several machines share them: the time grows with the count here, not on a farm's real machines.`,
       'Seconds run from QEMU start to the status line, with a container that pulls busybox from a registry on the LAN and exits.',
+      'TFTP counts each transfer dnsmasq logs as sent: OVMF fetches iPXE twice (once for its size), 1.0 MB each. A machine that never',
+      'reached its status line is counted at 0 bytes and stopped at its timeout; its console is in out/bench/netboot-ROUND-MAC.console.',
       '',
       table,
       '',
