@@ -6,7 +6,6 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { DebianTools } from '../image/debian-tools.ts';
 import { B2cError, describeError } from '../errors.ts';
 import { dnsmasqArgs, hostsFileText, IPXE_PROGRAMS, parseDnsmasqLine, tftpNames, type DhcpMode, type DnsmasqPlan } from './dnsmasq.ts';
 import type { ServeEvent } from './events.ts';
@@ -32,6 +31,8 @@ export interface ServeOptions {
 
 /** The Debian packages `b2c serve` runs: dnsmasq, and the iPXE programs it hands out. */
 async function debianServeTools(): Promise<{ dnsmasq: string[]; ipxeDir: string }> {
+  // Loaded here: the apt code stays out of every other command's start.
+  const { DebianTools } = await import('../image/debian-tools.ts');
   const tools = await DebianTools.prepare(['dnsmasq-base', 'ipxe']).catch((error: unknown) => {
     throw new ServeError(`cannot fetch Debian's dnsmasq and iPXE: ${describeError(error)}`);
   });

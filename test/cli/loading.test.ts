@@ -1,4 +1,4 @@
-// What each command loads: `b2c run` and `b2c cmdline` start without the image builder or esbuild, which only `b2c build` needs.
+// What each command loads: `b2c run`, `b2c serve` and `b2c cmdline` start without the image builder or esbuild, which only `b2c build` needs.
 
 import { readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
@@ -25,8 +25,9 @@ function staticClosure(entry: string): Set<string> {
 describe('what the b2c command loads', () => {
   const loaded = [...staticClosure('src/cli/main.ts')];
 
-  it('loads neither esbuild nor the image builder to run a VM or check a command line', () => {
+  it('loads neither esbuild nor the image builder to run a VM, serve machines or check a command line', () => {
     expect(loaded).toContain('src/cli/run.ts');
+    expect(loaded).toContain('src/cli/serve.ts');
     expect(loaded).toContain('src/cli/cmdline.ts');
     expect(loaded.filter((file) => file.startsWith('package:esbuild'))).toEqual([]);
     expect(loaded.filter((file) => file.startsWith('src/image/'))).toEqual(['src/image/output-names.ts']);
