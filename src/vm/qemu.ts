@@ -40,6 +40,8 @@ export interface VmSpec {
   netboot?: Netboot;
   /** The first card's MAC address, which a netboot server knows the machine by; the others follow it. */
   mac?: string;
+  /** Count instructions: the guest's clock then advances one nanosecond per instruction (TCG only), so its stamps count them. */
+  instructionCounting?: boolean;
 }
 
 /** SeaBIOS with the card's iPXE option ROM, or OVMF's own PXE (its code, and a copy of its variables the machine may write). */
@@ -51,6 +53,9 @@ export const FIRMWARES = ['bios', 'uefi'] as const;
 export function qemuProgram(spec: Pick<VmSpec, 'arch' | 'qemuCommand'>): string[] {
   return spec.qemuCommand ?? [spec.arch.qemu.binary];
 }
+
+/** QEMU's arguments for counting: one guest nanosecond per instruction, and no wall-clock sleep or alignment to blur it. */
+export const INSTRUCTION_COUNTING = ['-icount', 'shift=0,sleep=off,align=off'];
 
 /** QEMU user networking (restricted to the forwards), or a tap device that already exists on the host side. */
 export type Nic = { kind: 'user' } | { kind: 'tap'; ifname: string };
@@ -198,6 +203,7 @@ export function qemuArgs(spec: VmSpec): string[] {
     ...SERIAL_CONSOLE_ONLY,
     ...bootArgs(spec),
     ...(spec.rtcBase !== undefined ? ['-rtc', `base=${spec.rtcBase}`] : []),
+    ...(spec.instructionCounting === true && spec.accel === 'tcg' ? INSTRUCTION_COUNTING : []),
     // Without a hardware RNG, the guest kernel's CRNG waits seconds for timer jitter under TCG, and
     // podman's first start (Go's crypto/rand, through getrandom) blocks until it is ready.
     '-device',

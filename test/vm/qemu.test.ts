@@ -49,6 +49,13 @@ describe('qemuArgs', () => {
     ).toMatch(/--netboot does not apply/);
   });
 
+  it('counts instructions under TCG when asked, and never under KVM', () => {
+    expect(qemuArgs(spec)).not.toContain('-icount');
+    const counted = qemuArgs({ ...spec, instructionCounting: true });
+    expect(counted[counted.indexOf('-icount') + 1]).toBe('shift=0,sleep=off,align=off');
+    expect(qemuArgs({ ...spec, instructionCounting: true, accel: 'kvm' })).not.toContain('-icount');
+  });
+
   it('gives every machine a virtio RNG, so that the guest kernel seeds its CRNG at once', () => {
     for (const arch of ['amd64', 'arm64', 'riscv64', 'armhf']) {
       const args = qemuArgs({ ...spec, arch: architecture(arch) });
