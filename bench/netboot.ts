@@ -11,7 +11,7 @@ import { markdownTable } from '../src/bench/timeline.ts';
 import { outputNames } from '../src/image/output-names.ts';
 import { busyboxImage } from '../src/testbed/images.ts';
 import { LAN, TestNetwork } from '../src/testbed/netns.ts';
-import { LocalRegistry, registryConfig } from '../src/testbed/registry.ts';
+import { LocalRegistry } from '../src/testbed/registry.ts';
 import { prepareUefiFirmware } from '../src/vm/firmware.ts';
 import { bootMachine } from '../src/vm/machine.ts';
 import { DEFAULT_NIC_MODEL, type VmSpec } from '../src/vm/qemu.ts';
@@ -84,9 +84,7 @@ async function main(): Promise<void> {
   await registry.push('b2c-test/busybox', '1', await busyboxImage('/bin/busybox', 'amd64'));
   const lan = await TestNetwork.create(Array.from({ length: MACHINES }, () => 'lan' as const));
   try {
-    const registryYml = join(lan.workDir, 'registry.yml');
-    writeFileSync(registryYml, registryConfig(`${LAN.address}:5000`, registry.dataDirectory));
-    await lan.serve('registry', ['docker-registry', 'serve', registryYml], /listening on/);
+    await lan.serveRegistry(registry.dataDirectory);
     const machinesFile = join(lan.workDir, 'machines.yaml');
     const line = `console=ttyS0 panic=-1 b2c.container="--tls-verify=false docker://${LAN.address}:5000/b2c-test/busybox:1 true"`;
     writeFileSync(machinesFile, `default:\n  cmdline: '${line}'\n`);

@@ -15,10 +15,29 @@ function clientAddress(request: IncomingMessage): string {
   return (request.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
 }
 
+/**
+ * Which MAC address each client address belongs to, as the last DHCP answer or
+ * script request showed: file requests and TFTP transfers carry no MAC. Kept to
+ * a bound, oldest out, over a server's long life.
+ */
+export class MacBook {
+  private readonly macs = new Map<string, string>();
+
+  note(address: string, mac: string): void {
+    this.macs.delete(address);
+    this.macs.set(address, mac);
+    if (this.macs.size > 4096) this.macs.delete(this.macs.keys().next().value as string);
+  }
+
+  /** `{ mac }` for an event, or nothing when the address is not known. */
+  of(address: string): { mac?: string } {
+    const mac = this.macs.get(address);
+    return mac === undefined ? {} : { mac };
+  }
+}
+
 export class BootHttpServer {
   private readonly server: Server;
-  /** The MAC address each client address last asked a script for: file requests carry no MAC. */
-  private readonly macByAddress = new Map<string, string>();
 
   constructor(
     /** The machines file as last read well. */
@@ -26,6 +45,7 @@ export class BootHttpServer {
     /** `http://ADDRESS:PORT`, as the scripts name it. */
     private readonly baseUrl: string,
     private readonly emit: Emit,
+    private readonly macs = new MacBook(),
   ) {
     this.server = createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
@@ -83,7 +103,7 @@ export class BootHttpServer {
         response.writeHead(404).end();
         return;
       }
-      this.macByAddress.set(address, mac);
+      this.macs.note(address, mac);
       const entry = bootFor(this.table(), mac);
       this.emit({
         step: 'script',
@@ -102,16 +122,11 @@ export class BootHttpServer {
     const hostPath = entry === undefined || file === undefined ? undefined : file.file.kind === 'kernel' ? entry.kernel : entry.initrds[file.file.index];
     // The name is the file's own, as the script gave it: any other is a path the server did not hand out.
     if (file === undefined || hostPath === undefined || basename(hostPath) !== file.name) {
-      this.emit({ step: 'error', address, ...this.macOf(address), message: `${path}: no such file to serve (404)` });
+      this.emit({ step: 'error', address, ...this.macs.of(address), message: `${path}: no such file to serve (404)` });
       response.writeHead(404).end();
       return;
     }
     await this.sendFile(request, response, hostPath, file.file.kind, address);
-  }
-
-  private macOf(address: string): { mac?: string } {
-    const mac = this.macByAddress.get(address);
-    return mac === undefined ? {} : { mac };
   }
 
   private sendText(response: ServerResponse, text: string): void {
@@ -134,7 +149,7 @@ export class BootHttpServer {
       this.emit({
         step: kind,
         address,
-        ...this.macOf(address),
+        ...this.macs.of(address),
         file: hostPath,
         bytes,
         message: complete ? `${basename(hostPath)} served, ${bytes} bytes` : `${basename(hostPath)} broken off after ${bytes} of ${size} bytes`,

@@ -93,8 +93,9 @@ function readEntry(name: string, key: string, node: unknown, context: MachinesCo
   if (!fields.has('cmdline')) errors.push(`${name}: no cmdline: give the kernel command line this machine boots with`);
   else if (cmdline === undefined) errors.push(`${name}: cmdline must be text (quote it in YAML)`);
   else if (/[\r\n]/.test(cmdline)) errors.push(`${name}: cmdline must be one line`);
-  else if (ipxeProblem(cmdline) !== undefined) errors.push(`${name}: cmdline: ${ipxeProblem(cmdline) ?? ''}`);
   else {
+    const ipxe = ipxeProblem(cmdline);
+    if (ipxe !== undefined) errors.push(`${name}: cmdline: ${ipxe}`);
     const config = parseCmdline(cmdline);
     for (const error of config.errors) errors.push(`${name}: cmdline: ${error}`);
     for (const warning of config.warnings) warnings.push(`${name}: cmdline: ${warning}`);

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { B2cError, describeError } from '../errors.ts';
 import { dnsmasqArgs, hostsFileText, IPXE_PROGRAMS, parseDnsmasqLine, tftpNames, type DhcpMode, type DnsmasqPlan } from './dnsmasq.ts';
 import type { ServeEvent } from './events.ts';
-import { BootHttpServer } from './http.ts';
+import { BootHttpServer, MacBook } from './http.ts';
 import { filesOf, readMachines, type MachinesTable } from './machines.ts';
 import { interfaceSubnets, type Subnet } from './subnet.ts';
 
@@ -81,7 +81,6 @@ export class BootServer {
   private watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private stopping = false;
-  private readonly macByAddress = new Map<string, string>();
   private readonly bootFileByTransaction = new Map<string, string>();
   /** The reload under way, if any: reloads run one at a time, and stop waits for the one in flight. */
   private reloading: Promise<void> = Promise.resolve();
@@ -96,6 +95,8 @@ export class BootServer {
     private readonly workDir: string,
     private readonly dnsmasqCommand: string[],
     private readonly http: BootHttpServer,
+    /** Shared with the HTTP side: DHCP answers name the machines whose TFTP and HTTP requests name only an address. */
+    private readonly macs: MacBook,
   ) {
     this.table = loaded.table;
   }
@@ -109,7 +110,8 @@ export class BootServer {
     for (const warning of loaded.warnings) emit({ step: 'warning', message: warning });
     const baseUrl = `http://${options.subnet.address}:${options.httpPort}`;
     let server: BootServer | undefined;
-    const http = new BootHttpServer(() => server?.table ?? loaded.table, baseUrl, emit);
+    const macs = new MacBook();
+    const http = new BootHttpServer(() => server?.table ?? loaded.table, baseUrl, emit, macs);
     await http.listen(options.subnet.address, options.httpPort);
     let workDir: string | undefined;
     try {
@@ -117,7 +119,7 @@ export class BootServer {
       const tools = options.tools ?? (await debianServeTools());
       workDir = await mkdtemp(join(tmpdir(), 'b2c-serve-'));
       await mkdirTftp(join(workDir, 'tftp'), tools.ipxeDir);
-      server = new BootServer(options, loaded, workDir, tools.dnsmasq, http);
+      server = new BootServer(options, loaded, workDir, tools.dnsmasq, http, macs);
       await server.startDnsmasq();
       server.watchMachines();
       const mode = options.dhcp.kind === 'dhcp' ? `DHCP ${options.dhcp.first}-${options.dhcp.last}` : 'proxyDHCP';
@@ -215,7 +217,7 @@ export class BootServer {
     if (step === undefined) return;
     switch (step.step) {
       case 'dhcp': {
-        if (step.address !== undefined) this.macByAddress.set(step.address, step.mac);
+        if (step.address !== undefined) this.macs.note(step.address, step.mac);
         // dnsmasq's word for a proxy request it ignored, by --dhcp-ignore: a machine the file does not offer a boot.
         const message = /ignored/.test(step.message) ? `${step.message}: not in the machines file, no boot offered` : step.message;
         this.emit({ step: 'dhcp', mac: step.mac, ...(step.address !== undefined ? { address: step.address } : {}), message });
@@ -226,7 +228,6 @@ export class BootServer {
           if (this.bootFileByTransaction.size <= 256) break;
           this.bootFileByTransaction.delete(transaction);
         }
-        if (this.macByAddress.size > 4096) this.macByAddress.delete(this.macByAddress.keys().next().value as string);
         return;
       }
       case 'boot-file': {
@@ -240,11 +241,10 @@ export class BootServer {
       case 'tftp': {
         // iPXE asks its TFTP server for a script of its own before it asks DHCP: there is none, and that is no fault.
         if (!step.ok && basename(step.file) === 'autoexec.ipxe') return;
-        const mac = this.macByAddress.get(step.address);
         this.emit({
           step: step.ok ? 'tftp' : 'error',
           address: step.address,
-          ...(mac !== undefined ? { mac } : {}),
+          ...this.macs.of(step.address),
           file: step.file,
           message: step.ok ? `TFTP: ${basename(step.file)} sent` : `TFTP: ${step.message}`,
         });

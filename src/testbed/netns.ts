@@ -1,11 +1,12 @@
 // A test LAN inside a network namespace of its own: a bridge, tap devices for guests, and servers on it; no route leads out.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { B2cError } from '../errors.ts';
+import { registryConfig } from './registry.ts';
 
 /** The namespace's side of the LAN: its own address, and the range its DHCP server hands out. */
 export const LAN = { address: '192.168.77.1', prefixLength: 24, dhcpFirst: '192.168.77.100', dhcpLast: '192.168.77.150' };
@@ -80,6 +81,29 @@ export class TestNetwork {
       if (Date.now() - started > timeoutMs) throw new B2cError(`${name} did not become ready in ${timeoutMs / 1000} s:\n${text}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  }
+
+  /** A registry at LAN.address:5000 serving the images another registry stored in `dataDirectory`. */
+  async serveRegistry(dataDirectory: string): Promise<void> {
+    const config = join(this.workDir, 'registry.yml');
+    writeFileSync(config, registryConfig(`${LAN.address}:5000`, dataDirectory));
+    await this.serve('registry', ['docker-registry', 'serve', config], /listening on/);
+  }
+
+  /** dnsmasq's arguments for a DHCP server on the LAN handing out its range, logged to stdout; more of them after. */
+  dhcpServerArgs(name: string, more: readonly string[] = []): string[] {
+    return [
+      '--keep-in-foreground',
+      '--log-facility=-',
+      '--conf-file=/dev/null',
+      '--user=root',
+      '--pid-file',
+      '--interface=b2cbr0',
+      '--bind-interfaces',
+      `--dhcp-leasefile=${join(this.workDir, `${name}.leases`)}`,
+      `--dhcp-range=${LAN.dhcpFirst},${LAN.dhcpLast},255.255.255.0,1h`,
+      ...more,
+    ];
   }
 
   /** What a server has written so far. */

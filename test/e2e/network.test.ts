@@ -15,7 +15,6 @@ import { FORWARD_ADDRESS } from '../../src/vm/qemu.ts';
 import { QmpClient } from '../../src/vm/qmp.ts';
 import { DebianTools } from '../../src/image/debian-tools.ts';
 import { LAN, TestNetwork } from '../../src/testbed/netns.ts';
-import { registryConfig } from '../../src/testbed/registry.ts';
 import { bootB2c, expectCleanEnd, step } from './boot.ts';
 
 const REGISTRY_NAME = 'registry.b2c.test';
@@ -40,28 +39,21 @@ describe('on a LAN with DHCP, DNS and NTP servers', () => {
     await lan.serve('chronyd', tools.command('chrony', 'usr/sbin/chronyd', ['-d', '-x', '-u', 'root', '-f', chronyConf]), /chronyd version/);
     await lan.serve(
       'dnsmasq',
-      tools.command('dnsmasq-base', 'usr/sbin/dnsmasq', [
-        '--keep-in-foreground',
-        '--log-facility=-',
-        '--log-dhcp',
-        '--conf-file=/dev/null',
-        '--user=root',
-        '--pid-file',
-        '--interface=b2cbr0',
-        '--bind-interfaces',
-        '--no-resolv',
-        '--no-hosts',
-        `--dhcp-leasefile=${join(lan.workDir, 'leases')}`,
-        `--dhcp-range=${LAN.dhcpFirst},${LAN.dhcpLast},255.255.255.0,1h`,
-        `--dhcp-option=option:router,${LAN.address}`,
-        `--address=/${REGISTRY_NAME}/${LAN.address}`,
-        `--address=/${NTP_NAME}/${LAN.address}`,
-      ]),
+      tools.command(
+        'dnsmasq-base',
+        'usr/sbin/dnsmasq',
+        lan.dhcpServerArgs('dnsmasq', [
+          '--log-dhcp',
+          '--no-resolv',
+          '--no-hosts',
+          `--dhcp-option=option:router,${LAN.address}`,
+          `--address=/${REGISTRY_NAME}/${LAN.address}`,
+          `--address=/${NTP_NAME}/${LAN.address}`,
+        ]),
+      ),
       /started, version/,
     );
-    const registryYml = join(lan.workDir, 'registry.yml');
-    writeFileSync(registryYml, registryConfig(`${LAN.address}:5000`, inject('registryData')));
-    await lan.serve('registry', ['docker-registry', 'serve', registryYml], /listening on/);
+    await lan.serveRegistry(inject('registryData'));
   }, 300_000);
 
   afterAll(async () => {

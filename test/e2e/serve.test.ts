@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DebianTools } from '../../src/image/debian-tools.ts';
 import { LAN, TestNetwork } from '../../src/testbed/netns.ts';
-import { registryConfig } from '../../src/testbed/registry.ts';
 import { RUN_EXIT } from '../../src/vm/outcome.ts';
 import { bootB2c, expectCleanEnd, runB2c, step, type BootResult } from './boot.ts';
 
@@ -91,9 +90,7 @@ describe('b2c serve', () => {
     if (arm64.status !== 0) throw new Error(`b2c build --arch arm64 failed with status ${arm64.status}:\n${arm64.stderr}`);
     lan = await TestNetwork.create(['lan', 'lan', 'lan', 'lan']);
     machinesFile = join(lan.workDir, 'machines.yaml');
-    const registryYml = join(lan.workDir, 'registry.yml');
-    writeFileSync(registryYml, registryConfig(`${LAN.address}:5000`, inject('registryData')));
-    await lan.serve('registry', ['docker-registry', 'serve', registryYml], /listening on/);
+    await lan.serveRegistry(inject('registryData'));
   }, 300_000);
 
   afterAll(async () => {
@@ -158,22 +155,7 @@ describe('b2c serve', () => {
     writeFileSync(machinesFile, yamlEntry(machineC, cmdline('c-proxy', 4)));
     const tools = await DebianTools.prepare(['dnsmasq-base']);
     // The network's own DHCP server, which knows nothing of booting.
-    await lan.serve(
-      'plain-dhcp',
-      tools.command('dnsmasq-base', 'usr/sbin/dnsmasq', [
-        '--keep-in-foreground',
-        '--log-facility=-',
-        '--conf-file=/dev/null',
-        '--user=root',
-        '--pid-file',
-        '--port=0',
-        '--interface=b2cbr0',
-        '--bind-interfaces',
-        `--dhcp-leasefile=${join(lan.workDir, 'plain.leases')}`,
-        `--dhcp-range=${LAN.dhcpFirst},${LAN.dhcpLast},255.255.255.0,1h`,
-      ]),
-      /started, version/,
-    );
+    await lan.serve('plain-dhcp', tools.command('dnsmasq-base', 'usr/sbin/dnsmasq', lan.dhcpServerArgs('plain', ['--port=0'])), /started, version/);
     await lan.serve('serve-proxy', serveArgs(['--proxy-dhcp']), /ready .* serving 1 machine, no default on b2cbr0 \(proxyDHCP/);
     const [c, unknown] = await Promise.all([netboot(lan, machineC), netboot(lan, stranger, 100)]);
     expectCleanEnd(c, 4);
