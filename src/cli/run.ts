@@ -151,7 +151,7 @@ export function registerRunCommand(program: Command): void {
     .option('--board <name>', `boot a board QEMU emulates, with its device tree, instead of the virt machine (${Object.keys(BOARDS).join(', ')})`)
     .option('--dtb <file>', "the board's device tree (default: OUT/linux-ARCH.dtbs/, from b2c build --addons dtbs)")
     .option('--netboot', 'boot through the firmware from the network (b2c serve), as a farm machine does: no kernel, initramfs or command line given', false)
-    .option('--firmware <bios|uefi>', "with --netboot: SeaBIOS with the card's iPXE, or OVMF (UEFI) with its own PXE", firmware)
+    .option('--firmware <bios|uefi>', "with --netboot: SeaBIOS with the card's iPXE, or UEFI (OVMF on amd64, AAVMF on arm64) with its own PXE", firmware)
     .option('--mac <address>', "the first card's MAC address (the others follow it), which a netboot server knows the machine by", macOption)
     .option('--qmp <socket>', `serve QEMU's QMP on this unix socket, with a PCIe port (${HOTPLUG_PORT}) to hot-plug disks into`)
     .addHelpText(
@@ -195,10 +195,7 @@ Exit status: the pipeline status the machine printed, or
           throw new ExitError(2, '--netboot takes its kernel and archives from the server: leave out --kernel, --initrd and --addon');
         const uefiOnly = arch.debian !== 'amd64';
         if (uefiOnly && !UEFI_ARCHITECTURES.includes(arch.debian))
-          throw new ExitError(
-            2,
-            `--netboot boots ${['amd64', ...UEFI_ARCHITECTURES.filter((name) => name !== 'amd64')].join(' and ')} machines; ${arch.debian} is not done yet`,
-          );
+          throw new ExitError(2, `--netboot boots ${[...new Set(['amd64', ...UEFI_ARCHITECTURES])].join(' and ')} machines; ${arch.debian} is not done yet`);
         if (uefiOnly && options.firmware !== 'uefi') throw new ExitError(2, `an ${arch.debian} machine netboots through UEFI: add --firmware uefi`);
         // QEMU's user network answers DHCP itself, with no boot file: the machine would wait for its timeout.
         if (!spec.nics.some((nic) => nic.kind === 'tap')) throw new ExitError(2, "--netboot needs a card on the server's LAN: give --network tap=IF");
