@@ -60,6 +60,8 @@ export class FakeSystem implements System {
   readonly files = new Map<string, string | Uint8Array>();
   readonly directories = new Set<string>(['/']);
   readonly runs: ProgramRun[] = [];
+  /** When each started program ends (virtual milliseconds), for sleepUntilExit. */
+  private readonly runningEnds = new Set<number>();
   /** Everything written to the console. */
   consoleText = '';
   /** Virtual milliseconds since boot: the uptime, which never jumps. */
@@ -136,6 +138,7 @@ export class FakeSystem implements System {
     if ('powersOff' in behaviour) throw new MachineOff(argv);
     const pid = this.nextPid++;
     const endsAt = 'hangs' in behaviour ? Infinity : this.elapsed + (behaviour.takes ?? 0);
+    if (endsAt !== Infinity) this.runningEnds.add(endsAt);
     const status = 'hangs' in behaviour ? 0 : (behaviour.status ?? 0);
     if (!('hangs' in behaviour)) {
       // What it prints, it prints at once.
@@ -241,6 +244,13 @@ export class FakeSystem implements System {
   async sleep(milliseconds: number): Promise<void> {
     await yieldToTimers();
     this.elapsed += milliseconds;
+  }
+
+  /** Wakes at the first end of a started program within the time, as SIGCHLD wakes the init. */
+  async sleepUntilExit(milliseconds: number): Promise<void> {
+    await yieldToTimers();
+    const ends = [...this.runningEnds].filter((end) => end > this.elapsed);
+    this.elapsed = Math.min(this.elapsed + milliseconds, ...ends);
   }
 
   now(): number {

@@ -3,8 +3,11 @@
 import { ADDON_ALIASES_FOLDER, BOOT_MODULES_LIST, MODULE_INDEX_FILES, MODULE_INDEXES_FOLDER, MODULES_ROOT } from '../image-layout.ts';
 import type { System } from '../system/system.ts';
 import type { Log } from './console.ts';
-import { parseSoftDependencies, type SoftDependencies } from '../module-index.ts';
+import { canonicalModuleName, parseSoftDependencies, type SoftDependencies } from '../module-index.ts';
 import { indexAliases, modulesForDevices, parseModulesAlias, type AliasIndex } from './modules-plan.ts';
+
+/** Where each modprobe's words go while it runs, to be read once it ends: /run is the init's own tmpfs. */
+const MODPROBE_OUTPUT_FOLDER = '/run';
 
 /** The CPU's modalias (its vendor, family and features), which is on no bus. */
 const CPU_MODALIAS = '/sys/devices/system/cpu/modalias';
@@ -33,10 +36,10 @@ export class KernelModules {
       return;
     }
     const bootList = ((await this.system.readText(BOOT_MODULES_LIST)) ?? '').split('\n').filter((name) => name !== '');
-    await this.load(bootList);
-    // The second pass is for devices found through a driver the first loaded.
-    for (let pass = 1; pass <= 2; pass++) if ((await this.coldplug()).length === 0) break;
-    await this.load(requested);
+    // The boot list loads along with the first pass, and the second pass is for devices found through a driver either loaded.
+    const first = await this.coldplug(bootList);
+    if (first.length > 0 || bootList.length > 0) await this.coldplug();
+    await this.load(requested.map((name) => [name]));
   }
 
   /** Loads modules named later (by the extra arguments); those already loaded are skipped. */
@@ -46,23 +49,31 @@ export class KernelModules {
       await this.console.log(`Warning: b2c.modules (${names.join(', ')}) cannot be loaded: the image has no modules for this kernel`);
       return;
     }
-    await this.load(names);
+    await this.load(names.map((name) => [name]));
   }
 
   /**
    * Loads the drivers that devices which appeared since the last call ask
    * for, and returns their names. Also called while waiting for a disk, since
-   * no udev loads a driver for a device that shows up late.
+   * no udev loads a driver for a device that shows up late. `alongside` are
+   * modules to load at the same time (the boot list).
    */
-  async coldplug(): Promise<string[]> {
+  async coldplug(alongside: readonly string[] = []): Promise<string[]> {
     const aliases = await this.aliasIndex();
     if (aliases === undefined) return [];
     const modaliases = (await this.readModaliases()).filter((modalias) => !this.seenModaliases.has(modalias));
     for (const modalias of modaliases) this.seenModaliases.add(modalias);
-    const drivers = modulesForDevices(aliases, modaliases).filter((name) => !this.loaded.has(name));
-    if (drivers.length === 0) return [];
-    await this.console.log(`Loading the drivers of this machine's devices: ${drivers.join(', ')}`);
-    await this.load(drivers);
+    // One chain per device, its drivers in modules.alias order: the first to load binds it, as when they loaded one by one.
+    const claimed = new Set([...this.loaded, ...alongside]);
+    const chains: string[][] = [];
+    for (const modalias of modaliases) {
+      const chain = modulesForDevices(aliases, [modalias]).filter((name) => !claimed.has(name));
+      for (const name of chain) claimed.add(name);
+      if (chain.length > 0) chains.push(chain);
+    }
+    const drivers = chains.flat();
+    if (drivers.length > 0) await this.console.log(`Loading the drivers of this machine's devices: ${drivers.join(', ')}`);
+    await this.load([...alongside.map((name) => [name]), ...chains]);
     return drivers;
   }
 
@@ -137,23 +148,47 @@ export class KernelModules {
   }
 
   /**
-   * Loads each module with its soft dependencies around it, as kmod's modprobe
-   * would: busybox's does not read modules.softdep, and a MAC driver such as
-   * r8169 needs its PHY driver loaded first to bind its PHY.
+   * Loads chains of modules: the chains at once, one modprobe per chain at a
+   * time, in rounds. A driver's probe that waits on hardware (a SATA link, a
+   * PHY) then leaves the CPU to the other chains' modprobes instead of
+   * holding up the boot. Each module comes with its soft dependencies around
+   * it, as kmod's modprobe would load them: busybox's does not read
+   * modules.softdep, and a MAC driver such as r8169 needs its PHY driver
+   * loaded first to bind its PHY. Modules already loaded are skipped.
    */
-  private async load(names: readonly string[], soft = false): Promise<void> {
+  private async load(chains: ReadonlyArray<readonly string[]>): Promise<void> {
     const directory = await this.modulesDirectory();
     this.softdeps ??= parseSoftDependencies(directory === undefined ? '' : ((await this.system.readText(`${directory}/modules.softdep`)) ?? ''));
-    for (const name of names) {
-      if (this.loaded.has(name)) continue;
-      this.loaded.add(name);
-      const softdeps = this.softdeps.get(name.replace(/-/g, '_'));
-      if (softdeps !== undefined) await this.load(softdeps.pre, true);
-      const result = await this.system.run(['modprobe', name], { captureStderr: true });
-      // A soft dependency may be missing on purpose (an alias nothing in the image provides): the module works without it.
-      if (result.status !== 0 && !soft) await this.console.log(`Could not load the module ${name}: ${result.stderr.trim() || `status ${result.status}`}`);
-      if (softdeps !== undefined) await this.load(softdeps.post, true);
+    const steps = chains.map((chain) => chain.flatMap((name) => this.withSoftDependencies(name, false)));
+    for (let round = 0; ; round++) {
+      const now = steps.map((chain) => chain[round]).filter((step) => step !== undefined);
+      if (now.length === 0) return;
+      const running = [];
+      for (const step of now) {
+        const output = `${MODPROBE_OUTPUT_FOLDER}/modprobe-${step.name}`;
+        running.push({ ...step, output, program: await this.system.start(['modprobe', step.name], { outputFile: output }) });
+      }
+      for (const { name, soft, output, program } of running) {
+        const status = await program.wait();
+        const said = ((await this.system.readText(output)) ?? '').trim();
+        await this.system.remove(output).catch(() => undefined);
+        // A soft dependency may be missing on purpose (an alias nothing in the image provides): the module works without it.
+        if (status !== 0 && !soft) await this.console.log(`Could not load the module ${name}: ${said || `status ${status}`}`);
+      }
     }
+  }
+
+  /** The module after its soft dependencies' `pre` and before their `post`, each once in the boot; empty when it was loaded already. */
+  private withSoftDependencies(name: string, soft: boolean): Array<{ name: string; soft: boolean }> {
+    if (this.loaded.has(name)) return [];
+    this.loaded.add(name);
+    const softdeps = this.softdeps?.get(canonicalModuleName(name));
+    if (softdeps === undefined) return [{ name, soft }];
+    return [
+      ...softdeps.pre.flatMap((pre) => this.withSoftDependencies(pre, true)),
+      { name, soft },
+      ...softdeps.post.flatMap((post) => this.withSoftDependencies(post, true)),
+    ];
   }
 
   /**

@@ -116,7 +116,8 @@ export class NetworkSetup {
           `No DHCP lease on ${client.name}${(await this.hasCarrier(client.name)) ? '' : ': it has no link (no cable, or the switch port is down)'}`,
         );
       }
-      if (lease === undefined && pending.size > 0) await this.system.sleep(POLL_MS);
+      // udhcpc exits with its lease: woken by that, not a poll later.
+      if (lease === undefined && pending.size > 0) await this.system.sleepUntilExit(POLL_MS);
     }
     for (const client of pending) {
       await this.run(['kill', String(client.program.pid)]);

@@ -6,6 +6,9 @@ import { access, lstat, mkdir, open, readdir, readFile, rename, rmdir, symlink, 
 import { constants } from 'node:os';
 import type { RunOptions, RunResult, System } from './system.ts';
 
+/** Sleeps of sleepUntilExit, each woken early by the end of a program `start` began. */
+const exitWaiters = new Set<() => void>();
+
 export const nodeSystem: System = {
   run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     return new Promise((resolve, reject) => {
@@ -41,6 +44,7 @@ export const nodeSystem: System = {
       child.on('close', (code, signal) => {
         status = code ?? 128 + (signal ? constants.signals[signal] : 0);
         resolve(status);
+        for (const wake of [...exitWaiters]) wake();
       });
     });
     await new Promise<void>((resolve, reject) => {
@@ -122,5 +126,15 @@ export const nodeSystem: System = {
     process.stdout.write(text);
   },
   sleep: (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds)),
+  sleepUntilExit: (milliseconds) =>
+    new Promise((resolve) => {
+      const wake = (): void => {
+        exitWaiters.delete(wake);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(wake, milliseconds);
+      exitWaiters.add(wake);
+    }),
   now: () => Date.now(),
 };

@@ -47,6 +47,9 @@ declare module 'os' {
   export function read(fd: number, buffer: ArrayBuffer, offset: number, length: number): number;
   export function sleep(milliseconds: number): void;
   export function sleepAsync(milliseconds: number): Promise<void>;
+  /** A timer the event loop runs once; the handle is for clearTimeout. */
+  export function setTimeout(handler: () => void, milliseconds: number): unknown;
+  export function clearTimeout(handle: unknown): void;
   export function readdir(path: string): [string[], number];
   export function mkdir(path: string, mode?: number): number;
   /** mtime in milliseconds since the epoch. */

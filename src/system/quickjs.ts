@@ -24,13 +24,26 @@ function decodeWaitStatus(raw: number): number {
   return signal === 0 ? (raw >> 8) & 0xff : 128 + signal;
 }
 
+/** Sleeps of sleepUntilExit, each woken early by a child's end. */
+const exitWaiters = new Set<() => void>();
+
 /** Reaps every child that has ended, without waiting. */
-export function reapChildren(): void {
+function reapChildren(): void {
   for (;;) {
     const [pid, raw] = os.waitpid(-1, os.WNOHANG);
     if (pid <= 0) return;
     exitStatuses.set(pid, decodeWaitStatus(raw));
   }
+}
+
+/**
+ * The SIGCHLD handler, which QuickJS runs from its event loop: reaps, and
+ * wakes the sleeps waiting for an end (even when a blocking wait reaped the
+ * child first, as the signal still comes).
+ */
+export function onChildExit(): void {
+  reapChildren();
+  for (const wake of [...exitWaiters]) wake();
 }
 
 function waitFor(pid: number): number {
@@ -188,6 +201,17 @@ export const quickjsSystem: System = {
   },
   sleep(milliseconds) {
     return os.sleepAsync(milliseconds);
+  },
+  sleepUntilExit(milliseconds) {
+    return new Promise<void>((resolve) => {
+      const wake = (): void => {
+        exitWaiters.delete(wake);
+        os.clearTimeout(timer);
+        resolve();
+      };
+      const timer = os.setTimeout(wake, milliseconds);
+      exitWaiters.add(wake);
+    });
   },
   now: () => Date.now(),
 };

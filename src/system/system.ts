@@ -73,6 +73,12 @@ export interface System {
   /** Writes to the program's standard output: the console, for /init. */
   write(text: string): void;
   sleep(milliseconds: number): Promise<void>;
+  /**
+   * Sleeps as `sleep` does, but wakes as soon as a program `start` began
+   * ends: a loop that polls programs then sees each end when it comes, not
+   * up to a whole poll later.
+   */
+  sleepUntilExit(milliseconds: number): Promise<void>;
   /** Wall-clock time, milliseconds since the epoch. */
   now(): number;
 }

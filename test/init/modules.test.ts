@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BOOT_MODULES_LIST } from '../../src/image-layout.ts';
 import { KernelModules } from '../../src/init/modules.ts';
 import { FakeSystem } from '../fake-system.ts';
 
@@ -68,13 +69,36 @@ describe('KernelModules', () => {
     const modules = new KernelModules(fake, log);
     await modules.loadNamed(['r8169', 'ext4']);
     await modules.loadNamed(['realtek']);
+    // The two chains load side by side: the first modprobe of each, then the second.
     expect(fake.ran('modprobe')).toEqual([
       ['modprobe', 'realtek'],
-      ['modprobe', 'r8169'],
       ['modprobe', 'crypto-crc32c'],
+      ['modprobe', 'r8169'],
       ['modprobe', 'ext4'],
     ]);
     expect(fake.consoleText).not.toContain('Could not load');
+  });
+
+  it("loads different devices' drivers at once, one device's in alias order, and says what a failing modprobe said", async () => {
+    const fake = new FakeSystem()
+      .file('/proc/sys/kernel/osrelease', `${RELEASE}\n`)
+      .file(
+        `${FOLDER}/b2c-indexes/image/modules.alias`,
+        'alias pci:v00001AF4d00001000* virtio_net\nalias pci:v00008086d00002922* ahci\nalias pci:v00008086d* intel_generic\n',
+      )
+      .file('/sys/bus/pci/devices/0000:00:1f.2/modalias', 'pci:v00008086d00002922sv00001AF4sd00001100bc01sc06i01\n')
+      .file('/sys/bus/pci/devices/0000:00:02.0/modalias', 'pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00\n')
+      .file(BOOT_MODULES_LIST, 'overlay\n');
+    fake.on(['modprobe'], { takes: 1000 });
+    fake.on(['modprobe', 'intel_generic'], { status: 1, stderr: 'modprobe: cannot load intel_generic: No such device\n', takes: 1000 });
+    const log = { log: async (message: string) => fake.write(`${message}\n`) };
+    await new KernelModules(fake, log).loadModules([]);
+    const runs = fake.runs.filter((run) => run.argv[0] === 'modprobe').map((run) => `${run.argv[1]}@${run.at}`);
+    // Three chains (the boot list's, the disk controller's, the card's) in one round; the controller's second driver after its first.
+    expect(runs).toEqual(['overlay@0', 'virtio_net@0', 'ahci@0', 'intel_generic@1000']);
+    expect(fake.consoleText).toContain("Loading the drivers of this machine's devices: virtio_net, ahci, intel_generic");
+    expect(fake.consoleText).toContain('Could not load the module intel_generic: modprobe: cannot load intel_generic: No such device');
+    expect([...fake.files.keys()].filter((path) => path.startsWith('/run/'))).toEqual([]);
   });
 
   it("loads the driver a device names only in its uevent, as an SD card's mmc:block", async () => {

@@ -3,6 +3,7 @@ import { defaultConfig } from '../../src/cmdline/config.ts';
 import { SetupError } from '../../src/init/errors.ts';
 import { KernelModules } from '../../src/init/modules.ts';
 import { NetworkSetup } from '../../src/init/network.ts';
+import { dhcpLeasePath } from '../../src/image-layout.ts';
 import { FakeSystem } from '../fake-system.ts';
 
 describe('NetworkSetup', () => {
@@ -33,6 +34,21 @@ describe('NetworkSetup', () => {
       'Devices no driver took:\n' +
         '  PCI 10ec:8029 (network controller) at 0000:00:03.0, modalias pci:v000010ECd00008029sv*: no module of this image or its add-ons matches it\n',
     );
+  });
+
+  it('sees the lease when udhcpc exits with it, not a poll later', async () => {
+    const fake = new FakeSystem();
+    await fake.makeDirectory('/sys/class/net/eth0');
+    await fake.makeDirectory('/etc');
+    fake.on(['ip'], {});
+    fake.on(['udhcpc'], (_argv, machine) => {
+      machine.files.set(dhcpLeasePath('eth0'), 'interface=eth0\nip=10.0.2.15\nmask=24\nrouter=10.0.2.2\n');
+      return { takes: 30 };
+    });
+    const log = { log: async (message: string) => fake.write(`[${(await fake.readText('/proc/uptime'))?.split(' ')[0]}]: ${message}\n`) };
+    await new NetworkSetup(fake, log, { coldplug: async () => [] } as unknown as KernelModules).setUp(defaultConfig());
+    // A 100 ms poll would have seen it at 0.10.
+    expect(fake.consoleText).toContain('[0.03]: Got the address 10.0.2.15/24 on eth0, gateway 10.0.2.2');
   });
 
   it('takes a USB adapter that a later coldplug brings', async () => {
