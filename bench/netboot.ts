@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { architecture } from '../src/architectures.ts';
 import { bytesByMachine, NETBOOT_HEADER, netbootRow, parseEvents, type NetbootRound } from '../src/bench/netboot.ts';
+import { replaceSection } from '../src/bench/report.ts';
 import { markdownTable } from '../src/bench/timeline.ts';
 import { outputNames } from '../src/image/output-names.ts';
 import { busyboxImage } from '../src/testbed/images.ts';
@@ -69,11 +70,7 @@ async function netbootOnce(lan: TestNetwork, index: number, round: number): Prom
 async function writeSection(section: string): Promise<void> {
   const path = 'bench/RESULTS.md';
   const report = existsSync(path) ? await readFile(path, 'utf8') : '# b2c benchmark results\n';
-  const start = report.indexOf('\n## Netboot');
-  const next = start === -1 ? -1 : report.indexOf('\n## ', start + 1);
-  const before = start === -1 ? report.trimEnd() : report.slice(0, start).trimEnd();
-  const after = next === -1 ? '' : `\n${report.slice(next + 1)}`;
-  await writeFile(path, `${before}\n\n${section.trimEnd()}\n${after}`);
+  await writeFile(path, replaceSection(report, section));
 }
 
 async function main(): Promise<void> {

@@ -10,7 +10,6 @@ import { architecture } from '../src/architectures.ts';
 import { buildImage } from '../src/image/build.ts';
 import { megabytes } from '../src/image/manifest.ts';
 import { outputNames, type Compression } from '../src/image/output-names.ts';
-import { S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG, cpioChunks, type CpioEntry } from '../src/image/cpio.ts';
 import { streamProgress } from '../src/image/progress.ts';
 import { defaultCacheDir } from '../src/cache-dir.ts';
 import { B2C_VERSION } from '../src/cli/version.ts';
@@ -22,34 +21,19 @@ import { busyboxImage, incompressibleBytes } from '../src/testbed/images.ts';
 import { LocalRegistry } from '../src/testbed/registry.ts';
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY, TestS3 } from '../src/testbed/s3.ts';
 import { concatenateArchives } from '../src/vm/initrd.ts';
+import { buildFloor } from './floor.ts';
+import { archiveSizes } from './archive-sizes.ts';
+import { instructionSection, registryImage, type InstructionResults } from './instruction-section.ts';
 import { bootMachine, checkHostTools, chooseAccelerator } from '../src/vm/machine.ts';
 import { DEFAULT_NIC_MODEL, FORWARD_ADDRESS, type VmSpec } from '../src/vm/qemu.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const INSTRUCTION_RUNS = Number(process.env.BENCH_INSTRUCTION_RUNS ?? 2);
 const OUT = resolve('out');
 const BENCH_OUT = join(OUT, 'bench');
 const arch = architecture('amd64');
 const names = outputNames(arch.debian);
 const progress = streamProgress(process.stderr, 'bench');
-
-/** The floor: the same kernel with an initramfs whose /init, a static busybox shell, powers off at once. */
-async function buildFloor(): Promise<string> {
-  const busybox = await readFile('/bin/busybox');
-  const text = (value: string): Uint8Array => new TextEncoder().encode(value);
-  const entries: CpioEntry[] = [
-    { path: 'bin', mode: S_IFDIR | 0o755, data: new Uint8Array() },
-    { path: 'bin/busybox', mode: S_IFREG | 0o755, data: busybox },
-    { path: 'bin/sh', mode: S_IFLNK | 0o777, data: text('busybox') },
-    { path: 'dev', mode: S_IFDIR | 0o755, data: new Uint8Array() },
-    { path: 'dev/console', mode: S_IFCHR | 0o600, data: new Uint8Array(), rdevMajor: 5, rdevMinor: 1 },
-    { path: 'init', mode: S_IFREG | 0o755, data: text('#!/bin/sh\necho floor-init-$((6*7))\n/bin/busybox poweroff -f\n') },
-  ];
-  const cpio = join(BENCH_OUT, 'floor.cpio');
-  await writeFile(cpio, Buffer.concat([...cpioChunks(entries, 0)]));
-  const compressed = spawnSync('xz', ['--check=crc32', '--force', '--keep', cpio]);
-  if (compressed.status !== 0) throw new Error(`xz failed: ${compressed.stderr.toString()}`);
-  return `${cpio}.xz`;
-}
 
 /** The boots with add-ons after the xz image, in the order of the archives concatenated for them. */
 const ADDON_VARIANTS: Array<{ name: string; addons: Array<'modules' | 'firmware'> }> = [
@@ -230,7 +214,7 @@ async function main(): Promise<void> {
     progress,
   );
   const manifest = JSON.parse(await readFile(build.manifest, 'utf8')) as { files: ManifestFileEntry[] };
-  const floor = await buildFloor();
+  const floor = await buildFloor(BENCH_OUT);
 
   const addonPath = (addon: 'modules' | 'firmware'): string => {
     const path = build.addons[addon]?.path;
@@ -245,6 +229,7 @@ async function main(): Promise<void> {
   let minimumMemory: number | undefined;
   const pulls: { cold: BootTimeline[]; warm: BootTimeline[]; host: number[] } = { cold: [], warm: [], host: [] };
   let volumes: { pull: number[]; push: number[] };
+  let instructions: InstructionResults;
   try {
     // What a bootloader gives a machine that loads add-ons: the image, then each add-on, one archive after the other.
     for (const { addons } of ADDON_VARIANTS) withAddons.push(await concatenateArchives([build.initramfs.xz as string, ...addons.map(addonPath)]));
@@ -271,6 +256,17 @@ async function main(): Promise<void> {
       diskBus: 'virtio' as const,
     };
     checkHostTools({ ...base, initrd: build.initramfs.xz as string });
+    progress.step(`boots counted in guest instructions, ${INSTRUCTION_RUNS} of each`);
+    instructions = await instructionSection({
+      base: { ...base, accel: 'tcg' },
+      floor,
+      initramfs: { xz: build.initramfs.xz as string, zstd: build.initramfs.zstd as string, none: build.initramfs.none as string },
+      sizes: archiveSizes(build),
+      image: registryImage(registry.port, 'bench/busybox:1'),
+      runs: INSTRUCTION_RUNS,
+      consoleFolder: BENCH_OUT,
+      progress,
+    });
     accel = await chooseAccelerator('auto', base, join(defaultCacheDir(), 'accel-probe.json'));
     for (const variant of variants) {
       results[variant.name] = [];
@@ -323,15 +319,7 @@ async function main(): Promise<void> {
     for (const archive of withAddons) await archive.remove();
   }
 
-  const sizeRows = [
-    ['initramfs, xz (farms fetch this one)', megabytes(build.sizes.xz ?? 0)],
-    ['initramfs, zstd', megabytes(build.sizes.zstd ?? 0)],
-    ['initramfs, uncompressed', megabytes(build.unpackedBytes)],
-    ...(['modules', 'firmware'] as const).map((addon) => [
-      `${addon} add-on, xz (unpacks to ${megabytes(build.addons[addon]?.unpackedBytes ?? 0)})`,
-      megabytes(build.addons[addon]?.bytes ?? 0),
-    ]),
-  ];
+  const sizeRows = archiveSizes(build).map(({ archive, bytes }) => [archive, megabytes(bytes)]);
   const componentRows = sizeByComponent(manifest.files).map(({ component, bytes }) => [
     component,
     bytes < 1e5 ? `${(bytes / 1e3).toFixed(1)} kB` : megabytes(bytes),
@@ -361,6 +349,8 @@ async function main(): Promise<void> {
     '',
     `Run on ${new Date().toISOString().slice(0, 10)}, ${machine}; b2c ${B2C_VERSION}, Debian trixie, ${RUNS} boot${RUNS === 1 ? '' : 's'} per row.`,
     '',
+    instructions.section.trimEnd(),
+    '',
     '## Size',
     '',
     markdownTable(['archive', 'size'], sizeRows),
@@ -369,8 +359,8 @@ async function main(): Promise<void> {
     '',
     '## Boot',
     '',
-    'Seconds from QEMU start, median (min–max). "First output" is the trivial container\'s line (for the floor, ' +
-      'its /init\'s echo). "Init\'s own work" runs from /init start to the podman exec of the first step, less the ' +
+    'Wall-clock seconds, second to the instruction counts above, from QEMU start, median (min–max). "First output" is the ' +
+      "trivial container's line (for the floor, its /init's echo). \"Init's own work\" runs from /init start to the podman exec of the first step, less the " +
       'DHCP wait. "Module step" is the init\'s module section: the boot list, then coldplug matching every device ' +
       "against the image's aliases (and the add-on's), and loading what matched. The add-on rows boot the xz image " +
       'followed by the add-ons, as a bootloader concatenates them.',
@@ -445,6 +435,7 @@ async function main(): Promise<void> {
         sizes: { ...build.sizes, unpacked: build.unpackedBytes },
         components: sizeByComponent(manifest.files),
         boots: results,
+        instructions: instructions.boots,
         pulls,
         volumes,
       },

@@ -1,5 +1,7 @@
 // A boot's phases in guest instructions: under `-icount shift=0` the guest's clock advances 1 ns per instruction, so its stamps count them.
 
+import { summarize } from './timeline.ts';
+
 export interface InstructionSection {
   /** The init's section name without `b2c_`, e.g. `network`. */
   name: string;
@@ -60,4 +62,41 @@ export function instructionTimeline(consoleText: string): InstructionTimeline {
     else if (text.startsWith('reboot: Power down')) timeline.powerOff ??= at;
   }
   return timeline;
+}
+
+/** Phases the instruction table shows, each read off a timeline. */
+export const INSTRUCTION_PHASES: ReadonlyArray<{ label: string; read: (timeline: InstructionTimeline) => number | undefined }> = [
+  { label: '/init start', read: (timeline) => timeline.initStart },
+  { label: 'module step', read: (timeline) => sectionLength(timeline, 'modules') },
+  { label: 'network', read: (timeline) => sectionLength(timeline, 'network') },
+  { label: 'cache', read: (timeline) => sectionLength(timeline, 'cache') },
+  { label: 'first step (podman run to exit)', read: (timeline) => difference(timeline.firstStepEnd, timeline.firstStepStart) },
+  { label: 'status line', read: (timeline) => timeline.statusLine },
+  { label: "init's own work (/init start to status)", read: (timeline) => difference(timeline.statusLine, timeline.initStart) },
+  { label: 'power-off', read: (timeline) => timeline.powerOff },
+];
+
+function sectionLength(timeline: InstructionTimeline, name: string): number | undefined {
+  const section = timeline.sections.find((candidate) => candidate.name === name);
+  return section === undefined ? undefined : section.end - section.start;
+}
+
+function difference(end: number | undefined, start: number | undefined): number | undefined {
+  return end === undefined || start === undefined ? undefined : end - start;
+}
+
+/** One row of G instructions: each phase's median over the boots, '–' where no boot showed it. */
+export function instructionCells(timelines: readonly InstructionTimeline[]): string[] {
+  return INSTRUCTION_PHASES.map(({ read }) => {
+    const values = timelines.map(read).filter((value): value is number => value !== undefined);
+    return summarize(values)?.median.toFixed(2) ?? '–';
+  });
+}
+
+/** How far apart the boots of one row ended, at the status line (or power-off for the floor): (max − min) / median, in %. */
+export function instructionSpread(timelines: readonly InstructionTimeline[]): number | undefined {
+  const values = timelines.map((timeline) => timeline.statusLine ?? timeline.powerOff).filter((value): value is number => value !== undefined);
+  const summary = summarize(values);
+  if (summary === undefined || summary.runs < 2) return undefined;
+  return (100 * (summary.max - summary.min)) / summary.median;
 }

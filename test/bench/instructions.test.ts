@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { instructionTimeline } from '../../src/bench/instructions.ts';
+import { instructionCells, instructionSpread, instructionTimeline, INSTRUCTION_PHASES, type InstructionTimeline } from '../../src/bench/instructions.ts';
 
 // Lines as a boot prints them: printk stamps, the init's stamps, and its section markers (whose seconds are wall-clock).
 const consoleText = [
@@ -40,5 +40,35 @@ describe('instructionTimeline', () => {
   it('leaves out what the console never showed', () => {
     const timeline = instructionTimeline('[    0.000000] Linux version 6.12\r\n[    9.1] Kernel panic - not syncing');
     expect(timeline).toEqual({ sections: [] });
+  });
+});
+
+describe('instruction table cells', () => {
+  const boot = (initStart: number, statusLine: number): InstructionTimeline => ({
+    initStart,
+    sections: [{ name: 'modules', start: initStart + 0.5, end: initStart + 1.5 }],
+    statusLine,
+    powerOff: statusLine + 0.01,
+  });
+
+  it('gives each phase as the median over the boots, and – for a phase no boot showed', () => {
+    const cells = instructionCells([boot(10, 12), boot(10.2, 12.4), boot(10.1, 12.2)]);
+    const at = (label: string): string | undefined => cells[INSTRUCTION_PHASES.findIndex((phase) => phase.label === label)];
+    expect(at('/init start')).toBe('10.10');
+    expect(at('module step')).toBe('1.00');
+    expect(at('network')).toBe('–');
+    expect(at('status line')).toBe('12.20');
+    expect(at("init's own work (/init start to status)")).toBe('2.10');
+  });
+
+  it('gives the spread at the status line, or at power-off for a boot that prints none', () => {
+    expect(instructionSpread([boot(10, 12), boot(10, 12.12)])).toBeCloseTo(0.995, 3);
+    expect(instructionSpread([boot(10, 12)])).toBeUndefined();
+    expect(
+      instructionSpread([
+        { sections: [], powerOff: 2 },
+        { sections: [], powerOff: 2.02 },
+      ]),
+    ).toBeCloseTo(0.995, 3);
   });
 });
