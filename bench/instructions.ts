@@ -5,17 +5,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { architecture } from '../src/architectures.ts';
 import { replaceSection } from '../src/bench/report.ts';
-import { defaultCacheDir } from '../src/cache-dir.ts';
-import { B2C_VERSION } from '../src/cli/version.ts';
-import { buildImage } from '../src/image/build.ts';
 import { outputNames } from '../src/image/output-names.ts';
 import { streamProgress } from '../src/image/progress.ts';
-import { nodeSystem } from '../src/system/node.ts';
 import { busyboxImage } from '../src/testbed/images.ts';
 import { LocalRegistry } from '../src/testbed/registry.ts';
 import { checkHostTools } from '../src/vm/machine.ts';
 import { DEFAULT_NIC_MODEL } from '../src/vm/qemu.ts';
-import { archiveSizes } from './archive-sizes.ts';
+import { archiveSizes, buildBenchImage } from './bench-build.ts';
 import { buildFloor } from './floor.ts';
 import { instructionSection, registryImage } from './instruction-section.ts';
 
@@ -26,22 +22,7 @@ const progress = streamProgress(process.stderr, 'bench');
 
 async function main(): Promise<void> {
   await mkdir(BENCH_OUT, { recursive: true });
-  progress.step('building the initramfs (xz, zstd, uncompressed) and the modules and firmware add-ons');
-  const build = await buildImage(
-    nodeSystem,
-    {
-      arch: arch.debian,
-      suite: 'trixie',
-      cacheDir: defaultCacheDir(),
-      outDir: OUT,
-      compressions: ['xz', 'zstd', 'none'],
-      refresh: false,
-      sourceDateEpoch: 0,
-      version: B2C_VERSION,
-      addons: ['modules', 'firmware'],
-    },
-    progress,
-  );
+  const build = await buildBenchImage(arch, OUT, progress);
   const floor = await buildFloor(BENCH_OUT);
   const registry = await LocalRegistry.start();
   try {

@@ -7,13 +7,11 @@ import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promi
 import { Writable } from 'node:stream';
 import { join, resolve } from 'node:path';
 import { architecture } from '../src/architectures.ts';
-import { buildImage } from '../src/image/build.ts';
 import { megabytes } from '../src/image/manifest.ts';
-import { outputNames, type Compression } from '../src/image/output-names.ts';
+import { outputNames } from '../src/image/output-names.ts';
 import { streamProgress } from '../src/image/progress.ts';
 import { defaultCacheDir } from '../src/cache-dir.ts';
 import { B2C_VERSION } from '../src/cli/version.ts';
-import { nodeSystem } from '../src/system/node.ts';
 import { ADDITIONS, CUTS } from '../src/bench/cuts.ts';
 import { sizeByComponent, type ManifestFileEntry } from '../src/bench/size.ts';
 import { bootTimeline, markdownTable, summarize, volumeSyncSeconds, type BootTimeline, type ConsoleArrival } from '../src/bench/timeline.ts';
@@ -22,7 +20,7 @@ import { LocalRegistry } from '../src/testbed/registry.ts';
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY, TestS3 } from '../src/testbed/s3.ts';
 import { concatenateArchives } from '../src/vm/initrd.ts';
 import { buildFloor } from './floor.ts';
-import { archiveSizes } from './archive-sizes.ts';
+import { archiveSizes, buildBenchImage } from './bench-build.ts';
 import { instructionSection, registryImage, type InstructionResults } from './instruction-section.ts';
 import { bootMachine, checkHostTools, chooseAccelerator } from '../src/vm/machine.ts';
 import { DEFAULT_NIC_MODEL, FORWARD_ADDRESS, type VmSpec } from '../src/vm/qemu.ts';
@@ -197,22 +195,7 @@ function pullRows(pulls: { cold: BootTimeline[]; warm: BootTimeline[]; host: num
 
 async function main(): Promise<void> {
   await mkdir(BENCH_OUT, { recursive: true });
-  progress.step('building the initramfs (xz, zstd, uncompressed) and the modules and firmware add-ons');
-  const build = await buildImage(
-    nodeSystem,
-    {
-      arch: arch.debian,
-      suite: 'trixie',
-      cacheDir: defaultCacheDir(),
-      outDir: OUT,
-      compressions: ['xz', 'zstd', 'none'] satisfies Compression[],
-      refresh: false,
-      sourceDateEpoch: 0,
-      version: B2C_VERSION,
-      addons: ['modules', 'firmware'],
-    },
-    progress,
-  );
+  const build = await buildBenchImage(arch, OUT, progress);
   const manifest = JSON.parse(await readFile(build.manifest, 'utf8')) as { files: ManifestFileEntry[] };
   const floor = await buildFloor(BENCH_OUT);
 
