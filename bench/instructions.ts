@@ -45,7 +45,7 @@ async function main(): Promise<void> {
       initramfs: { xz: build.initramfs.xz as string, zstd: build.initramfs.zstd as string, none: build.initramfs.none as string },
       sizes: archiveSizes(build),
       image: registryImage(registry.port, 'bench/busybox:1'),
-      runs: Number(process.env.BENCH_INSTRUCTION_RUNS ?? 2),
+      runs: Number(process.env.BENCH_INSTRUCTION_RUNS ?? 3),
       consoleFolder: BENCH_OUT,
       progress,
     });

@@ -26,7 +26,7 @@ import { bootMachine, checkHostTools, chooseAccelerator } from '../src/vm/machin
 import { DEFAULT_NIC_MODEL, FORWARD_ADDRESS, type VmSpec } from '../src/vm/qemu.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const INSTRUCTION_RUNS = Number(process.env.BENCH_INSTRUCTION_RUNS ?? 2);
+const INSTRUCTION_RUNS = Number(process.env.BENCH_INSTRUCTION_RUNS ?? 3);
 const OUT = resolve('out');
 const BENCH_OUT = join(OUT, 'bench');
 const arch = architecture('amd64');

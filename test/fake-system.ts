@@ -60,8 +60,8 @@ export class FakeSystem implements System {
   readonly files = new Map<string, string | Uint8Array>();
   readonly directories = new Set<string>(['/']);
   readonly runs: ProgramRun[] = [];
-  /** When each started program ends (virtual milliseconds), for sleepUntilExit. */
-  private readonly runningEnds = new Set<number>();
+  /** When each started program ends, by pid (virtual milliseconds), for waitForAny. */
+  private readonly endsAt = new Map<number, number>();
   /** Everything written to the console. */
   consoleText = '';
   /** Virtual milliseconds since boot: the uptime, which never jumps. */
@@ -138,7 +138,7 @@ export class FakeSystem implements System {
     if ('powersOff' in behaviour) throw new MachineOff(argv);
     const pid = this.nextPid++;
     const endsAt = 'hangs' in behaviour ? Infinity : this.elapsed + (behaviour.takes ?? 0);
-    if (endsAt !== Infinity) this.runningEnds.add(endsAt);
+    this.endsAt.set(pid, endsAt);
     const status = 'hangs' in behaviour ? 0 : (behaviour.status ?? 0);
     if (!('hangs' in behaviour)) {
       // What it prints, it prints at once.
@@ -246,10 +246,11 @@ export class FakeSystem implements System {
     this.elapsed += milliseconds;
   }
 
-  /** Wakes at the first end of a started program within the time, as SIGCHLD wakes the init. */
-  async sleepUntilExit(milliseconds: number): Promise<void> {
+  /** Wakes at the first end of one of the programs within the time, as their SIGCHLD wakes the init. */
+  async waitForAny(programs: readonly RunningProgram[], milliseconds: number): Promise<void> {
     await yieldToTimers();
-    const ends = [...this.runningEnds].filter((end) => end > this.elapsed);
+    if (programs.some((program) => program.poll() !== undefined)) return;
+    const ends = programs.map((program) => this.endsAt.get(program.pid) ?? Infinity);
     this.elapsed = Math.min(this.elapsed + milliseconds, ...ends);
   }
 

@@ -119,7 +119,7 @@ export function indexAliases(aliases: readonly ModuleAlias[]): AliasIndex {
 }
 
 /** The longest stretch of a pattern that has no `*`, `?` or `[...]`, which every text it matches contains as it is. */
-export function longestLiteralRun(pattern: string): string {
+function longestLiteralRun(pattern: string): string {
   // Most patterns have stars and no classes: splitting is native, where a loop over characters is interpreted.
   if (!pattern.includes('[')) {
     let longest = '';

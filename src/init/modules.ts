@@ -1,13 +1,21 @@
 // Loads kernel modules: the image's boot list, the drivers the machine's devices ask for (coldplug), and b2c.modules.
 
 import { ADDON_ALIASES_FOLDER, BOOT_MODULES_LIST, MODULE_INDEX_FILES, MODULE_INDEXES_FOLDER, MODULES_ROOT } from '../image-layout.ts';
-import type { System } from '../system/system.ts';
+import type { RunningProgram, System } from '../system/system.ts';
 import type { Log } from './console.ts';
 import { canonicalModuleName, parseSoftDependencies, type SoftDependencies } from '../module-index.ts';
 import { indexAliases, modulesForDevices, parseModulesAlias, type AliasIndex } from './modules-plan.ts';
 
 /** Where each modprobe's words go while it runs, to be read once it ends: /run is the init's own tmpfs. */
 const MODPROBE_OUTPUT_FOLDER = '/run';
+/** The longest wait between looks at running modprobes, should the signal of one's end come in the gap QuickJS leaves. */
+const MODPROBE_POLL_MS = 100;
+
+/** One modprobe: a soft dependency's failure is not reported (it may be missing on purpose). */
+interface ModuleStep {
+  name: string;
+  soft: boolean;
+}
 
 /** The CPU's modalias (its vendor, family and features), which is on no bus. */
 const CPU_MODALIAS = '/sys/devices/system/cpu/modalias';
@@ -29,27 +37,27 @@ export class KernelModules {
     private readonly console: Log,
   ) {}
 
-  /** Loads what the image lists, then what the devices match (coldplug), then what the command line names. */
+  /** Loads what the image lists along with what the devices match (coldplug), then what the command line names. */
   async loadModules(requested: readonly string[]): Promise<void> {
     if ((await this.modulesDirectory()) === undefined) {
       await this.loadNamed(requested);
       return;
     }
     const bootList = ((await this.system.readText(BOOT_MODULES_LIST)) ?? '').split('\n').filter((name) => name !== '');
-    // The boot list loads along with the first pass, and the second pass is for devices found through a driver either loaded.
+    // The boot list loads along with the first pass, so the second looks for devices found through a driver either loaded.
     const first = await this.coldplug(bootList);
     if (first.length > 0 || bootList.length > 0) await this.coldplug();
-    await this.load(requested.map((name) => [name]));
+    await this.load([requested]);
   }
 
-  /** Loads modules named later (by the extra arguments); those already loaded are skipped. */
+  /** Loads modules named later (by the extra arguments), in their order; those already loaded are skipped. */
   async loadNamed(names: readonly string[]): Promise<void> {
     if (names.length === 0) return;
     if ((await this.modulesDirectory()) === undefined) {
       await this.console.log(`Warning: b2c.modules (${names.join(', ')}) cannot be loaded: the image has no modules for this kernel`);
       return;
     }
-    await this.load(names.map((name) => [name]));
+    await this.load([names]);
   }
 
   /**
@@ -63,15 +71,9 @@ export class KernelModules {
     if (aliases === undefined) return [];
     const modaliases = (await this.readModaliases()).filter((modalias) => !this.seenModaliases.has(modalias));
     for (const modalias of modaliases) this.seenModaliases.add(modalias);
-    // One chain per device, its drivers in modules.alias order: the first to load binds it, as when they loaded one by one.
-    const claimed = new Set([...this.loaded, ...alongside]);
-    const chains: string[][] = [];
-    for (const modalias of modaliases) {
-      const chain = modulesForDevices(aliases, [modalias]).filter((name) => !claimed.has(name));
-      for (const name of chain) claimed.add(name);
-      if (chain.length > 0) chains.push(chain);
-    }
-    const drivers = chains.flat();
+    // One chain per device, its drivers in modules.alias order, so that the first binds it as when they loaded one by one.
+    const chains = modaliases.map((modalias) => modulesForDevices(aliases, [modalias]).filter((name) => !this.loaded.has(name)));
+    const drivers = [...new Set(chains.flat())].filter((name) => !alongside.includes(name));
     if (drivers.length > 0) await this.console.log(`Loading the drivers of this machine's devices: ${drivers.join(', ')}`);
     await this.load([...alongside.map((name) => [name]), ...chains]);
     return drivers;
@@ -148,46 +150,87 @@ export class KernelModules {
   }
 
   /**
-   * Loads chains of modules: the chains at once, one modprobe per chain at a
-   * time, in rounds. A driver's probe that waits on hardware (a SATA link, a
-   * PHY) then leaves the CPU to the other chains' modprobes instead of
-   * holding up the boot. Each module comes with its soft dependencies around
-   * it, as kmod's modprobe would load them: busybox's does not read
-   * modules.softdep, and a MAC driver such as r8169 needs its PHY driver
-   * loaded first to bind its PHY. Modules already loaded are skipped.
+   * Loads chains of modules, the chains side by side and each chain's
+   * modules one after the other: a driver's probe that waits on hardware (a
+   * SATA link, a PHY) then holds up only its own chain. Each module comes
+   * after its soft dependencies' `pre` and before their `post`, as kmod's
+   * modprobe would load them: busybox's does not read modules.softdep, and a
+   * MAC driver such as r8169 needs its PHY driver loaded first to bind its
+   * PHY. Modules already loaded are skipped.
    */
   private async load(chains: ReadonlyArray<readonly string[]>): Promise<void> {
     const directory = await this.modulesDirectory();
     this.softdeps ??= parseSoftDependencies(directory === undefined ? '' : ((await this.system.readText(`${directory}/modules.softdep`)) ?? ''));
-    const steps = chains.map((chain) => chain.flatMap((name) => this.withSoftDependencies(name, false)));
-    for (let round = 0; ; round++) {
-      const now = steps.map((chain) => chain[round]).filter((step) => step !== undefined);
-      if (now.length === 0) return;
-      const running = [];
-      for (const step of now) {
-        const output = `${MODPROBE_OUTPUT_FOLDER}/modprobe-${step.name}`;
-        running.push({ ...step, output, program: await this.system.start(['modprobe', step.name], { outputFile: output }) });
+    const running: Array<{ step: ModuleStep; chain: ModuleStep[]; output: string; program: RunningProgram }> = [];
+    const startNext = async (chain: ModuleStep[]): Promise<void> => {
+      const step = chain.shift();
+      if (step === undefined) return;
+      const output = `${MODPROBE_OUTPUT_FOLDER}/modprobe-${step.name}`;
+      running.push({ step, chain, output, program: await this.system.start(['modprobe', step.name], { outputFile: output }) });
+    };
+    try {
+      for (const chain of this.planChains(chains)) await startNext(chain);
+      while (running.length > 0) {
+        await this.system.waitForAny(
+          running.map((entry) => entry.program),
+          MODPROBE_POLL_MS,
+        );
+        for (const entry of running.filter((candidate) => candidate.program.poll() !== undefined)) {
+          running.splice(running.indexOf(entry), 1);
+          await this.reportModprobe(entry.step, await entry.program.wait(), entry.output);
+          await startNext(entry.chain);
+        }
       }
-      for (const { name, soft, output, program } of running) {
-        const status = await program.wait();
-        const said = ((await this.system.readText(output)) ?? '').trim();
-        await this.system.remove(output).catch(() => undefined);
-        // A soft dependency may be missing on purpose (an alias nothing in the image provides): the module works without it.
-        if (status !== 0 && !soft) await this.console.log(`Could not load the module ${name}: ${said || `status ${status}`}`);
-      }
+    } finally {
+      // Only when something threw: no modprobe is left to end unwaited, or its words in /run.
+      for (const entry of running) await this.reportModprobe(entry.step, await entry.program.wait(), entry.output);
     }
   }
 
-  /** The module after its soft dependencies' `pre` and before their `post`, each once in the boot; empty when it was loaded already. */
-  private withSoftDependencies(name: string, soft: boolean): Array<{ name: string; soft: boolean }> {
-    if (this.loaded.has(name)) return [];
+  private async reportModprobe(step: ModuleStep, status: number, output: string): Promise<void> {
+    const said = ((await this.system.readText(output)) ?? '').trim();
+    await this.system.remove(output).catch(() => undefined);
+    // A soft dependency may be missing on purpose (an alias nothing in the image provides): the module works without it.
+    if (status !== 0 && !step.soft) await this.console.log(`Could not load the module ${step.name}: ${said || `status ${status}`}`);
+  }
+
+  /**
+   * The chains as they will load, each module once. A chain that meets a
+   * module another chain of the same call loads goes after that chain: two
+   * devices that share a driver keep their drivers' order, and a module
+   * whose `pre` dependency another chain loads waits for it.
+   */
+  private planChains(chains: ReadonlyArray<readonly string[]>): ModuleStep[][] {
+    const planned: ModuleStep[][] = [];
+    const chainOf = new Map<string, ModuleStep[]>();
+    for (const chain of chains) {
+      let after: ModuleStep[] | undefined;
+      const steps = chain.flatMap((name) => this.withSoftDependencies(name, false, (met) => (after ??= chainOf.get(met))));
+      const target = after ?? [];
+      target.push(...steps);
+      if (after === undefined && target.length > 0) planned.push(target);
+      for (const step of steps) chainOf.set(step.name, target);
+    }
+    return planned;
+  }
+
+  /**
+   * The module after its soft dependencies' `pre` and before their `post`,
+   * each once in the boot; `met` is told of each one already loaded or
+   * planned, which is then left out.
+   */
+  private withSoftDependencies(name: string, soft: boolean, met: (name: string) => void): ModuleStep[] {
+    if (this.loaded.has(name)) {
+      met(name);
+      return [];
+    }
     this.loaded.add(name);
     const softdeps = this.softdeps?.get(canonicalModuleName(name));
     if (softdeps === undefined) return [{ name, soft }];
     return [
-      ...softdeps.pre.flatMap((pre) => this.withSoftDependencies(pre, true)),
+      ...softdeps.pre.flatMap((pre) => this.withSoftDependencies(pre, true, met)),
       { name, soft },
-      ...softdeps.post.flatMap((post) => this.withSoftDependencies(post, true)),
+      ...softdeps.post.flatMap((post) => this.withSoftDependencies(post, true, met)),
     ];
   }
 

@@ -117,7 +117,11 @@ export class NetworkSetup {
         );
       }
       // udhcpc exits with its lease: woken by that, not a poll later.
-      if (lease === undefined && pending.size > 0) await this.system.sleepUntilExit(POLL_MS);
+      if (lease === undefined && pending.size > 0)
+        await this.system.waitForAny(
+          [...pending].map((client) => client.program),
+          POLL_MS,
+        );
     }
     for (const client of pending) {
       await this.run(['kill', String(client.program.pid)]);

@@ -162,8 +162,8 @@ export class Pipeline {
     let markBytes: number | undefined;
     let markTime = this.system.now();
     while (program.poll() === undefined) {
-      // Woken by the pull's end: a poll's sleep would add up to PULL_POLL_MS to every step.
-      await this.system.sleepUntilExit(PULL_POLL_MS);
+      // Woken by the pull's end: a plain sleep would add up to PULL_POLL_MS to every step.
+      await this.system.waitForAny([program], PULL_POLL_MS);
       const bytes = ioBytes((await this.system.readText(`/proc/${program.pid}/io`)) ?? '');
       const now = this.system.now();
       // Counts that cannot be read never stop a pull.
@@ -192,7 +192,7 @@ export class Pipeline {
     const program = await this.system.start(argv);
     while (program.poll() === undefined) {
       await this.volumes.pushChanges();
-      await this.system.sleepUntilExit(1000);
+      await this.system.waitForAny([program], 1000);
     }
     return program.wait();
   }

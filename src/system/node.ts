@@ -6,7 +6,7 @@ import { access, lstat, mkdir, open, readdir, readFile, rename, rmdir, symlink, 
 import { constants } from 'node:os';
 import type { RunOptions, RunResult, System } from './system.ts';
 
-/** Sleeps of sleepUntilExit, each woken early by the end of a program `start` began. */
+/** Waits of waitForAny, each told of every program's end to look at its own. */
 const exitWaiters = new Set<() => void>();
 
 export const nodeSystem: System = {
@@ -126,15 +126,23 @@ export const nodeSystem: System = {
     process.stdout.write(text);
   },
   sleep: (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds)),
-  sleepUntilExit: (milliseconds) =>
+  waitForAny: (programs, milliseconds) =>
     new Promise((resolve) => {
-      const wake = (): void => {
-        exitWaiters.delete(wake);
+      const ended = (): boolean => programs.some((program) => program.poll() !== undefined);
+      if (ended()) {
+        resolve();
+        return;
+      }
+      const done = (): void => {
+        exitWaiters.delete(check);
         clearTimeout(timer);
         resolve();
       };
-      const timer = setTimeout(wake, milliseconds);
-      exitWaiters.add(wake);
+      const check = (): void => {
+        if (ended()) done();
+      };
+      const timer = setTimeout(done, milliseconds);
+      exitWaiters.add(check);
     }),
   now: () => Date.now(),
 };

@@ -24,8 +24,12 @@ function decodeWaitStatus(raw: number): number {
   return signal === 0 ? (raw >> 8) & 0xff : 128 + signal;
 }
 
-/** Sleeps of sleepUntilExit, each woken early by a child's end. */
-const exitWaiters = new Set<() => void>();
+/** Waits of waitForAny: each is woken by the end of one of its programs. */
+const exitWaiters = new Set<{ pids: readonly number[]; wake: () => void }>();
+
+function anyEnded(pids: readonly number[]): boolean {
+  return pids.some((pid) => exitStatuses.has(pid));
+}
 
 /** Reaps every child that has ended, without waiting. */
 function reapChildren(): void {
@@ -38,12 +42,12 @@ function reapChildren(): void {
 
 /**
  * The SIGCHLD handler, which QuickJS runs from its event loop: reaps, and
- * wakes the sleeps waiting for an end (even when a blocking wait reaped the
- * child first, as the signal still comes).
+ * wakes the waits whose programs ended (a child a blocking wait reaped first
+ * still has its status kept, and its signal still comes).
  */
 export function onChildExit(): void {
   reapChildren();
-  for (const wake of [...exitWaiters]) wake();
+  for (const waiter of [...exitWaiters]) if (anyEnded(waiter.pids)) waiter.wake();
 }
 
 function waitFor(pid: number): number {
@@ -202,15 +206,22 @@ export const quickjsSystem: System = {
   sleep(milliseconds) {
     return os.sleepAsync(milliseconds);
   },
-  sleepUntilExit(milliseconds) {
+  waitForAny(programs, milliseconds) {
+    const pids = programs.map((program) => program.pid);
+    reapChildren();
+    if (anyEnded(pids)) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const wake = (): void => {
-        exitWaiters.delete(wake);
-        os.clearTimeout(timer);
-        resolve();
+      const waiter = {
+        pids,
+        wake: (): void => {
+          exitWaiters.delete(waiter);
+          os.clearTimeout(timer);
+          resolve();
+        },
       };
-      const timer = os.setTimeout(wake, milliseconds);
-      exitWaiters.add(wake);
+      // A SIGCHLD that comes between QuickJS's look at its signals and its select() is seen only when the timer ends it.
+      const timer = os.setTimeout(waiter.wake, milliseconds);
+      exitWaiters.add(waiter);
     });
   },
   now: () => Date.now(),

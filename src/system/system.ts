@@ -74,11 +74,12 @@ export interface System {
   write(text: string): void;
   sleep(milliseconds: number): Promise<void>;
   /**
-   * Sleeps as `sleep` does, but wakes as soon as a program `start` began
-   * ends: a loop that polls programs then sees each end when it comes, not
-   * up to a whole poll later.
+   * Waits until one of the programs (which `start` began) has ended, or
+   * `milliseconds` have passed: a loop that polls programs then sees each end
+   * when it comes, not up to a whole poll later. Other programs ending do not
+   * wake it.
    */
-  sleepUntilExit(milliseconds: number): Promise<void>;
+  waitForAny(programs: readonly RunningProgram[], milliseconds: number): Promise<void>;
   /** Wall-clock time, milliseconds since the epoch. */
   now(): number;
 }

@@ -37,12 +37,12 @@ describe('the init logic under QuickJS', () => {
     expect(JSON.parse(result.stdout)).toEqual(JSON.parse(JSON.stringify(quickjsProbe())));
   });
 
-  it("wakes a sleep that waits for a program's end when the program ends (SIGCHLD), and not otherwise", async () => {
+  it("wakes a wait for a program's end when that program ends (SIGCHLD), and not when another one does", async () => {
     const result = await runUnderQuickjs('test/quickjs/wake.ts');
     expect(result.stderr).toBe('');
     const { woke, status, idle } = JSON.parse(result.stdout) as { woke: number; status: number; idle: number };
     expect(status).toBe(0);
-    // sleep 0.3 ends the 20 s sleep; the margins are wide: what is checked is the wake, not a speed.
+    // sleep 0.3 ends the 20 s wait; true's end does not end the 300 ms one. The margins are wide: what is checked is the wake, not a speed.
     expect(woke).toBeGreaterThanOrEqual(290);
     expect(woke).toBeLessThan(10_000);
     expect(idle).toBeGreaterThanOrEqual(290);

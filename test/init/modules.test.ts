@@ -69,11 +69,11 @@ describe('KernelModules', () => {
     const modules = new KernelModules(fake, log);
     await modules.loadNamed(['r8169', 'ext4']);
     await modules.loadNamed(['realtek']);
-    // The two chains load side by side: the first modprobe of each, then the second.
+    // Named modules load in the order given.
     expect(fake.ran('modprobe')).toEqual([
       ['modprobe', 'realtek'],
-      ['modprobe', 'crypto-crc32c'],
       ['modprobe', 'r8169'],
+      ['modprobe', 'crypto-crc32c'],
       ['modprobe', 'ext4'],
     ]);
     expect(fake.consoleText).not.toContain('Could not load');
@@ -99,6 +99,57 @@ describe('KernelModules', () => {
     expect(fake.consoleText).toContain("Loading the drivers of this machine's devices: virtio_net, ahci, intel_generic");
     expect(fake.consoleText).toContain('Could not load the module intel_generic: modprobe: cannot load intel_generic: No such device');
     expect([...fake.files.keys()].filter((path) => path.startsWith('/run/'))).toEqual([]);
+  });
+
+  describe('chains side by side', () => {
+    const aliases = [
+      'alias pci:v00008086d00002922* ahci',
+      'alias pci:v000010ECd00008168* r8169',
+      'alias pci:v00008086d0000293A* ehci_pci',
+      'alias pci:v00008086d00002934* uhci_hcd',
+      'alias usb:v0BDAp8153* r8152',
+      'alias usb:v0BDAp8153* cdc_ether',
+      'alias usb:v0BDAp8156* cdc_ether',
+      'alias usb:v0BDAp8156* cdc_ncm',
+    ].join('\n');
+    async function coldplugged(devices: Record<string, string>, softdeps: string, takes: Record<string, number>): Promise<string[]> {
+      const fake = new FakeSystem()
+        .file('/proc/sys/kernel/osrelease', `${RELEASE}\n`)
+        .file(`${FOLDER}/b2c-indexes/image/modules.alias`, `${aliases}\n`)
+        .file(`${FOLDER}/b2c-indexes/image/modules.softdep`, softdeps);
+      for (const [path, modalias] of Object.entries(devices)) fake.file(`/sys/bus/${path}/modalias`, `${modalias}\n`);
+      fake.on(['modprobe'], (argv) => ({ takes: takes[argv[1] as string] ?? 100 }));
+      await new KernelModules(fake, { log: async () => undefined }).coldplug();
+      return fake.runs.filter((run) => run.argv[0] === 'modprobe').map((run) => `${run.argv[1]}@${run.at}`);
+    }
+
+    it("starts a chain's next module when its own last one ends, whatever another chain's probe waits on", async () => {
+      const runs = await coldplugged(
+        { 'pci/devices/0000:00:1f.2': 'pci:v00008086d00002922sv0sd0bc01sc06i01', 'pci/devices/0000:01:00.0': 'pci:v000010ECd00008168sv0sd0bc02sc00i00' },
+        'softdep r8169 pre: realtek\n',
+        { ahci: 1000, realtek: 100 },
+      );
+      expect(runs).toEqual(['ahci@0', 'realtek@0', 'r8169@100']);
+    });
+
+    it("waits for a module's pre dependency that another device's chain loads", async () => {
+      // The EHCI controller's function comes first; its companion UHCI's driver wants ehci_pci loaded before it.
+      const runs = await coldplugged(
+        { 'pci/devices/0000:00:1a.0': 'pci:v00008086d0000293Asv0sd0bc0Csc03i20', 'pci/devices/0000:00:1a.1': 'pci:v00008086d00002934sv0sd0bc0Csc03i00' },
+        'softdep uhci_hcd pre: ehci_pci\n',
+        { ehci_pci: 500 },
+      );
+      expect(runs).toEqual(['ehci_pci@0', 'uhci_hcd@500']);
+    });
+
+    it('keeps the drivers of two devices that share one in their order', async () => {
+      const runs = await coldplugged({ 'usb/devices/1-1:1.0': 'usb:v0BDAp8153d3100', 'usb/devices/2-1:1.0': 'usb:v0BDAp8156d3100' }, '', {
+        r8152: 300,
+        cdc_ether: 200,
+      });
+      // The second adapter's cdc_ncm comes after the cdc_ether the first adapter's chain loads, as it did one by one.
+      expect(runs).toEqual(['r8152@0', 'cdc_ether@300', 'cdc_ncm@500']);
+    });
   });
 
   it("loads the driver a device names only in its uevent, as an SD card's mmc:block", async () => {

@@ -1,4 +1,4 @@
-// Under QuickJS: a sleep that waits for a program's end wakes when the program ends, through the init's SIGCHLD handler.
+// Under QuickJS: a wait for a started program's end wakes when that program ends (the init's SIGCHLD handler), and only then.
 import * as os from 'os';
 import * as std from 'std';
 import { onChildExit, quickjsSystem } from '../../src/system/quickjs.ts';
@@ -6,10 +6,16 @@ import { onChildExit, quickjsSystem } from '../../src/system/quickjs.ts';
 os.signal(os.SIGCHLD, onChildExit);
 const started = Date.now();
 const program = await quickjsSystem.start(['sleep', '0.3']);
-await quickjsSystem.sleepUntilExit(20_000);
+await quickjsSystem.waitForAny([program], 20_000);
 const woke = Date.now() - started;
 const status = program.poll();
-// With no program ending, the sleep lasts its time.
+await program.wait();
+// Another program's end, run to its end just before, does not cut the wait short.
+const other = await quickjsSystem.start(['sleep', '5']);
 const idleStarted = Date.now();
-await quickjsSystem.sleepUntilExit(300);
-std.out.puts(JSON.stringify({ woke, status, idle: Date.now() - idleStarted }));
+await quickjsSystem.run(['true']);
+await quickjsSystem.waitForAny([other], 300);
+const idle = Date.now() - idleStarted;
+await quickjsSystem.run(['kill', String(other.pid)]);
+await other.wait();
+std.out.puts(JSON.stringify({ woke, status, idle }));
