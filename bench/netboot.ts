@@ -9,6 +9,7 @@ import { architecture } from '../src/architectures.ts';
 import { bytesByMachine, NETBOOT_HEADER, netbootRow, parseEvents, type NetbootRound } from '../src/bench/netboot.ts';
 import { replaceSection } from '../src/bench/report.ts';
 import { markdownTable } from '../src/bench/timeline.ts';
+import { DebianTools } from '../src/image/debian-tools.ts';
 import { outputNames } from '../src/image/output-names.ts';
 import { busyboxImage } from '../src/testbed/images.ts';
 import { LAN, TestNetwork } from '../src/testbed/netns.ts';
@@ -77,6 +78,8 @@ async function main(): Promise<void> {
   for (const file of [names.kernel, names.initramfs.xz]) {
     if (!existsSync(join('out', file))) throw new Error(`out/${file} is missing: run 'npx b2c build' first`);
   }
+  // b2c serve runs in the test LAN's namespace, which has no route to Debian's mirror: its packages are fetched into the cache here.
+  await DebianTools.prepare(['dnsmasq-base', 'ipxe']);
   const registry = await LocalRegistry.start();
   await registry.push('b2c-test/busybox', '1', await busyboxImage('/bin/busybox', 'amd64'));
   const lan = await TestNetwork.create(Array.from({ length: MACHINES }, () => 'lan' as const));

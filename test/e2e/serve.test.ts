@@ -4,8 +4,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { architecture } from '../../src/architectures.ts';
 import { DebianTools } from '../../src/image/debian-tools.ts';
 import { LAN, TestNetwork } from '../../src/testbed/netns.ts';
+import { prepareUefiFirmware } from '../../src/vm/firmware.ts';
 import { RUN_EXIT } from '../../src/vm/outcome.ts';
 import { bootB2c, expectCleanEnd, runB2c, step, type BootResult } from './boot.ts';
 
@@ -88,6 +90,10 @@ describe('b2c serve', () => {
     // The arm64 machine boots the arm64 image, which the shared build does not make.
     const arm64 = await runB2c(['build', '--arch', 'arm64', '--addons', 'dtbs']);
     if (arm64.status !== 0) throw new Error(`b2c build --arch arm64 failed with status ${arm64.status}:\n${arm64.stderr}`);
+    // b2c serve and b2c run --netboot run in the test LAN's namespace, which has no route to Debian's mirror:
+    // their packages (dnsmasq, iPXE, OVMF, AAVMF) are fetched into the cache here.
+    await DebianTools.prepare(['dnsmasq-base', 'ipxe']);
+    for (const arch of ['amd64', 'arm64']) await (await prepareUefiFirmware(architecture(arch))).remove();
     lan = await TestNetwork.create(['lan', 'lan', 'lan', 'lan']);
     machinesFile = join(lan.workDir, 'machines.yaml');
     await lan.serveRegistry(inject('registryData'));
