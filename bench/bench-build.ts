@@ -7,7 +7,7 @@ import { buildImage } from '../src/image/build.ts';
 import type { Progress } from '../src/image/progress.ts';
 import { nodeSystem } from '../src/system/node.ts';
 
-type Build = Awaited<ReturnType<typeof buildImage>>;
+export type Build = Awaited<ReturnType<typeof buildImage>>;
 
 /** The initramfs in xz, zstd and uncompressed form, with the modules and firmware add-ons, into `outDir`. */
 export async function buildBenchImage(arch: Architecture, outDir: string, progress: Progress): Promise<Build> {

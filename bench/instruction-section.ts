@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { instructionCells, instructionSpread, instructionTimeline, INSTRUCTION_PHASES, type InstructionTimeline } from '../src/bench/instructions.ts';
 import { markdownTable } from '../src/bench/timeline.ts';
 import { megabytes } from '../src/image/manifest.ts';
+import { archiveSizes, type Build } from './bench-build.ts';
 import type { Progress } from '../src/image/progress.ts';
 import { bootMachine } from '../src/vm/machine.ts';
 import { FORWARD_ADDRESS, type VmSpec } from '../src/vm/qemu.ts';
@@ -15,9 +16,8 @@ export interface InstructionInputs {
   /** The machine every boot shares: one vCPU, TCG, the registry's port forwarded. */
   base: Omit<VmSpec, 'initrd' | 'cmdline' | 'disks' | 'cpus' | 'instructionCounting'>;
   floor: string;
-  initramfs: { xz: string; zstd: string; none: string };
-  /** Bytes of every archive and add-on, for the table under the boots. */
-  sizes: Array<{ archive: string; bytes: number }>;
+  /** The archives booted, and listed with every add-on under the boots. */
+  build: Build;
   /** `docker://…` of a busybox image in the local registry. */
   image: string;
   runs: number;
@@ -50,17 +50,18 @@ async function countedBoot(spec: VmSpec, consolePath: string): Promise<Instructi
 }
 
 export async function instructionSection(inputs: InstructionInputs): Promise<InstructionResults> {
-  const { base, image, runs, progress } = inputs;
+  const { base, image, runs, progress, build } = inputs;
+  const initramfs = { xz: build.initramfs.xz as string, zstd: build.initramfs.zstd as string, none: build.initramfs.none as string };
   const none = 'b2c.cache_device=none';
   const step = `b2c.container="--tls-verify=false ${image} sh -c 'echo bench-output-$((6*7))'"`;
   const rows: Array<{ name: string; initrd: string; cmdline: string; cache?: boolean }> = [
     { name: 'floor (busybox /init, xz)', initrd: inputs.floor, cmdline: '' },
-    { name: 'b2c, xz, no container', initrd: inputs.initramfs.xz, cmdline: none },
-    { name: 'b2c, zstd, no container', initrd: inputs.initramfs.zstd, cmdline: none },
-    { name: 'b2c, uncompressed, no container', initrd: inputs.initramfs.none, cmdline: none },
-    { name: 'b2c, xz, trivial container, storage in RAM', initrd: inputs.initramfs.xz, cmdline: `${none} ${step}` },
-    { name: 'b2c, zstd, trivial container, storage in RAM', initrd: inputs.initramfs.zstd, cmdline: `${none} ${step}` },
-    { name: 'b2c, xz, trivial container, warm cache disk', initrd: inputs.initramfs.xz, cmdline: `b2c.cache_device=auto ${step}`, cache: true },
+    { name: 'b2c, xz, no container', initrd: initramfs.xz, cmdline: none },
+    { name: 'b2c, zstd, no container', initrd: initramfs.zstd, cmdline: none },
+    { name: 'b2c, uncompressed, no container', initrd: initramfs.none, cmdline: none },
+    { name: 'b2c, xz, trivial container, storage in RAM', initrd: initramfs.xz, cmdline: `${none} ${step}` },
+    { name: 'b2c, zstd, trivial container, storage in RAM', initrd: initramfs.zstd, cmdline: `${none} ${step}` },
+    { name: 'b2c, xz, trivial container, warm cache disk', initrd: initramfs.xz, cmdline: `b2c.cache_device=auto ${step}`, cache: true },
   ];
   const boots: Record<string, InstructionTimeline[]> = {};
   const cacheFolder = await mkdtemp(join(tmpdir(), 'b2c-bench-icount-'));
@@ -119,7 +120,7 @@ export async function instructionSection(inputs: InstructionInputs): Promise<Ins
     '',
     markdownTable(
       ['archive', 'bytes', 'size'],
-      inputs.sizes.map(({ archive, bytes }) => [archive, String(bytes), megabytes(bytes)]),
+      archiveSizes(build).map(({ archive, bytes }) => [archive, String(bytes), megabytes(bytes)]),
     ),
     '',
   ].join('\n');

@@ -11,7 +11,7 @@ import { busyboxImage } from '../src/testbed/images.ts';
 import { LocalRegistry } from '../src/testbed/registry.ts';
 import { checkHostTools } from '../src/vm/machine.ts';
 import { DEFAULT_NIC_MODEL } from '../src/vm/qemu.ts';
-import { archiveSizes, buildBenchImage } from './bench-build.ts';
+import { buildBenchImage } from './bench-build.ts';
 import { buildFloor } from './floor.ts';
 import { instructionSection, registryImage } from './instruction-section.ts';
 
@@ -42,8 +42,7 @@ async function main(): Promise<void> {
     const { section } = await instructionSection({
       base,
       floor,
-      initramfs: { xz: build.initramfs.xz as string, zstd: build.initramfs.zstd as string, none: build.initramfs.none as string },
-      sizes: archiveSizes(build),
+      build,
       image: registryImage(registry.port, 'bench/busybox:1'),
       runs: Number(process.env.BENCH_INSTRUCTION_RUNS ?? 3),
       consoleFolder: BENCH_OUT,

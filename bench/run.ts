@@ -243,8 +243,7 @@ async function main(): Promise<void> {
     instructions = await instructionSection({
       base: { ...base, accel: 'tcg' },
       floor,
-      initramfs: { xz: build.initramfs.xz as string, zstd: build.initramfs.zstd as string, none: build.initramfs.none as string },
-      sizes: archiveSizes(build),
+      build,
       image: registryImage(registry.port, 'bench/busybox:1'),
       runs: INSTRUCTION_RUNS,
       consoleFolder: BENCH_OUT,
