@@ -1,11 +1,15 @@
 // Three suites: unit tests that need nothing but Node, integration tests that run host tools and local servers, and end-to-end tests that boot
-// the real image in QEMU.
+// the real image in QEMU. Each run ends with the time of each test file.
+
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    // Boots share one machine's two cores: one VM at a time.
-    fileParallelism: false,
+    // Two at a time: a VM under TCG keeps one host core busy, and the machines here have two. The end-to-end files share no counters and
+    // no fixed names, so any two of them may run side by side.
+    maxWorkers: 2,
+    minWorkers: 1,
+    reporters: ['default', './test/reporters/file-times.ts'],
     projects: [
       {
         test: {
@@ -28,8 +32,11 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/e2e/global-setup.ts'],
-          testTimeout: 15 * 60_000,
-          hookTimeout: 60 * 60_000,
+          // After the quick suites: a unit failure shows before the boots start.
+          sequence: { groupOrder: 1 },
+          // A test's own boots are bounded by b2c run's --timeout; this bounds what hangs around them.
+          testTimeout: 10 * 60_000,
+          hookTimeout: 30 * 60_000,
         },
       },
     ],

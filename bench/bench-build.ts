@@ -1,7 +1,7 @@
 // The build both benchmark scripts boot (amd64, every archive form and both add-ons), and its archives' sizes as the reports list them.
 
 import type { Architecture } from '../src/architectures.ts';
-import { defaultCacheDir } from '../src/cache-dir.ts';
+import { hostCacheDir } from '../src/host-cache.ts';
 import { B2C_VERSION } from '../src/cli/version.ts';
 import { buildImage } from '../src/image/build.ts';
 import type { Progress } from '../src/image/progress.ts';
@@ -17,7 +17,7 @@ export async function buildBenchImage(arch: Architecture, outDir: string, progre
     {
       arch: arch.debian,
       suite: 'trixie',
-      cacheDir: defaultCacheDir(),
+      cacheDir: hostCacheDir(),
       outDir,
       compressions: ['xz', 'zstd', 'none'],
       refresh: false,

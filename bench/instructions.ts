@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { architecture } from '../src/architectures.ts';
-import { replaceSection } from '../src/bench/report.ts';
+import { replaceSection } from '../src/bench-report/report.ts';
 import { outputNames } from '../src/image/output-names.ts';
 import { streamProgress } from '../src/image/progress.ts';
 import { busyboxImage } from '../src/testbed/images.ts';

@@ -10,11 +10,11 @@ import { architecture } from '../src/architectures.ts';
 import { megabytes } from '../src/image/manifest.ts';
 import { outputNames } from '../src/image/output-names.ts';
 import { streamProgress } from '../src/image/progress.ts';
-import { defaultCacheDir } from '../src/cache-dir.ts';
+import { acceleratorMemo } from '../src/host-cache.ts';
 import { B2C_VERSION } from '../src/cli/version.ts';
-import { ADDITIONS, CUTS } from '../src/bench/cuts.ts';
-import { sizeByComponent, type ManifestFileEntry } from '../src/bench/size.ts';
-import { bootTimeline, markdownTable, summarize, volumeSyncSeconds, type BootTimeline, type ConsoleArrival } from '../src/bench/timeline.ts';
+import { ADDITIONS, CUTS } from '../src/bench-report/cuts.ts';
+import { sizeByComponent, type ManifestFileEntry } from '../src/bench-report/size.ts';
+import { bootTimeline, markdownTable, summarize, volumeSyncSeconds, type BootTimeline, type ConsoleArrival } from '../src/bench-report/timeline.ts';
 import { busyboxImage, incompressibleBytes } from '../src/testbed/images.ts';
 import { LocalRegistry } from '../src/testbed/registry.ts';
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY, TestS3 } from '../src/testbed/s3.ts';
@@ -249,7 +249,7 @@ async function main(): Promise<void> {
       consoleFolder: BENCH_OUT,
       progress,
     });
-    accel = await chooseAccelerator('auto', base, join(defaultCacheDir(), 'accel-probe.json'));
+    accel = await chooseAccelerator('auto', base, acceleratorMemo());
     for (const variant of variants) {
       results[variant.name] = [];
       for (let run = 1; run <= RUNS; run++) {

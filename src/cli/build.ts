@@ -6,7 +6,7 @@ import { ARCHITECTURES, parseArchitectureList, type Architecture } from '../arch
 import { ADDONS, type Addon, type Compression } from '../image/output-names.ts';
 import { describeError } from '../errors.ts';
 import { ExitError } from './errors.ts';
-import { defaultCacheDir } from '../cache-dir.ts';
+import { hostCacheDir } from '../host-cache.ts';
 import { B2C_VERSION } from './version.ts';
 
 function parseCompressions(value: string, previous: Compression[] = []): Compression[] {
@@ -50,10 +50,10 @@ export function registerBuildCommand(program: Command): void {
     .option('--suite <suite>', 'Debian suite the packages come from', 'trixie')
     .option('--mirror <url>', 'Debian mirror')
     .option('--keyring <file>', 'keyring that signs the archive')
-    .option('--cache-dir <dir>', 'where package lists and downloads are kept between builds', defaultCacheDir())
+    .option('--cache-dir <dir>', 'the host cache: package lists, downloads and extracted packages kept between builds', hostCacheDir())
     .option('--out <dir>', 'output folder', 'out')
     .option('--compress <list>', 'also write these compressions (xz is always written): zstd, none', parseCompressions, [])
-    .option('--refresh', 'fetch the package lists again even when cached', false)
+    .option('--refresh', 'fetch the package lists again, and build even when nothing changed', false)
     .option(
       '--addons <list>',
       `also write these beside the image: archives a bootloader loads after the initramfs, and the device trees (${ADDONS.join(', ')})`,

@@ -2,7 +2,7 @@
 
 import { InvalidArgumentError, type Command } from 'commander';
 import { join, resolve } from 'node:path';
-import { normalizeMac } from '../serve/machines.ts';
+import { normalizeMac } from '../mac.ts';
 import { architecture } from '../architectures.ts';
 import { outputNames } from '../image/output-names.ts';
 import { concatenateArchives } from '../vm/initrd.ts';
@@ -25,14 +25,14 @@ import {
 } from '../vm/qemu.ts';
 import { describeError } from '../errors.ts';
 import { ExitError } from './errors.ts';
-import { defaultCacheDir } from '../cache-dir.ts';
+import { acceleratorMemo } from '../host-cache.ts';
 
-/** Debian trixie's QEMU for a board the host's does not have, fetched into the cache the first time. */
+/** Debian trixie's QEMU for a board the host's does not have, fetched into the host cache the first time. */
 async function boardQemu(board: Board, qemu: NonNullable<Board['trixieQemu']>): Promise<string[]> {
-  process.stderr.write(`b2c: ${board.name} is a board of Debian trixie's QEMU: using ${qemu.package} from the cache (fetched the first time)\n`);
+  process.stderr.write(`b2c: ${board.name} is a board of Debian trixie's QEMU: using ${qemu.package} from the host cache (fetched the first time)\n`);
   try {
     // Loaded here: the apt code stays out of every other `b2c run`.
-    const { DebianTools } = await import('../image/debian-tools.ts');
+    const { DebianTools } = await import('../debian/tools.ts');
     return (await DebianTools.prepare([qemu.package])).command(qemu.package, qemu.program);
   } catch (error) {
     throw new HostToolError(`cannot fetch Debian trixie's ${qemu.package} for ${board.name}: ${describeError(error)}`);
@@ -235,7 +235,7 @@ Exit status: the pipeline status the machine printed, or
           throw new ExitError(2, `--board ${spec.board.board.name} runs under software emulation: leave out --accel kvm`);
         // The accelerator probe boots the kernel, which a netbooting machine does not have here.
         const probeless = spec.board !== undefined || (spec.netboot !== undefined && options.accel === 'auto');
-        spec.accel = probeless ? 'tcg' : await chooseAccelerator(options.accel, spec, join(defaultCacheDir(), 'accel-probe.json'));
+        spec.accel = probeless ? 'tcg' : await chooseAccelerator(options.accel, spec, acceleratorMemo());
         const what =
           spec.netboot === undefined
             ? spec.kernel

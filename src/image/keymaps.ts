@@ -2,7 +2,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { DebianTools } from './debian-tools.ts';
+import type { DebianTools } from '../debian/tools.ts';
 import { B2cError } from '../errors.ts';
 
 /**

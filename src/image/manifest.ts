@@ -1,6 +1,6 @@
 // The manifest of a build: every package with its version and share, every file with its size and origin, the totals.
 
-import type { DebianPackage } from './apt.ts';
+import type { DebianPackage } from '../debian/apt.ts';
 import type { ImageTree } from './tree.ts';
 
 export interface ManifestFile {

@@ -1,10 +1,8 @@
 // Extracted Debian packages seen as one merged-/usr file system, so that paths, links and libraries resolve as on the target.
 
-import { existsSync } from 'node:fs';
-import { lstat, mkdir, readdir, readlink, rename, rm } from 'node:fs/promises';
-import { basename, join, posix } from 'node:path';
-import { runChecked, type System } from '../system/system.ts';
-import type { DebianPackage } from './apt.ts';
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { DebianPackage } from '../debian/apt.ts';
 import { normalizeImagePath } from './tree.ts';
 import { B2cError } from '../errors.ts';
 
@@ -45,23 +43,6 @@ export function mergedUsrPath(path: string): string {
     if (`${normalized}/` === from) return to.slice(0, -1);
   }
   return normalized;
-}
-
-/** Where a .deb is (or will be) extracted in the cache. */
-export function extractedPath(debPath: string, cacheDir: string): string {
-  return join(cacheDir, 'extracted', basename(debPath, '.deb'));
-}
-
-/** Extracts a .deb once into the cache (dpkg-deb -x, atomically) and returns the folder. */
-export async function extractDeb(system: System, debPath: string, cacheDir: string): Promise<string> {
-  const target = extractedPath(debPath, cacheDir);
-  if (existsSync(target)) return target;
-  const partial = `${target}.partial`;
-  await rm(partial, { recursive: true, force: true });
-  await mkdir(partial, { recursive: true });
-  await runChecked(system, ['dpkg-deb', '--extract', debPath, partial], { context: `extracting ${basename(debPath)}` });
-  await rename(partial, target);
-  return target;
 }
 
 export class PackageRoot {

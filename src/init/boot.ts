@@ -333,13 +333,16 @@ export class Boot {
     await this.system.run(['sync']);
     for (;;) {
       const result = await this.system.run(outcome.shutdownCommand);
-      await this.console.log(`${outcome.shutdownCommand.join(' ')} returned ${result.status}: trying again in 5 s`);
+      await this.console.log(`${outcome.shutdownCommand.join(' ')} returned ${result.status}: trying again in ${SHUTDOWN_RETRY_SECONDS} s`);
       // PID 1 must never exit: the kernel would panic.
-      await this.system.sleep(5000);
+      await this.system.sleep(SHUTDOWN_RETRY_SECONDS * 1000);
       if (outcome.shutdownCommand[0] !== 'poweroff') outcome.shutdownCommand = ['poweroff', '-f'];
     }
   }
 }
+
+/** How often a shutdown command that returned is run again (as `poweroff -f` after the first). */
+export const SHUTDOWN_RETRY_SECONDS = 5;
 
 /** The whole life of /init: the boot, whatever it throws, the cleanup, and the shutdown, which never returns. */
 export async function runInit(system: System, version: string): Promise<never> {

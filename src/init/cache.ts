@@ -18,13 +18,13 @@ import type { Log } from './console.ts';
 import { reportDriverlessDevices, type DriverFinder } from './devices.ts';
 
 export const SWAP_FILE = `${CONTAINER_STORAGE}/b2c-swapfile`;
-const DEVICE_WAIT_MS = 10_000;
+export const DEVICE_WAIT_MS = 10_000;
 /**
  * How long `auto` waits for a first disk when it sees none: a USB drive
  * (usb-storage waits a second before its scan) or an SD card on a host
  * whose driver just loaded shows up after the first coldplug.
  */
-const FIRST_DISK_WAIT_MS = 5_000;
+export const FIRST_DISK_WAIT_MS = 5_000;
 
 function randomGuid(): string {
   const hex = Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join('');

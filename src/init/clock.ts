@@ -6,7 +6,8 @@ import type { InitConsole } from './console.ts';
 
 /** The whole clock step never takes much longer than this. */
 export const NTP_BUDGET_SECONDS = 15;
-const ATTEMPT_SECONDS = 5;
+/** One SNTP query's bound. */
+export const NTP_ATTEMPT_SECONDS = 5;
 
 export function ntpServer(peer: NtpPeer): string | undefined {
   if (peer.kind === 'none') return undefined;
@@ -18,7 +19,7 @@ export function ntpServer(peer: NtpPeer): string | undefined {
  * if the server never answers. rdate goes by its full path, or busybox would
  * run its own rdate applet, which speaks only the old RFC 868 protocol.
  */
-export function rdateArgs(server: string, seconds = ATTEMPT_SECONDS): string[] {
+export function rdateArgs(server: string, seconds = NTP_ATTEMPT_SECONDS): string[] {
   return withTimeout(seconds, ['/usr/bin/rdate', '-n', '-s', server]);
 }
 
@@ -35,7 +36,7 @@ export async function setClock(system: System, console: InitConsole, peer: NtpPe
   const uptime = async (): Promise<number> => Number(await console.uptime()) * 1000;
   const started = await uptime();
   let lastError = '';
-  for (let attempt = 1; (await uptime()) - started < (NTP_BUDGET_SECONDS - ATTEMPT_SECONDS) * 1000 || attempt === 1; attempt++) {
+  for (let attempt = 1; (await uptime()) - started < (NTP_BUDGET_SECONDS - NTP_ATTEMPT_SECONDS) * 1000 || attempt === 1; attempt++) {
     await console.log(`Asking ${server} for the time (attempt ${attempt})`);
     const before = system.now();
     const beforeUptime = await uptime();

@@ -17,6 +17,12 @@ export const EXTRA_ARGS_MAX_BYTES = 1024 * 1024;
 /** curl's status for a file over --max-filesize. */
 const CURL_FILE_TOO_LARGE = 63;
 
+/** The download's bounds: to connect, for a whole try, the tries in all and the pause between them. */
+export const EXTRA_ARGS_CONNECT_SECONDS = 10;
+export const EXTRA_ARGS_TRY_SECONDS = 60;
+export const EXTRA_ARGS_TRIES = 4;
+export const EXTRA_ARGS_SECONDS_APART = 1;
+
 /** curl for one download: fails on HTTP errors, verifies TLS against the image's bundle, retries briefly, never runs long. */
 export function curlDownloadArgs(url: string, output: string): string[] {
   return [
@@ -29,13 +35,13 @@ export function curlDownloadArgs(url: string, output: string): string[] {
     '--cacert',
     CA_BUNDLE,
     '--connect-timeout',
-    '10',
+    String(EXTRA_ARGS_CONNECT_SECONDS),
     '--max-time',
-    '60',
+    String(EXTRA_ARGS_TRY_SECONDS),
     '--retry',
-    '3',
+    String(EXTRA_ARGS_TRIES - 1),
     '--retry-delay',
-    '1',
+    String(EXTRA_ARGS_SECONDS_APART),
     '--retry-connrefused',
     '--max-filesize',
     String(EXTRA_ARGS_MAX_BYTES),

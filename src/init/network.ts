@@ -9,13 +9,15 @@ import { SetupError } from './errors.ts';
 import type { KernelModules } from './modules.ts';
 import { configureFromLease, mtuArgs, parseLease, resolvConf, staticInterfacePlan, type DhcpLease, type NetworkPlan } from './network-plan.ts';
 
-/** udhcpc sends 5 discovers 2 s apart: about 10 s for a server to answer. */
-const UDHCPC_TIMING = ['-t', '5', '-T', '2'];
+/** udhcpc sends this many discovers, so many seconds apart: about 10 s for a server to answer. */
+export const DHCP_DISCOVERS = 5;
+export const DHCP_SECONDS_APART = 2;
+const UDHCPC_TIMING = ['-t', String(DHCP_DISCOVERS), '-T', String(DHCP_SECONDS_APART)];
 /** How long a named interface, or any interface at all, may take to appear once its driver is loaded. */
-const INTERFACE_WAIT_MS = 10_000;
+export const INTERFACE_WAIT_MS = 10_000;
 const POLL_MS = 100;
 /** While waiting for an interface, drivers are looked for again this often: a USB adapter can enumerate seconds after boot. */
-const COLDPLUG_EVERY_MS = 1000;
+export const COLDPLUG_EVERY_MS = 1000;
 
 export class NetworkSetup {
   constructor(

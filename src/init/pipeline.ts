@@ -48,7 +48,7 @@ const PULL_OUTPUT = `${B2C_RUN_DIRECTORY}/pull.log`;
 /** How often a running pull is looked at: short, since a pull that ended waits for the next look. */
 const PULL_POLL_MS = 200;
 /** The bound on syncing podman's storage after a pull. */
-const SYNC_SECONDS = 60;
+export const SYNC_SECONDS = 60;
 
 export class Pipeline {
   constructor(

@@ -13,6 +13,7 @@ import {
   modeFromAttributes,
   s3CurlArgs,
   S3_TRIES,
+  s3DroppedDelaySeconds,
   s3Target,
   s3Url,
   type S3Method,
@@ -85,7 +86,7 @@ export class S3Client {
     for (let attempt = 1; ; attempt++) {
       result = await this.requestOnce(location, method, key, query, files);
       if (result.status === 0 || !isDroppedConnection(result.status) || attempt === S3_TRIES) break;
-      await this.system.sleep(attempt * 1000);
+      await this.system.sleep(s3DroppedDelaySeconds(attempt) * 1000);
     }
     if (result.status === 0) return result.stdout;
     const body = files.output !== undefined ? ((await this.system.readText(files.output)) ?? '') : result.stdout;

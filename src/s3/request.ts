@@ -58,11 +58,22 @@ export function modeFromAttributes(value: string): number | undefined {
   return undefined;
 }
 
+/** How long curl may take to connect. */
+export const S3_CONNECT_SECONDS = 10;
+/** curl's own tries of a request (for a refused connection, a timeout, a 5xx), so many seconds apart. */
+export const S3_CURL_TRIES = 4;
+export const S3_CURL_SECONDS_APART = 1;
+
 /** How long a transfer may move no byte before curl gives it up. */
 export const S3_STALL_SECONDS = 60;
 
 /** Tries of a request whose connection the server or the network dropped (curl's own --retry leaves those alone). */
 export const S3_TRIES = 4;
+
+/** Seconds before the next run of curl after the Nth whose connection was dropped: 1, 2, 3. */
+export function s3DroppedDelaySeconds(attempt: number): number {
+  return attempt;
+}
 
 /**
  * curl's statuses for a connection that went away under the request: an
@@ -100,11 +111,11 @@ export function s3CurlArgs(request: {
     '--cacert',
     request.caBundle ?? CA_BUNDLE,
     '--connect-timeout',
-    '10',
+    String(S3_CONNECT_SECONDS),
     '--retry',
-    '3',
+    String(S3_CURL_TRIES - 1),
     '--retry-delay',
-    '1',
+    String(S3_CURL_SECONDS_APART),
     // A server that stops sending (or reading) mid-transfer: a timeout after a minute, which --retry tries again.
     '--speed-limit',
     '1',

@@ -4,10 +4,12 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { basename } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { B2cError } from '../errors.ts';
 import type { ServeEvent } from './events.ts';
 import { chainScript, machineScript, noBootScript, parseFilePath, parseScriptPath } from './ipxe.ts';
-import { bootFor, normalizeMac, type MachinesTable } from './machines.ts';
+import { normalizeMac } from '../mac.ts';
+import { bootFor, type MachinesTable } from './machines.ts';
 
 export type Emit = (event: Omit<ServeEvent, 'time'>) => void;
 
@@ -141,22 +143,45 @@ export class BootHttpServer {
       response.end();
       return;
     }
-    const stream = createReadStream(hostPath);
-    let bytes = 0;
-    stream.on('data', (chunk) => (bytes += chunk.length));
-    const report = (): void => {
-      const complete = response.writableFinished;
-      this.emit({
-        step: kind,
-        address,
-        ...this.macs.of(address),
-        file: hostPath,
-        bytes,
-        message: complete ? `${basename(hostPath)} served, ${bytes} bytes` : `${basename(hostPath)} broken off after ${bytes} of ${size} bytes`,
-      });
-    };
-    response.once('close', report);
-    stream.once('error', (error) => response.destroy(error));
-    stream.pipe(response);
+    const { sent, complete } = await sendCounted(createReadStream(hostPath), response);
+    this.emit({
+      step: kind,
+      address,
+      ...this.macs.of(address),
+      file: hostPath,
+      bytes: sent,
+      message: complete ? `${basename(hostPath)} served, ${sent} bytes` : `${basename(hostPath)} broken off after ${sent} of ${size} bytes sent`,
+    });
+  }
+}
+
+/**
+ * Streams `source` into a connection one chunk at a time and counts the
+ * bytes the connection took (each write's callback), not those read ahead
+ * from the disk: a machine that drops its download is told apart by what
+ * reached it. `complete` when the whole source went and the response ended.
+ */
+export async function sendCounted(source: Readable, connection: Writable): Promise<{ sent: number; complete: boolean }> {
+  let sent = 0;
+  // Each wait is for the connection to take what was given (true), or to close or fail first (false).
+  const closed = new Promise<false>((resolve) => {
+    connection.once('close', () => resolve(false));
+    // A failed write is seen by its callback: the error event only repeats it.
+    connection.on('error', () => resolve(false));
+  });
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      const taken = new Promise<boolean>((resolve) => connection.write(chunk, (error) => resolve(!error)));
+      if (!(await Promise.race([taken, closed]))) return { sent, complete: false };
+      sent += chunk.length;
+    }
+    const ended = new Promise<boolean>((resolve) => connection.end((error?: Error | null) => resolve(!error)));
+    return { sent, complete: await Promise.race([ended, closed]) };
+  } catch {
+    // The file could not be read: the machine gets a short download, which its length header shows.
+    connection.destroy();
+    return { sent, complete: false };
+  } finally {
+    source.destroy();
   }
 }

@@ -4,6 +4,7 @@ import { Document, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml
 import { ARCHITECTURES, type Architecture } from '../architectures.ts';
 import { parseCmdline } from '../cmdline/parse.ts';
 import { outputNames } from '../image/output-names.ts';
+import { normalizeMac } from '../mac.ts';
 import { isAbsolute, join } from 'node:path';
 
 /** What one machine (or every machine not named) boots. */
@@ -40,13 +41,6 @@ export interface MachinesContext {
 }
 
 const FIELDS = ['cmdline', 'arch', 'kernel', 'initrd'] as const;
-
-/** `52:54:00:12:34:56` or `52-54-00-12-34-56`, any case, as lower case with colons; undefined for anything else. */
-export function normalizeMac(text: string): string | undefined {
-  const match = /^([0-9a-f]{2})([:-])([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/i.exec(text.trim());
-  if (match === null) return undefined;
-  return [match[1], match[3], match[4], match[5], match[6], match[7]].join(':').toLowerCase();
-}
 
 /** The entry a machine boots: its own, or the default; undefined when the file offers it nothing. */
 export function bootFor(table: MachinesTable, mac: string): MachineBoot | undefined {

@@ -25,14 +25,14 @@ export interface ServeOptions {
   outDir: string;
   httpPort: number;
   report: (event: ServeEvent) => void;
-  /** The dnsmasq command and iPXE's folder; Debian trixie's, from the cache, unless given (a test's stand-in). */
+  /** The dnsmasq command and iPXE's folder; Debian trixie's, from the host cache, unless given (a test's stand-in). */
   tools?: { dnsmasq: string[]; ipxeDir: string };
 }
 
 /** The Debian packages `b2c serve` runs: dnsmasq, and the iPXE programs it hands out. */
 async function debianServeTools(): Promise<{ dnsmasq: string[]; ipxeDir: string }> {
   // Loaded here: the apt code stays out of every other command's start.
-  const { DebianTools } = await import('../image/debian-tools.ts');
+  const { DebianTools } = await import('../debian/tools.ts');
   const tools = await DebianTools.prepare(['dnsmasq-base', 'ipxe']).catch((error: unknown) => {
     throw new ServeError(`cannot fetch Debian's dnsmasq and iPXE: ${describeError(error)}`);
   });
@@ -115,7 +115,7 @@ export class BootServer {
     await http.listen(options.subnet.address, options.httpPort);
     let workDir: string | undefined;
     try {
-      emit({ step: 'dnsmasq', message: "preparing Debian trixie's dnsmasq and iPXE (fetched into the cache the first time)" });
+      emit({ step: 'dnsmasq', message: "preparing Debian trixie's dnsmasq and iPXE (fetched into the host cache the first time)" });
       const tools = options.tools ?? (await debianServeTools());
       workDir = await mkdtemp(join(tmpdir(), 'b2c-serve-'));
       await mkdirTftp(join(workDir, 'tftp'), tools.ipxeDir);

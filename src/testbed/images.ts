@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { architecture } from '../architectures.ts';
 import { busyboxAppletNames } from '../image/busybox.ts';
-import { extractDebianPackages, type DebianPackageOptions } from '../image/debian-tools.ts';
+import { extractDebianPackages, type DebianPackageOptions } from '../debian/tools.ts';
 import { buildOciImage, buildOciIndex, busyboxLayerEntries, type LayerEntry, type OciImage, type OciIndex } from './oci-image.ts';
 
 /** One layer: a static busybox with a link per applet, plus `extra` files; runs `sh` unless a command is given. */

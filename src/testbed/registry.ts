@@ -57,36 +57,40 @@ export class LocalRegistry {
     readonly port: number,
     private readonly process: ChildProcess,
     private readonly storage: string,
+    /** Where the images are stored: another registry may serve the same images from it. */
+    readonly dataDirectory: string,
     /** The registry's own log: every request at info level. */
     readonly logFile: string,
   ) {}
 
-  private log(): string {
+  /** Every request this registry answered so far, by its log. */
+  log(): string {
     return readFileSync(this.logFile, 'utf8');
-  }
-
-  /** Where the images are stored: another registry may serve the same images from it. */
-  get dataDirectory(): string {
-    return join(this.storage, 'data');
   }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Starts docker-registry on a free port and waits until it answers. */
-  static async start(binary = 'docker-registry'): Promise<LocalRegistry> {
+  /**
+   * Starts docker-registry on a free port and waits until it answers: with
+   * storage of its own, or serving another registry's `dataDirectory` with a
+   * log of its own (a test then counts its own requests, whatever other tests
+   * pull at the same time); that storage is left in place when it stops.
+   */
+  static async start(options: { dataDirectory?: string; binary?: string } = {}): Promise<LocalRegistry> {
     const port = await freePort();
     const storage = await mkdtemp(join(tmpdir(), 'b2c-registry-'));
     const config = join(storage, 'config.yml');
-    await writeFile(config, registryConfig(`127.0.0.1:${port}`, join(storage, 'data')));
+    const dataDirectory = options.dataDirectory ?? join(storage, 'data');
+    await writeFile(config, registryConfig(`127.0.0.1:${port}`, dataDirectory));
     const logFile = join(storage, 'registry.log');
     try {
-      const child = await startServerProcess(binary, ['serve', config], logFile, {
+      const child = await startServerProcess(options.binary ?? 'docker-registry', ['serve', config], logFile, {
         install: 'install the docker-registry package',
         ready: () => waitForRegistry(`http://127.0.0.1:${port}`, logFile),
       });
-      return new LocalRegistry(port, child, storage, logFile);
+      return new LocalRegistry(port, child, storage, dataDirectory, logFile);
     } catch (error) {
       await rm(storage, { recursive: true, force: true });
       throw error;

@@ -1,4 +1,4 @@
-// UEFI firmware for machines that netboot as farm machines do: Debian trixie's OVMF (x86-64) or AAVMF (arm64), fetched into the cache the first time.
+// UEFI firmware for machines that netboot as farm machines do: Debian trixie's OVMF (x86-64) or AAVMF (arm64), fetched into the host cache the first time.
 
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,7 +29,7 @@ export async function prepareUefiFirmware(arch: Architecture): Promise<UefiFirmw
   if (firmware === undefined) throw new HostToolError(`b2c has no UEFI firmware for ${arch.debian} machines: ${UEFI_ARCHITECTURES.join(' and ')} only`);
   try {
     // Loaded here: the apt code stays out of every `b2c run` that boots a kernel directly.
-    const { DebianTools } = await import('../image/debian-tools.ts');
+    const { DebianTools } = await import('../debian/tools.ts');
     const root = (await DebianTools.prepare([firmware.package])).root(firmware.package);
     const dir = await mkdtemp(join(tmpdir(), 'b2c-uefi-'));
     const vars = join(dir, 'vars.fd');

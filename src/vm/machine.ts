@@ -2,7 +2,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { machine } from 'node:os';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -33,7 +33,7 @@ export function checkHostTools(
   spec: Pick<VmSpec, 'arch' | 'forwarder' | 'forwards' | 'kernel' | 'initrd' | 'disks' | 'board' | 'qemuCommand' | 'netboot'>,
 ): void {
   const problems: string[] = [];
-  // A board of trixie's QEMU brings its own, fetched into the cache.
+  // A board of trixie's QEMU brings its own, fetched into the host cache.
   const hostQemu = spec.qemuCommand === undefined && spec.board?.board.trixieQemu === undefined;
   if (hostQemu && !onPath(spec.arch.qemu.binary)) problems.push(`${spec.arch.qemu.binary} is missing: apt-get install ${spec.arch.qemu.package}`);
   if (spec.forwards.length > 0) {
@@ -64,7 +64,7 @@ export function checkHostTools(
  * with no initramfs, which panics at once on a working KVM; the answer is kept
  * for the host's current boot.
  */
-export async function chooseAccelerator(requested: 'auto' | Accelerator, spec: Pick<VmSpec, 'arch' | 'kernel'>, cacheFile: string): Promise<Accelerator> {
+export async function chooseAccelerator(requested: 'auto' | Accelerator, spec: Pick<VmSpec, 'arch' | 'kernel'>, memoFile: string): Promise<Accelerator> {
   // KVM runs guests of the host's own architecture only; the others are emulated.
   const native = spec.arch.machine === machine();
   if (requested === 'kvm' && !native) throw new HostToolError(`KVM cannot run ${spec.arch.debian} guests on this ${machine()} host: use --accel tcg`);
@@ -72,8 +72,8 @@ export async function chooseAccelerator(requested: 'auto' | Accelerator, spec: P
   if (!native || !existsSync('/dev/kvm')) return 'tcg';
   const bootId = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim();
   try {
-    const cached = JSON.parse(await readFile(cacheFile, 'utf8')) as { bootId: string; accel: Accelerator };
-    if (cached.bootId === bootId) return cached.accel;
+    const remembered = JSON.parse(await readFile(memoFile, 'utf8')) as { bootId: string; accel: Accelerator };
+    if (remembered.bootId === bootId) return remembered.accel;
   } catch {
     // no answer kept yet
   }
@@ -94,8 +94,11 @@ export async function chooseAccelerator(requested: 'auto' | Accelerator, spec: P
     { timeout: 6000, stdio: ['ignore', 'pipe', 'ignore'] },
   );
   const accel: Accelerator = probe.status === 0 && probe.stdout.toString().includes('Kernel panic') ? 'kvm' : 'tcg';
-  await mkdir(dirname(cacheFile), { recursive: true });
-  await writeFile(cacheFile, JSON.stringify({ bootId, accel }));
+  await mkdir(dirname(memoFile), { recursive: true });
+  // Renamed into place: another b2c run reading the memo at the same time never sees half of it.
+  const partial = `${memoFile}.${process.pid}.partial`;
+  await writeFile(partial, JSON.stringify({ bootId, accel }));
+  await rename(partial, memoFile);
   return accel;
 }
 

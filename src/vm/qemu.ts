@@ -28,7 +28,7 @@ export interface VmSpec {
   nics: Nic[];
   /** The QEMU device model of every card (`virtio-net-pci`, `e1000e`, `rtl8139`, `usb-net`, ...): the hardware a driver must match. */
   nicModel: string;
-  /** What the disks hang on: the controller whose driver the cache then needs. */
+  /** What the disks hang on: the controller whose driver a cache disk then needs. */
   diskBus: DiskBus;
   /** What the guest's RTC says at power on, e.g. `2001-01-01T00:00:00`; the host's UTC time otherwise. */
   rtcBase?: string;

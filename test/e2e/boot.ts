@@ -1,7 +1,10 @@
 // Boots the built image through the real `b2c run` and collects what a farm would see.
 
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { expect, inject } from 'vitest';
+import { outputNames } from '../../src/image/output-names.ts';
+import { LocalRegistry } from '../../src/testbed/registry.ts';
 import { FORWARD_ADDRESS } from '../../src/vm/qemu.ts';
 
 export interface BootResult {
@@ -15,11 +18,26 @@ export interface BootResult {
   output: string;
   /** Seconds from the start of `b2c run` until `text` first showed on the console; undefined if it never did. */
   secondsUntil(text: string): number | undefined;
+  /**
+   * The guest's own uptime on the first `[UPTIME]: ` line holding `text`:
+   * the machine's clock, which a busy host does not blur as it does the
+   * console's arrival times.
+   */
+  uptimeAt(text: string): number | undefined;
 }
 
-/** The reference the guest pulls the busybox test image by. */
-export function testImage(name = 'busybox'): string {
-  return `docker://${FORWARD_ADDRESS}:${inject('registryPort')}/b2c-test/${name}:1`;
+/** The reference the guest pulls a test image by, from the shared registry or one on `port`. */
+export function testImage(name = 'busybox', port = inject('registryPort')): string {
+  return `docker://${FORWARD_ADDRESS}:${port}/b2c-test/${name}:1`;
+}
+
+/**
+ * A registry of the test's own serving the shared registry's images: its log
+ * counts this test's requests only, whatever other tests pull meanwhile.
+ * Boots reach it with `--forward registry.port`.
+ */
+export function ownRegistry(): Promise<LocalRegistry> {
+  return LocalRegistry.start({ dataDirectory: inject('registryData') });
 }
 
 /** A `b2c.container`-style parameter for the test image, pulled over plain HTTP. */
@@ -38,21 +56,38 @@ export interface BootOptions {
   runOptions?: string[];
   /** Run QEMU inside this network namespace, where the taps of a test LAN are. */
   namespace?: string;
+  /** Whether the machine reaches the shared registry (forwarded unless false). */
+  sharedRegistry?: boolean;
+  /**
+   * The archive booted when runOptions give none: the uncompressed one by
+   * default, which the kernel unpacks seconds sooner under emulation; `xz` for
+   * the tests that are about the archive farms fetch.
+   */
+  archive?: 'none' | 'xz';
+}
+
+/** The build's archive of an architecture, as global-setup.ts has it built. */
+export function builtArchive(arch = 'amd64', compression: 'none' | 'xz' = 'none'): string {
+  return join('out', outputNames(arch).initramfs[compression]);
 }
 
 export function bootB2c(words: string[], options: BootOptions = {}): Promise<BootResult> {
   const disks = (options.disks ?? []).flatMap((disk) => ['--disk', disk]);
   const qmp = options.qmp === undefined ? [] : ['--qmp', options.qmp];
+  const runOptions = options.runOptions ?? [];
+  const archAt = runOptions.indexOf('--arch');
+  const arch = archAt === -1 ? 'amd64' : (runOptions[archAt + 1] ?? 'amd64');
+  const initrd = runOptions.includes('--initrd') || runOptions.includes('--netboot') ? [] : ['--initrd', builtArchive(arch, options.archive)];
   const args = [
     'bin/b2c.js',
     'run',
-    '--forward',
-    String(inject('registryPort')),
+    ...(options.sharedRegistry === false ? [] : ['--forward', String(inject('registryPort'))]),
     '--timeout',
     String(options.timeoutSeconds ?? 300),
     ...disks,
     ...qmp,
-    ...(options.runOptions ?? []),
+    ...initrd,
+    ...runOptions,
     ...words,
   ];
   const [program, ...programArgs] =
@@ -80,7 +115,11 @@ export function bootB2c(words: string[], options: BootOptions = {}): Promise<Boo
         const index = consoleText.indexOf(text);
         return index === -1 ? undefined : arrivals.find(([, length]) => length >= index + text.length)?.[0];
       };
-      resolve({ exitCode: code ?? -1, console: consoleText, stderr, output, secondsUntil });
+      const uptimeAt = (text: string): number | undefined => {
+        const line = consoleText.split('\n').find((candidate) => candidate.includes(text) && /^\[[\d.]+\]: /.test(candidate));
+        return line === undefined ? undefined : Number(/^\[([\d.]+)\]/.exec(line)?.[1]);
+      };
+      resolve({ exitCode: code ?? -1, console: consoleText, stderr, output, secondsUntil, uptimeAt });
     });
   });
 }

@@ -5,15 +5,23 @@ import { createHash } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { blobDownloads } from '../../src/testbed/registry.ts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { blobDownloads, type LocalRegistry } from '../../src/testbed/registry.ts';
 import { QmpClient } from '../../src/vm/qmp.ts';
 import { blankDisk as blankDiskIn, cacheDisk, journalNeedsRecovery, partitionedDisk, partitionFile } from './disks.ts';
-import { bootB2c, expectCleanEnd, sectionText, step, testImage } from './boot.ts';
+import { bootB2c, expectCleanEnd, ownRegistry, sectionText, step, testImage, type BootOptions } from './boot.ts';
 
 const MiB = 1024 * 1024;
 const folder = mkdtempSync(join(tmpdir(), 'b2c-cache-'));
-afterAll(() => rmSync(folder, { recursive: true, force: true }));
+// The big image comes from a registry of this file's own, whose log counts its downloads only.
+let registry: LocalRegistry;
+beforeAll(async () => {
+  registry = await ownRegistry();
+});
+afterAll(async () => {
+  await registry?.stop();
+  rmSync(folder, { recursive: true, force: true });
+});
 
 const blankDisk = (name: string, bytes: number): string => blankDiskIn(folder, name, bytes);
 
@@ -29,20 +37,23 @@ function theirDisk(name: string, bytes: number, fill?: Uint8Array): string {
 }
 
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
-const downloadsOfBigLayer = (): number => blobDownloads(readFileSync(inject('registryLog'), 'utf8'), inject('bigLayerDigest'));
+const downloadsOfBigLayer = (): number => blobDownloads(registry.log(), inject('bigLayerDigest'));
 
 /** The ext4 label of the first partition, read by the host's blkid. */
 function firstPartitionLabel(disk: string): string {
   return spawnSync('blkid', ['-p', '-o', 'value', '-s', 'LABEL', '-O', String(MiB), disk], { encoding: 'utf8' }).stdout.trim();
 }
 
-const bigStep = (marker: string): string => step('b2c.container', `sh -c 'echo ${marker}-$((6*7)) $(grep -c b2c-swapfile /proc/swaps)'`, testImage('big'));
+const bigStep = (marker: string): string =>
+  step('b2c.container', `sh -c 'echo ${marker}-$((6*7)) $(grep -c b2c-swapfile /proc/swaps)'`, testImage('big', registry.port));
+/** What a boot that pulls the big image needs: its disk, and the forward to this file's registry. */
+const withBigImage = (disk: string): BootOptions => ({ disks: [disk], runOptions: ['--forward', String(registry.port)] });
 
 describe('the cache disk', () => {
   it('auto makes a B2C_CACHE partition on a blank disk, with swap, and the next boot reuses it without downloading a layer', async () => {
     const disk = blankDisk('cache.img', 2048 * MiB);
     const before = downloadsOfBigLayer();
-    const first = await bootB2c(['b2c.cache_device=auto', 'b2c.swap=64M', bigStep('first')], { disks: [disk] });
+    const first = await bootB2c(['b2c.cache_device=auto', 'b2c.swap=64M', bigStep('first')], withBigImage(disk));
     expectCleanEnd(first, 0);
     expect(first.output).toContain('No B2C_CACHE partition: making one on the blank disk /dev/vda');
     // The container saw the swap file in /proc/swaps.
@@ -58,7 +69,7 @@ describe('the cache disk', () => {
     // On the cache, containers and dangling images would outlive the boot: podman removes them.
     expect(sectionText(first.console, 'b2c_cleanup')).not.toContain('nothing to remove');
 
-    const second = await bootB2c(['b2c.cache_device=auto', bigStep('second')], { disks: [disk] });
+    const second = await bootB2c(['b2c.cache_device=auto', bigStep('second')], withBigImage(disk));
     expectCleanEnd(second, 0);
     expect(second.output).toContain('Using the cache partition /dev/vda1');
     expect(second.output).toMatch(/^second-42 0\r?$/m);
@@ -187,7 +198,7 @@ describe('the cache disk', () => {
 
   it('a cache too small for the image fails the pipeline with a clear error and still powers off cleanly', async () => {
     const small = blankDisk('small.img', 64 * MiB);
-    const result = await bootB2c(['b2c.cache_device=auto', bigStep('small')], { disks: [small] });
+    const result = await bootB2c(['b2c.cache_device=auto', bigStep('small')], withBigImage(small));
     expectCleanEnd(result, 125);
     expect(result.output).toMatch(/no space left on device/i);
     expect(result.output).not.toMatch(/^small-42/m);

@@ -115,7 +115,12 @@ describe('a cache disk that goes away', () => {
     const result = await bootB2c(
       [
         'b2c.cache_device=/dev/vda',
-        step('b2c.container', `sh -c 'echo before-unplug-$((6*7)); sleep 15; echo written > /after.txt && sync && echo wrote-$((6*7))'`),
+        // The step goes on once the disk has gone (or after 30 s, should the unplug never come).
+        step(
+          'b2c.container',
+          `sh -c 'echo before-unplug-$((6*7)); i=0; while [ -e /sys/block/vda ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; ` +
+            `echo gone-after-$i; echo written > /after.txt && sync && echo wrote-$((6*7))'`,
+        ),
         step('b2c.container', `sh -c 'echo second-$((6*7))'`),
         step('b2c.post_container', `sh -c 'echo post-$((6*7))'`),
       ],

@@ -1,4 +1,4 @@
-// Shared by every end-to-end test: one build of the amd64 image (with its modules add-on), one local registry holding the test images.
+// Shared by every end-to-end test: one build of the amd64 image (with its add-ons and its uncompressed archive), one local registry holding the test images.
 
 import { spawnSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
@@ -19,7 +19,10 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const build = spawnSync(process.execPath, ['bin/b2c.js', 'build', '--addons', 'modules,firmware'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  // The uncompressed archive too, which most boots take (test/e2e/boot.ts).
+  const build = spawnSync(process.execPath, ['bin/b2c.js', 'build', '--addons', 'modules,firmware', '--compress', 'none'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   if (build.status !== 0) throw new Error(`b2c build failed with status ${build.status}`);
   const registry = await LocalRegistry.start();
   // One reference for every architecture: each guest's podman picks its own platform from the index.

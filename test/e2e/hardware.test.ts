@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { defaultCacheDir } from '../../src/cache-dir.ts';
+import { hostCacheDir } from '../../src/host-cache.ts';
 import { MODULE_INDEXES_FOLDER } from '../../src/image-layout.ts';
 import { cpioChunks } from '../../src/image/cpio.ts';
 import { outputNames } from '../../src/image/output-names.ts';
@@ -89,7 +89,7 @@ describe('firmware', () => {
     const manifest = JSON.parse(readFileSync(join('out', outputNames('amd64').manifest), 'utf8')) as {
       kernel: { package: string; version: string; release: string };
     };
-    const extracted = join(defaultCacheDir(), 'extracted', `${manifest.kernel.package}_${manifest.kernel.version}_amd64`);
+    const extracted = join(hostCacheDir(), 'extracted', `${manifest.kernel.package}_${manifest.kernel.version}_amd64`);
     const modulesFolder = `usr/lib/modules/${manifest.kernel.release}`;
     const module = execFileSync('xz', ['--decompress', '--stdout', join(extracted, modulesFolder, 'kernel/lib/test_firmware.ko.xz')]);
     const tree = new ImageTree();
@@ -116,7 +116,7 @@ describe('firmware', () => {
     expectCleanEnd(result, 0);
     // The package the build extracted last, should the cache hold older versions too.
     const firmwarePackage = (name: string): string => {
-      const extractedFolder = join(defaultCacheDir(), 'extracted');
+      const extractedFolder = join(hostCacheDir(), 'extracted');
       const found = readdirSync(extractedFolder)
         .filter((entry) => entry.startsWith(`${name}_`) && !entry.endsWith('.partial'))
         .sort((a, b) => statSync(join(extractedFolder, b)).mtimeMs - statSync(join(extractedFolder, a)).mtimeMs)[0];

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { defaultCacheDir } from '../../src/cache-dir.ts';
+import { hostCacheDir } from '../../src/host-cache.ts';
 import { ARCHITECTURE_MODULE_FAMILIES, imageModules, MODULE_FAMILIES, MODULES_SOME_KERNELS_LACK } from '../../src/image/contents.ts';
 import { moduleName, parseModulesDep } from '../../src/image/modules.ts';
 import { outputNames } from '../../src/image/output-names.ts';
@@ -15,7 +15,7 @@ export function expectModulePolicyShipped(arch: string): void {
     files: Array<{ path: string }>;
   };
   const kernelModules = join(
-    defaultCacheDir(),
+    hostCacheDir(),
     'extracted',
     `${manifest.kernel.package}_${manifest.kernel.version}_${arch}`,
     'usr/lib/modules',

@@ -10,24 +10,28 @@ const POWERED_OFF = /^It's now safe to turn off your computer\r?$/m;
 
 describe('a pipeline in a VM', () => {
   it('runs every step in order beside a service, keeps the first failure as the status, and always runs post containers', async () => {
-    const result = await bootB2c([
-      // The service says it is up (a file in the machine's /tmp, shared with the step) once it has printed twice; the first step waits for that.
-      step(
-        'b2c.service',
-        `sh -c 'trap exit TERM; n=0; while true; do echo service-$((10*10)); n=$((n+1)); [ $n -ge 2 ] && touch /shared/service-up; sleep 1; done'`,
-        `-v /tmp:/shared ${testImage()}`,
-      ),
-      step('b2c.service', `sh -c 'echo dying-$((3*3)); exit 7'`),
-      step('b2c.container', `sh -c 'until [ -e /shared/service-up ]; do sleep 1; done; echo first-$((6*7))'`, `-v /tmp:/shared ${testImage()}`),
-      step('b2c.run', `sh -c 'echo a b-$((1+1)); exit 5'`),
-      step('b2c.container', `sh -c 'echo seen-$B2C_PIPELINE_STATUS-$B2C_PIPELINE_PREV_CONTAINER_EXIT_CODE-$((2+1)) host=$(hostname)'`),
-      // Forms farms boot with that b2c carries out with a warning, as upstream did without one.
-      'b2c.hostname=dut_42',
-      'b2c.insmods=overlay.ko',
-      'b2c.poweroff_delay=soon',
-      'b2c.volume="scratch,colour=blue"',
-      step('b2c.post_container', `sh -c 'echo post-$((3*3)) $B2C_PIPELINE_FAILED_BY; exit 7'`),
-    ]);
+    const result = await bootB2c(
+      [
+        // The service says it is up (a file in the machine's /tmp, shared with the step) once it has printed twice; the first step waits for that.
+        step(
+          'b2c.service',
+          `sh -c 'trap exit TERM; n=0; while true; do echo service-$((10*10)); n=$((n+1)); [ $n -ge 2 ] && touch /shared/service-up; sleep 1; done'`,
+          `-v /tmp:/shared ${testImage()}`,
+        ),
+        step('b2c.service', `sh -c 'echo dying-$((3*3)); exit 7'`),
+        step('b2c.container', `sh -c 'until [ -e /shared/service-up ]; do sleep 1; done; echo first-$((6*7))'`, `-v /tmp:/shared ${testImage()}`),
+        step('b2c.run', `sh -c 'echo a b-$((1+1)); exit 5'`),
+        step('b2c.container', `sh -c 'echo seen-$B2C_PIPELINE_STATUS-$B2C_PIPELINE_PREV_CONTAINER_EXIT_CODE-$((2+1)) host=$(hostname)'`),
+        // Forms farms boot with that b2c carries out with a warning, as upstream did without one.
+        'b2c.hostname=dut_42',
+        'b2c.insmods=overlay.ko',
+        'b2c.poweroff_delay=soon',
+        'b2c.volume="scratch,colour=blue"',
+        step('b2c.post_container', `sh -c 'echo post-$((3*3)) $B2C_PIPELINE_FAILED_BY; exit 7'`),
+        // The archive farms fetch, once: the other boots take the uncompressed one.
+      ],
+      { archive: 'xz' },
+    );
     expectCleanEnd(result, 5);
     // The single-quoted command reached sh as one argument.
     expect(result.output).toMatch(/^a b-2\r?$/m);

@@ -3,14 +3,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fillImageStore } from '../../src/testbed/image-store.ts';
 import { NfsServer } from '../../src/testbed/nfs-server.ts';
-import { blobDownloads, freePort, requestsAnswered } from '../../src/testbed/registry.ts';
+import { blobDownloads, freePort, requestsAnswered, type LocalRegistry } from '../../src/testbed/registry.ts';
 import { outputNames } from '../../src/image/output-names.ts';
+import { NBD_IO_TIMEOUT_SECONDS } from '../../src/init/nbd.ts';
 import { FORWARD_ADDRESS } from '../../src/vm/qemu.ts';
-import { bootB2c, expectCleanEnd, step, testImage } from './boot.ts';
+import { bootB2c, expectCleanEnd, ownRegistry, step, testImage } from './boot.ts';
 import { blankDisk, journalNeedsRecovery, partitionFile } from './disks.ts';
 
 const MiB = 1024 * 1024;
@@ -21,22 +23,44 @@ afterAll(async () => {
   rmSync(folder, { recursive: true, force: true });
 });
 
-const registryLog = (): string => readFileSync(inject('registryLog'), 'utf8');
+// The images come from a registry of this file's own, whose log counts its requests only.
+let registry: LocalRegistry;
+beforeAll(async () => {
+  registry = await ownRegistry();
+  servers.push(registry);
+});
 
-/** qemu-nbd serving a raw file on 127.0.0.1, for as many connections as the farm's line asks. */
-async function serveNbd(file: string): Promise<{ port: number; stop(): Promise<void> }> {
+/** Whether something listens on 127.0.0.1:port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** qemu-nbd serving a raw file on 127.0.0.1, for as many connections as the farm's line asks; pause() stops it answering (SIGSTOP). */
+async function serveNbd(file: string): Promise<{ port: number; pause(): void; resume(): void; stop(): Promise<void> }> {
   const port = await freePort();
   const child: ChildProcess = spawn('qemu-nbd', ['--bind', '127.0.0.1', '--port', String(port), '--format', 'raw', '--persistent', '--shared', '5', file], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  // qemu-nbd listens before it returns from its setup; a short wait covers the start of the process.
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  if (child.exitCode !== null) throw new Error(`qemu-nbd exited with ${child.exitCode}: install qemu-utils`);
+  child.once('error', () => undefined);
+  // Ready once it accepts a connection.
+  for (let tries = 0; !(await accepts(port)); tries++) {
+    if (child.exitCode !== null || tries === 100) throw new Error(`qemu-nbd did not start (status ${child.exitCode}): install qemu-utils`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   const server = {
     port,
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
     async stop(): Promise<void> {
       if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGCONT');
         child.kill('SIGTERM');
         await exited;
       }
@@ -51,10 +75,14 @@ describe('remote storage from a farm gateway', () => {
     const file = blankDisk(folder, 'nbd.img', 1024 * MiB);
     const nbd = await serveNbd(file);
     const words = [`b2c.nbd=/dev/nbd0,host=${FORWARD_ADDRESS},port=${nbd.port},connections=5`, 'b2c.cache_device=/dev/nbd0'];
-    const options = { runOptions: ['--forward', String(nbd.port)] };
-    const before = blobDownloads(registryLog(), inject('bigLayerDigest'));
+    const options = { runOptions: ['--forward', String(nbd.port), '--forward', String(registry.port)] };
+    const before = blobDownloads(registry.log(), inject('bigLayerDigest'));
     const big = (marker: string): string =>
-      step('b2c.container', `sh -c 'echo ${marker}-$((6*7)) > /storage/job.txt; cat /storage/job.txt'`, `-v /container/tmp:/storage ${testImage('big')}`);
+      step(
+        'b2c.container',
+        `sh -c 'echo ${marker}-$((6*7)) > /storage/job.txt; cat /storage/job.txt'`,
+        `-v /container/tmp:/storage ${testImage('big', registry.port)}`,
+      );
 
     const first = await bootB2c([...words, big('first')], options);
     expectCleanEnd(first, 0);
@@ -62,7 +90,7 @@ describe('remote storage from a farm gateway', () => {
     expect(first.output).toContain('/dev/nbd0 has no B2C_CACHE partition: repartitioning it');
     expect(first.output).toMatch(/^first-42\r?$/m);
     expect(first.output).toContain('Disconnected /dev/nbd0');
-    expect(blobDownloads(registryLog(), inject('bigLayerDigest'))).toBe(before + 1);
+    expect(blobDownloads(registry.log(), inject('bigLayerDigest'))).toBe(before + 1);
     // Disconnected after the unmount: the server's file holds a clean filesystem with the job's scratch file.
     expect(journalNeedsRecovery(file)).toBe(false);
     expect(partitionFile(file, '/tmp/job.txt')).toBe('first-42\n');
@@ -74,8 +102,49 @@ describe('remote storage from a farm gateway', () => {
     expect(second.output).toContain('Using the cache partition /dev/nbd0p1');
     expect(second.output).toMatch(/^second-42\r?$/m);
     expect(second.output).toContain('Warning: this kernel has no NFSv4 client: the bootloader must load the modules add-on');
-    expect(blobDownloads(registryLog(), inject('bigLayerDigest'))).toBe(before + 1);
+    expect(blobDownloads(registry.log(), inject('bigLayerDigest'))).toBe(before + 1);
     expect(journalNeedsRecovery(file)).toBe(false);
+  });
+
+  it('a cache whose server is gone for 120 s fails the step instead of hanging it, and the machine still powers off', async () => {
+    const file = blankDisk(folder, 'gone.img', 512 * MiB);
+    const nbd = await serveNbd(file);
+    let stoppedAt: number | undefined;
+    const result = await bootB2c(
+      [
+        `b2c.nbd=/dev/nbd0,host=${FORWARD_ADDRESS},port=${nbd.port}`,
+        'b2c.cache_device=/dev/nbd0',
+        // The step's I/O waits 120 s by design, as long as the kernel's hung-task report: that report would read as a crash here.
+        'sysctl.kernel.hung_task_timeout_secs=0',
+        step(
+          'b2c.container',
+          `sh -c 'echo writing-$((6*7)); i=0; while dd if=/dev/zero of=/storage/f bs=64k count=16 conv=fsync 2>/dev/null; do i=$((i+1)); done; ` +
+            `echo failed-after-$i; exit 9'`,
+          `-v /container/tmp:/storage ${testImage()}`,
+        ),
+      ],
+      {
+        timeoutSeconds: 420,
+        runOptions: ['--forward', String(nbd.port)],
+        onConsole: (text) => {
+          // The server stops answering (its process stopped, its connection kept) once the step writes.
+          if (stoppedAt === undefined && /^writing-42\r?$/m.test(text)) {
+            stoppedAt = Date.now();
+            nbd.pause();
+          }
+        },
+      },
+    );
+    nbd.resume();
+    expect(stoppedAt, result.console.slice(-3000)).toBeDefined();
+    expectCleanEnd(result, 9);
+    expect(result.output).toMatch(/^failed-after-\d+\r?$/m);
+    expect(result.console).toMatch(/nbd0: Connection timed out/);
+    // In the machine's own time: from the step's start to its end, the 120 s of the I/O timeout and little more.
+    const waited = (result.uptimeAt('Container 1 exited') ?? Infinity) - (result.uptimeAt('Container 1: podman run') ?? 0);
+    console.log(`cache server gone: the step ended ${waited.toFixed(1)} s after it started`);
+    expect(waited).toBeGreaterThanOrEqual(NBD_IO_TIMEOUT_SECONDS);
+    expect(waited).toBeLessThan(NBD_IO_TIMEOUT_SECONDS + 60);
   });
 
   it('runs steps by image ID from an image store on NFS with no registry request, and mounts an NFS share as a volume', async () => {
@@ -88,7 +157,7 @@ describe('remote storage from a farm gateway', () => {
       { directory: share, pseudoPath: '/share', readOnly: false },
     ]);
     servers.push(nfs);
-    const requests = requestsAnswered(registryLog());
+    const requests = requestsAnswered(registry.log());
     const result = await bootB2c(
       [
         // The farm's own line, with the test server's port.
@@ -100,7 +169,11 @@ describe('remote storage from a farm gateway', () => {
         `b2c.run="-v shared:/shared ${imageId.slice(0, 12)} sh -c 'cat /shared/from-gateway.txt; echo job-$((7*7)) > /shared/from-job.txt'"`,
       ],
       // NFS is in the modules add-on, which farms that mount shares load after the initramfs.
-      { runOptions: ['--forward', String(nfs.port), '--addon', join('out', outputNames('amd64').addons.modules)] },
+      // The only registry the machine reaches is this file's, which must see no request.
+      {
+        sharedRegistry: false,
+        runOptions: ['--forward', String(nfs.port), '--forward', String(registry.port), '--addon', join('out', outputNames('amd64').addons.modules)],
+      },
     );
     expectCleanEnd(result, 0);
     expect(result.output).toContain('Kernel modules from the add-ons: modules');
@@ -108,6 +181,6 @@ describe('remote storage from a farm gateway', () => {
     expect(result.output).toMatch(/^by-id-42\r?$/m);
     expect(result.output).toMatch(/^gateway-data\r?$/m);
     expect(readFileSync(join(share, 'from-job.txt'), 'utf8')).toBe('job-49\n');
-    expect(requestsAnswered(registryLog())).toBe(requests);
+    expect(requestsAnswered(registry.log())).toBe(requests);
   });
 });

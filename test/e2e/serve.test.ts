@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { architecture } from '../../src/architectures.ts';
-import { DebianTools } from '../../src/image/debian-tools.ts';
+import { DebianTools } from '../../src/debian/tools.ts';
 import { LAN, TestNetwork } from '../../src/testbed/netns.ts';
 import { prepareUefiFirmware } from '../../src/vm/firmware.ts';
 import { RUN_EXIT } from '../../src/vm/outcome.ts';
@@ -24,6 +24,8 @@ const machineA: Machine = { mac: '52:54:00:b2:c0:01', firmware: 'bios', tap: 'b2
 const machineB: Machine = { mac: '52:54:00:b2:c0:02', firmware: 'bios', tap: 'b2ctap1' };
 const machineC: Machine = { mac: '52:54:00:b2:c0:03', firmware: 'uefi', tap: 'b2ctap2' };
 const machineArm: Machine = { mac: '52:54:00:b2:c0:04', firmware: 'uefi', tap: 'b2ctap3', arch: 'arm64' };
+/** Added to the machines file while b2c serve runs. */
+const machineD: Machine = { mac: '52:54:00:b2:c0:05', firmware: 'bios', tap: 'b2ctap1' };
 /** In no machines file. */
 const stranger: Machine = { mac: '52:54:00:b2:c0:09', firmware: 'uefi', tap: 'b2ctap3' };
 
@@ -87,8 +89,9 @@ describe('b2c serve', () => {
   }
 
   beforeAll(async () => {
-    // The arm64 machine boots the arm64 image, which the shared build does not make.
-    const arm64 = await runB2c(['build', '--arch', 'arm64', '--addons', 'dtbs']);
+    // The arm64 machine boots the arm64 image, which the shared build does not make; architectures.test.ts builds it with the same options,
+    // and whichever comes second keeps the first's.
+    const arm64 = await runB2c(['build', '--arch', 'arm64', '--addons', 'dtbs', '--compress', 'none']);
     if (arm64.status !== 0) throw new Error(`b2c build --arch arm64 failed with status ${arm64.status}:\n${arm64.stderr}`);
     // b2c serve and b2c run --netboot run in the test LAN's namespace, which has no route to Debian's mirror:
     // their packages (dnsmasq, iPXE, OVMF, AAVMF) are fetched into the cache here.
@@ -139,7 +142,7 @@ describe('b2c serve', () => {
     expect(log).toMatch(new RegExp(`tftp +${machineArm.mac} TFTP: ipxe-arm64.efi sent`));
   });
 
-  it('reads the machines file again when it changes, and keeps the last good one when a change is bad', async () => {
+  it('reads the machines file again when it changes, keeps the last good one when a change is bad, and boots a machine added meanwhile', async () => {
     const from = lan.serverLog('serve-dhcp').length;
     writeFileSync(machinesFile, [yamlEntry(machineA, `${cmdline('a', 3)} b2c.cache_device=sideways`), yamlEntry(machineB, cmdline('b', 0))].join(''));
     await serverSays(
@@ -148,12 +151,15 @@ describe('b2c serve', () => {
       /error .* has an error:\n\s+52:54:00:b2:c0:01: cmdline: [^\n]*cache_device[^\n]*\n\s+b2c serve goes on with the last good/,
       from,
     );
-    writeFileSync(machinesFile, [yamlEntry(machineA, cmdline('a-again', 7)), yamlEntry(machineB, cmdline('b', 0))].join(''));
+    writeFileSync(machinesFile, [yamlEntry(machineA, cmdline('a-again', 7)), yamlEntry(machineD, cmdline('d', 8))].join(''));
     await serverSays(lan, 'serve-dhcp', /reload .* machines file read again: 2 machines, no default/, from);
-    const again = await netboot(lan, machineA);
+    const [again, added] = await Promise.all([netboot(lan, machineA), netboot(lan, machineD)]);
     expectCleanEnd(again, 7);
     expect(again.output).toContain('ran-on-a-again-42');
     expect(again.output).not.toContain('ran-on-a-42');
+    expectCleanEnd(added, 8);
+    expect(added.output).toContain('ran-on-d-42');
+    expect(lan.serverLog('serve-dhcp').slice(from)).toMatch(new RegExp(`script +${machineD.mac} script served \\(its own entry\\)`));
   });
 
   it('offers only the boot next to another DHCP server (proxyDHCP), and nothing to a machine it does not know', async () => {
@@ -163,7 +169,8 @@ describe('b2c serve', () => {
     // The network's own DHCP server, which knows nothing of booting.
     await lan.serve('plain-dhcp', tools.command('dnsmasq-base', 'usr/sbin/dnsmasq', lan.dhcpServerArgs('plain', ['--port=0'])), /started, version/);
     await lan.serve('serve-proxy', serveArgs(['--proxy-dhcp']), /ready .* serving 1 machine, no default on b2cbr0 \(proxyDHCP/);
-    const [c, unknown] = await Promise.all([netboot(lan, machineC), netboot(lan, stranger, 100)]);
+    // The stranger's firmware asks within seconds of power-on; a minute shows it got nothing and booted nothing.
+    const [c, unknown] = await Promise.all([netboot(lan, machineC), netboot(lan, stranger, 60)]);
     expectCleanEnd(c, 4);
     expect(c.output).toContain('ran-on-c-proxy-42');
     // The address came from the other server; the boot from the proxy.
@@ -175,6 +182,7 @@ describe('b2c serve', () => {
     expect(unknown.exitCode).toBe(RUN_EXIT.timeout);
     expect(unknown.console).not.toContain('Linux version');
     const strangerSteps = log.split('\n').filter((line) => line.includes(stranger.mac));
+    expect(strangerSteps.length, `b2c serve never saw the stranger:\n${log}`).toBeGreaterThan(0);
     expect(strangerSteps.filter((line) => !/no boot offered/.test(line))).toEqual([]);
   });
 });

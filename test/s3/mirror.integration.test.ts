@@ -12,7 +12,7 @@ import { TEST_ACCESS_KEY, TEST_SECRET_KEY, TestS3 } from '../../src/testbed/s3.t
 import { resolveBucketPath, S3Client } from '../../src/s3/client.ts';
 import { describeReport, listLocal, pullVolume, pushVolume } from '../../src/s3/mirror.ts';
 import { B2cError } from '../../src/errors.ts';
-import { DebianTools } from '../../src/image/debian-tools.ts';
+import { DebianTools } from '../../src/debian/tools.ts';
 
 const options = { overwrite: false, remove: false, exclude: [] as string[] };
 

@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -69,6 +70,44 @@ describe('the HTTP server of b2c serve, on 127.0.0.1', () => {
       ['initrd', machine.key, 70_000],
       ['initrd', machine.key, 500],
     ]);
+  });
+
+  it('says how far a download broken off by the machine got, in bytes the connection took', async () => {
+    // A large initramfs (sparse: reading it costs nothing), of which the machine reads 1 MiB and hangs up.
+    const large = join(dir, 'large', 'initramfs.linux_amd64.cpio.xz');
+    mkdirSync(join(dir, 'large'));
+    const size = 256 * 1024 * 1024;
+    writeFileSync(large, '');
+    truncateSync(large, size);
+    table = { machines: new Map([[machine.key, { ...machine, initrds: [large] }]]) };
+    const wanted = 1024 * 1024;
+    const received = await new Promise<number>((resolve, reject) => {
+      const client = connect(server.port, '127.0.0.1', () =>
+        client.write(`GET /files/52%3A54%3A00%3A12%3A34%3A56/initrd/0/initramfs.linux_amd64.cpio.xz HTTP/1.1\r\nHost: b2c\r\n\r\n`),
+      );
+      let bytes = 0;
+      client.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (bytes >= wanted) {
+          client.destroy();
+          resolve(bytes);
+        }
+      });
+      client.on('error', reject);
+    });
+    let event: Omit<ServeEvent, 'time'> | undefined;
+    for (let tries = 0; event === undefined && tries < 100; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      event = events.find((candidate) => candidate.file === large);
+    }
+    table = { machines: new Map([[machine.key, machine]]) };
+    const match = /^initramfs\.linux_amd64\.cpio\.xz broken off after (\d+) of (\d+) bytes sent$/.exec(event?.message ?? '');
+    expect(match, event?.message).not.toBeNull();
+    expect(Number(match?.[2])).toBe(size);
+    // At least what the machine read (less the headers), and far from the whole file: what the socket buffers held on top.
+    expect(event?.bytes).toBe(Number(match?.[1]));
+    expect(event?.bytes).toBeGreaterThanOrEqual(received - 1024);
+    expect(event?.bytes).toBeLessThan(size / 2);
   });
 
   it('sends a machine it does not know back to its firmware, or boots it by the default entry', async () => {

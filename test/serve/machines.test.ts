@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { bootFor, filesOf, ipxeProblem, normalizeMac, readMachines } from '../../src/serve/machines.ts';
+import { bootFor, filesOf, ipxeProblem, readMachines } from '../../src/serve/machines.ts';
 
 const context = { fileDir: '/farm', outDir: '/farm/out' };
 const good = 'b2c.container="docker://registry:5000/tests:42"';
-
-describe('normalizeMac', () => {
-  it('takes colons or dashes in any case, and nothing else', () => {
-    expect(normalizeMac('52:54:00:AB:cd:01')).toBe('52:54:00:ab:cd:01');
-    expect(normalizeMac('52-54-00-ab-cd-01')).toBe('52:54:00:ab:cd:01');
-    for (const bad of ['52:54:00:ab:cd', '52:54-00:ab:cd:01', '52:54:00:ab:cd:0g', '525400abcd01', 'default']) expect(normalizeMac(bad)).toBeUndefined();
-  });
-});
 
 describe('readMachines', () => {
   it("reads a default and machines by MAC address, with the output folder's files unless an entry names its own", () => {

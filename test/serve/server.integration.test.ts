@@ -12,13 +12,16 @@ import { parseSubnet, type Subnet } from '../../src/serve/subnet.ts';
 const dir = mkdtempSync(join(tmpdir(), 'b2c-server-'));
 for (const file of ['linux-amd64', 'initramfs.linux_amd64.cpio.xz', 'undionly.kpxe', 'ipxe.efi', 'ipxe-arm64.efi']) writeFileSync(join(dir, file), file);
 const starts = join(dir, 'starts');
-// Each start appends its pid and arguments; SIGHUP is taken as dnsmasq takes it (read the hosts file again), SIGTERM ends it.
+// Each start appends its pid and arguments; SIGHUP is taken as dnsmasq takes it (read the hosts file again, noted with the hosts it read),
+// SIGTERM ends it.
 const fakeDnsmasq = join(dir, 'dnsmasq.sh');
+const hangups = join(dir, 'hangups');
 writeFileSync(
   fakeDnsmasq,
   [
     'echo "$$ $*" >> "$STARTS"',
-    'trap \'echo "dnsmasq[$$]: read hosts" >&2\' HUP',
+    'hosts=$(echo "$*" | sed -n "s/.*--dhcp-hostsfile=\\([^ ]*\\).*/\\1/p")',
+    'trap \'echo "$$ $(wc -l < "$hosts")" >> "$HANGUPS"; echo "dnsmasq[$$]: read hosts" >&2\' HUP',
     "trap 'exit 0' TERM",
     'echo "dnsmasq[$$]: started, version stand-in" >&2',
     'while :; do sleep 1 & wait $!; done',
@@ -26,6 +29,17 @@ writeFileSync(
   ].join('\n'),
 );
 process.env.STARTS = starts;
+process.env.HANGUPS = hangups;
+
+/** The SIGHUPs the stand-in got: its pid and how many machines the hosts file had when it read it again. */
+async function hangupsAfter(count: number): Promise<string[]> {
+  for (let tries = 0; tries < 50; tries++) {
+    const lines = existsSync(hangups) ? readFileSync(hangups, 'utf8').trim().split('\n').filter(Boolean) : [];
+    if (lines.length >= count) return lines;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return existsSync(hangups) ? readFileSync(hangups, 'utf8').trim().split('\n').filter(Boolean) : [];
+}
 
 const line = `console=ttyS0 b2c.container="docker://registry:5000/tests:42"`;
 const entry = (key: string): string => `"${key}":\n  cmdline: '${line}'\n`;
@@ -54,6 +68,7 @@ describe('the running b2c serve', () => {
 
   async function start(): Promise<BootServer> {
     writeFileSync(starts, '');
+    writeFileSync(hangups, '');
     writeFileSync(machinesFile, entry('52:54:00:00:00:01'));
     server = await BootServer.start({
       interface: 'lo',
@@ -87,8 +102,12 @@ describe('the running b2c serve', () => {
     expect(events.at(-1)?.step).toBe('error');
     expect(events.at(-1)?.message).toMatch(/does not parse[\s\S]*goes on with the last good machines file/);
     expect(readFileSync(hostsFile, 'utf8')).toContain('52:54:00:00:00:02');
-    // One dnsmasq all along: the machines it boots changed by SIGHUP.
+    // One dnsmasq all along: the machines it boots changed by one SIGHUP, after the hosts file had both; the bad file sent none.
+    const [dnsmasq] = startLines();
     expect(startLines()).toHaveLength(1);
+    expect(await hangupsAfter(1)).toEqual([`${dnsmasq?.pid} 2`]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await hangupsAfter(1)).toHaveLength(1);
   });
 
   it('restarts dnsmasq when a default entry comes, one reload at a time however fast the changes come', async () => {

@@ -15,6 +15,8 @@ function carry(command: string, input: string): Promise<{ status: number | null;
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', reject);
     child.on('close', (status) => resolve({ status, output }));
+    // A forwarder that ends at once (the host port refused) may leave the guest's bytes unread: a broken pipe, as a guest would see it.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input);
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { replaceSection } from '../../src/bench/report.ts';
+import { replaceSection } from '../../src/bench-report/report.ts';
 
 const report = '# b2c benchmark results\n\nRun on a day.\n\n## Size\n\nold size\n\n## Netboot\n\nold netboot\n';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { debFileName, parseAptSimulation, privateAptConfig } from '../../src/image/apt.ts';
+import { debFileName, parseAptSimulation, privateAptConfig } from '../../src/debian/apt.ts';
 
 describe('private apt', () => {
   it('keeps every apt folder inside its own root', () => {

@@ -2,8 +2,8 @@
 
 import { join } from 'node:path';
 import { DEFAULT_KEYRING, DEFAULT_MIRROR, PrivateApt, type AptSource } from './apt.ts';
-import { extractDeb } from './package-root.ts';
-import { defaultCacheDir } from '../cache-dir.ts';
+import { extractDeb } from './extract.ts';
+import { hostCacheDir } from '../host-cache.ts';
 import { nodeSystem } from '../system/node.ts';
 
 // The programs run on the build host, which is amd64 (DESIGN.md): its loader and library folder.
@@ -18,7 +18,7 @@ export interface DebianPackageOptions {
 
 /** The packages of one architecture and everything they depend on, downloaded and extracted (both cached): the extracted folder by package name. */
 export async function extractDebianPackages(packages: readonly string[], arch: string, options: DebianPackageOptions = {}): Promise<Map<string, string>> {
-  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const cacheDir = options.cacheDir ?? hostCacheDir();
   const apt = new PrivateApt(nodeSystem, cacheDir, { suite: 'trixie', mirror: DEFAULT_MIRROR, keyring: DEFAULT_KEYRING, ...options.source, arch });
   await apt.prepare(false);
   const resolved = await apt.resolve(packages);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { componentOf, sizeByComponent } from '../../src/bench/size.ts';
-import { bootTimeline, markdownTable, summarize, volumeSyncSeconds, type ConsoleArrival } from '../../src/bench/timeline.ts';
+import { componentOf, sizeByComponent } from '../../src/bench-report/size.ts';
+import { bootTimeline, markdownTable, summarize, volumeSyncSeconds, type ConsoleArrival } from '../../src/bench-report/timeline.ts';
 
 /** A console and its arrival times, one line per arrival. */
 function consoleOf(lines: Array<[number, string]>): { text: string; arrivals: ConsoleArrival[] } {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { instructionCells, instructionSpread, instructionTimeline, INSTRUCTION_PHASES, type InstructionTimeline } from '../../src/bench/instructions.ts';
+import { instructionCells, instructionSpread, instructionTimeline, INSTRUCTION_PHASES, type InstructionTimeline } from '../../src/bench-report/instructions.ts';
 
 // Lines as a boot prints them: printk stamps, the init's stamps, and its section markers (whose seconds are wall-clock).
 const consoleText = [

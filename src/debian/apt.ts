@@ -1,10 +1,12 @@
 // Resolves and downloads Debian packages with apt under a private configuration that never touches the host's apt state.
 
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { commandFailure, runChecked, type System } from '../system/system.ts';
 import { B2cError } from '../errors.ts';
+import { withLock } from '../host-cache.ts';
 
 export interface AptSource {
   suite: string;
@@ -67,6 +69,17 @@ export function debFileName(pkg: DebianPackage): string {
   return `${pkg.name}_${pkg.version.replace(/:/g, '%3a')}_${pkg.arch}.deb`;
 }
 
+/**
+ * Replaces a file only when its text changes, by a rename: a b2c process that
+ * downloads (without the lock) never reads a configuration half written.
+ */
+async function writeIfChanged(path: string, text: string): Promise<void> {
+  if ((await readFile(path, 'utf8').catch(() => undefined)) === text) return;
+  const partial = `${path}.${process.pid}.partial`;
+  await writeFile(partial, text);
+  await rename(partial, path);
+}
+
 export class PrivateApt {
   readonly root: string;
   readonly archives: string;
@@ -75,9 +88,16 @@ export class PrivateApt {
     readonly system: System,
     cacheDir: string,
     readonly source: AptSource,
+    /** Said when another b2c process holds the package lists and this one waits for them. */
+    private readonly onWait: (message: string) => void = () => undefined,
   ) {
     this.root = join(cacheDir, 'apt', `${source.suite}-${source.arch}`);
     this.archives = join(this.root, 'archives');
+  }
+
+  /** Runs `body` while no other b2c process writes or reads this suite's configuration and lists. */
+  private locked<T>(body: () => Promise<T>): Promise<T> {
+    return withLock(this.root, body, () => this.onWait(`waiting for another b2c process using the package lists in ${this.root}`));
   }
 
   private get env(): Record<string, string> {
@@ -85,17 +105,21 @@ export class PrivateApt {
   }
 
   /** Writes the private configuration; fetches the package lists unless they are there already (or `refresh`). */
-  async prepare(refresh: boolean): Promise<'fetched' | 'cached'> {
+  prepare(refresh: boolean): Promise<'fetched' | 'cached'> {
+    return this.locked(() => this.prepareLocked(refresh));
+  }
+
+  private async prepareLocked(refresh: boolean): Promise<'fetched' | 'cached'> {
     for (const dir of ['etc/apt.conf.d', 'etc/preferences.d', 'etc/sources.list.d', 'state/lists/partial', 'cache/archives/partial', 'log', 'archives']) {
       await mkdir(join(this.root, dir), { recursive: true });
     }
-    await writeFile(join(this.root, 'apt.conf'), privateAptConfig(this.root, this.source.arch));
-    await writeFile(
+    await writeIfChanged(join(this.root, 'apt.conf'), privateAptConfig(this.root, this.source.arch));
+    await writeIfChanged(
       join(this.root, 'etc/sources.list'),
       `deb [signed-by=${this.source.keyring}] ${this.source.mirror} ${this.source.suite} ${APT_COMPONENTS.join(' ')}\n`,
     );
     // An empty dpkg status: apt resolves as for an empty machine.
-    await writeFile(join(this.root, 'state/status'), '');
+    await writeIfChanged(join(this.root, 'state/status'), '');
     const lists = await readdir(join(this.root, 'state/lists'));
     // Lists fetched before a component was added do not count as cached.
     const cached = APT_COMPONENTS.every((component) => lists.some((name) => name.includes(`_${component}_binary-`) && name.endsWith('_Packages')));
@@ -124,13 +148,25 @@ export class PrivateApt {
     return 'fetched';
   }
 
+  /** A digest of the suite's signed lists as fetched: it changes whenever any package version can. */
+  async listsDigest(): Promise<string> {
+    return this.locked(async () => {
+      const lists = join(this.root, 'state/lists');
+      const hash = createHash('sha256');
+      for (const name of (await readdir(lists)).filter((entry) => /Release$/.test(entry)).sort()) hash.update(name).update(await readFile(join(lists, name)));
+      return hash.digest('hex');
+    });
+  }
+
   /** The full dependency closure of the named packages, resolved as apt would install them on an empty machine. */
   async resolve(names: readonly string[]): Promise<DebianPackage[]> {
-    const result = await this.system.run(['apt-get', 'install', '--simulate', '--quiet', ...names], {
-      env: this.env,
-      captureStdout: true,
-      captureStderr: true,
-    });
+    const result = await this.locked(() =>
+      this.system.run(['apt-get', 'install', '--simulate', '--quiet', ...names], {
+        env: this.env,
+        captureStdout: true,
+        captureStderr: true,
+      }),
+    );
     if (result.status !== 0) {
       throw new B2cError(`apt cannot resolve ${names.join(' ')} in ${this.source.suite}/${this.source.arch}`, {
         cause: commandFailure(['apt-get', 'install', '--simulate', ...names], result),
@@ -141,17 +177,37 @@ export class PrivateApt {
 
   /** Downloads the exact package versions (checked against the signed lists) unless already cached; returns their paths. */
   async download(packages: readonly DebianPackage[], onProgress: (done: number, total: number, name: string) => void): Promise<string[]> {
-    const paths: string[] = [];
     const missing = packages.filter((pkg) => !existsSync(join(this.archives, debFileName(pkg))));
-    let done = packages.length - missing.length;
-    // Downloads land in a separate folder first, so an interrupted one never passes for a cached package.
-    const incoming = join(this.root, 'incoming');
-    await rm(incoming, { recursive: true, force: true });
-    await mkdir(incoming, { recursive: true });
+    if (missing.length > 0) {
+      // Downloads land in a folder of this process's own first, so an interrupted one never passes for a cached package, and two b2c
+      // processes downloading at once never touch each other's files; the rename into the archive is atomic.
+      await mkdir(this.archives, { recursive: true });
+      const incoming = await mkdtemp(join(this.root, 'incoming-'));
+      try {
+        await this.downloadInto(incoming, missing, packages.length, onProgress);
+      } finally {
+        await rm(incoming, { recursive: true, force: true });
+      }
+    }
+    onProgress(packages.length, packages.length, '');
+    return packages.map((pkg) => {
+      const path = join(this.archives, debFileName(pkg));
+      if (!existsSync(path)) throw new B2cError(`apt reported ${pkg.name} ${pkg.version} downloaded, but ${path} is missing`);
+      return path;
+    });
+  }
+
+  private async downloadInto(
+    incoming: string,
+    missing: readonly DebianPackage[],
+    total: number,
+    onProgress: (done: number, total: number, name: string) => void,
+  ): Promise<void> {
+    let done = total - missing.length;
     // A few packages per apt call: progress stays visible and a failure names its batch.
     for (let i = 0; i < missing.length; i += 8) {
       const batch = missing.slice(i, i + 8);
-      onProgress(done, packages.length, batch.map((pkg) => pkg.name).join(' '));
+      onProgress(done, total, batch.map((pkg) => pkg.name).join(' '));
       try {
         await runChecked(this.system, ['apt-get', 'download', '--quiet', ...batch.map((pkg) => `${pkg.name}=${pkg.version}`)], {
           env: this.env,
@@ -164,12 +220,5 @@ export class PrivateApt {
       }
       done += batch.length;
     }
-    onProgress(done, packages.length, '');
-    for (const pkg of packages) {
-      const path = join(this.archives, debFileName(pkg));
-      if (!existsSync(path)) throw new B2cError(`apt reported ${pkg.name} ${pkg.version} downloaded, but ${path} is missing`);
-      paths.push(path);
-    }
-    return paths;
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bytesByMachine, netbootRow, parseEvents } from '../../src/bench/netboot.ts';
+import { bytesByMachine, netbootRow, parseEvents } from '../../src/bench-report/netboot.ts';
 import type { ServeEvent } from '../../src/serve/events.ts';
 
 const time = '2026-12-01T00:00:00.000Z';
