@@ -34,6 +34,8 @@ interface Rule {
 
 export interface ProgramRun {
   argv: string[];
+  /** What the call added to the environment (RunOptions.moreEnv). */
+  moreEnv?: Record<string, string>;
   /** Virtual milliseconds since the fake started. */
   at: number;
   started: boolean;
@@ -107,8 +109,38 @@ export class FakeSystem implements System {
     return { status: 127, stderr: `${argv[0]}: not found\n` };
   }
 
+  /**
+   * `sh -c TEXT` when no rule scripts sh: a small shell for the shutdown
+   * commands farms write (`echo JOB_RESULT=$B2C_…; poweroff -f`): commands
+   * split on `;`, `$NAME` and `${NAME}` from the environment given, `echo`
+   * to the console, anything else run as a program of the machine.
+   */
+  private async shell(text: string, options: RunOptions): Promise<RunResult> {
+    const environment = { ...options.env, ...options.moreEnv };
+    let status = 0;
+    for (const command of text.split(';')) {
+      const expanded = command.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_match, name: string) => environment[name] ?? '');
+      const words = expanded
+        .trim()
+        .split(/\s+/)
+        .filter((word) => word !== '');
+      if (words.length === 0) continue;
+      if (words[0] === 'echo') {
+        this.consoleText += `${words.slice(1).join(' ')}\n`;
+        status = 0;
+      } else {
+        status = (await this.run(words, { ...options, moreEnv: environment })).status;
+      }
+    }
+    return { status, stdout: '', stderr: '' };
+  }
+
   async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-    this.runs.push({ argv: [...argv], at: this.elapsed, started: false });
+    if (argv[0] === 'sh' && argv[1] === '-c' && argv.length === 3 && !this.rules.some((rule) => rule.matches(argv))) {
+      this.runs.push({ argv: [...argv], at: this.elapsed, started: false, ...(options.moreEnv ? { moreEnv: options.moreEnv } : {}) });
+      return this.shell(argv[2] as string, options);
+    }
+    this.runs.push({ argv: [...argv], at: this.elapsed, started: false, ...(options.moreEnv ? { moreEnv: options.moreEnv } : {}) });
     const timeout = timeoutCommand(argv);
     const behaviour = this.behaviourOf(timeout?.inner ?? argv, options);
     await yieldToTimers();
@@ -133,7 +165,7 @@ export class FakeSystem implements System {
   }
 
   async start(argv: readonly string[], options: StartOptions = {}): Promise<RunningProgram> {
-    this.runs.push({ argv: [...argv], at: this.elapsed, started: true });
+    this.runs.push({ argv: [...argv], at: this.elapsed, started: true, ...(options.moreEnv ? { moreEnv: options.moreEnv } : {}) });
     const behaviour = this.behaviourOf(argv, options);
     if ('powersOff' in behaviour) throw new MachineOff(argv);
     const pid = this.nextPid++;

@@ -66,6 +66,17 @@ export interface NbdConfig {
   connections: number;
 }
 
+/** `b2c.swap`: a swap file of that size on the cache partition, or swap on a device (mkswap at each boot); and vm.swappiness. */
+export type SwapConfig = ({ kind: 'file'; bytes: number } | { kind: 'device'; path: string }) & { swappiness?: number };
+
+/** `b2c.proxy`: the proxies of b2c's own transfers (podman's pulls, S3, downloads), by the scheme of what they fetch. */
+export interface ProxyConfig {
+  https?: string;
+  http?: string;
+  /** Hosts reached directly. */
+  noProxy: string[];
+}
+
 /** `b2c.storage`: podman storage options. */
 export interface StorageConfig {
   /** Names of b2c.filesystems that hold read-only image stores, mounted before podman first runs. */
@@ -80,8 +91,7 @@ export interface B2cConfig {
   services: ContainerStep[];
   pipefail: boolean;
   cacheDevice: CacheDevice;
-  /** Bytes of swap file on the cache partition. */
-  swap?: number;
+  swap?: SwapConfig;
   ntpPeer: NtpPeer;
   ifaces: IfaceConfig[];
   /** The kernel's own `ip=` setting, when present: b2c then leaves the addresses alone. */
@@ -96,8 +106,10 @@ export interface B2cConfig {
   filesystems: FilesystemConfig[];
   nbds: NbdConfig[];
   storage: StorageConfig;
-  shutdownCmd: string[];
-  rebootCmd: string[];
+  proxy?: ProxyConfig;
+  /** Shell text: upstream evaluates it in its shell, with the pipeline's variables; farms rely on that. */
+  shutdownCmd: string;
+  rebootCmd: string;
   /** Seconds to wait before the shutdown command. */
   poweroffDelay: number;
   /** Accepted, but worth a look: printed, and the boot goes on. */
@@ -106,8 +118,8 @@ export interface B2cConfig {
   errors: string[];
 }
 
-export const DEFAULT_SHUTDOWN_CMD = ['poweroff', '-f'];
-export const DEFAULT_REBOOT_CMD = ['reboot', '-f'];
+export const DEFAULT_SHUTDOWN_CMD = 'poweroff -f';
+export const DEFAULT_REBOOT_CMD = 'reboot -f';
 /** What `b2c.ntp_peer=auto` asks. */
 export const AUTO_NTP_PEER = 'pool.ntp.org';
 
@@ -173,6 +185,7 @@ export function configToJson(config: B2cConfig): unknown {
     filesystems: config.filesystems,
     nbds: config.nbds,
     storage: config.storage,
+    proxy: config.proxy ?? null,
     shutdownCmd: config.shutdownCmd,
     rebootCmd: config.rebootCmd,
     poweroffDelay: config.poweroffDelay,

@@ -1,6 +1,6 @@
 // Says in plain words what a machine booted with a parsed command line will do (`b2c cmdline`).
 
-import { AUTO_NTP_PEER, type B2cConfig, type FilesystemConfig, type NbdConfig, type VolumeConfig } from './config.ts';
+import { AUTO_NTP_PEER, type B2cConfig, type FilesystemConfig, type NbdConfig, type ProxyConfig, type VolumeConfig } from './config.ts';
 import { isImageId, type ContainerStep } from './container.ts';
 
 function describeStep(label: string, step: ContainerStep): string[] {
@@ -60,10 +60,17 @@ function describeCache(config: B2cConfig): string {
           : cache.kind === 'device'
             ? cache.path
             : `the filesystem ${cache.name}`;
-  if (config.swap === undefined) return `Cache: ${where}`;
+  return `Cache: ${where}`;
+}
+
+function describeSwap(config: B2cConfig): string[] {
+  const swap = config.swap;
+  if (swap === undefined) return [];
+  const swappiness = swap.swappiness === undefined ? '' : `; vm.swappiness=${swap.swappiness}`;
+  if (swap.kind === 'device') return [`Swap: on ${swap.path}, made anew (mkswap) at each boot and switched off before the shutdown${swappiness}`];
   // The swap file lives on the cache: the machine makes none without one.
-  if (cache.kind === 'none') return `Cache: ${where}; no swap (b2c.swap=${describeBytes(config.swap)} needs a cache partition)`;
-  return `Cache: ${where}; a ${describeBytes(config.swap)} swap file on it`;
+  if (config.cacheDevice.kind === 'none') return [`Swap: none (b2c.swap=${describeBytes(swap.bytes)} needs a cache partition)`];
+  return [`Swap: a ${describeBytes(swap.bytes)} file on the cache${swappiness}`];
 }
 
 function describeNetwork(config: B2cConfig): string[] {
@@ -90,6 +97,12 @@ function describeFilesystem(filesystem: FilesystemConfig, config: B2cConfig): st
   return `Filesystem ${filesystem.name}: ${filesystem.src}${type}${options}${store}`;
 }
 
+function describeProxy(proxy: ProxyConfig): string {
+  const through = [proxy.https && `https through ${proxy.https}`, proxy.http && `http through ${proxy.http}`].filter(Boolean).join(', ') || 'none';
+  const direct = proxy.noProxy.length > 0 ? `; directly: ${proxy.noProxy.join(', ')}` : '';
+  return `Proxy for b2c's own transfers (pulls, S3, downloads; not the containers' own): ${through}${direct}`;
+}
+
 function describeNbd(nbd: NbdConfig): string {
   const connections = nbd.connections > 1 ? ` (${nbd.connections} connections asked, b2c opens one)` : '';
   return `Network block device ${nbd.device}: ${nbd.host}:${nbd.port}${connections}; connected before the cache, disconnected after it is unmounted`;
@@ -99,10 +112,11 @@ export function explainConfig(config: B2cConfig): string[] {
   const lines: string[] = [];
   if (config.modules.length > 0) lines.push(`Modules loaded first: ${config.modules.join(', ')}`);
   if (config.extraArgsUrl) lines.push(`More parameters are downloaded from ${config.extraArgsUrl} and parsed after these; a failed download runs nothing.`);
-  lines.push(...config.nbds.map(describeNbd), describeCache(config), ...describeNetwork(config));
+  lines.push(...config.nbds.map(describeNbd), describeCache(config), ...describeSwap(config), ...describeNetwork(config));
   const ntpServer = config.ntpPeer.kind === 'auto' ? AUTO_NTP_PEER : config.ntpPeer.kind === 'host' ? config.ntpPeer.host : undefined;
   lines.push(`Clock: ${ntpServer === undefined ? 'left as the machine has it' : `set by NTP from ${ntpServer} before any pull`}`);
   lines.push(`Host name: ${config.hostname}${config.keymap ? `; keymap ${config.keymap}` : ''}`);
+  if (config.proxy !== undefined) lines.push(describeProxy(config.proxy));
   for (const alias of config.minio) lines.push(`S3 endpoint ${alias.alias}: ${alias.url}`);
   for (const filesystem of config.filesystems) lines.push(describeFilesystem(filesystem, config));
   for (const volume of config.volumes) lines.push(...describeVolume(volume));
@@ -112,6 +126,9 @@ export function explainConfig(config: B2cConfig): string[] {
   if (config.pipefail) lines.push('The pipeline stops at the first failing step (b2c.pipefail).');
   config.postContainers.forEach((step, index) => lines.push(...describeStep(`Post container ${index + 1} (always runs)`, step)));
   const delay = config.poweroffDelay > 0 ? `wait ${config.poweroffDelay} s, then ` : '';
-  lines.push(`Then: ${delay}${config.shutdownCmd.join(' ')} (${config.rebootCmd.join(' ')}, at once, when a container asks for a reboot).`);
+  lines.push(
+    `Then: ${delay}sh -c '${config.shutdownCmd}' (sh -c '${config.rebootCmd}', at once, when a container asks for a reboot), ` +
+      "with the pipeline's B2C_PIPELINE_* variables in their environment.",
+  );
   return lines;
 }

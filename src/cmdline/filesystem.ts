@@ -13,7 +13,8 @@ export function parseFilesystem(value: string): OptionResult<FilesystemConfig> {
     const equals = option.indexOf('=');
     const key = equals === -1 ? option : option.slice(0, equals);
     const optionValue = equals === -1 ? '' : option.slice(equals + 1);
-    if (key === 'type') filesystem.type = optionValue;
+    if (equals !== -1 && optionValue === '' && key !== 'src') warnings.push(`b2c.filesystem=${name}: ${key}= is empty (a template left it unset?): ignored`);
+    else if (key === 'type') filesystem.type = optionValue;
     else if (key === 'src') filesystem.src = optionValue;
     else if (key === 'opts') filesystem.opts = optionValue.split('|').filter((item) => item !== '');
     else warnings.push(`b2c.filesystem=${name}: unknown option ${key} ignored; b2c knows type=, src= and opts=a|b`);

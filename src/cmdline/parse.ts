@@ -3,8 +3,10 @@
 import { AUTO_NTP_PEER, defaultConfig, type B2cConfig, type CacheDevice } from './config.ts';
 import { isImageId, parseContainerStep } from './container.ts';
 import { parseIface } from './iface.ts';
-import { splitKernelCmdline, splitShellWords } from './split.ts';
-import { isHostname, isHttpUrl, isIpAddress, isKernelHostname, parseSize, type OptionResult } from './values.ts';
+import { splitArgumentsFile, splitKernelCmdline, splitShellWords } from './split.ts';
+import { isHostname, isHttpUrl, isIpAddress, isKernelHostname, type OptionResult } from './values.ts';
+import { parseProxy } from './proxy.ts';
+import { parseSwap } from './swap.ts';
 import { parseFilesystem } from './filesystem.ts';
 import { parseMinio } from './minio.ts';
 import { nbdDeviceOf, parseNbd } from './nbd.ts';
@@ -52,20 +54,18 @@ function containerOption(list: (config: B2cConfig) => B2cConfig['containers']): 
   };
 }
 
-function commandOption(set: (config: B2cConfig, argv: string[]) => void): OptionHandler {
+/** A shutdown or reboot command: shell text, run by `sh -c` as upstream's shell evaluated it; checked for quotes that would not parse. */
+function shellCommandOption(set: (config: B2cConfig, text: string) => void): OptionHandler {
   return (config, value, name) => {
     const split = value === undefined ? undefined : splitShellWords(value);
-    if (split === undefined || !split.ok || split.words.length === 0) {
+    if (value === undefined || split === undefined || !split.ok || split.words.length === 0) {
       const why = split !== undefined && !split.ok ? split.error : 'it is empty';
-      config.errors.push(`${name}: ${why}; give a command and its arguments, e.g. ${name}="poweroff -f"`);
+      config.errors.push(`${name}: ${why}; give a command for sh -c, e.g. ${name}="poweroff -f"`);
       return;
     }
-    set(config, split.words);
+    set(config, value.trim());
   };
 }
-
-/** The largest swap area Linux takes: the swap header's last page is a 32-bit number, of 4 KiB pages on the kernels b2c boots. */
-const MAX_SWAP_BYTES = 2 ** 32 * 4096;
 
 function parseCacheDevice(value: string): CacheDevice {
   if (value === 'none' || value === 'auto' || value === 'reset') return { kind: value };
@@ -98,10 +98,7 @@ const OPTIONS: Record<string, OptionHandler> = {
   },
   'b2c.swap': (config, value, name) => {
     if (!needValue(config, name, value, `${name}=4G`)) return;
-    const bytes = parseSize(value);
-    if (bytes === undefined) config.errors.push(`${name}=${value} is not a size: use a number with K, M, G or T, e.g. ${name}=4G`);
-    else if (bytes > MAX_SWAP_BYTES) config.errors.push(`${name}=${value} is more than a swap area can be (16T: its header counts 2^32 pages of 4 KiB)`);
-    else config.swap = bytes;
+    takeResult(config, parseSwap(value, name), (swap) => (config.swap = swap));
   },
   'b2c.ntp_peer': (config, value, name) => {
     if (!needValue(config, name, value, `${name}=auto (or none, or a host name or address)`)) return;
@@ -168,8 +165,12 @@ const OPTIONS: Record<string, OptionHandler> = {
     if (!needValue(config, name, value, `${name}="additionalimagestores=publicimgstore"`)) return;
     takeResult(config, parseStorage(value), (storage) => (config.storage = storage));
   },
-  'b2c.shutdown_cmd': commandOption((config, argv) => (config.shutdownCmd = argv)),
-  'b2c.reboot_cmd': commandOption((config, argv) => (config.rebootCmd = argv)),
+  'b2c.proxy': (config, value, name) => {
+    if (!needValue(config, name, value, `${name}="https=http://gateway:3128"`)) return;
+    takeResult(config, parseProxy(value, name), (proxy) => (config.proxy = proxy));
+  },
+  'b2c.shutdown_cmd': shellCommandOption((config, text) => (config.shutdownCmd = text)),
+  'b2c.reboot_cmd': shellCommandOption((config, text) => (config.rebootCmd = text)),
   'b2c.poweroff_delay': (config, value, name) => {
     if (value === undefined || !/^\d+(\.\d+)?$/.test(value)) {
       // Upstream's shell read such a value as no delay: the machine still powers off.
@@ -219,7 +220,7 @@ function checkReferences(config: B2cConfig, extraArgsPending: boolean): void {
       report(`b2c.volume=${volume.name}: no b2c.filesystem is named ${volume.filesystem}`);
   }
   // The swap file goes on the cache partition: without one there is none, and the machine would only say so at boot.
-  if (config.swap !== undefined && config.cacheDevice.kind === 'none') {
+  if (config.swap?.kind === 'file' && config.cacheDevice.kind === 'none') {
     const message = `b2c.swap needs a cache partition (b2c.cache_device): with b2c.cache_device=none the machine gets no swap`;
     config.warnings.push(extraArgsPending ? `${message} (unless b2c.extra_args_url sets b2c.cache_device)` : message);
   }
@@ -236,6 +237,11 @@ function checkReferences(config: B2cConfig, extraArgsPending: boolean): void {
     }
   }
   const nbdDevices = new Set(config.nbds.map((nbd) => nbd.device));
+  const swapNbd = config.swap?.kind === 'device' ? nbdDeviceOf(config.swap.path) : undefined;
+  if (swapNbd !== undefined && !nbdDevices.has(swapNbd)) {
+    const message = `b2c.swap=${config.swap?.kind === 'device' ? config.swap.path : ''}: no b2c.nbd connects it, so the machine gets no swap`;
+    config.warnings.push(extraArgsPending ? `${message} (unless b2c.extra_args_url adds the b2c.nbd)` : message);
+  }
   if (config.nbds.length > nbdDevices.size) config.errors.push('b2c.nbd: the same device is connected twice');
   const cacheNbd = config.cacheDevice.kind === 'device' ? nbdDeviceOf(config.cacheDevice.path) : undefined;
   if (config.cacheDevice.kind === 'device' && cacheNbd !== undefined && !nbdDevices.has(cacheNbd)) {
@@ -290,10 +296,13 @@ function parseSources(sources: readonly ParseSource[]): B2cConfig {
   // Where each option was last seen: the extra arguments may set again what the kernel line set.
   const seen = new Map<string, ParseSource['source']>();
   for (const { text, source } of sources) {
-    const split = splitKernelCmdline(text);
-    if (!split.ok) {
-      config.errors.push(`${source === 'kernel' ? 'the command line' : 'the extra arguments'} cannot be split: ${split.error}`);
-      return config;
+    const split = source === 'kernel' ? splitKernelCmdline(text) : splitArgumentsFile(text);
+    for (const line of split.openQuoteLines) {
+      config.warnings.push(
+        source === 'kernel'
+          ? 'the command line leaves a double quote open: its last option takes the rest of the line, as the kernel reads it'
+          : `the extra arguments leave a double quote open on line ${line}: that option takes the rest of the line`,
+      );
     }
     for (const word of split.words) {
       const equals = word.indexOf('=');

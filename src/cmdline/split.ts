@@ -1,14 +1,21 @@
-// The two ways a b2c command line is cut into words: the kernel's, then a POSIX shell's without expansion.
+// The ways a b2c command line is cut into words: the kernel's (and the extra arguments' file, line by line), then a POSIX shell's without expansion.
 
 export type SplitResult = { ok: true; words: string[] } | { ok: false; error: string };
 
 const BLANKS = new Set([' ', '\t', '\n', '\r', '\v', '\f']);
 
+/** The words of a command line, and the lines (from 1) where a double quote was left open: its value ran to the end of the line. */
+export interface CmdlineWords {
+  words: string[];
+  openQuoteLines: number[];
+}
+
 /**
  * Splits a kernel command line on blanks outside double quotes and drops the
- * quotes, as the kernel does when it hands parameters to init.
+ * quotes, as the kernel does when it hands parameters to init. A quote left
+ * open takes the rest of the line into its value, as the kernel's parser does.
  */
-export function splitKernelCmdline(line: string): SplitResult {
+export function splitKernelCmdline(line: string): CmdlineWords {
   const words: string[] = [];
   let word = '';
   let inWord = false;
@@ -26,9 +33,29 @@ export function splitKernelCmdline(line: string): SplitResult {
       inWord = true;
     }
   }
-  if (quoted) return { ok: false, error: 'a double quote is not closed' };
-  if (inWord) words.push(word);
-  return { ok: true, words };
+  if (inWord) words.push(quoted ? word.replace(/\s+$/, '') : word);
+  return { words, openQuoteLines: quoted ? [1] : [] };
+}
+
+/**
+ * Splits the text of b2c.extra_args_url line by line, as upstream reads it:
+ * a line whose first word starts with `#` is a comment (ci-tron's files start
+ * with `#!jinja2`), and a double quote ends with its line at the latest.
+ */
+export function splitArgumentsFile(text: string): CmdlineWords & { comments: number } {
+  const words: string[] = [];
+  const openQuoteLines: number[] = [];
+  let comments = 0;
+  text.split('\n').forEach((line, index) => {
+    if (/^\s*#/.test(line)) {
+      comments++;
+      return;
+    }
+    const split = splitKernelCmdline(line);
+    words.push(...split.words);
+    if (split.openQuoteLines.length > 0) openQuoteLines.push(index + 1);
+  });
+  return { words, openQuoteLines, comments };
 }
 
 // Inside double quotes a backslash only escapes these, as in a POSIX shell.

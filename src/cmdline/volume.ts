@@ -45,8 +45,10 @@ export function parseVolume(value: string): OptionResult<VolumeConfig> {
     const equals = option.indexOf('=');
     const key = equals === -1 ? option : option.slice(0, equals);
     const optionValue = equals === -1 ? undefined : option.slice(equals + 1);
+    // Templates render an unset variable as an empty value (ci-tron's exclude= when a job excludes nothing): said, and left out.
     const needValue = (): string | undefined => {
-      if (optionValue === undefined || optionValue === '') errors.push(`b2c.volume=${name}: ${key} needs a value (${key}=…)`);
+      if (optionValue === undefined) errors.push(`b2c.volume=${name}: ${key} needs a value (${key}=…)`);
+      else if (optionValue === '') warnings.push(`b2c.volume=${name}: ${key}= is empty (a template left it unset?): ignored`);
       return optionValue || undefined;
     };
     switch (key) {
@@ -71,7 +73,8 @@ export function parseVolume(value: string): OptionResult<VolumeConfig> {
         break;
       }
       case 'expiration':
-        if (optionValue === 'never' || optionValue === 'pipeline_end') volume.expiration = optionValue;
+        if (optionValue === '') warnings.push(`b2c.volume=${name}: expiration= is empty (a template left it unset?): never`);
+        else if (optionValue === 'never' || optionValue === 'pipeline_end') volume.expiration = optionValue;
         else errors.push(`b2c.volume=${name}: expiration=${optionValue ?? ''} is not valid; use never or pipeline_end`);
         break;
       case 'overwrite':

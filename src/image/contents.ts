@@ -294,6 +294,9 @@ export const ADDON_MODULE_FAMILIES: Record<string, string[]> = {
   'old network cards': ['ne2k_pci', '8139too'],
   // eMMC and SD cards on PCI SDHCI hosts (Chromebooks, small PCs) and UFS: 0.34 MB of xz that would take the amd64 image over 20 MiB.
   'emmc sd ufs': ['sdhci_pci', 'mmc_block', 'ufshcd_pci'],
+  // What a b2c.filesystem on a local disk may hold besides ext4 (an image store a farm wrote there, a USB stick): the init loads the
+  // module of what it finds, and names this add-on when the machine booted without it.
+  filesystems: ['xfs', 'btrfs', 'vfat', 'exfat', 'ntfs3', 'f2fs'],
 };
 /**
  * Folders of the kernel's `drivers/` whose every module goes into the modules

@@ -23,8 +23,12 @@ import { outputNames } from './output-names.ts';
 import type { Progress } from './progress.ts';
 import type { ImageTree } from './tree.ts';
 
-/** The kinds of modalias `/init`'s report of devices without a driver names (src/init/devices.ts). */
-const REPORTED_ALIAS_PREFIXES = ['pci:', 'usb:', 'virtio:', 'of:'];
+/**
+ * The aliases of the add-on's modules `/init` looks up: the modaliases its
+ * report of devices without a driver names (src/init/devices.ts), and the
+ * filesystems a b2c.filesystem's device may hold (src/init/filesystems.ts).
+ */
+const REPORTED_ALIAS_PREFIXES = ['pci:', 'usb:', 'virtio:', 'of:', 'fs-'];
 
 export interface StagedModules {
   /** `usr/lib/modules/RELEASE`, in the image and its add-ons. */

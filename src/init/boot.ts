@@ -1,6 +1,6 @@
 // The boot sequence of /init: bring the machine up, run the pipeline, clean up, and say how to shut down.
 
-import type { B2cConfig } from '../cmdline/config.ts';
+import { DEFAULT_SHUTDOWN_CMD, type B2cConfig } from '../cmdline/config.ts';
 import { nbdDeviceOf } from '../cmdline/nbd.ts';
 import { parseCmdline } from '../cmdline/parse.ts';
 import { B2cError, describeFailure } from '../errors.ts';
@@ -33,21 +33,29 @@ import { loadKeymap } from './keymap.ts';
 import { KernelModules } from './modules.ts';
 import { unmountOrder } from './mounts.ts';
 import { NetworkBlockDevices } from './nbd.ts';
+import { Swap } from './swap.ts';
 import { NetworkSetup } from './network.ts';
 import { Pipeline } from './pipeline.ts';
+import { initialPipelineState, pipelineEnvironment } from './pipeline-plan.ts';
 import { CLEANUP_COMMAND_SECONDS, podmanCleanupCommands, podmanRemoveContainersArgs, PODMAN_STORAGE_CHECK_ARGS, STORAGE_CHECK_SECONDS } from './podman.ts';
 import { Volumes } from './volumes.ts';
 
 /** On the cache while podman's storage check runs, removed when it succeeds: the next boot checks again while it is there. */
 const STORAGE_CHECK_PENDING = `${CONTAINER_STORAGE}/b2c-storage-check-pending`;
 
-/** How the machine ends: the status to report and the command that powers off or reboots it. */
+/** How the machine ends: the status to report, and the command that powers off or reboots it with the pipeline's variables. */
 export interface BootOutcome {
   status: number;
   shutdownMode: ShutdownMode;
-  shutdownCommand: string[];
+  /** Shell text for `sh -c`, as upstream evaluated it. */
+  shutdownCommand: string;
+  /** The pipeline's B2C_PIPELINE_* variables as it ended, which a farm's shutdown command prints. */
+  pipelineVariables: Record<string, string>;
   poweroffDelay: number;
 }
+
+/** What ends the machine when its shutdown command returns. */
+const FALLBACK_SHUTDOWN = ['poweroff', '-f'];
 
 const EARLY_MOUNTS: Array<{ type: string; source: string; target: string; options?: string }> = [
   { type: 'proc', source: 'proc', target: '/proc' },
@@ -64,12 +72,11 @@ export class Boot {
   readonly console: InitConsole;
   /** Farms read `Execution is over` once: set when it is printed. */
   private statusReported = false;
-  /** A swap file is on the cache and must be switched off before it is unmounted. */
-  private swapActive = false;
   /** Where container storage is mounted, once it is: cleanup must then run before the shutdown. On the cache, what podman leaves outlives the boot. */
   private storage: 'ram' | 'cache' | undefined;
   private cleanedUp = false;
   private readonly cache: CacheDisk;
+  private readonly swap: Swap;
   private readonly modules: KernelModules;
   private readonly network: NetworkSetup;
   private readonly networkBlockDevices: NetworkBlockDevices;
@@ -79,7 +86,13 @@ export class Boot {
   /** Warnings already printed: the merged configuration repeats the kernel line's. */
   private readonly warningsShown = new Set<string>();
   /** How the machine will end, as far as the boot got. */
-  readonly outcome: BootOutcome = { status: 1, shutdownMode: 'poweroff', shutdownCommand: ['poweroff', '-f'], poweroffDelay: 0 };
+  readonly outcome: BootOutcome = {
+    status: 1,
+    shutdownMode: 'poweroff',
+    shutdownCommand: DEFAULT_SHUTDOWN_CMD,
+    pipelineVariables: pipelineEnvironment({ ...initialPipelineState(), status: 1 }),
+    poweroffDelay: 0,
+  };
 
   constructor(
     private readonly system: System,
@@ -87,10 +100,17 @@ export class Boot {
   ) {
     this.console = new InitConsole(system);
     this.modules = new KernelModules(system, this.console);
-    this.cache = new CacheDisk(system, this.console, () => this.modules.coldplug(), this.modules);
+    this.filesystems = new Filesystems(system, this.console, this.modules);
+    this.cache = new CacheDisk(
+      system,
+      this.console,
+      () => this.modules.coldplug(),
+      this.modules,
+      (filesystem) => this.filesystems.readyToMount(filesystem),
+    );
+    this.swap = new Swap(system, this.console);
     this.network = new NetworkSetup(system, this.console, this.modules);
     this.networkBlockDevices = new NetworkBlockDevices(system, this.console, this.modules);
-    this.filesystems = new Filesystems(system, this.console, this.modules);
   }
 
   private async mount(type: string, source: string, target: string, options?: string): Promise<void> {
@@ -144,18 +164,17 @@ export class Boot {
       const unconnected = await this.networkBlockDevices.connect(config.nbds);
       const cachePath = config.cacheDevice.kind === 'device' ? config.cacheDevice.path : undefined;
       const cacheNbd = cachePath === undefined ? undefined : nbdDeviceOf(cachePath);
+      let mounted = false;
       if (cacheNbd !== undefined && unconnected.has(cacheNbd)) {
         await this.console.log(`The cache device ${cachePath} is not connected: images and volumes live in RAM`);
-        return false;
+      } else {
+        const setUp = await this.cache.setUp(config);
+        mounted = setUp.mounted;
+        // A check that did not finish is run again: this boot's clean end would otherwise hide what it left.
+        const checkPending = mounted && (await this.system.exists(STORAGE_CHECK_PENDING));
+        if (setUp.endedUncleanly || checkPending) await this.checkContainerStorage(setUp.endedUncleanly);
       }
-      const { mounted, endedUncleanly } = await this.cache.setUp(config);
-      // A check that did not finish is run again: this boot's clean end would otherwise hide what it left.
-      const checkPending = mounted && (await this.system.exists(STORAGE_CHECK_PENDING));
-      if (endedUncleanly || checkPending) await this.checkContainerStorage(endedUncleanly);
-      if (config.swap !== undefined) {
-        if (mounted) this.swapActive = await this.cache.addSwap(config.swap);
-        else await this.console.log('b2c.swap needs a cache partition: no swap');
-      }
+      if (config.swap !== undefined) await this.swap.setUp(config.swap, mounted, unconnected);
       return mounted;
     });
     if (!onCache) await this.mount('tmpfs', 'containers', CONTAINER_STORAGE, 'mode=700');
@@ -212,7 +231,7 @@ export class Boot {
         else if (result.status !== 0) await this.console.log(`${argv.join(' ')} failed: ${result.stderr.trim()}`);
       }
       await this.volumes?.tearDown();
-      if (this.swapActive) await this.cache.removeSwap();
+      await this.swap.tearDown();
       const mounts = (await this.system.readText('/proc/mounts')) ?? '';
       for (const target of unmountOrder(mounts, [CONTAINER_STORAGE, PODMAN_RUNROOT, IMAGE_STORES_DIRECTORY])) {
         const result = await this.system.run(['umount', target], { captureStderr: true });
@@ -280,6 +299,7 @@ export class Boot {
     const result = await new Pipeline(this.system, this.console, this.modules, this.volumes, this.storage === 'cache').run(config);
     outcome.status = result.status;
     outcome.shutdownMode = result.shutdownMode;
+    outcome.pipelineVariables = pipelineEnvironment(result);
     outcome.shutdownCommand = result.shutdownMode === 'reboot' ? config.rebootCmd : config.shutdownCmd;
     await this.reportStatus(outcome.status);
     await this.cleanUp();
@@ -331,12 +351,13 @@ export class Boot {
     // As upstream, the delay is for a power-off: a reboot the pipeline asked for is at once.
     if (outcome.shutdownMode === 'poweroff' && outcome.poweroffDelay > 0) await this.system.sleep(outcome.poweroffDelay * 1000);
     await this.system.run(['sync']);
+    // As upstream's shell evaluated it: farms print the pipeline's variables from it (echo JOB_RESULT=$B2C_…; poweroff -f).
+    const result = await this.system.run(['sh', '-c', outcome.shutdownCommand], { moreEnv: outcome.pipelineVariables });
+    await this.console.log(`${outcome.shutdownCommand} returned ${result.status}: trying ${FALLBACK_SHUTDOWN.join(' ')} every ${SHUTDOWN_RETRY_SECONDS} s`);
     for (;;) {
-      const result = await this.system.run(outcome.shutdownCommand);
-      await this.console.log(`${outcome.shutdownCommand.join(' ')} returned ${result.status}: trying again in ${SHUTDOWN_RETRY_SECONDS} s`);
       // PID 1 must never exit: the kernel would panic.
       await this.system.sleep(SHUTDOWN_RETRY_SECONDS * 1000);
-      if (outcome.shutdownCommand[0] !== 'poweroff') outcome.shutdownCommand = ['poweroff', '-f'];
+      await this.system.run(FALLBACK_SHUTDOWN);
     }
   }
 }

@@ -15,6 +15,8 @@ export interface DeviceHeader {
   label?: string;
   /** What was found, for messages. */
   what?: string;
+  /** The kernel's name of the filesystem found (`ext4`, `xfs`, `vfat` …), whose module mounts it. */
+  filesystem?: string;
   /** An ext filesystem whose journal still needs recovery: it was not unmounted cleanly (a power cut, a reset, a farm's timeout). */
   needsRecovery?: boolean;
   /** Nothing but zeros: a partition never formatted. */
@@ -36,21 +38,26 @@ export function classifyHeader(bytes: Uint8Array, sectorSize = 512): DeviceHeade
     const label = ascii(bytes, 1024 + 0x78, 16).replace(/\0.*$/s, '');
     // s_feature_incompat's RECOVER bit: set while mounted, cleared by a clean unmount.
     const needsRecovery = (view.getUint32(1024 + 0x60, true) & 0x4) !== 0;
-    return { kind: 'ext', label, what: `an ext filesystem${label ? ` labelled ${label}` : ''}`, needsRecovery };
+    // The ext4 driver mounts ext2 and ext3 too.
+    return { kind: 'ext', label, what: `an ext filesystem${label ? ` labelled ${label}` : ''}`, needsRecovery, filesystem: 'ext4' };
   }
-  const signatures: Array<[number, string, string]> = [
-    [0, 'XFSB', 'an XFS filesystem'],
+  const signatures: Array<[number, string, string, string?]> = [
+    [0, 'XFSB', 'an XFS filesystem', 'xfs'],
     [0, 'LUKS\xba\xbe', 'a LUKS volume'],
     [512, 'LABELONE', 'an LVM physical volume'],
     [536, 'LABELONE', 'an LVM physical volume'],
     [4086, 'SWAPSPACE2', 'a swap area'],
     [4086, 'SWAP-SPACE', 'a swap area'],
-    [65600, '_BHRfS_M', 'a Btrfs filesystem'],
-    [3, 'NTFS    ', 'an NTFS filesystem'],
-    [54, 'FAT', 'a FAT filesystem'],
-    [82, 'FAT32   ', 'a FAT filesystem'],
+    [65600, '_BHRfS_M', 'a Btrfs filesystem', 'btrfs'],
+    [3, 'NTFS    ', 'an NTFS filesystem', 'ntfs3'],
+    [3, 'EXFAT   ', 'an exFAT filesystem', 'exfat'],
+    [1024, '\x10\x20\xf5\xf2', 'an F2FS filesystem', 'f2fs'],
+    [54, 'FAT', 'a FAT filesystem', 'vfat'],
+    [82, 'FAT32   ', 'a FAT filesystem', 'vfat'],
   ];
-  for (const [offset, text, what] of signatures) if (has(offset, text)) return { kind: 'other-filesystem', what };
+  for (const [offset, text, what, filesystem] of signatures) {
+    if (has(offset, text)) return { kind: 'other-filesystem', what, ...(filesystem !== undefined ? { filesystem } : {}) };
+  }
   if (bytes.length >= 512 && bytes[510] === 0x55 && bytes[511] === 0xaa) return { kind: 'partition-table', what: 'an MBR partition table' };
   return bytes.every((byte) => byte === 0) ? { kind: 'blank', zeroed: true } : { kind: 'blank' };
 }

@@ -1,6 +1,6 @@
-// Sets up the cache disk: finds the machine's block devices, carries out the cache plan, and adds the swap file.
+// Sets up the cache disk: finds the machine's block devices and carries out the cache plan.
 
-import type { B2cConfig } from '../cmdline/config.ts';
+import type { B2cConfig, FilesystemConfig } from '../cmdline/config.ts';
 import type { System } from '../system/system.ts';
 import {
   BACKUP_SUPERBLOCK_OFFSETS,
@@ -17,7 +17,6 @@ import { CONTAINER_STORAGE } from '../image-layout.ts';
 import type { Log } from './console.ts';
 import { reportDriverlessDevices, type DriverFinder } from './devices.ts';
 
-export const SWAP_FILE = `${CONTAINER_STORAGE}/b2c-swapfile`;
 export const DEVICE_WAIT_MS = 10_000;
 /**
  * How long `auto` waits for a first disk when it sees none: a USB drive
@@ -46,6 +45,8 @@ export class CacheDisk {
     private readonly probeNewDevices: () => Promise<unknown> = async () => {},
     /** Names the drivers of devices none took, when no disk shows up. */
     private readonly drivers?: DriverFinder,
+    /** Loads the module of what a b2c.filesystem's device holds, once the device is there. */
+    private readonly readyToMount: (filesystem: FilesystemConfig) => Promise<FilesystemConfig> = async (filesystem) => filesystem,
   ) {}
 
   private async readNumber(path: string): Promise<number> {
@@ -181,8 +182,8 @@ export class CacheDisk {
         return partition !== undefined && (await this.format(partition)) && (await this.mountOrSay(partition));
       }
       case 'filesystem': {
-        const { filesystem } = plan;
-        await this.waitFor(filesystem.src, filesystem.src.startsWith('/dev/') ? DEVICE_WAIT_MS : 0);
+        await this.waitFor(plan.filesystem.src, plan.filesystem.src.startsWith('/dev/') ? DEVICE_WAIT_MS : 0);
+        const filesystem = await this.readyToMount(plan.filesystem);
         const mounted = await this.mount(filesystem.src, filesystem.type ?? 'auto', filesystem.opts);
         if (!mounted.ok) await this.output.log(`Could not mount the filesystem ${filesystem.name}: ${mounted.detail}`);
         return mounted.ok;
@@ -231,30 +232,5 @@ export class CacheDisk {
       if (devices.some((device) => device.sizeBytes > 0) || this.system.now() - started >= FIRST_DISK_WAIT_MS) return devices;
       await this.system.sleep(500);
     }
-  }
-
-  /** A swap file on the cache; false (with a message) when there is no cache or it fails. */
-  async addSwap(bytes: number): Promise<boolean> {
-    const steps = [
-      ['fallocate', '-l', String(bytes), SWAP_FILE],
-      ['chmod', '600', SWAP_FILE],
-      ['mkswap', SWAP_FILE],
-      ['swapon', SWAP_FILE],
-    ];
-    for (const argv of steps) {
-      const result = await this.run(argv);
-      if (!result.ok) {
-        await this.output.log(`No swap: ${result.detail}`);
-        await this.system.run(['rm', '-f', SWAP_FILE]);
-        return false;
-      }
-    }
-    await this.output.log(`Swap: ${bytes} bytes in ${SWAP_FILE}`);
-    return true;
-  }
-
-  async removeSwap(): Promise<void> {
-    await this.run(['swapoff', SWAP_FILE]);
-    await this.run(['rm', '-f', SWAP_FILE]);
   }
 }

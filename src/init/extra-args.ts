@@ -2,7 +2,8 @@
 
 import type { B2cConfig } from '../cmdline/config.ts';
 import { parseCmdlineWithExtraArgs } from '../cmdline/parse.ts';
-import { splitKernelCmdline } from '../cmdline/split.ts';
+import { proxyEnvironment } from '../cmdline/proxy.ts';
+import { splitArgumentsFile } from '../cmdline/split.ts';
 import { B2C_RUN_DIRECTORY, CA_BUNDLE, CURL_PROTOCOL_ARGS } from '../image-layout.ts';
 import type { System } from '../system/system.ts';
 import type { Log } from './console.ts';
@@ -61,7 +62,11 @@ export async function withExtraArgs(system: System, console: Log, kernelLine: st
   if (url === undefined) return config;
   await console.log(`Downloading the extra arguments from ${url}`);
   await system.makeDirectory(B2C_RUN_DIRECTORY);
-  const result = await system.run(curlDownloadArgs(url, DOWNLOAD_PATH), { captureStdout: true, captureStderr: true });
+  const result = await system.run(curlDownloadArgs(url, DOWNLOAD_PATH), {
+    captureStdout: true,
+    captureStderr: true,
+    moreEnv: proxyEnvironment(config.proxy),
+  });
   const text = (await system.readText(DOWNLOAD_PATH)) ?? '';
   await system.run(['rm', '-f', DOWNLOAD_PATH]);
   if (result.status === CURL_FILE_TOO_LARGE) {
@@ -71,8 +76,7 @@ export async function withExtraArgs(system: System, console: Log, kernelLine: st
     throw new SetupError(`could not download the extra arguments from ${url} (curl status ${result.status}): ${result.stderr.trim() || 'no detail'}`);
   }
   const merged = parseCmdlineWithExtraArgs(kernelLine, text);
-  const split = splitKernelCmdline(text);
-  const count = split.ok ? split.words.length : 0;
+  const count = splitArgumentsFile(text).words.length;
   await console.log(`Got ${count} extra argument${count === 1 ? '' : 's'} (${text.length} bytes, not shown: they may hold secrets)`);
   return merged;
 }

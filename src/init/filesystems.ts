@@ -5,6 +5,7 @@ import { isIpAddress } from '../cmdline/values.ts';
 import { IMAGE_STORES_DIRECTORY, STORAGE_CONF, storageConf } from '../image-layout.ts';
 import type { System } from '../system/system.ts';
 import type { Log } from './console.ts';
+import { classifyHeader, HEADER_BYTES } from './cache-plan.ts';
 import type { KernelModules } from './modules.ts';
 
 export function isNfs(filesystem: FilesystemConfig): boolean {
@@ -52,9 +53,13 @@ export class Filesystems {
     private readonly modules: KernelModules,
   ) {}
 
-  /** The filesystems with each NFS share made mountable; a share whose server has no address is left as it is, and its mount fails with the reason. */
+  /**
+   * The filesystems made mountable: each NFS share as NFSv4 (one whose server
+   * has no address is left as it is, and its mount fails with the reason),
+   * each block device with the module of the filesystem it holds loaded.
+   */
   async resolve(filesystems: readonly FilesystemConfig[]): Promise<FilesystemConfig[]> {
-    if (!filesystems.some(isNfs)) return [...filesystems];
+    if (!filesystems.some(isNfs)) return Promise.all(filesystems.map((filesystem) => this.readyToMount(filesystem)));
     await this.modules.loadNamed(['nfsv4']);
     if (!/\bnfs4$/m.test((await this.system.readText('/proc/filesystems')) ?? '')) {
       // The image leaves NFS to the modules add-on: most farms never mount it.
@@ -66,7 +71,7 @@ export class Filesystems {
     for (const filesystem of filesystems) {
       const share = isNfs(filesystem) ? nfsShare(filesystem.src) : undefined;
       if (!isNfs(filesystem)) {
-        resolved.push(filesystem);
+        resolved.push(await this.readyToMount(filesystem));
       } else if (share === undefined) {
         await this.output.log(`Warning: b2c.filesystem=${filesystem.name}: ${filesystem.src} is not HOST:/path, as an NFS share must be`);
         resolved.push(filesystem);
@@ -76,6 +81,37 @@ export class Filesystems {
       }
     }
     return resolved;
+  }
+
+  /**
+   * A filesystem on a block device with its type known and its module loaded:
+   * the type given, else the one its superblock shows (a farm's disk holds
+   * whatever it holds, and no udev loads ext4 or xfs for it). A device not
+   * there yet is left to the mount, which says so; a type no archive has a
+   * module for is said, naming the add-on that has it.
+   */
+  async readyToMount(filesystem: FilesystemConfig): Promise<FilesystemConfig> {
+    if (!filesystem.src.startsWith('/dev/') || !(await this.system.exists(filesystem.src))) return filesystem;
+    const given = filesystem.type !== undefined && filesystem.type !== 'auto' ? filesystem.type : undefined;
+    const header = given === undefined ? await this.system.readBytes(filesystem.src, 0, HEADER_BYTES) : undefined;
+    const type = given ?? (header === undefined ? undefined : classifyHeader(header).filesystem);
+    if (type === undefined) return filesystem;
+    if (!(await this.kernelHas(type))) {
+      await this.modules.loadNamed(await this.modules.modulesMatching(`fs-${type}`));
+      if (!(await this.kernelHas(type))) {
+        const addons = await this.modules.addonsMatching(`fs-${type}`);
+        const where =
+          addons[0] === undefined
+            ? 'no module of this image or its add-ons has it'
+            : `the ${addons[0].addon} add-on has ${addons[0].modules.join(', ')}: load ${addons[0].file} after the initramfs`;
+        await this.output.log(`b2c.filesystem=${filesystem.name}: ${filesystem.src} holds ${type}, which this kernel cannot mount yet: ${where}`);
+      }
+    }
+    return { ...filesystem, type };
+  }
+
+  private async kernelHas(type: string): Promise<boolean> {
+    return new RegExp(`\\t${type}$`, 'm').test((await this.system.readText('/proc/filesystems')) ?? '');
   }
 
   private async lookUp(host: string): Promise<string | undefined> {

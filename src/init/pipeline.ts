@@ -2,10 +2,11 @@
 
 import type { B2cConfig } from '../cmdline/config.ts';
 import type { ContainerStep } from '../cmdline/container.ts';
+import { proxyEnvironment } from '../cmdline/proxy.ts';
 import { describeError } from '../errors.ts';
 import { B2C_RUN_DIRECTORY, CONTAINER_STORAGE, FSCRYPT_MODULES, PODMAN_PULL_DIRECTORY } from '../image-layout.ts';
 import { withTimeout, type RunningProgram, type System } from '../system/system.ts';
-import { shellQuote, type InitConsole, type ShutdownMode } from './console.ts';
+import { shellQuote, type InitConsole } from './console.ts';
 import type { KernelModules } from './modules.ts';
 import {
   afterVolumeFailure,
@@ -51,6 +52,9 @@ const PULL_POLL_MS = 200;
 export const SYNC_SECONDS = 60;
 
 export class Pipeline {
+  /** The variables of b2c.proxy, which podman's pulls take. */
+  private transferEnvironment: Record<string, string> = {};
+
   constructor(
     private readonly system: System,
     private readonly console: InitConsole,
@@ -61,7 +65,8 @@ export class Pipeline {
   ) {}
 
   /** Sets up and pulls the volumes, starts the services, runs the steps and post containers, stops the services and pushes. */
-  async run(config: B2cConfig): Promise<{ status: number; shutdownMode: ShutdownMode }> {
+  async run(config: B2cConfig): Promise<PipelineState> {
+    this.transferEnvironment = proxyEnvironment(config.proxy);
     let state = initialPipelineState();
     if (this.volumes.any) {
       if (config.volumes.some((volume) => volume.fscryptKey !== undefined)) await this.modules.loadNamed(FSCRYPT_MODULES);
@@ -81,8 +86,7 @@ export class Pipeline {
     } finally {
       await this.stopServices(services.running);
     }
-    state = await this.syncVolumes('pipeline_end', state);
-    return { status: state.status, shutdownMode: state.shutdownMode };
+    return this.syncVolumes('pipeline_end', state);
   }
 
   private async runStep(step: ContainerStep, kind: StepKind, index: number, environment: Record<string, string>): Promise<number> {
@@ -157,7 +161,7 @@ export class Pipeline {
     // Emptied in place: start() appends, and a process to remove it would cost more than the write.
     await this.system.makeDirectory(B2C_RUN_DIRECTORY);
     await this.system.writeText(PULL_OUTPUT, '');
-    const program = await this.system.start(argv, { outputFile: PULL_OUTPUT });
+    const program = await this.system.start(argv, { outputFile: PULL_OUTPUT, moreEnv: this.transferEnvironment });
     // The count and time of the last look that found the pull moving.
     let markBytes: number | undefined;
     let markTime = this.system.now();

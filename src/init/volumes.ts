@@ -1,6 +1,7 @@
 // The pipeline's volumes: created (or reused) as podman volumes, synced with S3 at the events b2c.volume names, and dropped when they expire.
 
 import type { B2cConfig, VolumeConfig } from '../cmdline/config.ts';
+import { proxyEnvironment } from '../cmdline/proxy.ts';
 import { B2cError, describeError } from '../errors.ts';
 import { B2C_RUN_DIRECTORY } from '../image-layout.ts';
 import { resolveBucketPath, S3Client, type S3Location } from '../s3/client.ts';
@@ -50,7 +51,7 @@ export class Volumes {
     private readonly output: Log,
     private readonly config: B2cConfig,
   ) {
-    this.client = new S3Client(system, CREDENTIALS_DIRECTORY);
+    this.client = new S3Client(system, CREDENTIALS_DIRECTORY, { environment: proxyEnvironment(config.proxy) });
   }
 
   get any(): boolean {

@@ -70,8 +70,12 @@ export class S3Client {
     private readonly system: System,
     /** A private folder for the signed headers of the request under way (a tmpfs in the init). */
     private readonly workDirectory: string,
-    /** On a host: the CA bundle to verify against, and the curl to run (the image's own, through its loader). */
-    private readonly options: { caBundle?: string; curl?: readonly string[] } = {},
+    /**
+     * On a host: the CA bundle to verify against, and the curl to run (the
+     * image's own, through its loader); anywhere, what curl's environment
+     * needs more (b2c.proxy's variables).
+     */
+    private readonly options: { caBundle?: string; curl?: readonly string[]; environment?: Record<string, string> } = {},
   ) {}
 
   private async request(
@@ -114,7 +118,7 @@ export class S3Client {
     await this.system.writeText(headersFile, curlHeaderConfig(signed));
     try {
       const argv = s3CurlArgs({ ...this.options, method, url: s3Url(alias.url, location.bucket, key, query), headersFile, ...files });
-      return await this.system.run(argv, { captureStdout: true, captureStderr: true });
+      return await this.system.run(argv, { captureStdout: true, captureStderr: true, moreEnv: this.options.environment });
     } finally {
       await this.system.remove(headersFile);
     }

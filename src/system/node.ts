@@ -17,7 +17,7 @@ export const nodeSystem: System = {
       const stdin = options.stdinFile === undefined ? 'ignore' : openSync(options.stdinFile, 'r');
       const child = spawn(program, args, {
         cwd: options.cwd,
-        env: options.env ?? process.env,
+        env: { ...(options.env ?? process.env), ...options.moreEnv },
         stdio: [stdin, options.captureStdout ? 'pipe' : 'inherit', options.captureStderr ? 'pipe' : 'inherit'],
       });
       if (typeof stdin === 'number') closeSync(stdin);
@@ -36,7 +36,7 @@ export const nodeSystem: System = {
     const [program, ...args] = argv;
     if (program === undefined) throw new TypeError('start needs a program');
     const output = options.outputFile === undefined ? 'inherit' : openSync(options.outputFile, 'a');
-    const child = spawn(program, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', output, output] });
+    const child = spawn(program, args, { cwd: options.cwd, env: { ...(options.env ?? process.env), ...options.moreEnv }, stdio: ['ignore', output, output] });
     if (typeof output === 'number') closeSync(output);
     let status: number | undefined;
     const exited = new Promise<number>((resolve, reject) => {

@@ -89,7 +89,7 @@ export const quickjsSystem: System = {
     const pid = os.exec([...argv], {
       block: false,
       usePath: true,
-      env: options.env ?? BASE_ENVIRONMENT,
+      env: { ...(options.env ?? BASE_ENVIRONMENT), ...options.moreEnv },
       cwd: options.cwd,
       ...(stdoutPipe ? { stdout: stdoutPipe[1] } : {}),
       ...(stderrPipe ? { stderr: stderrPipe[1] } : {}),
@@ -110,7 +110,7 @@ export const quickjsSystem: System = {
     const pid = os.exec([...argv], {
       block: false,
       usePath: true,
-      env: options.env ?? BASE_ENVIRONMENT,
+      env: { ...(options.env ?? BASE_ENVIRONMENT), ...options.moreEnv },
       cwd: options.cwd,
       ...(output >= 0 ? { stdout: output, stderr: output } : {}),
     });

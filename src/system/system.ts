@@ -5,6 +5,8 @@ import { B2cError } from '../errors.ts';
 export interface RunOptions {
   /** Replaces the environment; the implementation's own default otherwise. */
   env?: Record<string, string>;
+  /** Added to the environment (the default one, or `env`): a proxy for a pull, the pipeline's variables for the shutdown command. */
+  moreEnv?: Record<string, string>;
   cwd?: string;
   /** A file to read as standard input; nothing otherwise. */
   stdinFile?: string;
@@ -30,7 +32,7 @@ export interface RunningProgram {
   poll(): number | undefined;
 }
 
-export interface StartOptions extends Pick<RunOptions, 'env' | 'cwd'> {
+export interface StartOptions extends Pick<RunOptions, 'env' | 'moreEnv' | 'cwd'> {
   /** Append its output (stdout and stderr) to this file instead of sending it where ours goes; `/dev/null` drops it. */
   outputFile?: string;
 }

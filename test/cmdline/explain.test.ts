@@ -11,7 +11,8 @@ describe('explainConfig', () => {
       ),
     );
     expect(lines).toEqual([
-      'Cache: /dev/sdb; a 1 GiB swap file on it',
+      'Cache: /dev/sdb',
+      'Swap: a 1 GiB file on the cache',
       'Network: DHCP on every eth*, en* and usb* interface until one gets a lease',
       'Clock: left as the machine has it',
       'Host name: boot2container',
@@ -26,7 +27,8 @@ describe('explainConfig', () => {
       '    command: ["run"]',
       'Post container 1 (always runs): docker://r/up:1',
       '    argv: ["docker://r/up:1"]',
-      'Then: wait 3 s, then poweroff -f (reboot -f, at once, when a container asks for a reboot).',
+      "Then: wait 3 s, then sh -c 'poweroff -f' (sh -c 'reboot -f', at once, when a container asks for a reboot), " +
+        "with the pipeline's B2C_PIPELINE_* variables in their environment.",
     ]);
   });
 
@@ -65,7 +67,7 @@ describe('explainConfig', () => {
   it('says that a swap file needs a cache, as the machine does, and the parser warns of it', () => {
     const config = parseCmdline('b2c.swap=1G b2c.container=docker://r/t:1');
     expect(config.errors).toEqual([]);
-    expect(explainConfig(config)[0]).toBe('Cache: none: images and volumes live in RAM; no swap (b2c.swap=1 GiB needs a cache partition)');
+    expect(explainConfig(config).slice(0, 2)).toEqual(['Cache: none: images and volumes live in RAM', 'Swap: none (b2c.swap=1 GiB needs a cache partition)']);
     expect(config.warnings).toEqual(['b2c.swap needs a cache partition (b2c.cache_device): with b2c.cache_device=none the machine gets no swap']);
     // The extra arguments may still name a cache.
     expect(parseCmdline('b2c.swap=1G b2c.extra_args_url=https://farm/dut').warnings).toEqual([
@@ -73,5 +75,15 @@ describe('explainConfig', () => {
         '(unless b2c.extra_args_url sets b2c.cache_device)',
     ]);
     expect(parseCmdline('b2c.swap=1G b2c.cache_device=auto').warnings).toEqual([]);
+  });
+
+  it("explains ci-tron's swaps: a file with a swappiness, and a network block device", () => {
+    expect(explainConfig(parseCmdline('b2c.swap=8G,swappiness=60 b2c.cache_device=auto')).slice(0, 2)).toEqual([
+      'Cache: the B2C_CACHE partition, or a blank disk formatted for it',
+      'Swap: a 8 GiB file on the cache; vm.swappiness=60',
+    ]);
+    const diskless = parseCmdline('b2c.nbd=/dev/nbd1,host=ci-gateway,port=10810 b2c.swap=/dev/nbd1');
+    expect(diskless.warnings).toEqual([]);
+    expect(explainConfig(diskless)).toContain('Swap: on /dev/nbd1, made anew (mkswap) at each boot and switched off before the shutdown');
   });
 });

@@ -43,7 +43,7 @@ describe('parseCmdline on lines as farms write them', () => {
     expect(config).toMatchObject({
       pipefail: true,
       cacheDevice: { kind: 'auto' },
-      swap: 4 * 1024 ** 3,
+      swap: { kind: 'file', bytes: 4 * 1024 ** 3 },
       ntpPeer: { kind: 'auto' },
       hostname: 'dut-7',
       keymap: 'de',
@@ -103,8 +103,9 @@ describe('parseCmdline on lines as farms write them', () => {
       filesystems: [],
       nbds: [],
       storage: { additionalImageStores: [] },
-      shutdownCmd: ['poweroff', '-f'],
-      rebootCmd: ['reboot', '-f'],
+      shutdownCmd: 'poweroff -f',
+      rebootCmd: 'reboot -f',
+      proxy: null,
       poweroffDelay: 0,
       warnings: [],
       errors: [],
@@ -189,14 +190,15 @@ describe('forms a farm already boots with are carried out, with a warning', () =
 
 describe('errors name the parameter and what would be valid', () => {
   const cases: Array<[string, RegExp]> = [
-    ['b2c.container="docker://i', /cannot be split: a double quote is not closed/],
     [`b2c.container="docker://i sh -c 'x"`, /^b2c.container: a single quote is not closed/],
     ['b2c.container="-ti"', /^b2c.container: no image/],
     ['b2c.service="-v /a:/b"', /^b2c.service: no image/],
     ['b2c.container', /^b2c.container needs a value/],
     ['b2c.cache_device=/tmp/x', /^b2c.cache_device=\/tmp\/x is not valid/],
     ['b2c.cache_device=fast', /^b2c.cache_device=fast: no b2c.filesystem has that name/],
-    ['b2c.swap=lots', /^b2c.swap=lots is not a size/],
+    ['b2c.swap=lots', /^b2c.swap=lots is not a size or a device/],
+    ['b2c.swap=8G,swappiness=300', /^b2c.swap: swappiness=300 is not a number from 0 to 200/],
+    ['b2c.swap=/dev/../sda', /^b2c.swap=\/dev\/..\/sda is not a device path/],
     ['b2c.swap=999999T', /^b2c.swap=999999T is more than a swap area can be \(16T/],
     ['b2c.container="docker://"', /^b2c.container: docker:\/\/ names no image in "docker:\/\/": write the reference after it/],
     ['b2c.run="-ti oci: sh"', /^b2c.run: oci: names no image/],
@@ -275,12 +277,15 @@ describe('parseCmdlineWithExtraArgs', () => {
     expect(onKernel.warnings.join('\n')).toMatch(/b2c.minio=s3 puts a secret on the kernel command line/);
   });
 
-  it('ignores what only the kernel line may set, and reports an unsplittable file as an error', () => {
+  it('ignores what only the kernel line may set, and runs a quote left open to the end of its line', () => {
     const config = parseCmdlineWithExtraArgs(kernel, 'b2c.extra_args_url=http://elsewhere ip=dhcp');
     expect(config.extraArgsUrl).toBe('https://farm/dut-7');
     expect(config.ipKernelConfig).toBeUndefined();
     expect(config.warnings.filter((warning) => /only the kernel/.test(warning))).toHaveLength(2);
-    expect(parseCmdlineWithExtraArgs(kernel, 'b2c.container="docker://a').errors[0]).toMatch(/^the extra arguments cannot be split/);
+    const open = parseCmdlineWithExtraArgs(kernel, 'b2c.container="docker://a\nb2c.pipefail');
+    expect(open.warnings).toContain('the extra arguments leave a double quote open on line 1: that option takes the rest of the line');
+    expect(open.containers.map((step) => step.image)).toContain('docker://a');
+    expect(open.pipefail).toBe(true);
   });
 });
 
@@ -382,5 +387,48 @@ describe('bad values of every option', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+});
+
+describe('b2c.swap as ci-tron writes it', () => {
+  it('takes a size or a device, each with a swappiness', () => {
+    expect(parseCmdline('b2c.swap=8G,swappiness=60 b2c.cache_device=auto')).toMatchObject({
+      swap: { kind: 'file', bytes: 8 * 1024 ** 3, swappiness: 60 },
+      errors: [],
+      warnings: [],
+    });
+    expect(parseCmdline('b2c.swap=/dev/sdb2,swappiness=0').swap).toEqual({ kind: 'device', path: '/dev/sdb2', swappiness: 0 });
+    expect(parseCmdline('b2c.swap=512M').swap).toEqual({ kind: 'file', bytes: 512 * 1024 ** 2 });
+  });
+
+  it('warns of an NBD swap no b2c.nbd connects, of an empty swappiness and of unknown options, and keeps the swap', () => {
+    expect(parseCmdline('b2c.swap=/dev/nbd1').warnings).toEqual(['b2c.swap=/dev/nbd1: no b2c.nbd connects it, so the machine gets no swap']);
+    const config = parseCmdline('b2c.swap=4G,swappiness=,priority=5 b2c.cache_device=auto');
+    expect(config.errors).toEqual([]);
+    expect(config.swap).toEqual({ kind: 'file', bytes: 4 * 1024 ** 3 });
+    expect(config.warnings).toEqual([
+      "b2c.swap: swappiness= is empty (a template left it unset?): the kernel's own is kept",
+      'b2c.swap: unknown option priority ignored; b2c knows swappiness=',
+    ]);
+  });
+});
+
+describe('lines rendered from templates', () => {
+  it('reads an extra-arguments file with a #!jinja2 first line, and warns of a quote left open', () => {
+    const config = parseCmdlineWithExtraArgs(
+      'b2c.extra_args_url=http://ci-gateway/dut b2c.cache_device=auto',
+      '#!jinja2\nb2c.container="-ti docker://ci-gateway:8002/mesa:1 sh -c true\nb2c.pipefail\n',
+    );
+    expect(config.errors).toEqual([]);
+    expect(config.containers.map((step) => step.argv)).toEqual([['-ti', 'docker://ci-gateway:8002/mesa:1', 'sh', '-c', 'true']]);
+    expect(config.pipefail).toBe(true);
+    expect(config.warnings).toEqual(['the extra arguments leave a double quote open on line 2: that option takes the rest of the line']);
+  });
+
+  it("warns of the kernel line's open quote and runs the value to the end", () => {
+    const config = parseCmdline('quiet b2c.container="docker://r/i:1 sh -c true');
+    expect(config.errors).toEqual([]);
+    expect(config.containers[0]?.command).toEqual(['sh', '-c', 'true']);
+    expect(config.warnings).toEqual(['the command line leaves a double quote open: its last option takes the rest of the line, as the kernel reads it']);
   });
 });

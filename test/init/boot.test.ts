@@ -109,12 +109,35 @@ describe('the boot', () => {
     const off = await bootToEnd(fake);
     expect(off.argv).toEqual(['poweroff', '-f']);
     const notice = fake.consoleText.indexOf("It's now safe to turn off your computer");
-    expect(fake.consoleText.indexOf('halt-now --force returned 1: trying again in 5 s')).toBeGreaterThan(notice);
+    expect(fake.consoleText.indexOf('halt-now --force returned 1: trying poweroff -f every 5 s')).toBeGreaterThan(notice);
     const [halt] = fake.runs.filter((run) => run.argv[0] === 'halt-now');
     const [poweroff] = fake.runs.filter((run) => run.argv[0] === 'poweroff');
     const cleanedUp = fake.runs.filter((run) => run.argv[0] === 'umount').at(-1)?.at ?? Infinity;
     expect((halt?.at ?? 0) - cleanedUp).toBe(30_000);
     expect((poweroff?.at ?? 0) - (halt?.at ?? 0)).toBe(5000);
+  });
+
+  it("runs the shutdown command through sh -c with the pipeline's variables, as farms write it", async () => {
+    const fake = machine(
+      `b2c.container="docker://r/a:1 sh -c 'exit 3'" b2c.post_container=docker://r/b:1 ` +
+        'b2c.shutdown_cmd="echo JOB_RESULT=$B2C_PIPELINE_PREV_CONTAINER_EXIT_CODE status=${B2C_PIPELINE_STATUS}; poweroff -f"',
+    );
+    fake.on(['podman', 'run'], (argv) => ({ status: argv.includes('exit 3') ? 3 : 0 }));
+    const off = await bootToEnd(fake);
+    expect(fake.ran('sh', '-c')).toEqual([['sh', '-c', 'echo JOB_RESULT=$B2C_PIPELINE_PREV_CONTAINER_EXIT_CODE status=${B2C_PIPELINE_STATUS}; poweroff -f']]);
+    // The post container ran last, with 0; the pipeline's status is the step's 3.
+    expect(fake.consoleText).toMatch(/^JOB_RESULT=0 status=3$/m);
+    expect(off.argv).toEqual(['poweroff', '-f']);
+  });
+
+  it("pulls through b2c.proxy's proxy, and leaves the container's environment to its own line", async () => {
+    const fake = machine('b2c.proxy="https=http://ci-gateway:8100" b2c.container="--tls-verify=false docker://r/a:1 true"');
+    await bootToEnd(fake);
+    const pull = fake.runs.find((run) => run.argv[1] === 'pull');
+    expect(pull?.moreEnv).toEqual({ https_proxy: 'http://ci-gateway:8100', HTTPS_PROXY: 'http://ci-gateway:8100' });
+    const run = fake.runs.find((candidate) => candidate.argv[1] === 'run');
+    expect(run?.moreEnv).toBeUndefined();
+    expect(run?.argv.join(' ')).not.toContain('proxy');
   });
 
   it('pulls again after failures a farm network has, with a growing wait, and runs the step once with what it pulled', async () => {
@@ -312,7 +335,7 @@ describe('the boot', () => {
   it('makes no swap without a cache partition, and says why', async () => {
     const fake = machine('b2c.swap=64M b2c.container=docker://r/a:1');
     await bootToEnd(fake);
-    expect(fake.logLines()).toContain('b2c.swap needs a cache partition: no swap');
+    expect(fake.logLines()).toContain('b2c.swap needs a cache partition for its file: no swap');
     expect(fake.ran('fallocate')).toEqual([]);
     expect(statusLines(fake)).toEqual(['Execution is over, pipeline status: 0']);
   });

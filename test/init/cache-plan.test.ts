@@ -140,7 +140,13 @@ describe('classifyHeader', () => {
     expect(classifyHeader(at(510, [0x55, 0xaa]))).toEqual({ kind: 'partition-table', what: 'an MBR partition table' });
     const ext = at(1024 + 0x38, [0x53, 0xef]);
     ext.set(text('B2C_CACHE'), 1024 + 0x78);
-    expect(classifyHeader(ext)).toEqual({ kind: 'ext', label: 'B2C_CACHE', what: 'an ext filesystem labelled B2C_CACHE', needsRecovery: false });
+    expect(classifyHeader(ext)).toEqual({
+      kind: 'ext',
+      label: 'B2C_CACHE',
+      what: 'an ext filesystem labelled B2C_CACHE',
+      needsRecovery: false,
+      filesystem: 'ext4',
+    });
     // The journal's RECOVER bit in s_feature_incompat, as a power cut leaves it.
     ext.set([0x04 | 0x02, 0x02], 1024 + 0x60);
     expect(classifyHeader(ext).needsRecovery).toBe(true);
@@ -151,5 +157,19 @@ describe('classifyHeader', () => {
     expect(superblockLabel(new Uint8Array(1024))).toBeUndefined();
     expect(classifyHeader(at(0, text('XFSB'))).kind).toBe('other-filesystem');
     expect(classifyHeader(at(65600, text('_BHRfS_M'))).what).toBe('a Btrfs filesystem');
+  });
+
+  it("names the kernel's filesystem of what it finds, and none for volumes that are no filesystem", () => {
+    const cases: Array<[number, number[], string | undefined]> = [
+      [0, text('XFSB'), 'xfs'],
+      [65600, text('_BHRfS_M'), 'btrfs'],
+      [3, text('NTFS    '), 'ntfs3'],
+      [3, text('EXFAT   '), 'exfat'],
+      [1024, [0x10, 0x20, 0xf5, 0xf2], 'f2fs'],
+      [82, text('FAT32   '), 'vfat'],
+      [0, text('LUKS\xba\xbe'), undefined],
+      [4086, text('SWAPSPACE2'), undefined],
+    ];
+    for (const [offset, bytes, filesystem] of cases) expect(classifyHeader(at(offset, bytes)).filesystem, String(filesystem)).toBe(filesystem);
   });
 });

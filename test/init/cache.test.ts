@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { CACHE_LABEL } from '../../src/init/cache-plan.ts';
-import { CacheDisk, SWAP_FILE } from '../../src/init/cache.ts';
+import { CacheDisk } from '../../src/init/cache.ts';
 import { FakeSystem } from '../fake-system.ts';
 
 function machine(): { fake: FakeSystem; cache: CacheDisk; probes: () => number } {
@@ -86,32 +86,5 @@ describe('CacheDisk', () => {
     expect(probes()).toBeGreaterThan(0);
     expect(fake.ran('mke2fs')).toEqual([]);
     expect(fake.logLines()).toContain('/dev/vda1 did not appear after partitioning /dev/vda');
-  });
-
-  it('adds no swap when a step fails, and removes the half-made swap file', async () => {
-    for (const failing of ['fallocate', 'mkswap', 'swapon']) {
-      const { fake, cache } = machine();
-      for (const program of ['fallocate', 'chmod', 'mkswap', 'swapon', 'rm']) fake.on([program], {});
-      fake.on([failing], { status: 1, stderr: `${failing}: No space left on device\n` });
-      expect(await cache.addSwap(8 * 1024 ** 3), failing).toBe(false);
-      expect(fake.logLines()).toContain(`No swap: ${failing} exited with 1: ${failing}: No space left on device`);
-      // Nothing runs after the failing step but the clean-up.
-      const programs = fake.runs.map((run) => run.argv[0]);
-      expect(programs.slice(programs.indexOf(failing) + 1)).toEqual(['rm']);
-      expect(fake.ran('rm')).toEqual([['rm', '-f', SWAP_FILE]]);
-    }
-  });
-
-  it('adds the swap file in order when every step works, and says how large it is', async () => {
-    const { fake, cache } = machine();
-    for (const program of ['fallocate', 'chmod', 'mkswap', 'swapon', 'rm']) fake.on([program], {});
-    expect(await cache.addSwap(64 * 1024 * 1024)).toBe(true);
-    expect(fake.runs.map((run) => run.argv.join(' '))).toEqual([
-      `fallocate -l 67108864 ${SWAP_FILE}`,
-      `chmod 600 ${SWAP_FILE}`,
-      `mkswap ${SWAP_FILE}`,
-      `swapon ${SWAP_FILE}`,
-    ]);
-    expect(fake.logLines()).toContain(`Swap: 67108864 bytes in ${SWAP_FILE}`);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FilesystemConfig } from '../../src/cmdline/config.ts';
 import { parseCmdline } from '../../src/cmdline/parse.ts';
+import { HEADER_BYTES } from '../../src/init/cache-plan.ts';
 import { Filesystems, nfsMountable, nfsShare, parseNslookupAddresses } from '../../src/init/filesystems.ts';
 import type { KernelModules } from '../../src/init/modules.ts';
 import { FakeSystem } from '../fake-system.ts';
@@ -63,5 +64,66 @@ describe('Filesystems', () => {
     expect(fake.ran('mount')[0]).toEqual(['mount', '-t', 'nfs4', '-o', 'ro,nolock,addr=10.42.0.1', '10.42.0.1:/good', '/run/b2c/stores/good']);
     expect(fake.consoleText).toContain('Could not mount the image store broken (10.42.0.1:/broken): mount: permission denied');
     expect(fake.files.get('/etc/containers/storage.conf')).toContain('\n[storage.options]\nadditionalimagestores = ["/run/b2c/stores/good"]\n');
+  });
+});
+
+describe('a b2c.filesystem on a local disk', () => {
+  /** A device holding `header`, a kernel with `registered` filesystems, and modules whose loading registers theirs. */
+  function disk(header: Uint8Array, registered: string[], inImage: Record<string, string>, inAddon: Record<string, string> = {}) {
+    const fake = new FakeSystem();
+    const device = new Uint8Array(HEADER_BYTES);
+    device.set(header.subarray(0, HEADER_BYTES));
+    fake.file('/dev/vda', device);
+    fake.file('/proc/filesystems', registered.map((name) => `\t${name}\n`).join(''));
+    const loaded: string[] = [];
+    const modules = {
+      loadNamed: async (names: readonly string[]) => {
+        loaded.push(...names);
+        for (const name of names) fake.files.set('/proc/filesystems', `${String(fake.files.get('/proc/filesystems'))}\t${name}\n`);
+      },
+      modulesMatching: async (modalias: string) => (inImage[modalias] === undefined ? [] : [inImage[modalias]]),
+      addonsMatching: async (modalias: string) =>
+        inAddon[modalias] === undefined ? [] : [{ addon: 'modules', file: 'linux-amd64.modules.cpio.xz', modules: [inAddon[modalias]] }],
+    } as unknown as KernelModules;
+    const log = { log: async (message: string) => fake.write(`${message}\n`) };
+    return { fake, loaded, filesystems: new Filesystems(fake, log, modules) };
+  }
+  const ext4 = (): Uint8Array => {
+    const bytes = new Uint8Array(HEADER_BYTES);
+    bytes.set([0x53, 0xef], 1024 + 0x38);
+    return bytes;
+  };
+  const xfs = (): Uint8Array => new Uint8Array([...'XFSB'].map((char) => char.charCodeAt(0)));
+
+  it('loads the module of what the device holds when the line gives no type, and mounts it as that type', async () => {
+    const { loaded, filesystems, fake } = disk(ext4(), ['nodev\tproc'], { 'fs-ext4': 'ext4' });
+    const [ready] = await filesystems.resolve(parseCmdline('b2c.filesystem=imgstore,src=/dev/vda,opts=ro').filesystems);
+    expect(loaded).toEqual(['ext4']);
+    expect(ready).toEqual({ name: 'imgstore', src: '/dev/vda', opts: ['ro'], type: 'ext4' });
+    expect(fake.consoleText).toBe('');
+  });
+
+  it('loads nothing for a type the kernel already has', async () => {
+    const { loaded, filesystems } = disk(ext4(), ['ext4'], { 'fs-ext4': 'ext4' });
+    expect((await filesystems.readyToMount({ name: 'data', type: 'ext4', src: '/dev/vda', opts: [] })).type).toBe('ext4');
+    expect(loaded).toEqual([]);
+  });
+
+  it('names the add-on that has the module when no archive the machine booted has it', async () => {
+    const { filesystems, fake } = disk(xfs(), ['ext4'], {}, { 'fs-xfs': 'xfs' });
+    expect((await filesystems.readyToMount({ name: 'imgstore', src: '/dev/vda', opts: [] })).type).toBe('xfs');
+    expect(fake.consoleText).toBe(
+      'b2c.filesystem=imgstore: /dev/vda holds xfs, which this kernel cannot mount yet: ' +
+        'the modules add-on has xfs: load linux-amd64.modules.cpio.xz after the initramfs\n',
+    );
+  });
+
+  it('leaves a device that is not there yet, or holds nothing it knows, to the mount', async () => {
+    const { filesystems, loaded } = disk(new Uint8Array(16), [], {});
+    const unknown = { name: 'odd', src: '/dev/vda', opts: [] };
+    expect(await filesystems.readyToMount(unknown)).toEqual(unknown);
+    const missing = { name: 'late', src: '/dev/sdz', opts: [] };
+    expect(await filesystems.readyToMount(missing)).toEqual(missing);
+    expect(loaded).toEqual([]);
   });
 });
