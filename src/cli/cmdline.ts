@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { kernelArgumentsOf } from '../cmdline/bootloader.ts';
 import { configToJson } from '../cmdline/config.ts';
 import { explainConfig } from '../cmdline/explain.ts';
-import { parseCmdline } from '../cmdline/parse.ts';
+import { parseCmdline, parseCmdlineWithExtraArgs } from '../cmdline/parse.ts';
 import { ExitError } from './errors.ts';
 
 async function readStdin(): Promise<string> {
@@ -20,6 +20,7 @@ export function registerCmdlineCommand(program: Command): void {
     .description('check a kernel command line and explain what a machine booted with it will do')
     .argument('[line]', 'the command line (quote it); read from --file or stdin when absent')
     .option('--file <file>', 'read it from a file: /proc/cmdline, or an iPXE, GRUB or SYSLINUX script whose kernel line is taken')
+    .option('--extra-args <file>', 'the file b2c.extra_args_url serves, parsed after the line as the machine does (a farm template rendered)')
     .option('--json', 'print the parsed configuration as one JSON document (secrets as ***)', false)
     .addHelpText(
       'after',
@@ -31,19 +32,21 @@ errors (a machine booted with it would run nothing), 0 otherwise.
 Examples:
   npx b2c cmdline 'b2c.container="-ti docker://registry:5000/tests:42" b2c.cache_device=auto'
   npx b2c cmdline --file /proc/cmdline
-  npx b2c cmdline --file boot.ipxe --json`,
+  npx b2c cmdline --file boot.ipxe --json
+  npx b2c cmdline --file kernel-line.txt --extra-args b2c-extra-args`,
     )
-    .action(async (line: string | undefined, options: { file?: string; json: boolean }) => {
+    .action(async (line: string | undefined, options: { file?: string; extraArgs?: string; json: boolean }) => {
       const text = line ?? (options.file ? await readFile(options.file, 'utf8') : await readStdin());
       const picked = line === undefined ? kernelArgumentsOf(text) : { line, source: 'the command line as given', notes: [] };
-      const config = parseCmdline(picked.line);
+      const extraArgs = options.extraArgs === undefined ? undefined : await readFile(options.extraArgs, 'utf8');
+      const config = extraArgs === undefined ? parseCmdline(picked.line) : parseCmdlineWithExtraArgs(picked.line, extraArgs);
       for (const note of picked.notes) process.stderr.write(`note: ${note}\n`);
       for (const error of config.errors) process.stderr.write(`error: ${error}\n`);
       for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
       if (options.json) {
         process.stdout.write(`${JSON.stringify(configToJson(config), null, 2)}\n`);
       } else {
-        if (line === undefined) process.stdout.write(`Checked ${picked.source}.\n`);
+        if (line === undefined) process.stdout.write(`Checked ${picked.source}${extraArgs === undefined ? '' : `, with the extra arguments of ${options.extraArgs}`}.\n`);
         // What the rest of the line does helps to fix it: one bad option should not hide the others' meaning.
         if (config.errors.length > 0) {
           const count = config.errors.length === 1 ? 'an error' : `${config.errors.length} errors`;

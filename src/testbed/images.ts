@@ -8,13 +8,13 @@ import { busyboxAppletNames } from '../image/busybox.ts';
 import { extractDebianPackages, type DebianPackageOptions } from '../debian/tools.ts';
 import { buildOciImage, buildOciIndex, busyboxLayerEntries, type LayerEntry, type OciImage, type OciIndex } from './oci-image.ts';
 
-/** One layer: a static busybox with a link per applet, plus `extra` files; runs `sh` unless a command is given. */
-export async function busyboxImage(busyboxPath: string, architectureName: string, extra: LayerEntry[] = []): Promise<OciImage> {
+/** One layer: a static busybox with a link per applet, plus `extra` files; its command is `cmd`, `sh` unless given. */
+export async function busyboxImage(busyboxPath: string, architectureName: string, extra: LayerEntry[] = [], cmd = ['sh']): Promise<OciImage> {
   const busybox = await readFile(busyboxPath);
   return buildOciImage({
     platform: architecture(architectureName).oci,
     entries: [...busyboxLayerEntries(busybox, busyboxAppletNames(busybox)), ...extra],
-    cmd: ['sh'],
+    cmd,
   });
 }
 

@@ -4,8 +4,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { B2cError } from '../errors.ts';
+import type { DebianTools } from '../debian/tools.ts';
 import { registryConfig } from './registry.ts';
 
 /** The namespace's side of the LAN: its own address, and the range its DHCP server hands out. */
@@ -23,8 +26,12 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+const RELAY_MAIN = fileURLToPath(new URL('./relay.ts', import.meta.url));
+
 export class TestNetwork {
   private readonly servers: Array<{ name: string; child: ChildProcess; log: string }> = [];
+  /** The host's ends of the ports exposed on the LAN. */
+  private readonly bridges: Server[] = [];
 
   private constructor(
     /** The namespace's name, for `ip netns exec`. */
@@ -83,11 +90,61 @@ export class TestNetwork {
     }
   }
 
-  /** A registry at LAN.address:5000 serving the images another registry stored in `dataDirectory`. */
-  async serveRegistry(dataDirectory: string): Promise<void> {
-    const config = join(this.workDir, 'registry.yml');
-    writeFileSync(config, registryConfig(`${LAN.address}:5000`, dataDirectory));
-    await this.serve('registry', ['docker-registry', 'serve', config], /listening on/);
+  /** A registry at LAN.address:PORT serving the images another registry stored in `dataDirectory`. */
+  async serveRegistry(dataDirectory: string, port = 5000): Promise<void> {
+    const config = join(this.workDir, `registry-${port}.yml`);
+    writeFileSync(config, registryConfig(`${LAN.address}:${port}`, dataDirectory));
+    await this.serve(`registry-${port}`, ['docker-registry', 'serve', config], /listening on/);
+  }
+
+  /**
+   * Makes a server of the test on 127.0.0.1:hostPort answer on the LAN at
+   * LAN.address:lanPort, as a gateway's service does: a relay in the
+   * namespace carries each connection over a Unix socket, which crosses the
+   * namespaces, to the host's end here. Nothing else of the host is reached.
+   */
+  async expose(lanPort: number, hostPort: number): Promise<void> {
+    const socket = join(this.workDir, `port-${lanPort}.sock`);
+    const bridge = createServer((lan) => {
+      const host = connect(hostPort, '127.0.0.1');
+      lan.pipe(host).pipe(lan);
+      const close = (): void => {
+        lan.destroy();
+        host.destroy();
+      };
+      lan.on('error', close).on('close', close);
+      host.on('error', close).on('close', close);
+    });
+    await new Promise<void>((resolve, reject) => bridge.once('error', reject).listen(socket, resolve));
+    this.bridges.push(bridge);
+    await this.serve(`relay-${lanPort}`, [process.execPath, '--import', 'tsx', RELAY_MAIN, `${LAN.address}:${lanPort}`, socket], /^relaying/m);
+  }
+
+  /**
+   * A gateway's own services on the LAN: an NTP server (chrony, serving the
+   * host's time without touching the host's clock) and a DHCP server whose
+   * DNS answers each of `names` with the LAN's address and nothing else
+   * (no upstream). The tools come from Debian (chrony, dnsmasq-base).
+   */
+  async serveGatewayBasics(tools: DebianTools, names: readonly string[]): Promise<void> {
+    const chronyConf = join(this.workDir, 'chrony.conf');
+    const chrony = [
+      'local stratum 8',
+      `allow ${LAN.address}/${LAN.prefixLength}`,
+      `bindaddress ${LAN.address}`,
+      'cmdport 0',
+      `pidfile ${this.workDir}/chronyd.pid`,
+    ];
+    writeFileSync(chronyConf, `${chrony.join('\n')}\n`);
+    await this.serve('chronyd', tools.command('chrony', 'usr/sbin/chronyd', ['-d', '-x', '-u', 'root', '-f', chronyConf]), /chronyd version/);
+    const dnsmasqArgs = this.dhcpServerArgs('dnsmasq', [
+      '--log-dhcp',
+      '--no-resolv',
+      '--no-hosts',
+      `--dhcp-option=option:router,${LAN.address}`,
+      ...names.map((name) => `--address=/${name}/${LAN.address}`),
+    ]);
+    await this.serve('dnsmasq', tools.command('dnsmasq-base', 'usr/sbin/dnsmasq', dnsmasqArgs), /started, version/);
   }
 
   /** dnsmasq's arguments for a DHCP server on the LAN handing out its range, logged to stdout; more of them after. */
@@ -119,6 +176,9 @@ export class TestNetwork {
 
   async destroy(): Promise<void> {
     for (const server of this.servers) await stopChild(server.child);
+    for (const bridge of this.bridges) {
+      bridge.close();
+    }
     spawnSync('ip', ['netns', 'del', this.namespace]);
     await rm(this.workDir, { recursive: true, force: true });
   }

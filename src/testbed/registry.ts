@@ -22,8 +22,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** docker-registry's configuration: one listening address, filesystem storage, every request logged. */
-export function registryConfig(address: string, dataDirectory: string): string {
+/** docker-registry's configuration: one listening address (with TLS when given a certificate), filesystem storage, every request logged. */
+export function registryConfig(address: string, dataDirectory: string, tls?: { certificate: string; key: string }): string {
   return [
     'version: 0.1',
     'log:',
@@ -34,16 +34,16 @@ export function registryConfig(address: string, dataDirectory: string): string {
     `    rootdirectory: ${dataDirectory}`,
     'http:',
     `  addr: ${address}`,
+    ...(tls === undefined ? [] : ['  tls:', `    certificate: ${tls.certificate}`, `    key: ${tls.key}`]),
     '',
   ].join('\n');
 }
 
-/** Resolves once the registry at `url` answers its API root. */
+/** Resolves once the registry at `url` answers its API root (over TLS, once its log says it listens: its certificate is a test's own). */
 async function waitForRegistry(url: string, logFile: string): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
     try {
-      const response = await fetch(`${url}/v2/`);
-      if (response.ok) return;
+      if (url.startsWith('https:') ? /listening on/.test(readFileSync(logFile, 'utf8')) : (await fetch(`${url}/v2/`)).ok) return;
     } catch {
       // not listening yet
     }
@@ -78,17 +78,17 @@ export class LocalRegistry {
    * log of its own (a test then counts its own requests, whatever other tests
    * pull at the same time); that storage is left in place when it stops.
    */
-  static async start(options: { dataDirectory?: string; binary?: string } = {}): Promise<LocalRegistry> {
+  static async start(options: { dataDirectory?: string; binary?: string; tls?: { certificate: string; key: string } } = {}): Promise<LocalRegistry> {
     const port = await freePort();
     const storage = await mkdtemp(join(tmpdir(), 'b2c-registry-'));
     const config = join(storage, 'config.yml');
     const dataDirectory = options.dataDirectory ?? join(storage, 'data');
-    await writeFile(config, registryConfig(`127.0.0.1:${port}`, dataDirectory));
+    await writeFile(config, registryConfig(`127.0.0.1:${port}`, dataDirectory, options.tls));
     const logFile = join(storage, 'registry.log');
     try {
       const child = await startServerProcess(options.binary ?? 'docker-registry', ['serve', config], logFile, {
         install: 'install the docker-registry package',
-        ready: () => waitForRegistry(`http://127.0.0.1:${port}`, logFile),
+        ready: () => waitForRegistry(`${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`, logFile),
       });
       return new LocalRegistry(port, child, storage, dataDirectory, logFile);
     } catch (error) {

@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FARM_LINES, type FarmLine } from '../cmdline/farm-lines.ts';
 
 function b2c(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
   return spawnSync(process.execPath, ['bin/b2c.js', ...args], { input, encoding: 'utf8' });
@@ -16,7 +17,7 @@ describe('b2c cmdline', () => {
     expect(result.status).toBe(1);
     const json = JSON.parse(result.stdout) as { minio: Array<{ alias: string; accessKey: string }>; errors: string[] };
     expect(json.minio).toEqual([{ alias: 's3', url: 'http://10.0.0.1:9000', accessKey: '***', secretKey: '***' }]);
-    expect(json.errors).toEqual(['b2c.swap=lots is not a size: use a number with K, M, G or T, e.g. b2c.swap=4G']);
+    expect(json.errors).toEqual(['b2c.swap=lots is not a size or a device: use a number with K, M, G or T (e.g. b2c.swap=4G) or /dev/X']);
     expect(result.stdout + result.stderr).not.toMatch(/AKEY|SKEY/);
     const lines = result.stderr.trim().split('\n');
     expect(lines[0]).toMatch(/^error: b2c.swap=lots/);
@@ -45,5 +46,32 @@ describe('b2c cmdline', () => {
     expect(fromFile.stdout).toMatch(/^Checked the arguments of the kernel line\./);
     expect(fromFile.stdout).toContain('Step 1: docker://r/j:2');
     expect(fromFile.stdout).toContain('b2c.pipefail');
+  });
+
+  it("explains both of ci-tron's templates as rendered with their defaults, the kernel line with its extra arguments, with no error", () => {
+    const folder = mkdtempSync(join(tmpdir(), 'b2c-cmdline-'));
+    const [job, , diskless] = FARM_LINES;
+    const explain = (line: FarmLine | undefined, name: string): ReturnType<typeof b2c> => {
+      writeFileSync(join(folder, `${name}.cmdline`), line?.kernel ?? '');
+      writeFileSync(join(folder, `${name}.extra`), line?.extra ?? '');
+      return b2c(['cmdline', '--file', join(folder, `${name}.cmdline`), '--extra-args', join(folder, `${name}.extra`)]);
+    };
+    const local = explain(job, 'job');
+    expect(local.stderr).not.toMatch(/^error:/m);
+    expect(local.status).toBe(0);
+    expect(local.stdout).toMatch(/^Checked the command line as given, with the extra arguments of .*job\.extra\.$/m);
+    expect(local.stdout).toContain('Swap: a 8 GiB file on the cache; vm.swappiness=60');
+    expect(local.stdout).toContain("Proxy for b2c's own transfers (pulls, S3, downloads; not the containers' own): https through http://ci-gateway:8100");
+    expect(local.stdout).toContain('Step 2: ci-gateway:8002/mesa/mesa/debian/x86_64_test-vk:2025-11-20-piglit');
+    expect(local.stderr).toContain('warning: b2c.volume=job-1234-results: exclude= is empty (a template left it unset?): ignored');
+    // The job's environment file comes from the second archive: nothing to warn about.
+    expect(local.stderr).not.toContain('job.env');
+
+    const disk = explain(diskless, 'diskless');
+    expect(disk.stderr).not.toMatch(/^error:/m);
+    expect(disk.status).toBe(0);
+    expect(disk.stdout).toContain('Swap: on /dev/nbd1, made anew (mkswap) at each boot and switched off before the shutdown');
+    expect(disk.stdout).toContain('Network block device /dev/nbd1: ci-gateway:10810');
+    expect(disk.stdout).toContain("Filesystem publicimgstore: ci-gateway:/imagestore/public (NFSv4 over TCP; needs the modules add-on) with ro,nolock; podman's read-only image store");
   });
 });

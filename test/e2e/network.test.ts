@@ -1,7 +1,6 @@
 // The network, the clock and the extra arguments: on a test LAN in a namespace of its own (DHCP, DNS and NTP by dnsmasq and chrony), and through the
 // user-mode forwards (HTTP and HTTPS).
 
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -14,7 +13,8 @@ import { CA_BUNDLE } from '../../src/image-layout.ts';
 import { FORWARD_ADDRESS } from '../../src/vm/qemu.ts';
 import { QmpClient } from '../../src/vm/qmp.ts';
 import { DebianTools } from '../../src/debian/tools.ts';
-import { LAN, TestNetwork } from '../../src/testbed/netns.ts';
+import { makeCertificates, type TestCertificates } from '../../src/testbed/certificates.ts';
+import { TestNetwork } from '../../src/testbed/netns.ts';
 import { bootB2c, builtArchive, expectCleanEnd, step } from './boot.ts';
 
 const REGISTRY_NAME = 'registry.b2c.test';
@@ -28,31 +28,7 @@ describe('on a LAN with DHCP, DNS and NTP servers', () => {
     const tools = await DebianTools.prepare(['chrony', 'dnsmasq-base']);
     // b2ctap1 leads nowhere: a machine with a dead port first.
     lan = await TestNetwork.create(['lan', 'nowhere', 'lan']);
-    const chronyConf = join(lan.workDir, 'chrony.conf');
-    writeFileSync(
-      chronyConf,
-      [`local stratum 8`, `allow ${LAN.address}/${LAN.prefixLength}`, `bindaddress ${LAN.address}`, 'cmdport 0', `pidfile ${lan.workDir}/chronyd.pid`, ''].join(
-        '\n',
-      ),
-    );
-    // -x: serve the host's time without touching the host's clock.
-    await lan.serve('chronyd', tools.command('chrony', 'usr/sbin/chronyd', ['-d', '-x', '-u', 'root', '-f', chronyConf]), /chronyd version/);
-    await lan.serve(
-      'dnsmasq',
-      tools.command(
-        'dnsmasq-base',
-        'usr/sbin/dnsmasq',
-        lan.dhcpServerArgs('dnsmasq', [
-          '--log-dhcp',
-          '--no-resolv',
-          '--no-hosts',
-          `--dhcp-option=option:router,${LAN.address}`,
-          `--address=/${REGISTRY_NAME}/${LAN.address}`,
-          `--address=/${NTP_NAME}/${LAN.address}`,
-        ]),
-      ),
-      /started, version/,
-    );
+    await lan.serveGatewayBasics(tools, [REGISTRY_NAME, NTP_NAME]);
     await lan.serveRegistry(inject('registryData'));
   }, 300_000);
 
@@ -187,69 +163,6 @@ describe('a kernel whose modules the image does not ship', () => {
   });
 });
 
-/** A test CA and a server certificate for the forward address, made with the openssl command. */
-function makeCertificates(directory: string): { ca: string; key: string; cert: string; strangerCa: string } {
-  const path = (name: string): string => join(directory, name);
-  const openssl = (args: string[]): void => void execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  for (const name of ['ca', 'stranger']) {
-    openssl([
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      `/CN=b2c test ${name}`,
-      '-keyout',
-      path(`${name}.key`),
-      '-out',
-      path(`${name}.pem`),
-    ]);
-  }
-  openssl([
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-subj',
-    `/CN=${FORWARD_ADDRESS}`,
-    '-keyout',
-    path('server.key'),
-    '-out',
-    path('server.csr'),
-  ]);
-  writeFileSync(path('san.ext'), `subjectAltName=IP:${FORWARD_ADDRESS}\n`);
-  openssl([
-    'x509',
-    '-req',
-    '-in',
-    path('server.csr'),
-    '-CA',
-    path('ca.pem'),
-    '-CAkey',
-    path('ca.key'),
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    path('san.ext'),
-    '-out',
-    path('server.pem'),
-  ]);
-  return {
-    ca: readFileSync(path('ca.pem'), 'utf8'),
-    key: readFileSync(path('server.key'), 'utf8'),
-    cert: readFileSync(path('server.pem'), 'utf8'),
-    strangerCa: readFileSync(path('stranger.pem'), 'utf8'),
-  };
-}
-
 /**
  * The image with its CA bundle replaced by `bundle`: a cpio appended to the
  * archive, which the kernel unpacks over the first (the way a farm adds its
@@ -273,13 +186,13 @@ describe('b2c.extra_args_url', () => {
   let directory: string;
   let https: Server;
   let http: Server;
-  let certificates: ReturnType<typeof makeCertificates>;
+  let certificates: TestCertificates;
   const requests: string[] = [];
   const port = (server: Server): number => (server.address() as AddressInfo).port;
 
   beforeAll(async () => {
     directory = mkdtempSync(join(tmpdir(), 'b2c-extra-args-'));
-    certificates = makeCertificates(directory);
+    certificates = makeCertificates(directory, `IP:${FORWARD_ADDRESS}`);
     const extraArgs = [
       step('b2c.container', "sh -c 'echo from-extra host=$(hostname) marker=$((6*7))'"),
       'b2c.hostname=dut-from-extra',
