@@ -46,7 +46,8 @@ Examples:
       if (options.json) {
         process.stdout.write(`${JSON.stringify(configToJson(config), null, 2)}\n`);
       } else {
-        if (line === undefined) process.stdout.write(`Checked ${picked.source}${extraArgs === undefined ? '' : `, with the extra arguments of ${options.extraArgs}`}.\n`);
+        if (line === undefined)
+          process.stdout.write(`Checked ${picked.source}${extraArgs === undefined ? '' : `, with the extra arguments of ${options.extraArgs}`}.\n`);
         // What the rest of the line does helps to fix it: one bad option should not hide the others' meaning.
         if (config.errors.length > 0) {
           const count = config.errors.length === 1 ? 'an error' : `${config.errors.length} errors`;

@@ -71,5 +71,8 @@ export async function systemdImage(units: Readonly<Record<string, string>>): Pro
   ] as const) {
     if (!seen.has(path)) added.push(link(path, target));
   }
-  return buildOciImage({ platform: { architecture: 'amd64' }, entries: [...entries.filter((entry) => !added.some((other) => other.path === entry.path)), ...added] });
+  return buildOciImage({
+    platform: { architecture: 'amd64' },
+    entries: [...entries.filter((entry) => !added.some((other) => other.path === entry.path)), ...added],
+  });
 }

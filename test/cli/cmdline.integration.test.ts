@@ -72,6 +72,8 @@ describe('b2c cmdline', () => {
     expect(disk.status).toBe(0);
     expect(disk.stdout).toContain('Swap: on /dev/nbd1, made anew (mkswap) at each boot and switched off before the shutdown');
     expect(disk.stdout).toContain('Network block device /dev/nbd1: ci-gateway:10810');
-    expect(disk.stdout).toContain("Filesystem publicimgstore: ci-gateway:/imagestore/public (NFSv4 over TCP; needs the modules add-on) with ro,nolock; podman's read-only image store");
+    expect(disk.stdout).toContain(
+      "Filesystem publicimgstore: ci-gateway:/imagestore/public (NFSv4 over TCP; needs the modules add-on) with ro,nolock; podman's read-only image store",
+    );
   });
 });

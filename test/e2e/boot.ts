@@ -71,6 +71,13 @@ export function builtArchive(arch = 'amd64', compression: 'none' | 'xz' = 'none'
   return join('out', outputNames(arch).initramfs[compression]);
 }
 
+/**
+ * b2c run's --timeout unless a test gives its own: about three times the
+ * longest plain boot here (a pull of the 50 MB image onto a new cache disk,
+ * another boot beside it), so that a hung boot costs minutes, not the run.
+ */
+const DEFAULT_BOOT_TIMEOUT_SECONDS = 180;
+
 export function bootB2c(words: string[], options: BootOptions = {}): Promise<BootResult> {
   const disks = (options.disks ?? []).flatMap((disk) => ['--disk', disk]);
   const qmp = options.qmp === undefined ? [] : ['--qmp', options.qmp];
@@ -83,7 +90,7 @@ export function bootB2c(words: string[], options: BootOptions = {}): Promise<Boo
     'run',
     ...(options.sharedRegistry === false ? [] : ['--forward', String(inject('registryPort'))]),
     '--timeout',
-    String(options.timeoutSeconds ?? 300),
+    String(options.timeoutSeconds ?? DEFAULT_BOOT_TIMEOUT_SECONDS),
     ...disks,
     ...qmp,
     ...initrd,

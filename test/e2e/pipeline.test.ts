@@ -86,7 +86,7 @@ describe('a pipeline in a VM', () => {
     expect(result.console).not.toMatch(POWERED_OFF);
   });
 
-  it('fails on a missing image, goes on without pipefail, and a container that powers off sets the mode back', async () => {
+  it('fails on a missing image, goes on without pipefail, a container that powers off sets the mode back, and the shutdown command is a shell', async () => {
     const result = await bootB2c([
       step('b2c.container', 'true', testImage('does-not-exist')),
       step('b2c.container', `sh -c 'echo next-$B2C_PIPELINE_PREV_CONTAINER_EXIT_CODE-$((7*7)); reboot -f'`),
@@ -94,8 +94,11 @@ describe('a pipeline in a VM', () => {
       step('b2c.post_container', `sh -c 'echo final-$B2C_PIPELINE_SHUTDOWN_MODE-$B2C_PIPELINE_PREV_CONTAINER_EXIT_CODE'`),
       // Every step shares the machine's network: one that asks for its own fails, before any netavark would run.
       step('b2c.post_container', `sh -c 'echo bridged-$((5*5))'`, `--network=bridge ${testImage()}`),
+      // As farms write it: the machine's shell prints the job's result before powering off.
+      'b2c.shutdown_cmd="echo JOB_RESULT=$B2C_PIPELINE_PREV_CONTAINER_EXIT_CODE status=$B2C_PIPELINE_STATUS; poweroff -f"',
     ]);
     expectCleanEnd(result, 125);
+    expect(result.output).toMatch(/^JOB_RESULT=125 status=125\r?$/m);
     expect(result.output).toContain('next-125-49');
     expect(result.output).toContain('after-129-reboot');
     expect(result.output).toContain('final-poweroff-130');
