@@ -2,6 +2,7 @@
 
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
+import { joinSockets } from './sockets.ts';
 
 export class JobServer {
   private constructor(
@@ -40,14 +41,8 @@ export class JobServer {
       const upstream = connect(port, '127.0.0.1', () => {
         client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
         if (head.length > 0) upstream.write(head);
-        client.pipe(upstream).pipe(client);
       });
-      const close = (): void => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('error', close).on('close', close);
-      upstream.on('error', close).on('close', close);
+      joinSockets(client, upstream);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return new JobServer(server, (server.address() as AddressInfo).port, requests);

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { B2cError } from '../errors.ts';
 import type { DebianTools } from '../debian/tools.ts';
 import { registryConfig } from './registry.ts';
+import { joinSockets } from './sockets.ts';
 
 /** The namespace's side of the LAN: its own address, and the range its DHCP server hands out. */
 export const LAN = { address: '192.168.77.1', prefixLength: 24, dhcpFirst: '192.168.77.100', dhcpLast: '192.168.77.150' };
@@ -105,16 +106,7 @@ export class TestNetwork {
    */
   async expose(lanPort: number, hostPort: number): Promise<void> {
     const socket = join(this.workDir, `port-${lanPort}.sock`);
-    const bridge = createServer((lan) => {
-      const host = connect(hostPort, '127.0.0.1');
-      lan.pipe(host).pipe(lan);
-      const close = (): void => {
-        lan.destroy();
-        host.destroy();
-      };
-      lan.on('error', close).on('close', close);
-      host.on('error', close).on('close', close);
-    });
+    const bridge = createServer((lan) => joinSockets(lan, connect(hostPort, '127.0.0.1')));
     await new Promise<void>((resolve, reject) => bridge.once('error', reject).listen(socket, resolve));
     this.bridges.push(bridge);
     await this.serve(`relay-${lanPort}`, [process.execPath, '--import', 'tsx', RELAY_MAIN, `${LAN.address}:${lanPort}`, socket], /^relaying/m);

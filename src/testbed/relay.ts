@@ -3,19 +3,11 @@
 // Usage: node --import tsx src/testbed/relay.ts ADDRESS:PORT SOCKET
 
 import { connect, createServer } from 'node:net';
+import { joinSockets } from './sockets.ts';
 
 const [listen, socket] = process.argv.slice(2);
 const colon = listen?.lastIndexOf(':') ?? -1;
 if (listen === undefined || socket === undefined || colon === -1) throw new Error('usage: relay.ts ADDRESS:PORT SOCKET');
-const server = createServer((client) => {
-  const upstream = connect(socket);
-  client.pipe(upstream).pipe(client);
-  const close = (): void => {
-    client.destroy();
-    upstream.destroy();
-  };
-  client.on('error', close).on('close', close);
-  upstream.on('error', close).on('close', close);
-});
+const server = createServer((client) => joinSockets(client, connect(socket)));
 server.listen(Number(listen.slice(colon + 1)), listen.slice(0, colon), () => process.stdout.write(`relaying ${listen} to ${socket}\n`));
 process.on('SIGTERM', () => process.exit(0));

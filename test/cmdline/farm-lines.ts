@@ -38,6 +38,11 @@ function ciTronExtraArgs(images: { telegraf: string; registration: string; under
   ].join('\n');
 }
 
+/** .ci-tron-b2c-job-v1's kernel line: its fragments sorted by name, as ci-tron joins them. */
+const CI_TRON_JOB_KERNEL =
+  'b2c.cache_device=auto b2c.extra_args_url=http://ci-gateway:8100/b2c-extra-args b2c.ntp_peer=ci-gateway b2c.swap=8G,swappiness=60 ' +
+  'SALAD.machine_id=b4:2e:99:f0:76:c5 console=ttyS0,115200';
+
 const PROXIED = {
   telegraf: 'ci-gateway:8002/gfx-ci/ci-tron/telegraf:latest',
   registration: 'ci-gateway:8002/gfx-ci/ci-tron/machine-registration:latest',
@@ -48,17 +53,13 @@ export const FARM_LINES: readonly FarmLine[] = [
   {
     source: CI_TRON,
     what: '.ci-tron-b2c-job-v1 with its defaults (no exclusion: exclude= renders empty)',
-    kernel:
-      'b2c.cache_device=auto b2c.extra_args_url=http://ci-gateway:8100/b2c-extra-args b2c.ntp_peer=ci-gateway b2c.swap=8G,swappiness=60 ' +
-      'SALAD.machine_id=b4:2e:99:f0:76:c5 console=ttyS0,115200',
+    kernel: CI_TRON_JOB_KERNEL,
     extra: ciTronExtraArgs(PROXIED),
   },
   {
     source: `${CI_TRON}, with mesa/mesa .gitlab-ci/ci-tron/gitlab-ci.yml's variables`,
     what: "Mesa's job on the same template: an exclusion, bash with -o pipefail, MaRS setup with tags",
-    kernel:
-      'b2c.cache_device=auto b2c.extra_args_url=http://ci-gateway:8100/b2c-extra-args b2c.ntp_peer=ci-gateway b2c.swap=8G,swappiness=60 ' +
-      'SALAD.machine_id=b4:2e:99:f0:76:c5 console=ttyS0,115200',
+    kernel: CI_TRON_JOB_KERNEL,
     extra: ciTronExtraArgs(PROXIED, 'install/*')
       .replace(' check"', ' setup --tags amdgpu:codename:NAVI21"')
       .replace(

@@ -158,8 +158,13 @@ export function expectCleanEnd(result: BootResult, status: number, notice: 'powe
  * a worker busy that long loses its link to vitest); stdout and stderr as text.
  */
 export function runB2c(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return runNode(['bin/b2c.js', ...args], env);
+}
+
+/** Runs a Node program (a script and its arguments) in a process of its own, without blocking the test worker; stdout and stderr as text. */
+export function runNode(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/b2c.js', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

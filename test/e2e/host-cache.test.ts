@@ -1,12 +1,12 @@
 // Two b2c processes sharing one host cache at once, fetching the same packages from a Debian mirror on 127.0.0.1 (the packages the build fetched).
 
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hostCacheDir } from '../../src/host-cache.ts';
 import { DebianMirror } from '../../src/testbed/debian-mirror.ts';
+import { runNode } from './boot.ts';
 
 const shared = mkdtempSync(join(tmpdir(), 'b2c-shared-cache-'));
 let mirror: DebianMirror | undefined;
@@ -15,19 +15,10 @@ afterAll(async () => {
   rmSync(shared, { recursive: true, force: true });
 });
 
-/** Runs the fetch the way `b2c serve` fetches its tools, in a process of its own. */
-function fetchPackages(packages: string[], delayMs: number): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    setTimeout(() => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'test/debian/fetch-packages.ts', shared, (mirror as DebianMirror).url, ...packages]);
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (status) => resolve({ status, stdout, stderr }));
-    }, delayMs);
-  });
+/** Runs the fetch the way `b2c serve` fetches its tools, in a process of its own, after `delayMs`. */
+async function fetchPackages(packages: string[], delayMs: number): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  await new Promise((resolve) => setTimeout(resolve, delayMs));
+  return runNode(['--import', 'tsx', 'test/debian/fetch-packages.ts', shared, (mirror as DebianMirror).url, ...packages]);
 }
 
 describe('the host cache shared by two b2c processes', () => {
