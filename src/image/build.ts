@@ -92,8 +92,7 @@ async function buildLocked(system: System, options: BuildOptions, arch: Architec
     sourceDateEpoch: options.sourceDateEpoch,
     version: options.version,
     packageLists: await apt.listsDigest(),
-    ownKernel:
-      options.kernel === undefined ? '' : `${await fingerprint(options.kernel.path)} ${options.kernel.image ? await fingerprint(options.kernel.image) : ''}`,
+    ownKernel: options.kernel === undefined ? '' : await ownKernelFingerprint(options.kernel),
     builder: await builderDigest(),
     hostTools: hostToolVersions(['xz', 'depmod', ...(options.compressions.includes('zstd') ? ['zstd'] : [])]),
   });
@@ -111,6 +110,21 @@ async function buildLocked(system: System, options: BuildOptions, arch: Architec
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * What a farm's kernel brings: its .deb, or the modules and boot folders of
+ * its modules_install output (an output folder inside it is not the kernel's),
+ * and its image.
+ */
+async function ownKernelFingerprint(kernel: { path: string; image?: string }): Promise<string> {
+  // A path that does not exist is said by ownKernel, in its words.
+  if (!existsSync(kernel.path)) return '';
+  const parts = (await stat(kernel.path)).isDirectory()
+    ? ['lib/modules', 'usr/lib/modules', 'boot'].map((folder) => join(kernel.path, folder)).filter((path) => existsSync(path))
+    : [kernel.path];
+  if (kernel.image !== undefined) parts.push(kernel.image);
+  return (await Promise.all(parts.map(async (path) => `${path} ${await fingerprint(path)}`))).join('\n');
 }
 
 /** Every file a build wrote, whose size and time the stamp keeps. */

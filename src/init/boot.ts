@@ -348,6 +348,7 @@ export class Boot {
   async shutdown(): Promise<never> {
     const outcome = this.outcome;
     this.system.write(`${shutdownNotice(outcome.shutdownMode)}\n`);
+    await waitForConsoleDrain(this.system);
     // As upstream, the delay is for a power-off: a reboot the pipeline asked for is at once.
     if (outcome.shutdownMode === 'poweroff' && outcome.poweroffDelay > 0) await this.system.sleep(outcome.poweroffDelay * 1000);
     await this.system.run(['sync']);
@@ -359,6 +360,32 @@ export class Boot {
       await this.system.sleep(SHUTDOWN_RETRY_SECONDS * 1000);
       await this.system.run(FALLBACK_SHUTDOWN);
     }
+  }
+}
+
+/**
+ * Waits, at most a second, until the serial ports have sent what was written
+ * to them: a UART sends the notice farms match on through its interrupt,
+ * after the write returned, and a power-off at once drops what is left (seen
+ * on ARM's PL011 under emulation). The ports' transmit counters in
+ * /proc/tty/driver stop moving once it is all out.
+ */
+export async function waitForConsoleDrain(system: System): Promise<void> {
+  const drivers = await system.listDir('/proc/tty/driver');
+  if (drivers.length === 0) return;
+  const transmitted = async (): Promise<number> => {
+    let total = 0;
+    for (const driver of drivers) {
+      for (const match of ((await system.readText(`/proc/tty/driver/${driver}`)) ?? '').matchAll(/\btx:(\d+)/g)) total += Number(match[1]);
+    }
+    return total;
+  };
+  let last = await transmitted();
+  for (let round = 0; round < 20; round++) {
+    await system.sleep(50);
+    const now = await transmitted();
+    if (now === last) return;
+    last = now;
   }
 }
 

@@ -14,6 +14,8 @@ const server = new S3rver({
   port: 0,
   silent: process.env.B2C_S3_VERBOSE === undefined,
   directory,
+  // Path-style, as MinIO and farms use it: a host name such as ci-gateway is a server, not a bucket.
+  vhostBuckets: false,
   configureBuckets: buckets.map((name) => ({ name })),
 });
 const address = await server.run();

@@ -9,6 +9,8 @@ declare module 's3rver' {
     silent?: boolean;
     directory?: string;
     resetOnClose?: boolean;
+    /** Whether a request whose host is not an address or localhost names its bucket by the host (true unless told). */
+    vhostBuckets?: boolean;
     configureBuckets?: Array<{ name: string }>;
   }
 

@@ -35,11 +35,11 @@ async function packageEntries(root: string, seen: Set<string>): Promise<LayerEnt
 
 /**
  * The image: the packages as dpkg would unpack them (no maintainer scripts
- * run: the accounts and links those would make are written here), and each
- * of `units` (name → unit file) enabled in multi-user.target, which is the
- * default target.
+ * run: the accounts and links those would make are written here), each of
+ * `units` (name → unit file) enabled in multi-user.target, which is the
+ * default target, and `scripts` (path → text) as executables.
  */
-export async function systemdImage(units: Readonly<Record<string, string>>): Promise<OciImage> {
+export async function systemdImage(units: Readonly<Record<string, string>>, scripts: Readonly<Record<string, string>> = {}): Promise<OciImage> {
   const roots = await extractDebianPackages(PACKAGES, 'amd64');
   const seen = new Set<string>();
   const entries: LayerEntry[] = [];
@@ -54,6 +54,7 @@ export async function systemdImage(units: Readonly<Record<string, string>>): Pro
     { path: 'tmp/', kind: 'dir' },
     { path: 'etc/systemd/system/multi-user.target.wants/', kind: 'dir' },
     link('etc/systemd/system/default.target', '/usr/lib/systemd/system/multi-user.target'),
+    ...Object.entries(scripts).map(([path, script]) => text(path, script, 0o755)),
     ...Object.entries(units).flatMap(([name, unit]) => [
       text(`etc/systemd/system/${name}`, unit),
       link(`etc/systemd/system/multi-user.target.wants/${name}`, `../${name}`),

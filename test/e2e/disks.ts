@@ -57,10 +57,13 @@ export function partitionFile(disk: string, file: string): string | undefined {
   const input = openSync(disk, 'r');
   const output = openSync(partition, 'w');
   const buffer = Buffer.alloc(4 * MiB);
+  const zeros = Buffer.alloc(buffer.length);
+  // A copy as sparse as the disk: the chunks of zeros are left as holes.
   for (let offset = PARTITION_OFFSET; ; offset += buffer.length) {
     const read = readSync(input, buffer, 0, buffer.length, offset);
     if (read === 0) break;
-    writeSync(output, buffer, 0, read);
+    if (!buffer.subarray(0, read).equals(zeros.subarray(0, read))) writeSync(output, buffer, 0, read, offset - PARTITION_OFFSET);
+    else ftruncateSync(output, offset - PARTITION_OFFSET + read);
   }
   closeSync(input);
   closeSync(output);

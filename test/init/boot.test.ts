@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { CA_BUNDLE, CONTAINER_STORAGE, PODMAN_PULL_DIRECTORY } from '../../src/image-layout.ts';
-import { runInit } from '../../src/init/boot.ts';
+import { runInit, waitForConsoleDrain } from '../../src/init/boot.ts';
 import { FakeSystem, MachineOff, type Behaviour } from '../fake-system.ts';
 
 const SWAP_FILE = `${CONTAINER_STORAGE}/b2c-swapfile`;
@@ -431,5 +431,24 @@ describe('the boot', () => {
     expect(fake.ran('timeout', '-s', 'KILL', '60', 'podman', 'image', 'prune')).toHaveLength(1);
     expect(fake.ran('umount', CONTAINER_STORAGE)).toHaveLength(1);
     expect(off.argv).toEqual(['poweroff', '-f']);
+  });
+});
+
+describe('waitForConsoleDrain', () => {
+  it('waits until the serial ports stop sending, and at most a second', async () => {
+    const fake = new FakeSystem();
+    // The port sends 16 more bytes every 50 ms for 200 ms, then nothing.
+    fake.file('/proc/tty/driver/ttyAMA', '');
+    const port = (): string => `serinfo:1.0 driver revision:\n0: uart:PL011 rev3 mmio:0x09000000 irq:13 tx:${1000 + 16 * Math.min(4, Math.floor(fake.elapsed / 50))} rx:0\n`;
+    const readText = fake.readText.bind(fake);
+    fake.readText = async (path: string) => (path === '/proc/tty/driver/ttyAMA' ? port() : readText(path));
+    await waitForConsoleDrain(fake);
+    expect(fake.elapsed).toBe(250);
+    // A port that never stops: the wait ends anyway.
+    const busy = new FakeSystem();
+    busy.file('/proc/tty/driver/serial', '');
+    busy.readText = async () => `0: uart:16550A port:000003F8 irq:4 tx:${busy.elapsed} rx:0\n`;
+    await waitForConsoleDrain(busy);
+    expect(busy.elapsed).toBe(1000);
   });
 });
