@@ -2,6 +2,7 @@
 // the real image in QEMU. Each run ends with the time of each test file.
 
 import { defineConfig } from 'vitest/config';
+import LongestFirstSequencer from './test/reporters/sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -10,6 +11,7 @@ export default defineConfig({
     maxWorkers: 2,
     minWorkers: 1,
     reporters: ['default', './test/reporters/file-times.ts'],
+    sequence: { sequencer: LongestFirstSequencer },
     projects: [
       {
         test: {

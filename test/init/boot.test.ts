@@ -439,7 +439,8 @@ describe('waitForConsoleDrain', () => {
     const fake = new FakeSystem();
     // The port sends 16 more bytes every 50 ms for 200 ms, then nothing.
     fake.file('/proc/tty/driver/ttyAMA', '');
-    const port = (): string => `serinfo:1.0 driver revision:\n0: uart:PL011 rev3 mmio:0x09000000 irq:13 tx:${1000 + 16 * Math.min(4, Math.floor(fake.elapsed / 50))} rx:0\n`;
+    const port = (): string =>
+      `serinfo:1.0 driver revision:\n0: uart:PL011 rev3 mmio:0x09000000 irq:13 tx:${1000 + 16 * Math.min(4, Math.floor(fake.elapsed / 50))} rx:0\n`;
     const readText = fake.readText.bind(fake);
     fake.readText = async (path: string) => (path === '/proc/tty/driver/ttyAMA' ? port() : readText(path));
     await waitForConsoleDrain(fake);

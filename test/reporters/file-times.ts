@@ -1,6 +1,8 @@
 // A vitest reporter that ends every run with the time of each test file, slowest first, and the run's total: where CI's minutes go.
 
+import { writeFileSync } from 'node:fs';
 import type { Reporter, TestModule } from 'vitest/node';
+import { FILE_SECONDS } from './sequencer.ts';
 
 export interface FileTime {
   file: string;
@@ -53,5 +55,10 @@ export default class FileTimesReporter implements Reporter {
   onTestRunEnd(): void {
     const now = Date.now();
     process.stdout.write(`\n${fileTimesTable(this.rows, (now - this.started) / 1000, ((this.firstModuleAt ?? now) - this.started) / 1000)}\n`);
+    // The times the sequencer orders the next runs by: kept when a whole run passed and was asked to record them.
+    if (process.env.B2C_RECORD_TEST_TIMES === '1' && this.rows.length > 0 && this.rows.every((row) => row.state === 'passed')) {
+      const seconds = Object.fromEntries(this.rows.map((row) => [row.file, Math.round(row.seconds)]).sort(([a], [b]) => String(a).localeCompare(String(b))));
+      writeFileSync(FILE_SECONDS, `${JSON.stringify(seconds, null, 2)}\n`);
+    }
   }
 }
