@@ -57,7 +57,8 @@ export default class FileTimesReporter implements Reporter {
     process.stdout.write(`\n${fileTimesTable(this.rows, (now - this.started) / 1000, ((this.firstModuleAt ?? now) - this.started) / 1000)}\n`);
     // The times the sequencer orders the next runs by: kept when a whole run passed and was asked to record them.
     if (process.env.B2C_RECORD_TEST_TIMES === '1' && this.rows.length > 0 && this.rows.every((row) => row.state === 'passed')) {
-      const seconds = Object.fromEntries(this.rows.map((row) => [row.file, Math.round(row.seconds)]).sort(([a], [b]) => String(a).localeCompare(String(b))));
+      const rows = [...this.rows].sort((a, b) => a.file.localeCompare(b.file));
+      const seconds = Object.fromEntries(rows.map((row): [string, number] => [row.file, Math.round(row.seconds)]));
       writeFileSync(FILE_SECONDS, `${JSON.stringify(seconds, null, 2)}\n`);
     }
   }

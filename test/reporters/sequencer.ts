@@ -15,15 +15,18 @@ export function longestFirst<T>(files: readonly T[], nameOf: (file: T) => string
   return [...unknown, ...known.sort((a, b) => (seconds[nameOf(b)] as number) - (seconds[nameOf(a)] as number))];
 }
 
+function recordedSeconds(): Record<string, number> | undefined {
+  try {
+    return JSON.parse(readFileSync(FILE_SECONDS, 'utf8')) as Record<string, number>;
+  } catch {
+    return undefined;
+  }
+}
+
 export default class LongestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const ordered = await super.sort(files);
-    let seconds: Record<string, number> = {};
-    try {
-      seconds = JSON.parse(readFileSync(FILE_SECONDS, 'utf8')) as Record<string, number>;
-    } catch {
-      return ordered;
-    }
-    return longestFirst(ordered, (file) => relative(process.cwd(), file.moduleId), seconds);
+    const seconds = recordedSeconds();
+    return seconds === undefined ? ordered : longestFirst(ordered, (file) => relative(process.cwd(), file.moduleId), seconds);
   }
 }
