@@ -1,6 +1,6 @@
 // What farm gateways serve, for real: a cache disk on a network block device (qemu-nbd) and a podman image store over NFSv4 (NFS-Ganesha).
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
@@ -104,6 +104,20 @@ describe('remote storage from a farm gateway', () => {
     expect(second.output).toContain('Warning: this kernel has no NFSv4 client: the bootloader must load the modules add-on');
     expect(blobDownloads(registry.log(), inject('bigLayerDigest'))).toBe(before + 1);
     expect(journalNeedsRecovery(file)).toBe(false);
+  });
+
+  it('runs a step by image ID from an image store on a local disk, loading the module of the ext4 it holds (no type=, no cache)', async () => {
+    const { store, imageId } = fillImageStore(join(folder, 'disk-store'), `127.0.0.1:${inject('registryPort')}/b2c-test/busybox:1`);
+    const disk = blankDisk(folder, 'store.img', 256 * MiB);
+    const made = spawnSync('mke2fs', ['-q', '-F', '-t', 'ext4', '-d', store, disk], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    const result = await bootB2c(
+      ['b2c.filesystem=imgstore,src=/dev/vda,opts=ro', 'b2c.storage="additionalimagestores=imgstore"', `b2c.run="${imageId} sh -c 'echo from-disk-$((6*7))'"`],
+      { disks: [disk], sharedRegistry: false },
+    );
+    expectCleanEnd(result, 0);
+    expect(result.output).toContain('Image store imgstore: /dev/vda mounted read-only on /run/b2c/stores/imgstore');
+    expect(result.output).toMatch(/^from-disk-42\r?$/m);
   });
 
   // It waits 120 s on a silent server: the NFS case below boots meanwhile (it counts requests to this file's registry only, which this
