@@ -29,7 +29,14 @@ export async function privateWorkDir(cacheDir: string, purpose: string): Promise
  * held by another process, so that the wait can be said.
  */
 export async function withLock<T>(path: string, body: () => Promise<T>, onWait: () => void = () => undefined): Promise<T> {
-  const options = { realpath: false, lockfilePath: `${path}.lock`, stale: 30_000, update: 10_000 };
+  const options = {
+    realpath: false,
+    lockfilePath: `${path}.lock`,
+    stale: 30_000,
+    update: 10_000,
+    // A lock whose refresh came late (a busy host, a suspend) may have been taken over: the work goes on rather than the process dying.
+    onCompromised: (error: Error) => process.stderr.write(`b2c: the lock of ${path} was taken over by another process (${error.message}); going on\n`),
+  };
   await mkdir(join(path, '..'), { recursive: true });
   let release: () => Promise<void>;
   try {

@@ -6,7 +6,7 @@ import { parseIface } from './iface.ts';
 import { splitArgumentsFile, splitKernelCmdline, splitShellWords } from './split.ts';
 import { isHostname, isHttpUrl, isIpAddress, isKernelHostname, type OptionResult } from './values.ts';
 import { parseProxy } from './proxy.ts';
-import { parseSwap } from './swap.ts';
+import { parseSwap, sharesStorage } from './swap.ts';
 import { parseFilesystem } from './filesystem.ts';
 import { parseMinio } from './minio.ts';
 import { nbdDeviceOf, parseNbd } from './nbd.ts';
@@ -235,6 +235,16 @@ function checkReferences(config: B2cConfig, extraArgsPending: boolean): void {
       const message = `${step.image} is an image ID (never pulled) and b2c.storage names no image store: it runs only if the cache kept it from a past boot`;
       config.warnings.push(extraArgsPending ? `${message} (unless b2c.extra_args_url sets b2c.storage)` : message);
     }
+  }
+  // mkswap writes over what the swap device holds, at every boot.
+  if (config.swap?.kind === 'device') {
+    const swapPath = config.swap.path;
+    if (config.cacheDevice.kind === 'device' && sharesStorage(swapPath, config.cacheDevice.path))
+      config.errors.push(
+        `b2c.swap=${swapPath} and b2c.cache_device=${config.cacheDevice.path} share a device: mkswap would erase the cache at each boot; give each its own`,
+      );
+    for (const filesystem of config.filesystems.filter((candidate) => sharesStorage(swapPath, candidate.src)))
+      config.errors.push(`b2c.swap=${swapPath} and b2c.filesystem=${filesystem.name} (${filesystem.src}) share a device: mkswap would erase it at each boot`);
   }
   const nbdDevices = new Set(config.nbds.map((nbd) => nbd.device));
   const swapNbd = config.swap?.kind === 'device' ? nbdDeviceOf(config.swap.path) : undefined;

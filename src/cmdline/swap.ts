@@ -39,3 +39,14 @@ export function parseSwap(value: string, name = 'b2c.swap'): OptionResult<SwapCo
   }
   return errors.length > 0 || swap === undefined ? { errors, warnings } : { value: swap, errors, warnings };
 }
+
+/**
+ * Whether two device paths share storage: the same device, or a disk and one
+ * of its partitions (`/dev/sda` and `/dev/sda2`; a disk whose name ends in a
+ * digit numbers them after a p: `/dev/nvme0n1p2`, `/dev/nbd1p1`).
+ */
+export function sharesStorage(a: string, b: string): boolean {
+  const partitionOf = (partition: string, disk: string): boolean =>
+    partition.startsWith(disk) && (/\d$/.test(disk) ? /^p\d+$/ : /^\d+$/).test(partition.slice(disk.length));
+  return a === b || partitionOf(a, b) || partitionOf(b, a);
+}

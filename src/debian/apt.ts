@@ -148,10 +148,11 @@ export class PrivateApt {
     return 'fetched';
   }
 
-  /** A digest of the suite's signed lists as fetched: it changes whenever any package version can. */
+  /** A digest of the suite's signed lists as fetched (empty before any): it changes whenever any package version can. */
   async listsDigest(): Promise<string> {
+    const lists = join(this.root, 'state/lists');
+    if (!existsSync(lists)) return '';
     return this.locked(async () => {
-      const lists = join(this.root, 'state/lists');
       const hash = createHash('sha256');
       for (const name of (await readdir(lists)).filter((entry) => /Release$/.test(entry)).sort()) hash.update(name).update(await readFile(join(lists, name)));
       return hash.digest('hex');

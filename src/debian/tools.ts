@@ -7,7 +7,7 @@ import { hostCacheDir } from '../host-cache.ts';
 import { nodeSystem } from '../system/node.ts';
 
 // The programs run on the build host, which is amd64 (DESIGN.md): its loader and library folder.
-const HOST_ARCH = 'amd64';
+export const HOST_ARCH = 'amd64';
 const TRIPLET = 'x86_64-linux-gnu';
 const LOADER = 'usr/lib64/ld-linux-x86-64.so.2';
 

@@ -1,6 +1,6 @@
 // The archives a bootloader loads after the initramfs (modules, firmware, GPU firmware) and the device trees, written beside the image.
 
-import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Architecture } from '../architectures.ts';
 import type { System } from '../system/system.ts';
@@ -89,17 +89,27 @@ export async function writeGpuFirmwareAddon(context: AddonContext, target: strin
   return written;
 }
 
-/** The kernel package's device trees, copied as a folder (the bootloader picks the board's file); false when the kernel has none. */
-export async function copyDeviceTrees(kernel: KernelSource, target: string, progress: Progress): Promise<boolean> {
-  if (kernel.dtbs === undefined) return false;
+/** The kernel package's device trees, copied as a folder (the bootloader picks the board's file); undefined when the kernel has none. */
+export async function copyDeviceTrees(kernel: KernelSource, target: string, progress: Progress): Promise<WrittenArchive | undefined> {
+  if (kernel.dtbs === undefined) return undefined;
   const partial = `${target}.${process.pid}.partial`;
   await rm(partial, { recursive: true, force: true });
   await cp(kernel.dtbs, partial, { recursive: true });
   await rm(target, { recursive: true, force: true });
   await rename(partial, target);
-  const boards = (await readdir(target, { recursive: true })).filter((name) => name.endsWith('.dtb'));
-  progress.update(`${boards.length} device trees in ${target}`);
-  return true;
+  const files = await deviceTreeFiles(target);
+  const bytes = (await Promise.all(files.map(async (file) => (await stat(file)).size))).reduce((sum, size) => sum + size, 0);
+  progress.update(`${files.filter((file) => file.endsWith('.dtb')).length} device trees in ${target}`);
+  return { path: target, bytes, unpackedBytes: bytes };
+}
+
+/** Every file of a device tree folder (the vendors' subfolders included). */
+export async function deviceTreeFiles(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
 }
 
 /**

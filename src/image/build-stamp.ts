@@ -17,7 +17,7 @@ export interface BuildInputs {
   addons: readonly string[];
   sourceDateEpoch: number;
   version: string;
-  /** The suite's signed package lists, which fix every package version the build resolves. */
+  /** The suite's signed package lists, which fix every package version the build resolves; with the host's (amd64) lists, whose tools make the keymaps. */
   packageLists: string;
   /** A farm's own kernel (its files' names, sizes and times), or empty for the suite's. */
   ownKernel: string;
@@ -106,16 +106,18 @@ export async function fingerprint(path: string): Promise<string> {
 }
 
 /** The parts of src/ that only run on the host and never shape an image: a change there rebuilds nothing. */
-const HOST_ONLY_FOLDERS = ['bench', 'cli', 'serve', 'testbed', 'vm'];
+const HOST_ONLY_FOLDERS = ['bench-report', 'cli', 'serve', 'testbed', 'vm'];
 
 /** b2c's own code that makes the image (the builder, and the init it bundles) and its locked dependencies. */
 export async function builderDigest(): Promise<string> {
   const source = fileURLToPath(new URL('..', import.meta.url));
-  const lock = join(source, '..', 'package-lock.json');
-  return createHash('sha256')
-    .update(await digestFolder(source, HOST_ONLY_FOLDERS))
-    .update(existsSync(lock) ? await readFile(lock) : '')
-    .digest('hex');
+  const hash = createHash('sha256').update(await digestFolder(source, HOST_ONLY_FOLDERS));
+  // esbuild reads the compiler options when it bundles /init.
+  for (const file of ['package-lock.json', 'tsconfig.json']) {
+    const path = join(source, '..', file);
+    hash.update(`${file}\0`).update(existsSync(path) ? await readFile(path) : '');
+  }
+  return hash.digest('hex');
 }
 
 /** The versions of the host programs the build runs on its outputs. */

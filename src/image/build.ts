@@ -4,13 +4,21 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { architecture, type Architecture } from '../architectures.ts';
-import { DEFAULT_KEYRING, DEFAULT_MIRROR, PrivateApt, type DebianPackage } from '../debian/apt.ts';
+import { DEFAULT_KEYRING, DEFAULT_MIRROR, PrivateApt, type AptSource, type DebianPackage } from '../debian/apt.ts';
 import { extractDeb, extractedPath } from '../debian/extract.ts';
-import { DebianTools } from '../debian/tools.ts';
+import { DebianTools, HOST_ARCH } from '../debian/tools.ts';
 import { B2cError } from '../errors.ts';
 import { privateWorkDir, withLock } from '../host-cache.ts';
 import type { System } from '../system/system.ts';
-import { copyDeviceTrees, firmwareNamesOf, writeFirmwareAddon, writeGpuFirmwareAddon, writeModulesAddon, type AddonContext } from './addons.ts';
+import {
+  copyDeviceTrees,
+  deviceTreeFiles,
+  firmwareNamesOf,
+  writeFirmwareAddon,
+  writeGpuFirmwareAddon,
+  writeModulesAddon,
+  type AddonContext,
+} from './addons.ts';
 import { assembleBaseTree } from './base-tree.ts';
 import { builderDigest, buildKey, dropStamp, fingerprint, hostToolVersions, keptBuild, stampPath, writeStamp } from './build-stamp.ts';
 import { compress } from './compression.ts';
@@ -91,7 +99,7 @@ async function buildLocked(system: System, options: BuildOptions, arch: Architec
     addons: options.addons,
     sourceDateEpoch: options.sourceDateEpoch,
     version: options.version,
-    packageLists: await apt.listsDigest(),
+    packageLists: await packageListsDigest(system, options.cacheDir, source, apt),
     ownKernel: options.kernel === undefined ? '' : await ownKernelFingerprint(options.kernel),
     builder: await builderDigest(),
     hostTools: hostToolVersions(['xz', 'depmod', ...(options.compressions.includes('zstd') ? ['zstd'] : [])]),
@@ -105,11 +113,23 @@ async function buildLocked(system: System, options: BuildOptions, arch: Architec
   const workDir = await privateWorkDir(options.cacheDir, `build-${arch.debian}`);
   try {
     const result = await buildAnew(system, options, arch, apt, workDir, progress);
-    await writeStamp(stamp, key, result, outputsOf(result));
+    await writeStamp(stamp, key, result, await outputsOf(result));
     return result;
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The image's lists, and for another architecture the host's too: the keymap
+ * tools come from amd64 packages. Host lists not fetched yet digest as
+ * empty, which differs from any earlier build's.
+ */
+async function packageListsDigest(system: System, cacheDir: string, source: Omit<AptSource, 'arch'>, apt: PrivateApt): Promise<string> {
+  const own = await apt.listsDigest();
+  if (apt.source.arch === HOST_ARCH) return own;
+  const host = new PrivateApt(system, cacheDir, { ...source, arch: HOST_ARCH }, () => {});
+  return `${own}\n${HOST_ARCH} ${await host.listsDigest()}`;
 }
 
 /**
@@ -127,11 +147,12 @@ async function ownKernelFingerprint(kernel: { path: string; image?: string }): P
   return (await Promise.all(parts.map(async (path) => `${path} ${await fingerprint(path)}`))).join('\n');
 }
 
-/** Every file a build wrote, whose size and time the stamp keeps. */
-function outputsOf(result: BuildResult): string[] {
+/** Every file a build wrote, whose size and time the stamp keeps: the device trees' folder by its files. */
+async function outputsOf(result: BuildResult): Promise<string[]> {
   const archives = Object.values(result.initramfs).filter((path): path is string => path !== undefined);
-  const addons = Object.values(result.addons).map((addon) => addon.path);
-  return [...archives, ...addons, result.kernel, result.manifest];
+  const { dtbs, ...archiveAddons } = result.addons;
+  const addons = Object.values(archiveAddons).map((addon) => addon.path);
+  return [...archives, ...addons, ...(dtbs === undefined ? [] : await deviceTreeFiles(dtbs.path)), result.kernel, result.manifest];
 }
 
 async function buildAnew(
@@ -241,7 +262,9 @@ async function buildAnew(
   }
   if (options.addons.includes('dtbs')) {
     progress.step('copying the device trees');
-    if (!(await copyDeviceTrees(kernel, join(options.outDir, names.addons.dtbs), progress))) {
+    const deviceTrees = await copyDeviceTrees(kernel, join(options.outDir, names.addons.dtbs), progress);
+    if (deviceTrees !== undefined) result.addons.dtbs = deviceTrees;
+    else {
       // `--arch all --addons dtbs` asks it of amd64 too: not a failure.
       progress.update(
         kernel.own && kernelPackage === undefined && !(options.kernel?.path ?? '').endsWith('.deb')

@@ -5,6 +5,7 @@ import { copyFile, mkdir, readFile, readdir, rm, symlink } from 'node:fs/promise
 import { dirname, join } from 'node:path';
 import { runChecked, type System } from '../system/system.ts';
 import { B2cError } from '../errors.ts';
+import { withLock } from '../host-cache.ts';
 import { canonicalModuleName, indexLineWords, parseSoftDependencies } from '../module-index.ts';
 
 export interface ModuleSelection {
@@ -120,6 +121,12 @@ export interface KernelModuleIndex {
  * so a farm's folder is only read.
  */
 export async function indexKernelModules(system: System, modulesDir: string, release: string, ownIndexDir?: string): Promise<KernelModuleIndex> {
+  // An extracted package is shared by every b2c process: one indexes it while the others wait, then all read the whole index.
+  if (ownIndexDir === undefined) return withLock(modulesDir, () => indexModulesFolder(system, modulesDir, release));
+  return indexModulesFolder(system, modulesDir, release, ownIndexDir);
+}
+
+async function indexModulesFolder(system: System, modulesDir: string, release: string, ownIndexDir?: string): Promise<KernelModuleIndex> {
   if (!existsSync(modulesDir)) throw new B2cError(`the kernel has no modules folder for ${release} (${modulesDir})`);
   if (!existsSync(join(modulesDir, 'modules.builtin'))) throw new B2cError(`${modulesDir} has no modules.builtin: is it a modules_install folder?`);
   let indexDir = modulesDir;

@@ -157,11 +157,16 @@ export class Boot {
 
   /**
    * podman keeps its images and containers on the cache partition when there
-   * is one, else on a tmpfs: the initramfs root holds them badly.
+   * is one, else on a tmpfs: the initramfs root holds them badly. Returns the
+   * configuration with its filesystems made mountable (NFS shares by address,
+   * block devices with their filesystem's module).
    */
-  async setUpContainerStorage(config: B2cConfig): Promise<void> {
+  async setUpContainerStorage(given: B2cConfig): Promise<B2cConfig> {
+    let config = given;
     const onCache = await this.console.section('b2c_cache', 'Setting up the cache', async () => {
       const unconnected = await this.networkBlockDevices.connect(config.nbds);
+      // After the connections: a filesystem on an NBD device shows its type only once connected.
+      config = { ...config, filesystems: await this.filesystems.resolve(config.filesystems) };
       const cachePath = config.cacheDevice.kind === 'device' ? config.cacheDevice.path : undefined;
       const cacheNbd = cachePath === undefined ? undefined : nbdDeviceOf(cachePath);
       let mounted = false;
@@ -182,6 +187,7 @@ export class Boot {
     await this.system.makeDirectory(PODMAN_PULL_DIRECTORY);
     await this.provideUpstreamPaths();
     await this.filesystems.mountImageStores(config);
+    return config;
   }
 
   /** Removes what a power cut left half written in podman's storage, so that no step runs on a damaged layer. */
@@ -291,8 +297,7 @@ export class Boot {
       if (JSON.stringify(config.ntpPeer) !== JSON.stringify(kernelConfig.ntpPeer)) await this.setClock(config);
     }
 
-    config = { ...config, filesystems: await this.filesystems.resolve(config.filesystems) };
-    await this.setUpContainerStorage(config);
+    config = await this.setUpContainerStorage(config);
     this.volumes = new Volumes(this.system, this.console, config);
     await this.console.log(memoryInUseMessage((await this.system.readText('/proc/meminfo')) ?? ''));
 

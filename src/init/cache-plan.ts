@@ -124,6 +124,16 @@ function byName(a: BlockDevice, b: BlockDevice): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
+function unreserved(devices: readonly BlockDevice[], reserved: readonly string[]): BlockDevice[] {
+  const taken = devices.filter((device) => reserved.includes(device.path));
+  const takenDisks = new Set(taken.filter((device) => device.kind === 'disk').map((device) => device.name));
+  const disksHoldingTaken = new Set(taken.flatMap((device) => (device.disk === undefined ? [] : [device.disk])));
+  return devices.filter(
+    (device) =>
+      !taken.includes(device) && !(device.disk !== undefined && takenDisks.has(device.disk)) && !(device.kind === 'disk' && disksHoldingTaken.has(device.name)),
+  );
+}
+
 /** Devices that can hold a cache at all: not optical, writable, not empty, not a loop or RAM disk. */
 function usable(devices: readonly BlockDevice[]): BlockDevice[] {
   return devices.filter((device) => !device.optical && !device.readOnly && device.sizeBytes > 0 && !/^(loop|ram|zram)\d/.test(device.name)).sort(byName);
@@ -222,13 +232,24 @@ function planDevice(path: string, devices: readonly BlockDevice[]): CachePlan {
   };
 }
 
-export function planCache(setting: CacheDevice, devices: readonly BlockDevice[], filesystems: readonly FilesystemConfig[]): CachePlan {
+/**
+ * `reserved`: device paths b2c.swap or a b2c.filesystem takes, which `auto`
+ * must never pick (a blank swap disk looks like any blank disk at the first
+ * boot): the device itself, the disk holding it (partitioning would erase
+ * it), and the partitions of a reserved disk.
+ */
+export function planCache(
+  setting: CacheDevice,
+  devices: readonly BlockDevice[],
+  filesystems: readonly FilesystemConfig[],
+  reserved: readonly string[] = [],
+): CachePlan {
   switch (setting.kind) {
     case 'none':
       return { action: 'none', message: 'No cache device (b2c.cache_device=none): images and volumes live in RAM' };
     case 'auto':
     case 'reset':
-      return planAuto(setting.kind, devices);
+      return planAuto(setting.kind, unreserved(devices, reserved));
     case 'device':
       return planDevice(setting.path, devices);
     case 'filesystem': {

@@ -216,7 +216,8 @@ export class CacheDisk {
     // No disk at all where one was asked for: a disk controller without a driver is the likely cause.
     const noDisk = config.cacheDevice.kind === 'auto' || config.cacheDevice.kind === 'reset' ? devices.length === 0 : deviceMissing;
     if (noDisk && this.drivers !== undefined) await reportDriverlessDevices(this.system, this.output, this.drivers);
-    const plan = planCache(config.cacheDevice, devices, config.filesystems);
+    const reserved = [...(config.swap?.kind === 'device' ? [config.swap.path] : []), ...config.filesystems.map((filesystem) => filesystem.src)];
+    const plan = planCache(config.cacheDevice, devices, config.filesystems, reserved);
     const result = await this.carryOut(plan);
     if (!result.mounted && plan.action !== 'none') await this.output.log('The cache could not be set up: images and volumes live in RAM');
     return result;

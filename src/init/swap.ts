@@ -1,6 +1,7 @@
 // Swap as b2c.swap asks: a file on the cache partition or a whole device (mkswap at each boot), and vm.swappiness; never fatal.
 
 import type { SwapConfig } from '../cmdline/config.ts';
+import { nbdDeviceOf } from '../cmdline/nbd.ts';
 import { CONTAINER_STORAGE } from '../image-layout.ts';
 import type { System } from '../system/system.ts';
 import type { Log } from './console.ts';
@@ -45,6 +46,8 @@ export class Swap {
       return false;
     }
     const steps = [
+      // A file a cut boot left may be larger than this line asks, and fallocate never shrinks one.
+      ['rm', '-f', SWAP_FILE],
       ['fallocate', '-l', String(bytes), SWAP_FILE],
       ['chmod', '600', SWAP_FILE],
       ['mkswap', SWAP_FILE],
@@ -64,7 +67,8 @@ export class Swap {
   }
 
   private async addDevice(path: string, unconnected: ReadonlySet<string>): Promise<boolean> {
-    if (unconnected.has(path)) {
+    const nbd = nbdDeviceOf(path);
+    if (nbd !== undefined && unconnected.has(nbd)) {
       await this.output.log(`The swap device ${path} is not connected: no swap`);
       return false;
     }
@@ -93,7 +97,7 @@ export class Swap {
     if (active === undefined) return;
     this.active = undefined;
     const result = await this.run(['swapoff', active.path]);
-    if (!result.ok) await this.output.log(`Could not switch the swap on ${active.path} off: ${result.detail}`);
+    await this.output.log(result.ok ? `Swap off: ${active.path}` : `Could not switch the swap on ${active.path} off: ${result.detail}`);
     if (active.file) await this.run(['rm', '-f', active.path]);
   }
 }

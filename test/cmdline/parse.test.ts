@@ -413,6 +413,24 @@ describe('b2c.swap as ci-tron writes it', () => {
   });
 });
 
+describe('a swap device beside the cache and filesystems', () => {
+  it('refuses one that shares a device with the cache or a b2c.filesystem, and takes neighbouring partitions', () => {
+    expect(parseCmdline('b2c.swap=/dev/sdb b2c.cache_device=/dev/sdb').errors).toEqual([
+      'b2c.swap=/dev/sdb and b2c.cache_device=/dev/sdb share a device: mkswap would erase the cache at each boot; give each its own',
+    ]);
+    expect(parseCmdline('b2c.swap=/dev/sdb2 b2c.cache_device=/dev/sdb').errors).toHaveLength(1);
+    expect(parseCmdline('b2c.swap=/dev/nvme0n1 b2c.cache_device=/dev/nvme0n1p1').errors).toHaveLength(1);
+    expect(parseCmdline('b2c.swap=/dev/sdb b2c.filesystem=data,src=/dev/sdb1').errors).toEqual([
+      'b2c.swap=/dev/sdb and b2c.filesystem=data (/dev/sdb1) share a device: mkswap would erase it at each boot',
+    ]);
+    // Other partitions of the same disk, and disks whose names only begin alike, are other storage.
+    expect(parseCmdline('b2c.swap=/dev/sdb2 b2c.cache_device=/dev/sdb1 b2c.filesystem=data,src=/dev/sdb3').errors).toEqual([]);
+    const nbds = 'b2c.nbd=/dev/nbd1,host=gw b2c.nbd=/dev/nbd10,host=gw';
+    expect(parseCmdline(`${nbds} b2c.swap=/dev/nbd1 b2c.cache_device=/dev/nbd10`).errors).toEqual([]);
+    expect(parseCmdline(`${nbds} b2c.swap=/dev/nbd1 b2c.cache_device=/dev/nbd1p1`).errors).toHaveLength(1);
+  });
+});
+
 describe('lines rendered from templates', () => {
   it('reads an extra-arguments file with a #!jinja2 first line, and warns of a quote left open', () => {
     const config = parseCmdlineWithExtraArgs(

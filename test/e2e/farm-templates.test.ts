@@ -198,7 +198,8 @@ describe("ci-tron's templates, rendered with their defaults", () => {
     // Swapped off before its device was disconnected, the cache's after it was unmounted.
     const cleanup = result.output.slice(result.output.indexOf('Cleaning up'));
     expect(cleanup).toContain('Disconnected /dev/nbd0');
-    expect(cleanup).toContain('Disconnected /dev/nbd1');
+    expect(cleanup.indexOf('Swap off: /dev/nbd1')).toBeGreaterThan(-1);
+    expect(cleanup.indexOf('Swap off: /dev/nbd1')).toBeLessThan(cleanup.indexOf('Disconnected /dev/nbd1'));
     expect((await s3.objects(BUCKET)).get('results.txt')).toMatch(/^job=1234 suite=deqp-vk\n/);
   });
 

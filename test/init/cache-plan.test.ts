@@ -28,6 +28,20 @@ describe('planCache', () => {
     expect(plan).toMatchObject({ action: 'mount', device: '/dev/vdb1', mayReformat: true });
   });
 
+  it("auto never takes what b2c.swap or a b2c.filesystem names: the device, the disk holding it, or a reserved disk's partitions", () => {
+    // A swap disk is blank at its first boot.
+    expect(planCache({ kind: 'auto' }, [device('vdb', blank), device('vdc', blank)], [], ['/dev/vdb'])).toMatchObject({
+      action: 'partition',
+      disk: '/dev/vdc',
+    });
+    expect(planCache({ kind: 'auto' }, [device('vdb', blank)], [], ['/dev/vdb'])).toMatchObject({ action: 'none' });
+    // A cache partition beside a reserved one stays the cache; one on a reserved disk does not.
+    const beside = [device('vda', gpt), device('vda1', cache), device('vda2', blank)];
+    expect(planCache({ kind: 'auto' }, beside, [], ['/dev/vda2'])).toMatchObject({ action: 'mount', device: '/dev/vda1' });
+    expect(planCache({ kind: 'auto' }, beside, [], ['/dev/vda'])).toMatchObject({ action: 'none' });
+    expect(planCache({ kind: 'reset' }, beside, [], ['/dev/vda1'])).toMatchObject({ action: 'none' });
+  });
+
   it('auto partitions the first blank disk by name, never one with a table, a filesystem, or an optical drive', () => {
     const devices = [
       device('vdc', blank),

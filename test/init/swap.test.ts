@@ -24,7 +24,10 @@ describe('Swap', () => {
       // Nothing runs after the failing step but the clean-up, and the swappiness is left alone.
       const programs = fake.runs.map((run) => run.argv[0]);
       expect(programs.slice(programs.indexOf(failing) + 1)).toEqual(['rm']);
-      expect(fake.ran('rm')).toEqual([['rm', '-f', SWAP_FILE]]);
+      expect(fake.ran('rm')).toEqual([
+        ['rm', '-f', SWAP_FILE],
+        ['rm', '-f', SWAP_FILE],
+      ]);
       expect(fake.files.get('/proc/sys/vm/swappiness')).toBe('60\n');
       await swap.tearDown();
       expect(fake.ran('swapoff')).toEqual([]);
@@ -35,6 +38,7 @@ describe('Swap', () => {
     const { fake, swap } = machine();
     expect(await swap.setUp({ kind: 'file', bytes: 64 * 1024 * 1024, swappiness: 60 }, true, none)).toBe(true);
     expect(fake.runs.map((run) => run.argv.join(' '))).toEqual([
+      `rm -f ${SWAP_FILE}`,
       `fallocate -l 67108864 ${SWAP_FILE}`,
       `chmod 600 ${SWAP_FILE}`,
       `mkswap ${SWAP_FILE}`,
@@ -45,7 +49,11 @@ describe('Swap', () => {
     await swap.tearDown();
     await swap.tearDown();
     expect(fake.ran('swapoff')).toEqual([['swapoff', SWAP_FILE]]);
-    expect(fake.ran('rm')).toEqual([['rm', '-f', SWAP_FILE]]);
+    expect(fake.ran('rm')).toEqual([
+      ['rm', '-f', SWAP_FILE],
+      ['rm', '-f', SWAP_FILE],
+    ]);
+    expect(fake.logLines().at(-1)).toBe(`Swap off: ${SWAP_FILE}`);
   });
 
   it('makes no file without a cache, and says so', async () => {
@@ -72,6 +80,11 @@ describe('Swap', () => {
     expect(await unconnected.swap.setUp({ kind: 'device', path: '/dev/nbd1' }, true, new Set(['/dev/nbd1']))).toBe(false);
     expect(unconnected.fake.logLines()).toEqual(['The swap device /dev/nbd1 is not connected: no swap']);
     expect(unconnected.fake.runs).toEqual([]);
+
+    const partitionOfUnconnected = machine();
+    partitionOfUnconnected.fake.file('/dev/nbd1p2', new Uint8Array(0));
+    expect(await partitionOfUnconnected.swap.setUp({ kind: 'device', path: '/dev/nbd1p2' }, true, new Set(['/dev/nbd1']))).toBe(false);
+    expect(partitionOfUnconnected.fake.logLines()).toEqual(['The swap device /dev/nbd1p2 is not connected: no swap']);
 
     const missing = machine();
     expect(await missing.swap.setUp({ kind: 'device', path: '/dev/sdz2' }, true, none)).toBe(false);

@@ -1,6 +1,7 @@
 // A vitest reporter that ends every run with the time of each test file, slowest first, and the run's total: where CI's minutes go.
 
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Reporter, TestModule } from 'vitest/node';
 import { FILE_SECONDS } from './sequencer.ts';
 
@@ -55,11 +56,15 @@ export default class FileTimesReporter implements Reporter {
   onTestRunEnd(): void {
     const now = Date.now();
     process.stdout.write(`\n${fileTimesTable(this.rows, (now - this.started) / 1000, ((this.firstModuleAt ?? now) - this.started) / 1000)}\n`);
-    // The times the sequencer orders the next runs by: kept when a whole run passed and was asked to record them.
+    // The times the sequencer orders the next runs by: kept when a run passed and was asked to record them. A run of some files
+    // updates theirs and keeps the others' (of files still there).
     if (process.env.B2C_RECORD_TEST_TIMES === '1' && this.rows.length > 0 && this.rows.every((row) => row.state === 'passed')) {
-      const rows = [...this.rows].sort((a, b) => a.file.localeCompare(b.file));
-      const seconds = Object.fromEntries(rows.map((row): [string, number] => [row.file, Math.round(row.seconds)]));
-      writeFileSync(FILE_SECONDS, `${JSON.stringify(seconds, null, 2)}\n`);
+      const recorded = existsSync(FILE_SECONDS) ? (JSON.parse(readFileSync(FILE_SECONDS, 'utf8')) as Record<string, number>) : {};
+      const merged = { ...recorded, ...Object.fromEntries(this.rows.map((row): [string, number] => [row.file, Math.round(row.seconds)])) };
+      const kept = Object.entries(merged)
+        .filter(([file]) => existsSync(join(this.root, file)))
+        .sort(([a], [b]) => a.localeCompare(b));
+      writeFileSync(FILE_SECONDS, `${JSON.stringify(Object.fromEntries(kept), null, 2)}\n`);
     }
   }
 }
