@@ -1,6 +1,6 @@
 // What `b2c serve` reports: one event per boot step, as a line of text or a JSON object.
 
-export type ServeStep = 'ready' | 'dhcp' | 'tftp' | 'script' | 'kernel' | 'initrd' | 'reload' | 'warning' | 'error' | 'dnsmasq' | 'stop';
+export type ServeStep = 'ready' | 'dhcp' | 'tftp' | 'script' | 'kernel' | 'initrd' | 'reload' | 'warning' | 'error' | 'dnsmasq' | 'registry' | 'stop';
 
 export interface ServeEvent {
   /** ISO 8601, UTC. */
@@ -20,7 +20,7 @@ export interface ServeEvent {
 /** A line for a person: time, step, machine, what happened. */
 export function formatEvent(event: ServeEvent): string {
   const who = event.mac ?? event.address ?? '-';
-  return `${event.time.replace(/\.\d+Z$/, 'Z')} ${event.step.padEnd(7)} ${who.padEnd(17)} ${event.message}`;
+  return `${event.time.replace(/\.\d+Z$/, 'Z')} ${event.step.padEnd(8)} ${who.padEnd(17)} ${event.message}`;
 }
 
 /** A line for a program: the event as one JSON object. */

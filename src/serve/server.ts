@@ -6,14 +6,13 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { B2cError, describeError } from '../errors.ts';
+import { describeError } from '../errors.ts';
 import { dnsmasqArgs, hostsFileText, IPXE_PROGRAMS, parseDnsmasqLine, tftpNames, type DhcpMode, type DnsmasqPlan } from './dnsmasq.ts';
+import { ServeError } from './errors.ts';
 import type { ServeEvent } from './events.ts';
 import { BootHttpServer, MacBook } from './http.ts';
 import { filesOf, readMachines, type MachinesTable } from './machines.ts';
 import { interfaceSubnets, type Subnet } from './subnet.ts';
-
-export class ServeError extends B2cError {}
 
 export interface ServeOptions {
   interface: string;

@@ -23,7 +23,7 @@ export function freePort(): Promise<number> {
 }
 
 /** docker-registry's configuration: one listening address (with TLS when given a certificate), filesystem storage, every request logged. */
-export function registryConfig(address: string, dataDirectory: string, tls?: { certificate: string; key: string }): string {
+export function registryConfig(address: string, dataDirectory: string, tls?: { certificate: string; key: string }, htpasswd?: string): string {
   return [
     'version: 0.1',
     'log:',
@@ -35,15 +35,20 @@ export function registryConfig(address: string, dataDirectory: string, tls?: { c
     'http:',
     `  addr: ${address}`,
     ...(tls === undefined ? [] : ['  tls:', `    certificate: ${tls.certificate}`, `    key: ${tls.key}`]),
+    ...(htpasswd === undefined ? [] : ['auth:', '  htpasswd:', '    realm: b2c-test', `    path: ${htpasswd}`]),
     '',
   ].join('\n');
 }
 
-/** Resolves once the registry at `url` answers its API root (over TLS, once its log says it listens: its certificate is a test's own). */
+/**
+ * Resolves once the registry at `url` answers its API root (over TLS, once its
+ * log says it listens: its certificate is a test's own; a 401 counts, for a
+ * registry that asks for a login).
+ */
 async function waitForRegistry(url: string, logFile: string): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
     try {
-      if (url.startsWith('https:') ? /listening on/.test(readFileSync(logFile, 'utf8')) : (await fetch(`${url}/v2/`)).ok) return;
+      if (url.startsWith('https:') ? /listening on/.test(readFileSync(logFile, 'utf8')) : [200, 401].includes((await fetch(`${url}/v2/`)).status)) return;
     } catch {
       // not listening yet
     }
@@ -61,7 +66,15 @@ export class LocalRegistry {
     readonly dataDirectory: string,
     /** The registry's own log: every request at info level. */
     readonly logFile: string,
+    /** The login it asks for, if any: pushes give it. */
+    private readonly login?: { username: string; password: string },
   ) {}
+
+  /** The headers of a request to this registry: its login, when it asks for one. */
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    if (this.login === undefined) return extra;
+    return { ...extra, authorization: `Basic ${Buffer.from(`${this.login.username}:${this.login.password}`).toString('base64')}` };
+  }
 
   /** Every request this registry answered so far, by its log. */
   log(): string {
@@ -78,19 +91,27 @@ export class LocalRegistry {
    * log of its own (a test then counts its own requests, whatever other tests
    * pull at the same time); that storage is left in place when it stops.
    */
-  static async start(options: { dataDirectory?: string; binary?: string; tls?: { certificate: string; key: string } } = {}): Promise<LocalRegistry> {
+  static async start(
+    options: { dataDirectory?: string; binary?: string; tls?: { certificate: string; key: string }; login?: { username: string; password: string } } = {},
+  ): Promise<LocalRegistry> {
     const port = await freePort();
     const storage = await mkdtemp(join(tmpdir(), 'b2c-registry-'));
     const config = join(storage, 'config.yml');
     const dataDirectory = options.dataDirectory ?? join(storage, 'data');
-    await writeFile(config, registryConfig(`127.0.0.1:${port}`, dataDirectory, options.tls));
+    let htpasswd: string | undefined;
+    if (options.login !== undefined) {
+      htpasswd = join(storage, 'htpasswd');
+      const { hashSync } = await import('bcryptjs');
+      await writeFile(htpasswd, `${options.login.username}:${hashSync(options.login.password, 10)}\n`);
+    }
+    await writeFile(config, registryConfig(`127.0.0.1:${port}`, dataDirectory, options.tls, htpasswd));
     const logFile = join(storage, 'registry.log');
     try {
       const child = await startServerProcess(options.binary ?? 'docker-registry', ['serve', config], logFile, {
         install: 'install the docker-registry package',
         ready: () => waitForRegistry(`${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`, logFile),
       });
-      return new LocalRegistry(port, child, storage, dataDirectory, logFile);
+      return new LocalRegistry(port, child, storage, dataDirectory, logFile, options.login);
     } catch (error) {
       await rm(storage, { recursive: true, force: true });
       throw error;
@@ -109,14 +130,14 @@ export class LocalRegistry {
 
   private async pushImage(repository: string, reference: string, image: OciImage): Promise<void> {
     for (const blob of [...image.layers, image.config]) {
-      const head = await fetch(`${this.url}/v2/${repository}/blobs/${blob.digest}`, { method: 'HEAD' });
+      const head = await fetch(`${this.url}/v2/${repository}/blobs/${blob.digest}`, { method: 'HEAD', headers: this.headers() });
       if (head.ok) continue;
-      const start = await fetch(`${this.url}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
+      const start = await fetch(`${this.url}/v2/${repository}/blobs/uploads/`, { method: 'POST', headers: this.headers() });
       const location = start.headers.get('location');
       if (start.status !== 202 || location === null) throw new B2cError(`starting an upload to ${repository} failed: HTTP ${start.status}`);
       const uploadUrl = new URL(location, this.url);
       uploadUrl.searchParams.set('digest', blob.digest);
-      const put = await fetch(uploadUrl, { method: 'PUT', body: blob.data, headers: { 'content-type': 'application/octet-stream' } });
+      const put = await fetch(uploadUrl, { method: 'PUT', body: blob.data, headers: this.headers({ 'content-type': 'application/octet-stream' }) });
       if (put.status !== 201) throw new B2cError(`uploading ${blob.digest} to ${repository} failed: HTTP ${put.status} ${await put.text()}`);
     }
     await this.putManifest(repository, reference, image.manifest);
@@ -126,7 +147,7 @@ export class LocalRegistry {
     const response = await fetch(`${this.url}/v2/${repository}/manifests/${reference}`, {
       method: 'PUT',
       body: manifest.data,
-      headers: { 'content-type': manifest.mediaType },
+      headers: this.headers({ 'content-type': manifest.mediaType }),
     });
     if (response.status !== 201)
       throw new B2cError(`pushing the manifest of ${repository}:${reference} failed: HTTP ${response.status} ${await response.text()}`);
