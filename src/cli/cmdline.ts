@@ -6,7 +6,23 @@ import { kernelArgumentsOf } from '../cmdline/bootloader.ts';
 import { configToJson } from '../cmdline/config.ts';
 import { explainConfig } from '../cmdline/explain.ts';
 import { parseCmdline, parseCmdlineWithExtraArgs } from '../cmdline/parse.ts';
+import { parseGatewayCacheOption, upstreamWarnings, type RegistryCacheSpec } from '../serve/registries-plan.ts';
 import { ExitError } from './errors.ts';
+
+type GatewayCache = { gateway: string; cache: RegistryCacheSpec };
+
+/** Collected as given and read in the action: commander's own message would repeat a password that a URL holds. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function gatewayCaches(values: readonly string[]): GatewayCache[] {
+  return values.map((value) => {
+    const parsed = parseGatewayCacheOption(value);
+    if (typeof parsed === 'string') throw new ExitError(2, `--registry-cache: ${parsed}`);
+    return parsed;
+  });
+}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -22,6 +38,12 @@ export function registerCmdlineCommand(program: Command): void {
     .option('--file <file>', 'read it from a file: /proc/cmdline, or an iPXE, GRUB or SYSLINUX script whose kernel line is taken')
     .option('--extra-args <file>', 'the file b2c.extra_args_url serves, parsed after the line as the machine does (a farm template rendered)')
     .option('--json', 'print the parsed configuration as one JSON document (secrets as ***)', false)
+    .option(
+      '--registry-cache <address:port=url>',
+      'a registry cache b2c serve runs (repeatable): an image named from its upstream directly is warned about, e.g. 10.77.0.1:8002=https://registry.freedesktop.org',
+      collect,
+      [],
+    )
     .addHelpText(
       'after',
       `
@@ -35,14 +57,15 @@ Examples:
   npx b2c cmdline --file boot.ipxe --json
   npx b2c cmdline --file kernel-line.txt --extra-args b2c-extra-args`,
     )
-    .action(async (line: string | undefined, options: { file?: string; extraArgs?: string; json: boolean }) => {
+    .action(async (line: string | undefined, options: { file?: string; extraArgs?: string; json: boolean; registryCache: string[] }) => {
       const text = line ?? (options.file ? await readFile(options.file, 'utf8') : await readStdin());
       const picked = line === undefined ? kernelArgumentsOf(text) : { line, source: 'the command line as given', notes: [] };
       const extraArgs = options.extraArgs === undefined ? undefined : await readFile(options.extraArgs, 'utf8');
       const config = extraArgs === undefined ? parseCmdline(picked.line) : parseCmdlineWithExtraArgs(picked.line, extraArgs);
       for (const note of picked.notes) process.stderr.write(`note: ${note}\n`);
       for (const error of config.errors) process.stderr.write(`error: ${error}\n`);
-      for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
+      const cacheWarnings = gatewayCaches(options.registryCache).flatMap(({ gateway, cache }) => upstreamWarnings(config, [cache], gateway));
+      for (const warning of [...config.warnings, ...cacheWarnings]) process.stderr.write(`warning: ${warning}\n`);
       if (options.json) {
         process.stdout.write(`${JSON.stringify(configToJson(config), null, 2)}\n`);
       } else {

@@ -1,7 +1,19 @@
 // `b2c serve`: netboots a farm's machines, each with the command line the machines file gives its MAC address.
 
 import { InvalidArgumentError, type Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describeError } from '../errors.ts';
+import { hostCacheDir } from '../host-cache.ts';
 import { eventJson, formatEvent, type ServeEvent } from '../serve/events.ts';
+import {
+  parseRegistryCacheOption,
+  parseRegistryPort,
+  portClashes,
+  readRegistryCredentials,
+  type RegistryCacheSpec,
+  type RegistryCredentials,
+} from '../serve/registries-plan.ts';
 import { BootServer } from '../serve/server.ts';
 import { parseDhcpRange, parseSubnet, type Subnet } from '../serve/subnet.ts';
 import { ExitError } from './errors.ts';
@@ -15,6 +27,10 @@ interface ServeCliOptions {
   httpPort: number;
   out: string;
   json: boolean;
+  registryCache: string[];
+  registry: number[];
+  registryDir?: string;
+  registryCredentials?: string;
 }
 
 function subnet(value: string): Subnet {
@@ -26,6 +42,42 @@ function subnet(value: string): Subnet {
 function httpPort(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) throw new InvalidArgumentError(`${value} is not a TCP port`);
   return Number(value);
+}
+
+/** Collected as given, and read in the action: commander's own message would repeat a password that a URL holds. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function registryCaches(values: readonly string[]): RegistryCacheSpec[] {
+  return values.map((value) => {
+    const parsed = parseRegistryCacheOption(value);
+    if (typeof parsed === 'string') throw new ExitError(2, `--registry-cache: ${parsed}`);
+    return parsed;
+  });
+}
+
+function registryPort(value: string, previous: number[]): number[] {
+  const parsed = parseRegistryPort(value);
+  if (typeof parsed === 'string') throw new InvalidArgumentError(parsed);
+  return [...previous, parsed];
+}
+
+/** The logins of --registry-credentials, each for an upstream that --registry-cache names. */
+async function loadCredentials(file: string | undefined, caches: readonly RegistryCacheSpec[]): Promise<Map<string, RegistryCredentials>> {
+  if (file === undefined) return new Map();
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ExitError(2, `--registry-credentials: cannot read ${file}: ${describeError(error)}`);
+  }
+  const { credentials, errors } = readRegistryCredentials(text);
+  for (const origin of credentials.keys()) {
+    if (!caches.some((cache) => cache.upstream === origin)) errors.push(`${origin}: no --registry-cache names this upstream`);
+  }
+  if (errors.length > 0) throw new ExitError(2, `--registry-credentials ${file}:\n  ${errors.join('\n  ')}`);
+  return credentials;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -40,6 +92,15 @@ export function registerServeCommand(program: Command): void {
     .option('--http-port <port>', 'the HTTP port for the iPXE scripts, kernels and archives', httpPort, 8080)
     .option('--out <dir>', 'where b2c build wrote the files an entry boots when it names none', 'out')
     .option('--json', 'one JSON object per event instead of a line of text', false)
+    .option(
+      '--registry-cache <port=url>',
+      "cache an upstream registry's images on this port of --address, under the same names (repeatable): 8002=https://registry.freedesktop.org",
+      collect,
+      [],
+    )
+    .option('--registry <port>', 'a registry of its own on this port of --address, for images pushed to it (repeatable)', registryPort, [])
+    .option('--registry-dir <dir>', 'where the registries keep images (default: the host cache, ~/.cache/b2c/registries)')
+    .option('--registry-credentials <file>', "YAML: each upstream's URL with its username and password, for upstreams that ask for a login")
     .addHelpText(
       'after',
       `
@@ -51,6 +112,12 @@ A machines file:
     arch: arm64
     cmdline: console=ttyAMA0 b2c.container="docker://10.77.0.1:5000/tests:42" b2c.cache_device=auto
     initrd: [out/initramfs.linux_arm64.cpio.xz, out/linux-arm64.modules.cpio.xz]
+
+With --registry-cache, machines pull docker://ADDRESS:PORT/NAME:TAG (with
+--tls-verify=false, or the registry named insecure): each layer leaves the
+upstream once, however many machines ask for it at once; tags are asked of
+the upstream each time, and while it is unreachable the images cached here
+are served. b2c prefetch fetches the programs serve runs ahead of time.
 
 A machine the file does not name, when it has no default, is offered no boot.
 Every command line is checked as 'b2c cmdline' checks it; a file with errors is
@@ -65,6 +132,19 @@ good file. Stop with Ctrl-C.`,
         if (typeof range === 'string') throw new ExitError(2, `--dhcp-range: ${range}`);
         dhcp = { kind: 'dhcp', ...range };
       }
+      const caches = registryCaches(options.registryCache);
+      const clashes = portClashes(caches, options.registry, new Map([[options.httpPort, '--http-port']]));
+      if (clashes.length > 0) throw new ExitError(2, clashes.join('; '));
+      const credentials = await loadCredentials(options.registryCredentials, caches);
+      const registries =
+        caches.length === 0 && options.registry.length === 0
+          ? undefined
+          : {
+              caches,
+              registries: options.registry,
+              dataDir: options.registryDir ?? join(hostCacheDir(), 'registries'),
+              credentials,
+            };
       const report = (event: ServeEvent): void => {
         process.stdout.write(`${options.json ? eventJson(event) : formatEvent(event)}\n`);
       };
@@ -77,6 +157,7 @@ good file. Stop with Ctrl-C.`,
         outDir: options.out,
         httpPort: options.httpPort,
         report,
+        ...(registries === undefined ? {} : { registries }),
       });
       const signalled = new Promise<string>((resolve) => {
         for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));

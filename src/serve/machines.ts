@@ -5,6 +5,7 @@ import { ARCHITECTURES, type Architecture } from '../architectures.ts';
 import { parseCmdline } from '../cmdline/parse.ts';
 import { outputNames } from '../image/output-names.ts';
 import { normalizeMac } from '../mac.ts';
+import { upstreamWarnings, type RegistryCacheSpec } from './registries-plan.ts';
 import { isAbsolute, join } from 'node:path';
 
 /** What one machine (or every machine not named) boots. */
@@ -38,6 +39,8 @@ export interface MachinesContext {
   fileDir: string;
   /** `b2c build`'s output folder, absolute. */
   outDir: string;
+  /** The registry caches b2c serve runs, and the gateway address machines reach them at: a line that bypasses one is warned about. */
+  registryCaches?: { gateway: string; caches: readonly RegistryCacheSpec[] };
 }
 
 const FIELDS = ['cmdline', 'arch', 'kernel', 'initrd'] as const;
@@ -93,6 +96,13 @@ function readEntry(name: string, key: string, node: unknown, context: MachinesCo
     const config = parseCmdline(cmdline);
     for (const error of config.errors) errors.push(`${name}: cmdline: ${error}`);
     for (const warning of config.warnings) warnings.push(`${name}: cmdline: ${warning}`);
+    if (context.registryCaches !== undefined) {
+      const { gateway, caches } = context.registryCaches;
+      for (const warning of upstreamWarnings(config, caches, gateway)) warnings.push(`${name}: cmdline: ${warning}`);
+    }
+    // The kernel writes to the screen unless told otherwise: a serial reader, and b2c run --netboot, would see the firmware and then nothing.
+    if (!/(^|\s)console=/.test(cmdline))
+      warnings.push(`${name}: cmdline: no console=: the machine's output goes to its screen only; add console=ttyS0,115200 (ttyAMA0 on ARM boards)`);
   }
   const names = outputNames(arch?.debian ?? 'amd64');
   let kernel = join(context.outDir, names.kernel);

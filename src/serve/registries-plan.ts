@@ -33,29 +33,43 @@ export function parseRegistryPort(text: string): number | string {
  * every user of the gateway; they go in the credentials file.
  */
 export function parseUpstreamUrl(text: string): string | { error: string } {
+  // What a message may repeat of the text: anything before an @ may be a password.
+  const shown = text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)?[^/@]*@/, '$1***@');
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return { error: `${text} is not a URL: give one such as https://registry.freedesktop.org` };
+    return { error: `${shown} is not a URL: give one such as https://registry.freedesktop.org` };
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return { error: `${text}: a registry is reached over https:// or http://, not ${url.protocol}` };
-  if (url.username !== '' || url.password !== '')
-    return { error: `${text}: put the login in --registry-credentials, not in the URL (every user of this machine can read a program's arguments)` };
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    return { error: `${shown}: a registry is reached over https:// or http://, not ${text.includes('@') ? 'that' : url.protocol}` };
+  if (url.username !== '' || url.password !== '') {
+    url.password = url.password === '' ? '' : '***';
+    return { error: `${url.href}: put the login in --registry-credentials, not in the URL (every user of this machine can read a program's arguments)` };
+  }
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '')
-    return { error: `${text}: give the registry's address only (images keep their names under it), without a path` };
+    return { error: `${shown}: give the registry's address only (images keep their names under it), without a path` };
   return url.origin;
 }
 
 /** `PORT=UPSTREAM_URL`, or why not. */
 export function parseRegistryCacheOption(text: string): RegistryCacheSpec | string {
   const match = /^(\d+)=(.+)$/.exec(text);
-  if (match === null) return `${text}: give PORT=UPSTREAM_URL, e.g. 8002=https://registry.freedesktop.org`;
+  // A URL may hold a password: no message repeats the text whole.
+  if (match === null) return `give PORT=UPSTREAM_URL, e.g. 8002=https://registry.freedesktop.org`;
   const port = parsePort(match[1] as string);
-  if (port === undefined) return `${text}: ${match[1]} is not a TCP port (1 to 65535)`;
+  if (port === undefined) return `${match[1]} is not a TCP port (1 to 65535)`;
   const upstream = parseUpstreamUrl(match[2] as string);
   if (typeof upstream !== 'string') return upstream.error;
   return { port, upstream };
+}
+
+/** `ADDRESS:PORT=UPSTREAM_URL`: a cache b2c serve runs on a gateway, as `b2c cmdline` is told of it; or why not. */
+export function parseGatewayCacheOption(text: string): { gateway: string; cache: RegistryCacheSpec } | string {
+  const match = /^([^=]+):(\d+)=(.+)$/.exec(text);
+  if (match === null) return 'give ADDRESS:PORT=UPSTREAM_URL, e.g. 10.77.0.1:8002=https://registry.freedesktop.org';
+  const cache = parseRegistryCacheOption(`${match[2]}=${match[3]}`);
+  return typeof cache === 'string' ? cache : { gateway: match[1] as string, cache };
 }
 
 /** Every port given twice among the caches and the plain registries, said once each. */
@@ -316,7 +330,7 @@ export function parseMachineRequest(line: string): (RegistryRequest & { client: 
     bytes: Number(logField(line, 'http.response.written') ?? 0),
     seconds: goDurationSeconds(logField(line, 'http.response.duration') ?? ''),
   });
-  const client = (logField(line, 'http.request.remoteaddr') ?? '').replace(/:\d+$/, '');
+  const client = (logField(line, 'http.request.remoteaddr') ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
   return request === undefined ? undefined : { ...request, client };
 }
 
@@ -335,7 +349,13 @@ function logField(line: string, key: string): string | undefined {
   const match = new RegExp(`(?:^| )${key.replaceAll('.', '\\.')}=("(?:[^"\\\\]|\\\\.)*"|\\S+)`).exec(line);
   if (match === null) return undefined;
   const value = match[1] as string;
-  return value.startsWith('"') ? (JSON.parse(value) as string) : value;
+  if (!value.startsWith('"')) return value;
+  try {
+    return JSON.parse(value) as string;
+  } catch {
+    // Go quotes with escapes JSON lacks (\x01, \a): the text between the quotes does.
+    return value.slice(1, -1);
+  }
 }
 
 const NETWORK_FAILURE = /dial tcp|connection refused|no such host|i\/o timeout|network is unreachable|no route to host|TLS handshake|server misbehaving|EOF$/;
@@ -348,7 +368,7 @@ const NETWORK_FAILURE = /dial tcp|connection refused|no such host|i\/o timeout|n
  */
 export function registryLogProblem(line: string): RegistryProblem | undefined {
   // nginx's short write to its cache file is how a full disk shows there.
-  if (/no space left on device|ENOSPC|\(28: |has written only \d+ of \d+/i.test(line)) return { kind: 'disk-full', detail: line.trim() };
+  if (/no space left on device/i.test(line) || /\bENOSPC\b|\(28: |has written only \d+ of \d+/.test(line)) return { kind: 'disk-full', detail: line.trim() };
   // nginx: "2026/12/06 09:00:00 [crit] 12#12: *3 pwrite() ... failed (28: ...)"
   const nginx = /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[(emerg|alert|crit|error)\] \d+#\d+: (?:\*\d+ )?(.*)$/.exec(line);
   if (nginx !== null) {

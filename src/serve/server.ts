@@ -12,6 +12,7 @@ import { ServeError } from './errors.ts';
 import type { ServeEvent } from './events.ts';
 import { BootHttpServer, MacBook } from './http.ts';
 import { filesOf, readMachines, type MachinesTable } from './machines.ts';
+import { GatewayRegistries, type GatewayRegistriesOptions } from './registries.ts';
 import { interfaceSubnets, type Subnet } from './subnet.ts';
 
 export interface ServeOptions {
@@ -26,6 +27,8 @@ export interface ServeOptions {
   report: (event: ServeEvent) => void;
   /** The dnsmasq command and iPXE's folder; Debian trixie's, from the host cache, unless given (a test's stand-in). */
   tools?: { dnsmasq: string[]; ipxeDir: string };
+  /** The gateway's registry caches and plain registries, if any: they answer on the server's address. */
+  registries?: Omit<GatewayRegistriesOptions, 'gateway' | 'report'>;
 }
 
 /** The Debian packages `b2c serve` runs: dnsmasq, and the iPXE programs it hands out. */
@@ -42,14 +45,18 @@ async function debianServeTools(): Promise<{ dnsmasq: string[]; ipxeDir: string 
 const RELOAD_SETTLE_MS = 300;
 
 /** The machines file, read and checked, its files included; a ServeError lists every problem. */
-export async function loadMachines(file: string, outDir: string): Promise<{ table: MachinesTable; warnings: string[] }> {
+export async function loadMachines(
+  file: string,
+  outDir: string,
+  registryCaches?: { gateway: string; caches: GatewayRegistriesOptions['caches'] },
+): Promise<{ table: MachinesTable; warnings: string[] }> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
     throw new ServeError(`cannot read the machines file ${file}: ${describeError(error)}`);
   }
-  const reading = readMachines(text, { fileDir: dirname(resolve(file)), outDir: resolve(outDir) });
+  const reading = readMachines(text, { fileDir: dirname(resolve(file)), outDir: resolve(outDir), ...(registryCaches === undefined ? {} : { registryCaches }) });
   const errors = [...reading.errors];
   for (const [path, keys] of filesOf(reading.table)) {
     if (!existsSync(path)) errors.push(`${keys.join(', ')}: ${path} does not exist${path.startsWith(resolve(outDir)) ? " (run 'npx b2c build' first?)" : ''}`);
@@ -77,6 +84,7 @@ export function checkInterface(name: string, subnet: Subnet): void {
 export class BootServer {
   private table: MachinesTable;
   private dnsmasq: ChildProcess | undefined;
+  private registries: GatewayRegistries | undefined;
   private watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -85,7 +93,7 @@ export class BootServer {
   private reloading: Promise<void> = Promise.resolve();
   private reloadPending = false;
   private endedWith: (why: string) => void = () => {};
-  /** Resolves when dnsmasq ends by itself: the server cannot go on without it. */
+  /** Resolves when dnsmasq, a registry or nginx ends by itself: the server cannot go on without it. */
   readonly ended = new Promise<string>((resolve) => (this.endedWith = resolve));
 
   private constructor(
@@ -104,7 +112,7 @@ export class BootServer {
   static async start(options: ServeOptions): Promise<BootServer> {
     if (process.getuid?.() !== 0) throw new ServeError('b2c serve runs as root: DHCP and TFTP answer on ports 67 and 69');
     checkInterface(options.interface, options.subnet);
-    const loaded = await loadMachines(options.machinesFile, options.outDir);
+    const loaded = await loadMachines(options.machinesFile, options.outDir, BootServer.registryCaches(options));
     const emit = (event: Omit<ServeEvent, 'time'>): void => options.report({ time: new Date().toISOString(), ...event });
     for (const warning of loaded.warnings) emit({ step: 'warning', message: warning });
     const baseUrl = `http://${options.subnet.address}:${options.httpPort}`;
@@ -119,6 +127,11 @@ export class BootServer {
       workDir = await mkdtemp(join(tmpdir(), 'b2c-serve-'));
       await mkdirTftp(join(workDir, 'tftp'), tools.ipxeDir);
       server = new BootServer(options, loaded, workDir, tools.dnsmasq, http, macs);
+      // The registries first: a machine that gets its boot pulls from them within seconds.
+      if (options.registries !== undefined) {
+        server.registries = await GatewayRegistries.start({ ...options.registries, gateway: options.subnet.address, report: emit });
+        void server.registries.ended.then((why) => server?.endedWith(why));
+      }
       await server.startDnsmasq();
       server.watchMachines();
       const mode = options.dhcp.kind === 'dhcp' ? `DHCP ${options.dhcp.first}-${options.dhcp.last}` : 'proxyDHCP';
@@ -130,6 +143,7 @@ export class BootServer {
     } catch (error) {
       await http.close();
       await server?.stopDnsmasq();
+      await server?.registries?.stop();
       if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
       throw error;
     }
@@ -141,8 +155,13 @@ export class BootServer {
     clearTimeout(this.reloadTimer);
     await this.reloading;
     await this.stopDnsmasq();
+    await this.registries?.stop();
     await this.http.close();
     await rm(this.workDir, { recursive: true, force: true });
+  }
+
+  private static registryCaches(options: ServeOptions): { gateway: string; caches: GatewayRegistriesOptions['caches'] } | undefined {
+    return options.registries === undefined ? undefined : { gateway: options.subnet.address, caches: options.registries.caches };
   }
 
   private emit(event: Omit<ServeEvent, 'time'>): void {
@@ -280,7 +299,7 @@ export class BootServer {
     if (this.stopping) return;
     let loaded: { table: MachinesTable; warnings: string[] };
     try {
-      loaded = await loadMachines(this.options.machinesFile, this.options.outDir);
+      loaded = await loadMachines(this.options.machinesFile, this.options.outDir, BootServer.registryCaches(this.options));
     } catch (error) {
       this.emit({ step: 'error', message: `${describeError(error)}\n  b2c serve goes on with the last good machines file` });
       return;

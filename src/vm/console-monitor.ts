@@ -16,6 +16,8 @@ export interface ConsoleVerdict {
   status?: number;
   crash?: string[];
   safeToTurnOff: boolean;
+  /** Whether the kernel printed anything here: a line without `console=` for this port leaves only the firmware's output. */
+  kernelSpoke?: boolean;
 }
 
 export class ConsoleMonitor {
@@ -23,6 +25,7 @@ export class ConsoleMonitor {
   private crashLines: string[] | undefined;
   private status: number | undefined;
   private safeToTurnOff = false;
+  private kernelSpoke = false;
 
   /** Feeds raw console output; lines may arrive in pieces. */
   feed(text: string): void {
@@ -48,6 +51,7 @@ export class ConsoleMonitor {
       ...(this.status !== undefined ? { status: this.status } : {}),
       ...(this.crashLines !== undefined ? { crash: [...this.crashLines] } : {}),
       safeToTurnOff: this.safeToTurnOff,
+      kernelSpoke: this.kernelSpoke,
     };
   }
 
@@ -57,5 +61,6 @@ export class ConsoleMonitor {
     const status = STATUS_LINE.exec(line);
     if (status && this.status === undefined) this.status = Number(status[1]);
     if (/It's now safe to turn off your computer$|Rebooting the computer$/.test(line)) this.safeToTurnOff = true;
+    if (/Linux version \d|^\[ *\d+\.\d{6}\] /.test(line)) this.kernelSpoke = true;
   }
 }

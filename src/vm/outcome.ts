@@ -17,14 +17,14 @@ export type RunOutcome =
   | { kind: 'status'; status: number }
   | { kind: 'guest-crash'; lines: string[]; status?: number }
   | { kind: 'timeout'; seconds: number; status?: number }
-  | { kind: 'no-status'; qemuExit: number | null };
+  | { kind: 'no-status'; qemuExit: number | null; kernelSilent?: boolean };
 
 /** Decides the outcome from what the console showed and how QEMU ended; a crash outranks everything. */
 export function decideOutcome(verdict: ConsoleVerdict, ending: { timedOut: boolean; timeoutSeconds: number; qemuExit: number | null }): RunOutcome {
   if (verdict.crash) return { kind: 'guest-crash', lines: verdict.crash, ...(verdict.status !== undefined ? { status: verdict.status } : {}) };
   if (ending.timedOut && verdict.status === undefined) return { kind: 'timeout', seconds: ending.timeoutSeconds };
   if (verdict.status !== undefined) return { kind: 'status', status: verdict.status };
-  return { kind: 'no-status', qemuExit: ending.qemuExit };
+  return { kind: 'no-status', qemuExit: ending.qemuExit, ...(verdict.kernelSpoke === false ? { kernelSilent: true } : {}) };
 }
 
 export function exitCodeOf(outcome: RunOutcome): number {
@@ -51,6 +51,11 @@ export function describeOutcome(outcome: RunOutcome): string {
     case 'timeout':
       return `no pipeline status within ${outcome.seconds} s: the machine was stopped`;
     case 'no-status':
-      return `the machine stopped without printing a pipeline status (QEMU exit status ${outcome.qemuExit})`;
+      return (
+        `the machine stopped without printing a pipeline status (QEMU exit status ${outcome.qemuExit})` +
+        (outcome.kernelSilent === true
+          ? ': the kernel printed nothing on this serial port; its command line may lack console= (console=ttyS0,115200, ttyAMA0 on ARM boards)'
+          : '')
+      );
   }
 }

@@ -25,6 +25,18 @@ describe('b2c cmdline', () => {
     expect(result.stderr).toContain('did you mean b2c.container?');
   });
 
+  it('warns of an image named from an upstream that the gateway caches, with the name to use instead', () => {
+    const line = 'console=ttyS0 b2c.container="docker://registry.freedesktop.org/mesa/mesa/test-gl:42 true"';
+    const result = b2c(['cmdline', '--registry-cache', '10.77.0.1:8002=https://registry.freedesktop.org', line]);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain(
+      "warning: b2c.container pulls docker://registry.freedesktop.org/mesa/mesa/test-gl:42 from registry.freedesktop.org directly, past the gateway's cache of it: " +
+        'name docker://10.77.0.1:8002/mesa/mesa/test-gl:42',
+    );
+    expect(b2c(['cmdline', line]).stderr).not.toContain('gateway');
+    expect(b2c(['cmdline', '--registry-cache', '8002=https://registry.freedesktop.org', line])).toMatchObject({ status: 2 });
+  });
+
   it('still explains the rest of a line that has an error, and says that it runs nothing', () => {
     const result = b2c(['cmdline', 'b2c.container="docker://r/i:1 true" b2c.cache_device=/dev/../../etc b2c.swap=2G']);
     expect(result.status).toBe(1);

@@ -99,6 +99,34 @@ describe('b2c serve, given bad input', () => {
   });
 });
 
+describe('b2c serve, given bad registry options', () => {
+  const base = ['--interface', 'lo', '--address', '127.0.0.1/8', '--proxy-dhcp', '--machines', good];
+
+  it('refuses an upstream that is not a registry URL, a login in the URL, and a port given twice, before it starts anything', () => {
+    expect(serve([...base, '--registry-cache', '8002=ftp://registry.example.org']).stderr).toContain(
+      'a registry is reached over https:// or http://, not ftp:',
+    );
+    expect(serve([...base, '--registry-cache', '8002']).stderr).toContain('give PORT=UPSTREAM_URL');
+    const login = serve([...base, '--registry-cache', '8002=https://bot:hunter22@registry.example.org']);
+    expect(login.stderr).toContain('put the login in --registry-credentials, not in the URL');
+    expect(login.stderr).not.toContain('hunter22');
+    expect(serve([...base, '--registry-cache', '8080=https://registry.example.org'])).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('port 8080 is given to --http-port and to --registry-cache 8080=https://registry.example.org') as unknown,
+    });
+  });
+
+  it('refuses a credentials file with a login for no cached upstream, or without a password, and never prints a password', () => {
+    const file = join(dir, 'credentials.yaml');
+    writeFileSync(file, 'https://elsewhere.example.org:\n  username: bot\n  password: s3cret-pass\nhttps://registry.example.org:\n  username: bot\n');
+    const result = serve([...base, '--registry-cache', '8002=https://registry.example.org', '--registry-credentials', file]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('https://elsewhere.example.org: no --registry-cache names this upstream');
+    expect(result.stderr).toContain('https://registry.example.org: give both username and password');
+    expect(result.stderr).not.toContain('s3cret-pass');
+  });
+});
+
 describe('b2c run --netboot, given what the server gives', () => {
   function run(args: string[]): { status: number | null; stderr: string } {
     return spawnSync(process.execPath, ['bin/b2c.js', 'run', ...args], { encoding: 'utf8', timeout: 30_000 });

@@ -26,6 +26,22 @@ describe('readMachines', () => {
     expect([...(filesOf(reading.table).get('/farm/out/linux-amd64') ?? [])].sort()).toEqual(['default']);
   });
 
+  it("warns of a line without console=, and of an image fetched past the gateway's cache of its registry", () => {
+    const reading = readMachines(
+      [
+        `"52:54:00:12:34:56":\n  cmdline: b2c.container="docker://registry.freedesktop.org/mesa/mesa/test-gl:42 true"`,
+        `"52:54:00:12:34:57":\n  cmdline: console=ttyS0,115200 b2c.container="docker://10.77.0.1:8002/mesa/mesa/test-gl:42 true"`,
+      ].join('\n'),
+      { ...context, registryCaches: { gateway: '10.77.0.1', caches: [{ port: 8002, upstream: 'https://registry.freedesktop.org' }] } },
+    );
+    expect(reading.errors).toEqual([]);
+    expect(reading.warnings).toEqual([
+      '52:54:00:12:34:56: cmdline: b2c.container pulls docker://registry.freedesktop.org/mesa/mesa/test-gl:42 from registry.freedesktop.org directly, ' +
+        "past the gateway's cache of it: name docker://10.77.0.1:8002/mesa/mesa/test-gl:42",
+      "52:54:00:12:34:56: cmdline: no console=: the machine's output goes to its screen only; add console=ttyS0,115200 (ttyAMA0 on ARM boards)",
+    ]);
+  });
+
   it('reads JSON, which is YAML too', () => {
     const reading = readMachines(JSON.stringify({ '52:54:00:12:34:56': { cmdline: good } }), context);
     expect(reading.errors).toEqual([]);

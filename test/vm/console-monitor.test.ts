@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConsoleMonitor } from '../../src/vm/console-monitor.ts';
-import { decideOutcome, exitCodeOf, RUN_EXIT } from '../../src/vm/outcome.ts';
+import { decideOutcome, describeOutcome, exitCodeOf, RUN_EXIT } from '../../src/vm/outcome.ts';
 
 // Lines as a guest kernel prints them when a podman thread hits a TCG bug.
 const OOPS = [
@@ -15,7 +15,7 @@ describe('ConsoleMonitor', () => {
     const monitor = new ConsoleMonitor();
     monitor.feed('[12.3]: Execution is over, pipe');
     monitor.feed("line status: 42\r\nIt's now safe to turn off your computer\r\n");
-    expect(monitor.end()).toEqual({ status: 42, safeToTurnOff: true });
+    expect(monitor.end()).toEqual({ status: 42, safeToTurnOff: true, kernelSpoke: false });
   });
 
   it('reports a guest kernel crash with its lines, even after a status', () => {
@@ -62,6 +62,15 @@ describe('ConsoleMonitor', () => {
 });
 
 describe('decideOutcome', () => {
+  it('says a line may lack console= when the machine stopped and its kernel printed nothing on the port', () => {
+    const silent = new ConsoleMonitor();
+    silent.feed('iPXE 1.21.1+ -- Open Source Network Boot Firmware\r\nhttp://10.77.0.1:8080/linux-amd64... ok\r\n');
+    expect(describeOutcome(decideOutcome(silent.end(), { timedOut: false, timeoutSeconds: 60, qemuExit: 0 }))).toMatch(/may lack console=/);
+    const spoke = new ConsoleMonitor();
+    spoke.feed('[    0.000000] Linux version 6.12.57+deb13-amd64\n[    1.234567] Run /init as init process\n');
+    expect(describeOutcome(decideOutcome(spoke.end(), { timedOut: false, timeoutSeconds: 60, qemuExit: 0 }))).not.toMatch(/console=/);
+  });
+
   it('tells a timeout and a silent stop from a status', () => {
     expect(exitCodeOf(decideOutcome({ safeToTurnOff: false }, { timedOut: true, timeoutSeconds: 5, qemuExit: null }))).toBe(RUN_EXIT.timeout);
     expect(exitCodeOf(decideOutcome({ safeToTurnOff: false }, { timedOut: false, timeoutSeconds: 5, qemuExit: 0 }))).toBe(RUN_EXIT.noStatus);
