@@ -5,6 +5,7 @@ import { registerBuildCommand } from './build.ts';
 import { registerCmdlineCommand } from './cmdline.ts';
 import { describeFailure } from '../errors.ts';
 import { ExitError } from './errors.ts';
+import { registerPrefetchCommand } from './prefetch.ts';
 import { registerRunCommand } from './run.ts';
 import { registerServeCommand } from './serve.ts';
 import { B2C_VERSION } from './version.ts';
@@ -15,6 +16,7 @@ registerBuildCommand(program);
 registerRunCommand(program);
 registerCmdlineCommand(program);
 registerServeCommand(program);
+registerPrefetchCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,7 +1,7 @@
 // Resolves and downloads Debian packages with apt under a private configuration that never touches the host's apt state.
 
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { commandFailure, runChecked, type System } from '../system/system.ts';
@@ -120,10 +120,7 @@ export class PrivateApt {
     );
     // An empty dpkg status: apt resolves as for an empty machine.
     await writeIfChanged(join(this.root, 'state/status'), '');
-    const lists = await readdir(join(this.root, 'state/lists'));
-    // Lists fetched before a component was added do not count as cached.
-    const cached = APT_COMPONENTS.every((component) => lists.some((name) => name.includes(`_${component}_binary-`) && name.endsWith('_Packages')));
-    if (!refresh && cached) return 'cached';
+    if (!refresh && this.hasLists()) return 'cached';
     if (!existsSync(this.source.keyring)) {
       throw new B2cError(`the archive keyring ${this.source.keyring} is missing: install debian-archive-keyring (apt-get install debian-archive-keyring)`);
     }
@@ -146,6 +143,14 @@ export class PrivateApt {
       );
     }
     return 'fetched';
+  }
+
+  /** Whether the package lists are in the host cache, every component's (lists fetched before a component was added do not count). */
+  hasLists(): boolean {
+    const dir = join(this.root, 'state/lists');
+    if (!existsSync(dir)) return false;
+    const lists = readdirSync(dir);
+    return APT_COMPONENTS.every((component) => lists.some((name) => name.includes(`_${component}_binary-`) && name.endsWith('_Packages')));
   }
 
   /** A digest of the suite's signed lists as fetched (empty before any): it changes whenever any package version can. */

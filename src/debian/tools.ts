@@ -1,7 +1,8 @@
 // Host programs taken from Debian packages (the image's suite) and run through their own loader: build tools and test servers, nothing installed on the host.
 
 import { join } from 'node:path';
-import { DEFAULT_KEYRING, DEFAULT_MIRROR, PrivateApt, type AptSource } from './apt.ts';
+import { existsSync } from 'node:fs';
+import { debFileName, DEFAULT_KEYRING, DEFAULT_MIRROR, PrivateApt, type AptSource } from './apt.ts';
 import { extractDeb } from './extract.ts';
 import { hostCacheDir } from '../host-cache.ts';
 import { nodeSystem } from '../system/node.ts';
@@ -26,6 +27,29 @@ export async function extractDebianPackages(packages: readonly string[], arch: s
   const roots = new Map<string, string>();
   for (const [index, deb] of debs.entries()) roots.set((resolved[index] as { name: string }).name, await extractDeb(nodeSystem, deb, cacheDir));
   return roots;
+}
+
+/**
+ * What fetching the packages (of the host's architecture) would still take
+ * from Debian: the package lists, or the packages, with what they depend on,
+ * that the host cache lacks. Nothing is fetched to find out.
+ */
+export async function debianPackagesToFetch(packages: readonly string[], options: DebianPackageOptions = {}): Promise<{ lists: boolean; packages: string[] }> {
+  const cacheDir = options.cacheDir ?? hostCacheDir();
+  const apt = new PrivateApt(nodeSystem, cacheDir, { suite: 'trixie', mirror: DEFAULT_MIRROR, keyring: DEFAULT_KEYRING, ...options.source, arch: HOST_ARCH });
+  if (!apt.hasLists()) return { lists: true, packages: [...packages] };
+  // With the lists there, preparing writes apt's configuration and fetches nothing.
+  await apt.prepare(false);
+  const resolved = await apt.resolve(packages);
+  return { lists: false, packages: resolved.filter((pkg) => !existsSync(join(apt.archives, debFileName(pkg)))).map((pkg) => pkg.name) };
+}
+
+/** A person's sentence for what debianPackagesToFetch found, or undefined when nothing is missing. */
+export function describeFetch(needs: { lists: boolean; packages: string[] }): string | undefined {
+  if (needs.lists) return `Debian trixie's package lists, then ${needs.packages.join(', ')} with what they depend on`;
+  if (needs.packages.length === 0) return undefined;
+  const shown = needs.packages.length > 8 ? `${needs.packages.slice(0, 8).join(', ')} and ${needs.packages.length - 8} more` : needs.packages.join(', ');
+  return `${needs.packages.length} Debian ${needs.packages.length === 1 ? 'package' : 'packages'}: ${shown}`;
 }
 
 export class DebianTools {

@@ -12,7 +12,7 @@ import { ServeError } from './errors.ts';
 import type { ServeEvent } from './events.ts';
 import { BootHttpServer, MacBook } from './http.ts';
 import { filesOf, readMachines, type MachinesTable } from './machines.ts';
-import { GatewayRegistries, type GatewayRegistriesOptions } from './registries.ts';
+import { GatewayRegistries, REGISTRY_PACKAGES, type GatewayRegistriesOptions } from './registries.ts';
 import { interfaceSubnets, type Subnet } from './subnet.ts';
 
 export interface ServeOptions {
@@ -32,11 +32,15 @@ export interface ServeOptions {
 }
 
 /** The Debian packages `b2c serve` runs: dnsmasq, and the iPXE programs it hands out. */
+export const SERVE_PACKAGES = ['dnsmasq-base', 'ipxe'] as const;
+
 async function debianServeTools(): Promise<{ dnsmasq: string[]; ipxeDir: string }> {
   // Loaded here: the apt code stays out of every other command's start.
   const { DebianTools } = await import('../debian/tools.ts');
-  const tools = await DebianTools.prepare(['dnsmasq-base', 'ipxe']).catch((error: unknown) => {
-    throw new ServeError(`cannot fetch Debian's dnsmasq and iPXE: ${describeError(error)}`);
+  const tools = await DebianTools.prepare([...SERVE_PACKAGES]).catch((error: unknown) => {
+    throw new ServeError(
+      `cannot fetch Debian's dnsmasq and iPXE: ${describeError(error)}\n  run b2c prefetch where Debian is reachable, then start b2c serve again`,
+    );
   });
   return { dnsmasq: tools.command('dnsmasq-base', 'usr/sbin/dnsmasq'), ipxeDir: join(tools.root('ipxe'), 'usr/lib/ipxe') };
 }
@@ -114,6 +118,12 @@ export class BootServer {
     checkInterface(options.interface, options.subnet);
     const loaded = await loadMachines(options.machinesFile, options.outDir, BootServer.registryCaches(options));
     const emit = (event: Omit<ServeEvent, 'time'>): void => options.report({ time: new Date().toISOString(), ...event });
+    if (options.tools === undefined) {
+      // Said before anything is fetched: on a gateway without internet, the fetch fails only after a DNS timeout.
+      const { debianPackagesToFetch, describeFetch } = await import('../debian/tools.ts');
+      const needs = describeFetch(await debianPackagesToFetch([...SERVE_PACKAGES, ...(options.registries === undefined ? [] : REGISTRY_PACKAGES)]));
+      if (needs !== undefined) emit({ step: 'warning', message: `fetching ${needs} from Debian first (b2c prefetch fetches them ahead of time)` });
+    }
     for (const warning of loaded.warnings) emit({ step: 'warning', message: warning });
     const baseUrl = `http://${options.subnet.address}:${options.httpPort}`;
     let server: BootServer | undefined;

@@ -13,7 +13,14 @@ import { registryConfig } from './registry.ts';
 import { joinSockets } from './sockets.ts';
 
 /** The namespace's side of the LAN: its own address, and the range its DHCP server hands out. */
-export const LAN = { address: '192.168.77.1', prefixLength: 24, dhcpFirst: '192.168.77.100', dhcpLast: '192.168.77.150' };
+export const LAN = {
+  address: '192.168.77.1',
+  prefixLength: 24,
+  dhcpFirst: '192.168.77.100',
+  dhcpLast: '192.168.77.150',
+  /** Another host of the LAN, standing in for the internet's registries: see addAddress. */
+  upstream: '192.168.77.2',
+};
 
 function ip(args: string[]): void {
   const result = spawnSync('ip', args, { encoding: 'utf8' });
@@ -91,10 +98,15 @@ export class TestNetwork {
     }
   }
 
-  /** A registry at LAN.address:PORT serving the images another registry stored in `dataDirectory`. */
-  async serveRegistry(dataDirectory: string, port = 5000): Promise<void> {
+  /** Gives the bridge another address, for a server that stands for another host of the LAN. */
+  addAddress(address: string): void {
+    ip(['-n', this.namespace, 'addr', 'add', `${address}/${LAN.prefixLength}`, 'dev', 'b2cbr0']);
+  }
+
+  /** A registry at ADDRESS:PORT (LAN.address unless given) serving the images another registry stored in `dataDirectory`, its log under `registry-PORT`. */
+  async serveRegistry(dataDirectory: string, port = 5000, address = LAN.address): Promise<void> {
     const config = join(this.workDir, `registry-${port}.yml`);
-    writeFileSync(config, registryConfig(`${LAN.address}:${port}`, dataDirectory));
+    writeFileSync(config, registryConfig(`${address}:${port}`, dataDirectory));
     await this.serve(`registry-${port}`, ['docker-registry', 'serve', config], /listening on/);
   }
 

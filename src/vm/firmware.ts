@@ -16,6 +16,9 @@ const UEFI_FIRMWARES: Record<string, { package: string; code: string; vars: stri
 /** The architectures b2c netboots through UEFI. */
 export const UEFI_ARCHITECTURES = Object.keys(UEFI_FIRMWARES);
 
+/** The Debian packages of the UEFI firmwares, for fetching them ahead of time. */
+export const UEFI_PACKAGES = Object.values(UEFI_FIRMWARES).map((firmware) => firmware.package);
+
 export interface UefiFirmware {
   /** OVMF's code, read-only and shared. */
   code: string;

@@ -1,17 +1,27 @@
 // `b2c serve` on a test LAN: VMs that boot through their firmware (SeaBIOS with iPXE, OVMF's own PXE) get their own kernel, archives and command
-// line, several at once, by DHCP or by proxyDHCP next to another DHCP server; the machines file is read again when it changes.
+// line, several at once, by DHCP or by proxyDHCP next to another DHCP server, and pull through serve's registry cache, which fetches each layer
+// once from an upstream on another host of the LAN; the machines file is read again when it changes.
 
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { architecture } from '../../src/architectures.ts';
 import { DebianTools } from '../../src/debian/tools.ts';
+import { REGISTRY_PACKAGES } from '../../src/serve/registries.ts';
+import { SERVE_PACKAGES } from '../../src/serve/server.ts';
+import { busyboxImage, debianBusybox, incompressibleBytes } from '../../src/testbed/images.ts';
+import type { OciImage } from '../../src/testbed/oci-image.ts';
+import { LocalRegistry } from '../../src/testbed/registry.ts';
 import { LAN, TestNetwork } from '../../src/testbed/netns.ts';
 import { prepareUefiFirmware } from '../../src/vm/firmware.ts';
 import { RUN_EXIT } from '../../src/vm/outcome.ts';
 import { bootB2c, expectCleanEnd, runB2c, step, type BootResult } from './boot.ts';
 
 const image = `docker://${LAN.address}:5000/b2c-test/busybox:1`;
+/** serve's cache of the upstream registry, on the gateway. */
+const CACHE_PORT = 8002;
+/** The image of a farm's size, from the upstream, through serve's cache. */
+const bigImage = `docker://${LAN.address}:${CACHE_PORT}/mesa/test-gl:42`;
 
 interface Machine {
   mac: string;
@@ -30,8 +40,8 @@ const machineD: Machine = { mac: '52:54:00:b2:c0:05', firmware: 'bios', tap: 'b2
 const stranger: Machine = { mac: '52:54:00:b2:c0:09', firmware: 'uefi', tap: 'b2ctap3' };
 
 /** A command line whose container says which machine it ran on and ends with that machine's status. */
-function cmdline(name: string, status: number, console = 'ttyS0'): string {
-  return `console=${console} panic=-1 ${step('b2c.container', `sh -c 'echo ran-on-${name}-$((6*7)); exit ${status}'`, image)}`;
+function cmdline(name: string, status: number, console = 'ttyS0', from = image): string {
+  return `console=${console} panic=-1 ${step('b2c.container', `sh -c 'echo ran-on-${name}-$((6*7)); exit ${status}'`, from)}`;
 }
 
 function yamlEntry(machine: Machine, line: string): string {
@@ -72,6 +82,7 @@ async function serverSays(lan: TestNetwork, name: string, pattern: RegExp, from:
 describe('b2c serve', () => {
   let lan: TestNetwork;
   let machinesFile: string;
+  let upstreamImage: OciImage;
 
   function serveArgs(dhcp: string[]): string[] {
     return [
@@ -95,28 +106,40 @@ describe('b2c serve', () => {
     if (arm64.status !== 0) throw new Error(`b2c build --arch arm64 failed with status ${arm64.status}:\n${arm64.stderr}`);
     // b2c serve and b2c run --netboot run in the test LAN's namespace, which has no route to Debian's mirror:
     // their packages (dnsmasq, iPXE, OVMF, AAVMF) are fetched into the cache here.
-    await DebianTools.prepare(['dnsmasq-base', 'ipxe']);
+    await DebianTools.prepare([...SERVE_PACKAGES, ...REGISTRY_PACKAGES]);
     for (const arch of ['amd64', 'arm64']) await (await prepareUefiFirmware(architecture(arch))).remove();
     lan = await TestNetwork.create(['lan', 'lan', 'lan', 'lan']);
     machinesFile = join(lan.workDir, 'machines.yaml');
     await lan.serveRegistry(inject('registryData'));
+    // The upstream, on another host of the LAN: busybox and 64 MiB that do not compress, in one layer, as large as a farm's smaller images.
+    upstreamImage = await busyboxImage(await debianBusybox('amd64'), 'amd64', [
+      { path: 'payload', kind: 'file', mode: 0o644, data: incompressibleBytes(64 * 1024 * 1024) },
+    ]);
+    const upstreamData = join(lan.workDir, 'upstream');
+    mkdirSync(upstreamData);
+    const filler = await LocalRegistry.start({ dataDirectory: upstreamData });
+    await filler.push('mesa/test-gl', '42', upstreamImage);
+    await filler.stop();
+    lan.addAddress(LAN.upstream);
+    await lan.serveRegistry(upstreamData, 5000, LAN.upstream);
   }, 300_000);
 
   afterAll(async () => {
     await lan?.destroy();
   });
 
-  it('boots four machines at once, BIOS and UEFI, amd64 and arm64, each with its own command line and status', async () => {
+  it('boots four machines at once (BIOS and UEFI, amd64 and arm64), each with its own line and status; three pull a 67 MB layer fetched once', async () => {
     writeFileSync(
       machinesFile,
       [
-        yamlEntry(machineA, cmdline('a', 3)),
-        yamlEntry(machineB, cmdline('b', 0)),
-        yamlEntry(machineC, cmdline('c', 5)),
+        yamlEntry(machineA, cmdline('a', 3, 'ttyS0', bigImage)),
+        yamlEntry(machineB, cmdline('b', 0, 'ttyS0', bigImage)),
+        yamlEntry(machineC, cmdline('c', 5, 'ttyS0', bigImage)),
         yamlEntry(machineArm, cmdline('arm', 6, 'ttyAMA0')),
       ].join(''),
     );
-    await lan.serve('serve-dhcp', serveArgs(['--dhcp-range', `${LAN.dhcpFirst},${LAN.dhcpLast}`]), /ready .* serving 4 machines/, 300_000);
+    const cache = ['--registry-cache', `${CACHE_PORT}=http://${LAN.upstream}:5000`, '--registry-dir', join(lan.workDir, 'registries')];
+    await lan.serve('serve-dhcp', serveArgs(['--dhcp-range', `${LAN.dhcpFirst},${LAN.dhcpLast}`, ...cache]), /ready .* serving 4 machines/, 300_000);
     const [a, b, c, arm] = await Promise.all([netboot(lan, machineA), netboot(lan, machineB), netboot(lan, machineC), netboot(lan, machineArm)]);
     expect(arm.output).toMatch(/Linux version .*aarch64|Machine model: linux,dummy-virt/);
     for (const [result, name, status] of [
@@ -140,6 +163,18 @@ describe('b2c serve', () => {
     }
     expect(log).toMatch(new RegExp(`tftp +${machineC.mac} TFTP: ipxe.efi sent`));
     expect(log).toMatch(new RegExp(`tftp +${machineArm.mac} TFTP: ipxe-arm64.efi sent`));
+    // Each blob of the image left the upstream once, by the upstream's own log, whatever the three machines asked at once.
+    const upstreamLog = lan.serverLog('registry-5000');
+    for (const blob of [...upstreamImage.layers, upstreamImage.config]) {
+      const gets = upstreamLog
+        .split('\n')
+        .filter((line) => /msg="response completed"/.test(line) && line.includes(`GET`) && line.includes(`/blobs/${blob.digest}`));
+      expect(gets, `${blob.digest} in the upstream's log:\n${upstreamLog}`).toHaveLength(1);
+    }
+    const layer = upstreamImage.layers[0]!.digest.slice(0, 19);
+    expect(log.match(new RegExp(`${CACHE_PORT}: blob ${layer} of mesa/test-gl fetched from the upstream: 67\\.\\d MB`, 'g'))).toHaveLength(1);
+    // And each machine got it whole from the gateway.
+    expect(log.match(new RegExp(`registry +192\\.168\\.77\\.\\d+ +${CACHE_PORT}: GET blob ${layer} of mesa/test-gl: 67\\.\\d MB`, 'g'))).toHaveLength(3);
   });
 
   it('reads the machines file again when it changes, keeps the last good one when a change is bad, and boots a machine added meanwhile', async () => {
