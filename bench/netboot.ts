@@ -1,10 +1,9 @@
 // `npm run bench:netboot`: 1, 3 and 6 machines netbooting at once from one `b2c serve` (UEFI, on a test LAN), timed and counted in bytes.
 
 import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
 import { architecture } from '../src/architectures.ts';
 import { bytesByMachine, NETBOOT_HEADER, netbootRow, parseEvents, type NetbootRound } from '../src/bench-report/netboot.ts';
 import { replaceSection } from '../src/bench-report/report.ts';
@@ -14,59 +13,11 @@ import { outputNames } from '../src/image/output-names.ts';
 import { busyboxImage } from '../src/testbed/images.ts';
 import { LAN, TestNetwork } from '../src/testbed/netns.ts';
 import { LocalRegistry } from '../src/testbed/registry.ts';
-import { prepareUefiFirmware } from '../src/vm/firmware.ts';
-import { bootMachine } from '../src/vm/machine.ts';
-import { DEFAULT_NIC_MODEL, type VmSpec } from '../src/vm/qemu.ts';
+import { macOf, netbootOnce } from './netboot-machine.ts';
 
 const ROUNDS = [1, 3, 6];
 const MACHINES = Math.max(...ROUNDS);
-const STATUS_LINE = 'Execution is over, pipeline status: 0';
-const arch = architecture('amd64');
-const names = outputNames(arch.debian);
-const BENCH_OUT = resolve('out/bench');
-const macOf = (index: number): string => `52:54:00:b2:c1:${(index + 1).toString(16).padStart(2, '0')}`;
-
-/** Boots one machine through OVMF's PXE inside the LAN's namespace; seconds from power-on to the status line. Its console is kept in out/bench/. */
-async function netbootOnce(lan: TestNetwork, index: number, round: number): Promise<number | undefined> {
-  const firmware = await prepareUefiFirmware(arch);
-  const started = Date.now();
-  let consoleText = '';
-  let seconds: number | undefined;
-  const output = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      consoleText += chunk.toString();
-      if (seconds === undefined && consoleText.includes(STATUS_LINE)) seconds = (Date.now() - started) / 1000;
-      done();
-    },
-  });
-  const spec: VmSpec = {
-    arch,
-    kernel: '',
-    initrd: '',
-    cmdline: '',
-    memoryMiB: 1024,
-    cpus: 1,
-    accel: 'tcg',
-    disks: [],
-    forwards: [],
-    forwarder: 'busybox',
-    nics: [{ kind: 'tap', ifname: `b2ctap${index}` }],
-    nicModel: DEFAULT_NIC_MODEL,
-    diskBus: 'virtio',
-    netboot: { firmware: 'uefi', code: firmware.code, vars: firmware.vars },
-    mac: macOf(index),
-    qemuCommand: lan.inside([arch.qemu.binary]),
-  };
-  try {
-    await bootMachine(spec, { timeoutSeconds: 600, output });
-  } finally {
-    await firmware.remove();
-    await mkdir(BENCH_OUT, { recursive: true });
-    await writeFile(join(BENCH_OUT, `netboot-${round}-${macOf(index).replaceAll(':', '')}.console`), consoleText);
-  }
-  return seconds;
-}
-
+const names = outputNames(architecture('amd64').debian);
 /** Puts the section in bench/RESULTS.md in place of the last one, leaving the rest of the report as `npm run bench` wrote it. */
 async function writeSection(section: string): Promise<void> {
   const path = 'bench/RESULTS.md';
@@ -95,7 +46,7 @@ async function main(): Promise<void> {
     for (const machines of ROUNDS) {
       const logStart = lan.serverLog('serve').length;
       process.stderr.write(`bench: ${machines} ${machines === 1 ? 'machine' : 'machines'} netbooting at once\n`);
-      const seconds = await Promise.all(Array.from({ length: machines }, (_, index) => netbootOnce(lan, index, machines)));
+      const seconds = await Promise.all(Array.from({ length: machines }, (_, index) => netbootOnce(lan, index, `netboot-${machines}`)));
       const totals = bytesByMachine(parseEvents(lan.serverLog('serve').slice(logStart)), (path) => (existsSync(path) ? statSync(path).size : 0));
       const bytes = Array.from({ length: machines }, (_, index) => totals.get(macOf(index)) ?? { http: 0, tftp: 0 });
       rounds.push({ machines, seconds, bytes });
