@@ -3,17 +3,11 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { RegistryCredentials } from '../docker-registry.ts';
 import { describeError } from '../errors.ts';
 import { hostCacheDir } from '../host-cache.ts';
 import { eventJson, formatEvent, type ServeEvent } from '../serve/events.ts';
-import {
-  parseRegistryCacheOption,
-  parseRegistryPort,
-  portClashes,
-  readRegistryCredentials,
-  type RegistryCacheSpec,
-  type RegistryCredentials,
-} from '../serve/registries-plan.ts';
+import { parseRegistryCacheOption, parseRegistryPort, portClashes, readRegistryCredentials, type RegistryCacheSpec } from '../serve/registries-plan.ts';
 import { BootServer } from '../serve/server.ts';
 import { parseDhcpRange, parseSubnet, type Subnet } from '../serve/subnet.ts';
 import { ExitError } from './errors.ts';

@@ -1,19 +1,14 @@
 // The gateway's registries of `b2c serve`, planned: options read, docker-registry's and nginx's configurations written, their logs read.
 
-import { parseDocument, stringify } from 'yaml';
+import { parseDocument } from 'yaml';
 import type { B2cConfig } from '../cmdline/config.ts';
+import { logField, type RegistryCredentials } from '../docker-registry.ts';
 
 /** `--registry-cache PORT=UPSTREAM_URL`: the upstream's images, under the same names, on the gateway's PORT. */
 export interface RegistryCacheSpec {
   port: number;
   /** The upstream's origin, `https://host[:port]`, without a trailing slash. */
   upstream: string;
-}
-
-/** A login an upstream registry asks for. */
-export interface RegistryCredentials {
-  username: string;
-  password: string;
 }
 
 function parsePort(text: string): number | undefined {
@@ -109,31 +104,6 @@ export function readRegistryCredentials(text: string): { credentials: Map<string
     credentials.set(origin, { username, password });
   }
   return { credentials, errors };
-}
-
-/** One docker-registry: where it listens (127.0.0.1 behind nginx, or the gateway), where it stores, and the upstream it mirrors. */
-export interface DistributionPlan {
-  listen: string;
-  storage: string;
-  /** Signs upload state: random per start, as nothing outlives one. */
-  secret: string;
-  upstream?: { url: string; credentials?: RegistryCredentials };
-}
-
-/** docker-registry's configuration (CNCF distribution 2.8): filesystem storage, every request logged, a pull-through proxy when it has an upstream. */
-export function distributionConfig(plan: DistributionPlan): string {
-  const proxy =
-    plan.upstream === undefined
-      ? {}
-      : { proxy: { remoteurl: plan.upstream.url, ...(plan.upstream.credentials === undefined ? {} : plan.upstream.credentials) } };
-  return stringify({
-    version: 0.1,
-    // Info level logs each request, which is where an unreachable upstream and a full disk show.
-    log: { level: 'info', formatter: 'text', accesslog: { disabled: true } },
-    storage: { filesystem: { rootdirectory: plan.storage }, delete: { enabled: true }, cache: { blobdescriptor: 'inmemory' } },
-    http: { addr: plan.listen, secret: plan.secret },
-    ...proxy,
-  });
 }
 
 /**
@@ -343,20 +313,6 @@ export function goDurationSeconds(text: string): number {
 }
 
 export type RegistryProblem = { kind: 'disk-full'; detail: string } | { kind: 'upstream-unreachable'; detail: string } | { kind: 'error'; detail: string };
-
-/** The value of `key=` in a logrus text line, quoted or not. */
-function logField(line: string, key: string): string | undefined {
-  const match = new RegExp(`(?:^| )${key.replaceAll('.', '\\.')}=("(?:[^"\\\\]|\\\\.)*"|\\S+)`).exec(line);
-  if (match === null) return undefined;
-  const value = match[1] as string;
-  if (!value.startsWith('"')) return value;
-  try {
-    return JSON.parse(value) as string;
-  } catch {
-    // Go quotes with escapes JSON lacks (\x01, \a): the text between the quotes does.
-    return value.slice(1, -1);
-  }
-}
 
 const NETWORK_FAILURE = /dial tcp|connection refused|no such host|i\/o timeout|network is unreachable|no route to host|TLS handshake|server misbehaving|EOF$/;
 

@@ -9,19 +9,17 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { distributionConfig, type DistributionPlan, type RegistryCredentials } from '../docker-registry.ts';
 import { describeError } from '../errors.ts';
 import { ServeError } from './errors.ts';
 import type { ServeEvent } from './events.ts';
 import {
-  distributionConfig,
   nameServers,
   nginxConfig,
   parseMachineRequest,
   parseUpstreamAccess,
   registryLogProblem,
-  type DistributionPlan,
   type RegistryCacheSpec,
-  type RegistryCredentials,
   type RegistryRequest,
   type UpstreamHopPlan,
 } from './registries-plan.ts';
