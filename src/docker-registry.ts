@@ -27,7 +27,8 @@ export function distributionConfig(plan: DistributionPlan): string {
     version: 0.1,
     // Info level logs each request, which is where an unreachable upstream and a full disk show.
     log: { level: 'info', formatter: 'text', accesslog: { disabled: true } },
-    storage: { filesystem: { rootdirectory: plan.storage }, delete: { enabled: true }, cache: { blobdescriptor: 'inmemory' } },
+    // A cache expires what it fetched (7 days after the fetch) by deleting it; a plain registry takes no deletes from the LAN.
+    storage: { filesystem: { rootdirectory: plan.storage }, delete: { enabled: plan.upstream !== undefined }, cache: { blobdescriptor: 'inmemory' } },
     http: { addr: plan.listen, secret: plan.secret },
     ...proxy,
   });

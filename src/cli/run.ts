@@ -25,7 +25,9 @@ import {
 } from '../vm/qemu.ts';
 import { describeError } from '../errors.ts';
 import { ExitError } from './errors.ts';
-import { acceleratorMemo } from '../host-cache.ts';
+import { acceleratorMemo, hostCacheDir } from '../host-cache.ts';
+import { parseLocalImage, type LocalImageSource } from '../vm/local-images-plan.ts';
+import type { LocalImages } from '../vm/local-images.ts';
 
 /** Debian trixie's QEMU for a board the host's does not have, fetched into the host cache the first time. */
 async function boardQemu(board: Board, qemu: NonNullable<Board['trixieQemu']>): Promise<string[]> {
@@ -118,6 +120,32 @@ interface RunOptions {
   netboot: boolean;
   firmware?: 'bios' | 'uefi';
   mac?: string;
+  image: string[];
+}
+
+/** Makes the host's images of --image available to the guest, saying what moved; the registry to stop afterwards and its drop-in archive. */
+async function prepareLocalImages(sources: readonly LocalImageSource[], machineArchitecture: string): Promise<{ images: LocalImages; dropIn: string }> {
+  // Loaded here: the registry and its Debian package stay out of every run without --image.
+  const { LocalImages } = await import('../vm/local-images.ts');
+  const started = Date.now();
+  process.stderr.write("b2c: --image: starting b2c run's registry (Debian's docker-registry, its storage in the host cache)\n");
+  const images = await LocalImages.start(hostCacheDir());
+  try {
+    for (const source of sources) {
+      const what = source.kind === 'storage' ? source.name : `${source.kind}:${source.path}`;
+      process.stderr.write(`b2c: --image: making ${what} available\n`);
+      const report = await images.add(source, machineArchitecture);
+      const kept = report.blobsKept === 0 ? '' : `, ${report.blobsKept} already there`;
+      const layers = `${report.layersMoved} ${report.layersMoved === 1 ? 'layer' : 'layers'}`;
+      process.stderr.write(`b2c: --image: ${report.name}: ${layers} moved (${(report.bytesMoved / 1e6).toFixed(1)} MB)${kept}\n`);
+    }
+    const dropIn = await images.dropInArchive(`${FORWARD_ADDRESS}:${images.port}`);
+    process.stderr.write(`b2c: --image: ready in ${((Date.now() - started) / 1000).toFixed(1)} s, at ${FORWARD_ADDRESS}:${images.port} for the guest\n`);
+    return { images, dropIn };
+  } catch (error) {
+    await images.stop();
+    throw error;
+  }
 }
 
 export function registerRunCommand(program: Command): void {
@@ -153,6 +181,12 @@ export function registerRunCommand(program: Command): void {
     .option('--netboot', 'boot through the firmware from the network (b2c serve), as a farm machine does: no kernel, initramfs or command line given', false)
     .option('--firmware <bios|uefi>', "with --netboot: SeaBIOS with the card's iPXE, or UEFI (OVMF on amd64, AAVMF on arm64) with its own PXE", firmware)
     .option('--mac <address>', "the first card's MAC address (the others follow it), which a netboot server knows the machine by", macOption)
+    .option(
+      '--image <source>',
+      "an image of the host's podman storage (localhost/NAME:TAG), docker-archive:PATH[:NAME] or oci-archive:PATH:NAME that the line names; repeatable",
+      collect,
+      [],
+    )
     .option('--qmp <socket>', `serve QEMU's QMP on this unix socket, with a PCIe port (${HOTPLUG_PORT}) to hot-plug disks into`)
     .addHelpText(
       'after',
@@ -214,6 +248,15 @@ Exit status: the pipeline status the machine printed, or
       }
       const busProblem = diskBusProblem(spec.diskBus, spec.disks.length);
       if (busProblem !== undefined) throw new ExitError(2, `--disk-bus ${spec.diskBus}: ${busProblem}`);
+      const imageSources = options.image.map((text) => {
+        const source = parseLocalImage(text);
+        if (typeof source === 'string') throw new ExitError(2, `--image ${source}`);
+        return source;
+      });
+      if (imageSources.length > 0 && spec.netboot !== undefined) throw new ExitError(2, '--image goes to a machine b2c run boots itself: leave out --netboot');
+      if (imageSources.length > 0 && !spec.nics.some((nic) => nic.kind === 'user'))
+        throw new ExitError(2, '--image needs a user network card (--network user, the default): the guest reaches the images through it');
+      let localImages: LocalImages | undefined;
       let concatenated: Awaited<ReturnType<typeof concatenateArchives>> | undefined;
       let uefi: UefiFirmware | undefined;
       try {
@@ -224,8 +267,15 @@ Exit status: the pipeline status the machine printed, or
         }
         const trixieQemu = spec.board?.board.trixieQemu;
         if (spec.board !== undefined && trixieQemu !== undefined) spec.qemuCommand = await boardQemu(spec.board.board, trixieQemu);
-        if (options.addon.length > 0) {
-          concatenated = await concatenateArchives([spec.initrd, ...options.addon.map((addon) => resolve(addon))]).catch((error: unknown) => {
+        const archives = options.addon.map((addon) => resolve(addon));
+        if (imageSources.length > 0) {
+          const prepared = await prepareLocalImages(imageSources, arch.oci.architecture);
+          localImages = prepared.images;
+          spec.forwards = [...spec.forwards, prepared.images.port];
+          archives.push(prepared.dropIn);
+        }
+        if (archives.length > 0) {
+          concatenated = await concatenateArchives([spec.initrd, ...archives]).catch((error: unknown) => {
             throw new ExitError(RUN_EXIT.hostProblem, `the add-on ${describeError(error)}`);
           });
           spec.initrd = concatenated.path;
@@ -250,6 +300,7 @@ Exit status: the pipeline status the machine printed, or
       } finally {
         await concatenated?.remove();
         await uefi?.remove();
+        await localImages?.stop();
       }
     });
 }

@@ -142,6 +142,15 @@ good file. Stop with Ctrl-C.`,
       const report = (event: ServeEvent): void => {
         process.stdout.write(`${options.json ? eventJson(event) : formatEvent(event)}\n`);
       };
+      // Taken before the start: a Ctrl-C while the registries start must not leave them running (they are in process groups of
+      // their own); the server stops as soon as it has started.
+      const signalled = new Promise<string>((resolve) => {
+        for (const signal of ['SIGINT', 'SIGTERM'] as const)
+          process.once(signal, () => {
+            report({ time: new Date().toISOString(), step: 'stop', message: `${signal}: stopping` });
+            resolve(signal);
+          });
+      });
       // A ServeError or a taken port reaches the top as a message; nothing was started.
       const server = await BootServer.start({
         interface: options.interface,
@@ -152,9 +161,6 @@ good file. Stop with Ctrl-C.`,
         httpPort: options.httpPort,
         report,
         ...(registries === undefined ? {} : { registries }),
-      });
-      const signalled = new Promise<string>((resolve) => {
-        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
       });
       const why = await Promise.race([signalled.then((signal) => ({ signal })), server.ended.then((message) => ({ message }))]);
       await server.stop();

@@ -29,7 +29,7 @@ export function parseRegistryPort(text: string): number | string {
  */
 export function parseUpstreamUrl(text: string): string | { error: string } {
   // What a message may repeat of the text: anything before an @ may be a password.
-  const shown = text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)?[^/@]*@/, '$1***@');
+  const shown = text.includes('@') ? 'the URL given (not repeated: it holds an @, which may be a login)' : text;
   let url: URL;
   try {
     url = new URL(text);
@@ -157,17 +157,26 @@ export function nginxConfig(workDir: string, hops: readonly UpstreamHopPlan[], a
   const maps = hops.map((hop) => {
     const login = hop.credentials === undefined ? '""' : `"Basic ${Buffer.from(`${hop.credentials.username}:${hop.credentials.password}`).toString('base64')}"`;
     // docker-registry's own Authorization (a token) goes through; a request without one gets the plain login, if any.
-    return `  map $http_authorization $authorization_${hop.port} { "" ${login}; default $http_authorization; }`;
+    return [
+      `  map $http_authorization $authorization_${hop.port} { "" ${login}; default $http_authorization; }`,
+      `  map $upstream_http_location $storage_${hop.port} { ~^/ ${hop.upstream}$upstream_http_location; default $upstream_http_location; }`,
+    ].join('\n');
   });
-  const timeouts = ['proxy_connect_timeout 30s;', `proxy_read_timeout ${BLOB_LOCK_SECONDS}s;`, `proxy_send_timeout ${BLOB_LOCK_SECONDS}s;`];
+  // Blobs may take hours on a slow link; manifests and tags must fail fast, so that docker-registry falls back to the tag it saw last.
+  const blobTimeouts = ['proxy_connect_timeout 30s;', `proxy_read_timeout ${BLOB_LOCK_SECONDS}s;`, `proxy_send_timeout ${BLOB_LOCK_SECONDS}s;`];
+  const apiTimeouts = ['proxy_connect_timeout 10s;', 'proxy_read_timeout 30s;', 'proxy_send_timeout 30s;'];
   const cache = (hop: UpstreamHopPlan): string[] => [
     `proxy_cache blobs_${hop.port};`,
     'proxy_cache_key $uri;',
+    // A blob by its digest never changes: kept whatever the upstream's or its storage's caching headers say (a CDN's 302 with a max-age
+    // would be kept in its place, an S3 Expires in the past would keep nothing, and the lock would then let each waiter fetch it again).
     'proxy_cache_valid 200 30d;',
+    'proxy_ignore_headers Cache-Control Expires Set-Cookie Vary X-Accel-Expires X-Accel-Redirect X-Accel-Buffering;',
+    'proxy_hide_header Set-Cookie;',
+    // docker-registry asks with HEAD first; nginx turns it into the one GET that holds the lock (proxy_cache_convert_head, on by default).
     'proxy_cache_lock on;',
     `proxy_cache_lock_timeout ${BLOB_LOCK_SECONDS}s;`,
     `proxy_cache_lock_age ${BLOB_LOCK_SECONDS}s;`,
-    'proxy_cache_methods GET HEAD;',
   ];
   const tls = [
     'proxy_ssl_server_name on;',
@@ -183,35 +192,32 @@ export function nginxConfig(workDir: string, hops: readonly UpstreamHopPlan[], a
       'proxy_http_version 1.1;',
       `proxy_set_header Host ${new URL(hop.upstream).host};`,
       `proxy_set_header Authorization $authorization_${hop.port};`,
-      ...timeouts,
       ...(hop.upstream.startsWith('https:') ? tls : []),
     ];
+    // Pulls only: the login this hop adds must not carry a push or a delete from another program on this host.
+    const pullsOnly = ['limit_except GET HEAD { deny all; }'];
     return [
       '  server {',
       `    listen 127.0.0.1:${hop.port};`,
       '    location ~ "^/v2/.+/blobs/sha256:[0-9a-f]{64}$" {',
       ...indent([
+        ...pullsOnly,
         ...toUpstream,
+        ...blobTimeouts,
         ...cache(hop),
         'proxy_intercept_errors on;',
-        'recursive_error_pages on;',
         `error_page 301 302 303 307 308 = @storage_${hop.port};`,
       ]),
       '    }',
-      // The upstream's storage (a CDN, S3) at the address it redirected to: signed already, so no login goes with it.
+      // The upstream's storage (a CDN, S3) at the address it redirected to (made absolute when the upstream gave a path): signed
+      // already, so no login goes with it. A second redirect goes back to docker-registry, which follows it itself.
       `    location @storage_${hop.port} {`,
-      ...indent([
-        'set $storage $upstream_http_location;',
-        'proxy_pass $storage;',
-        'proxy_http_version 1.1;',
-        'proxy_set_header Authorization "";',
-        ...timeouts,
-        ...tls,
-        ...cache(hop),
-      ]),
+      ...indent([`proxy_pass $storage_${hop.port};`, 'proxy_http_version 1.1;', 'proxy_set_header Authorization "";', ...blobTimeouts, ...tls, ...cache(hop)]),
       '    }',
+      // b2c serve's own question whether nginx listens, answered without asking the upstream.
+      '    location = /.b2c-ready { return 204; }',
       '    location / {',
-      ...indent([...toUpstream, 'proxy_buffering off;']),
+      ...indent([...pullsOnly, ...toUpstream, ...apiTimeouts, 'proxy_buffering off;']),
       '    }',
       '  }',
     ];

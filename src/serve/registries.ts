@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -225,7 +225,6 @@ export class GatewayRegistries {
     const config = join(this.workDir, `${name.replaceAll(' ', '-')}.yml`);
     // The configuration may hold an upstream's password: readable by root only.
     await writeFile(config, distributionConfig(plan), { mode: 0o600 });
-    await chmod(config, 0o600);
     const program = this.spawnProgram(name, [...tools.registry, 'serve', config]);
     await this.waitUntil(program, async () => (await fetch(`http://${plan.listen}/v2/`, { signal: AbortSignal.timeout(2000) })).ok);
   }
@@ -236,15 +235,22 @@ export class GatewayRegistries {
     const accessLog = createSocket('udp4');
     this.accessLog = accessLog;
     accessLog.on('message', (message) => this.onUpstreamAccess(message.toString('utf8')));
-    await new Promise<void>((resolve) => accessLog.bind(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      accessLog.once('error', (error) =>
+        reject(new ServeError(`cannot listen for nginx's log on 127.0.0.1 (is the loopback up? ip link set lo up): ${error.message}`)),
+      );
+      accessLog.bind(0, '127.0.0.1', () => resolve());
+    });
+    // Lines lost are only lines of the log: serve goes on.
+    accessLog.on('error', () => undefined);
     const resolvers = existsSync('/etc/resolv.conf') ? nameServers(await readFile('/etc/resolv.conf', 'utf8')) : [];
     const config = join(this.workDir, 'nginx.conf');
     // It may hold an upstream's plain login.
     await writeFile(config, nginxConfig(this.workDir, hops, accessLog.address().port, resolvers), { mode: 0o600 });
     const program = this.spawnProgram('nginx', [...tools.nginx, '-p', this.workDir, '-c', config, '-e', 'stderr']);
-    // Listening is enough: what the upstream answers through it is the upstream's business.
+    // Asked of nginx itself: an upstream that drops packets must not hold the start.
     await this.waitUntil(program, async () => {
-      for (const hop of hops) await fetch(`http://127.0.0.1:${hop.port}/`, { method: 'HEAD', signal: AbortSignal.timeout(2000) });
+      for (const hop of hops) if ((await fetch(`http://127.0.0.1:${hop.port}/.b2c-ready`, { signal: AbortSignal.timeout(2000) })).status !== 204) return false;
       return true;
     });
   }
@@ -290,7 +296,7 @@ export class GatewayRegistries {
     const port = request === undefined ? undefined : this.cachePortOfHop.get(request.port);
     if (request === undefined || port === undefined) return;
     const cache = this.options.caches.find((item) => item.port === port);
-    if (request.status >= 500 && cache !== undefined) void this.probeUpstream(cache.upstream, false);
+    if (request.status >= 500 && cache !== undefined) void this.probeUpstream(cache.upstream, false).catch(() => undefined);
     if (request.kind !== 'blob' || request.received === 0 || request.status >= 400) return;
     const blob = `blob ${request.reference.slice(0, 19)} of ${request.repository}`;
     this.report('registry', `${port}: ${blob} fetched from the upstream: ${formatBytes(request.received)} in ${request.seconds.toFixed(1)} s`);
@@ -304,7 +310,7 @@ export class GatewayRegistries {
     if (request !== undefined) {
       if (request.method === 'GET' || request.status >= 400) this.report('registry', `${port}: ${describeRequest(request)}`, request.client);
       const cache = this.options.caches.find((item) => item.port === port);
-      if (cache !== undefined && request.kind === 'manifest') void this.probeUpstream(cache.upstream, false);
+      if (cache !== undefined && request.kind === 'manifest') void this.probeUpstream(cache.upstream, false).catch(() => undefined);
       return;
     }
     const problem = registryLogProblem(line);
@@ -323,7 +329,7 @@ export class GatewayRegistries {
         // nginx names the upstream it could not reach; otherwise the probes tell which.
         const cache = this.options.caches.find((item) => line.includes(`"${item.upstream}/`));
         if (cache !== undefined) this.setReachable(cache.upstream, false, problem.detail.replace(/, client: .*$/, ''));
-        else for (const item of this.options.caches) void this.probeUpstream(item.upstream, true);
+        else for (const item of this.options.caches) void this.probeUpstream(item.upstream, false).catch(() => undefined);
         return;
       }
       case 'error':
@@ -355,24 +361,33 @@ export class GatewayRegistries {
       this.setReachable(upstream, false, cause);
       return;
     }
-    const login = this.options.credentials.has(upstream) ? 'with the login of --registry-credentials' : 'without a login';
-    this.setReachable(upstream, true, status === 401 ? `it asks for a login: pulled ${login}` : '');
+    this.setReachable(upstream, true, status === 401 && this.options.credentials.has(upstream) ? 'with the login of --registry-credentials' : '');
   }
 
-  /** Stops nginx and the registries, and waits for them; what they keep stays for the next start. */
+  /** Stops nginx and the registries, and waits for them; what they keep stays for the next start. Safe to call again. */
   async stop(): Promise<void> {
     this.stopping = true;
     await Promise.all(
       this.programs.map(async ({ child }) => {
-        if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+        const pid = child.pid;
+        if (child.exitCode !== null || child.signalCode !== null || pid === undefined) return;
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        // The whole group: nginx's workers do not end with a master that was killed.
+        const killer = setTimeout(() => {
+          try {
+            process.kill(-pid, 'SIGKILL');
+          } catch {
+            // gone already
+          }
+        }, 5000);
         await exited;
         clearTimeout(killer);
       }),
     );
-    this.accessLog?.close();
+    const accessLog = this.accessLog;
+    this.accessLog = undefined;
+    accessLog?.close();
     if (existsSync(this.workDir)) await rm(this.workDir, { recursive: true, force: true });
   }
 }

@@ -61,6 +61,7 @@ export class ConsoleMonitor {
     const status = STATUS_LINE.exec(line);
     if (status && this.status === undefined) this.status = Number(status[1]);
     if (/It's now safe to turn off your computer$|Rebooting the computer$/.test(line)) this.safeToTurnOff = true;
-    if (/Linux version \d|^\[ *\d+\.\d{6}\] /.test(line)) this.kernelSpoke = true;
+    // The kernel's own lines, or, under `quiet`, those of b2c's init, which the kernel's console carries all the same.
+    if (/Linux version \d|^\[ *\d+\.\d{6}\] |^\[\d+\.\d+\]: /.test(line)) this.kernelSpoke = true;
   }
 }

@@ -61,6 +61,7 @@ describe('the --registry-cache option', () => {
     expect(answer).not.toContain('hunter2');
     // Without its scheme, the login reads as one: still never repeated.
     expect(parseRegistryCacheOption('8002=someone:hunter2@registry.example.org')).not.toContain('hunter2');
+    expect(parseRegistryCacheOption('8002=https://bot:se/cret@registry.example.org')).not.toContain('se/cret');
     expect(readRegistryCredentials('"https://u:hunter2@a.org":\n  username: u\n  password: p\n').errors.join(' ')).not.toContain('hunter2');
   });
 
@@ -236,9 +237,22 @@ describe("nginx's configuration", () => {
     for (const hop of hops) {
       const server = serverOf(config, hop.port);
       expect(server.blobs).toContain(`error_page 301 302 303 307 308 = @storage_${hop.port};`);
-      expect(server.storage).toContain('proxy_pass $storage;');
+      expect(server.storage).toContain(`proxy_pass $storage_${hop.port};`);
       expect(server.storage).toContain('proxy_set_header Authorization "";');
       expect(server.storage).not.toContain(`$authorization_${hop.port}`);
+      // A redirect to a path is made absolute on the upstream.
+      expect(config).toContain(
+        `map $upstream_http_location $storage_${hop.port} { ~^/ ${hop.upstream}$upstream_http_location; default $upstream_http_location; }`,
+      );
+    }
+  });
+
+  it("keeps a blob whatever the caching headers of the upstream or its storage say, and lends the hop's login to pulls only", () => {
+    for (const hop of hops) {
+      const server = serverOf(config, hop.port);
+      for (const part of [server.blobs, server.storage]) expect(part).toMatch(/proxy_ignore_headers [^;]*Cache-Control[^;]*Expires[^;]*Set-Cookie/);
+      expect(server.blobs).toContain('limit_except GET HEAD { deny all; }');
+      expect(config).toMatch(new RegExp(`listen 127\\.0\\.0\\.1:${hop.port};[\\s\\S]*location = /\\.b2c-ready \\{ return 204; \\}`));
     }
   });
 

@@ -15,7 +15,7 @@ describe('ConsoleMonitor', () => {
     const monitor = new ConsoleMonitor();
     monitor.feed('[12.3]: Execution is over, pipe');
     monitor.feed("line status: 42\r\nIt's now safe to turn off your computer\r\n");
-    expect(monitor.end()).toEqual({ status: 42, safeToTurnOff: true, kernelSpoke: false });
+    expect(monitor.end()).toEqual({ status: 42, safeToTurnOff: true, kernelSpoke: true });
   });
 
   it('reports a guest kernel crash with its lines, even after a status', () => {
@@ -69,6 +69,10 @@ describe('decideOutcome', () => {
     const spoke = new ConsoleMonitor();
     spoke.feed('[    0.000000] Linux version 6.12.57+deb13-amd64\n[    1.234567] Run /init as init process\n');
     expect(describeOutcome(decideOutcome(spoke.end(), { timedOut: false, timeoutSeconds: 60, qemuExit: 0 }))).not.toMatch(/console=/);
+    // Under quiet, the init's own lines show the console works.
+    const quiet = new ConsoleMonitor();
+    quiet.feed('[3.21]: Error: no network interface came up\n');
+    expect(describeOutcome(decideOutcome(quiet.end(), { timedOut: false, timeoutSeconds: 60, qemuExit: 0 }))).not.toMatch(/console=/);
   });
 
   it('tells a timeout and a silent stop from a status', () => {
