@@ -166,9 +166,12 @@ export function registerRunCommand(program: Command): void {
     .option('--forward <port>', `make 127.0.0.1:PORT reachable from the guest at ${FORWARD_ADDRESS}:PORT; repeatable`, port, [])
     .option('--forwarder <busybox>', 'busybox binary that carries forwarded connections', 'busybox')
     .option('--timeout <seconds>', 'stop the machine after this long', positiveInteger, 600)
-    .option('--network <cards>', 'network cards, comma-separated: user (restricted to the forwards), tap=IFNAME (an existing tap), or none', nics, [
-      { kind: 'user' },
-    ])
+    .option(
+      '--network <cards>',
+      'network cards, comma-separated: user (restricted to the forwards), nat (what the host reaches), tap=IFNAME (an existing tap), or none',
+      nics,
+      [{ kind: 'user' }],
+    )
     .option(
       '--nic-model <model>',
       'the QEMU model of the network cards, e.g. e1000e, rtl8139, usb-net (USB cards get an xHCI controller)',
@@ -192,8 +195,11 @@ export function registerRunCommand(program: Command): void {
       'after',
       `
 With --network user (the default), the guest reaches nothing but the forwarded
-ports (QEMU user networking with restrict=on). A tap card is only as isolated
-as the host side of the tap: put it in a network namespace of its own.
+ports (QEMU user networking with restrict=on). With --network nat, it reaches
+whatever the host reaches (docker.io, the host's LAN, the host itself at
+10.0.2.2), through QEMU's NAT: for a developer's own machine, not a test host.
+A tap card is only as isolated as the host side of the tap: put it in a
+network namespace of its own.
 
 Exit status: the pipeline status the machine printed, or
   ${RUN_EXIT.guestCrash}  the guest kernel crashed (oops or panic; the lines are on stderr)

@@ -57,19 +57,24 @@ export function qemuProgram(spec: Pick<VmSpec, 'arch' | 'qemuCommand'>): string[
 /** QEMU's arguments for counting: one guest nanosecond per instruction, and no wall-clock sleep or alignment to blur it. */
 export const INSTRUCTION_COUNTING = ['-icount', 'shift=0,sleep=off,align=off'];
 
-/** QEMU user networking (restricted to the forwards), or a tap device that already exists on the host side. */
-export type Nic = { kind: 'user' } | { kind: 'tap'; ifname: string };
+/**
+ * QEMU user networking, restricted to the forwards (`user`) or reaching what
+ * the host reaches through QEMU's NAT (`nat`: a developer's laptop pulling
+ * from docker.io); or a tap device that already exists on the host side.
+ */
+export type Nic = { kind: 'user'; nat?: true } | { kind: 'tap'; ifname: string };
 
-/** Reads `user`, `none` or `tap=IFNAME` items, comma-separated. */
+/** Reads `user`, `nat`, `none` or `tap=IFNAME` items, comma-separated. */
 export function parseNics(text: string): Nic[] | string {
   const nics: Nic[] = [];
   for (const item of text.split(',')) {
     if (item === 'user') nics.push({ kind: 'user' });
+    else if (item === 'nat') nics.push({ kind: 'user', nat: true });
     else if (item === 'none' && text === 'none') return [];
     else if (/^tap=[A-Za-z0-9_.-]{1,15}$/.test(item)) nics.push({ kind: 'tap', ifname: item.slice('tap='.length) });
-    else return `${item} is not a network card: use user, tap=IFNAME, or none alone`;
+    else return `${item} is not a network card: use user, nat, tap=IFNAME, or none alone`;
   }
-  if (nics.filter((nic) => nic.kind === 'user').length > 1) return 'user networking can be given once';
+  if (nics.filter((nic) => nic.kind === 'user').length > 1) return 'user (or nat) networking can be given once';
   return nics;
 }
 
@@ -118,7 +123,8 @@ export function boardProblem(spec: VmSpec): string | undefined {
 }
 
 /**
- * A card's backend: user networking restricted to the forwards, each
+ * A card's backend: user networking restricted to the forwards (or not, for
+ * nat), each
  * forwarded connection carried by its own forwarder process (a plain tcp:
  * target serves only one), or an existing tap.
  */
@@ -127,7 +133,7 @@ function networkBackend(spec: VmSpec, nic: Nic, index: number): string[] {
   return [
     'user',
     `id=net${index}`,
-    'restrict=on',
+    ...(nic.nat === true ? [] : ['restrict=on']),
     ...spec.forwards.map((port) => `guestfwd=tcp:${FORWARD_ADDRESS}:${port}-cmd:${forwarderCommand(spec.forwarder, port)}`),
   ];
 }

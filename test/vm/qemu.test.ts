@@ -115,7 +115,16 @@ describe('qemuArgs', () => {
     expect(parseNics('none')).toEqual([]);
     expect(parseNics('user,none')).toMatch(/none alone/);
     expect(parseNics('user,user')).toMatch(/once/);
+    expect(parseNics('user,nat')).toMatch(/once/);
     expect(parseNics('tap=')).toMatch(/not a network card/);
+  });
+
+  it('lets a nat card reach what the host reaches, keeping the forwards, and only when asked', () => {
+    expect(parseNics('nat')).toEqual([{ kind: 'user', nat: true }]);
+    const args = qemuArgs({ ...spec, nics: [{ kind: 'user', nat: true }] });
+    const options = (args.find((_, index) => args[index - 1] === '-netdev') ?? '').split(',');
+    expect(options).not.toContain('restrict=on');
+    expect(options.filter((option) => option.startsWith('guestfwd='))).toHaveLength(spec.forwards.length);
   });
 
   it('sets the guest clock only when asked', () => {
