@@ -1,7 +1,7 @@
 // `npm run bench:registry-cache`: 1, 3 and 6 machines netbooting at once and pulling one 67 MB image through the gateway's cache,
 // cold and warm, with nginx's single flight and with docker-registry's proxy alone: the bytes that left the upstream, and the time.
 
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,7 +15,6 @@ import { REGISTRY_PACKAGES } from '../src/serve/registries.ts';
 import { SERVE_PACKAGES } from '../src/serve/server.ts';
 import { busyboxImage, debianBusybox, incompressibleBytes } from '../src/testbed/images.ts';
 import { LAN, TestNetwork } from '../src/testbed/netns.ts';
-import { LocalRegistry } from '../src/testbed/registry.ts';
 import { prepareUefiFirmware } from '../src/vm/firmware.ts';
 import { netbootOnce } from './netboot-machine.ts';
 
@@ -37,13 +36,7 @@ async function main(): Promise<void> {
   const imageBytes = [image.manifest, image.config, ...image.layers].reduce((sum, blob) => sum + blob.data.length, 0);
   const lan = await TestNetwork.create(Array.from({ length: Math.max(...ROUNDS) }, () => 'lan' as const));
   try {
-    const upstreamData = join(lan.workDir, 'upstream');
-    mkdirSync(upstreamData);
-    const filler = await LocalRegistry.start({ dataDirectory: upstreamData });
-    await filler.push('mesa/test-gl', '42', image);
-    await filler.stop();
-    lan.addAddress(LAN.upstream);
-    await lan.serveRegistry(upstreamData, 5000, LAN.upstream);
+    await lan.serveUpstreamRegistry('mesa/test-gl', '42', image);
     const machinesFile = join(lan.workDir, 'machines.yaml');
     const line = `console=ttyS0 panic=-1 b2c.container="--tls-verify=false docker://${LAN.address}:${CACHE_PORT}/mesa/test-gl:42 true"`;
     writeFileSync(machinesFile, `default:\n  cmdline: '${line}'\n`);

@@ -8,13 +8,9 @@ import { explainConfig } from '../cmdline/explain.ts';
 import { parseCmdline, parseCmdlineWithExtraArgs } from '../cmdline/parse.ts';
 import { parseGatewayCacheOption, upstreamWarnings, type RegistryCacheSpec } from '../serve/registries-plan.ts';
 import { ExitError } from './errors.ts';
+import { collect } from './options.ts';
 
 type GatewayCache = { gateway: string; cache: RegistryCacheSpec };
-
-/** Collected as given and read in the action: commander's own message would repeat a password that a URL holds. */
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 function gatewayCaches(values: readonly string[]): GatewayCache[] {
   return values.map((value) => {
@@ -38,6 +34,7 @@ export function registerCmdlineCommand(program: Command): void {
     .option('--file <file>', 'read it from a file: /proc/cmdline, or an iPXE, GRUB or SYSLINUX script whose kernel line is taken')
     .option('--extra-args <file>', 'the file b2c.extra_args_url serves, parsed after the line as the machine does (a farm template rendered)')
     .option('--json', 'print the parsed configuration as one JSON document (secrets as ***)', false)
+    // Read in the action, not by commander: its message would repeat a URL that may hold a password.
     .option(
       '--registry-cache <address:port=url>',
       'a registry cache b2c serve runs (repeatable): an image named from its upstream directly is warned about, e.g. 10.77.0.1:8002=https://registry.freedesktop.org',

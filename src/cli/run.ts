@@ -25,6 +25,7 @@ import {
 } from '../vm/qemu.ts';
 import { describeError } from '../errors.ts';
 import { ExitError } from './errors.ts';
+import { collect } from './options.ts';
 import { acceleratorMemo, hostCacheDir } from '../host-cache.ts';
 import { parseLocalImage, type LocalImageSource } from '../vm/local-images-plan.ts';
 import type { LocalImages } from '../vm/local-images.ts';
@@ -62,10 +63,6 @@ function port(value: string, previous: number[] = []): number[] {
   const number = positiveInteger(value);
   if (number > 65535) throw new InvalidArgumentError(`${value} is not a TCP port`);
   return [...previous, number];
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
 }
 
 function nics(value: string): Nic[] {

@@ -11,6 +11,7 @@ import { parseRegistryCacheOption, parseRegistryPort, portClashes, readRegistryC
 import { BootServer } from '../serve/server.ts';
 import { parseDhcpRange, parseSubnet, type Subnet } from '../serve/subnet.ts';
 import { ExitError } from './errors.ts';
+import { collect } from './options.ts';
 
 interface ServeCliOptions {
   interface: string;
@@ -36,11 +37,6 @@ function subnet(value: string): Subnet {
 function httpPort(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) throw new InvalidArgumentError(`${value} is not a TCP port`);
   return Number(value);
-}
-
-/** Collected as given, and read in the action: commander's own message would repeat a password that a URL holds. */
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 function registryCaches(values: readonly string[]): RegistryCacheSpec[] {
@@ -86,6 +82,7 @@ export function registerServeCommand(program: Command): void {
     .option('--http-port <port>', 'the HTTP port for the iPXE scripts, kernels and archives', httpPort, 8080)
     .option('--out <dir>', 'where b2c build wrote the files an entry boots when it names none', 'out')
     .option('--json', 'one JSON object per event instead of a line of text', false)
+    // Read in the action, not by commander: its message would repeat a URL that may hold a password.
     .option(
       '--registry-cache <port=url>',
       "cache an upstream registry's images on this port of --address, under the same names (repeatable): 8002=https://registry.freedesktop.org",

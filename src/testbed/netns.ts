@@ -1,7 +1,7 @@
 // A test LAN inside a network namespace of its own: a bridge, tap devices for guests, and servers on it; no route leads out.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { connect, createServer, type Server } from 'node:net';
@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { B2cError } from '../errors.ts';
 import type { DebianTools } from '../debian/tools.ts';
-import { registryConfig } from './registry.ts';
+import type { OciImage } from './oci-image.ts';
+import { LocalRegistry, registryConfig } from './registry.ts';
 import { joinSockets } from './sockets.ts';
 
 /** The namespace's side of the LAN: its own address, and the range its DHCP server hands out. */
@@ -101,6 +102,21 @@ export class TestNetwork {
   /** Gives the bridge another address, for a server that stands for another host of the LAN. */
   addAddress(address: string): void {
     ip(['-n', this.namespace, 'addr', 'add', `${address}/${LAN.prefixLength}`, 'dev', 'b2cbr0']);
+  }
+
+  /**
+   * The registry a gateway caches, on another host of the LAN
+   * (LAN.upstream:5000, log `registry-5000`), holding `image` as
+   * `repository:tag`: it stands for the internet's registries.
+   */
+  async serveUpstreamRegistry(repository: string, tag: string, image: OciImage): Promise<void> {
+    const data = join(this.workDir, 'upstream');
+    mkdirSync(data);
+    const filler = await LocalRegistry.start({ dataDirectory: data });
+    await filler.push(repository, tag, image);
+    await filler.stop();
+    this.addAddress(LAN.upstream);
+    await this.serveRegistry(data, 5000, LAN.upstream);
   }
 
   /** A registry at ADDRESS:PORT (LAN.address unless given) serving the images another registry stored in `dataDirectory`, its log under `registry-PORT`. */

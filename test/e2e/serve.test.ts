@@ -2,7 +2,7 @@
 // line, several at once, by DHCP or by proxyDHCP next to another DHCP server, and pull through serve's registry cache, which fetches each layer
 // once from an upstream on another host of the LAN; the machines file is read again when it changes.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { architecture } from '../../src/architectures.ts';
@@ -11,7 +11,6 @@ import { REGISTRY_PACKAGES } from '../../src/serve/registries.ts';
 import { SERVE_PACKAGES } from '../../src/serve/server.ts';
 import { busyboxImage, debianBusybox, incompressibleBytes } from '../../src/testbed/images.ts';
 import type { OciImage } from '../../src/testbed/oci-image.ts';
-import { LocalRegistry } from '../../src/testbed/registry.ts';
 import { LAN, TestNetwork } from '../../src/testbed/netns.ts';
 import { prepareUefiFirmware } from '../../src/vm/firmware.ts';
 import { RUN_EXIT } from '../../src/vm/outcome.ts';
@@ -115,13 +114,7 @@ describe('b2c serve', () => {
     upstreamImage = await busyboxImage(await debianBusybox('amd64'), 'amd64', [
       { path: 'payload', kind: 'file', mode: 0o644, data: incompressibleBytes(64 * 1024 * 1024) },
     ]);
-    const upstreamData = join(lan.workDir, 'upstream');
-    mkdirSync(upstreamData);
-    const filler = await LocalRegistry.start({ dataDirectory: upstreamData });
-    await filler.push('mesa/test-gl', '42', upstreamImage);
-    await filler.stop();
-    lan.addAddress(LAN.upstream);
-    await lan.serveRegistry(upstreamData, 5000, LAN.upstream);
+    await lan.serveUpstreamRegistry('mesa/test-gl', '42', upstreamImage);
   }, 300_000);
 
   afterAll(async () => {

@@ -81,24 +81,33 @@ describe("the gateway's registries", () => {
     execFileSync('rm', ['-rf', dir]);
   });
 
-  it('fetches a blob once from the upstream however many machines ask for it at once, and gives each the same bytes', async () => {
-    const upstream = await LocalRegistry.start();
-    running.push(upstream);
-    const image = await bigImage(64 * 1024 * 1024, 1);
-    await upstream.push('mesa/test-gl', '42', image);
+  /** The gateway's cache of `upstream` on a free port of 127.0.0.1, its images in `dataDir`; stopped after the test. */
+  async function startCache(
+    upstream: LocalRegistry,
+    dataDir: string,
+    credentials: Map<string, { username: string; password: string }> = new Map(),
+  ): Promise<{ base: string; port: number; log: EventLog }> {
     const log = new EventLog();
     const port = await freePort();
     const registries = await GatewayRegistries.start({
       gateway: GATEWAY,
       caches: [{ port, upstream: upstream.url }],
       registries: [],
-      dataDir: join(dir, 'single-flight'),
-      credentials: new Map(),
+      dataDir,
+      credentials,
       report: log.report,
       tools,
     });
     running.push(registries);
-    const base = `http://${GATEWAY}:${port}`;
+    return { base: `http://${GATEWAY}:${port}`, port, log };
+  }
+
+  it('fetches a blob once from the upstream however many machines ask for it at once, and gives each the same bytes', async () => {
+    const upstream = await LocalRegistry.start();
+    running.push(upstream);
+    const image = await bigImage(64 * 1024 * 1024, 1);
+    await upstream.push('mesa/test-gl', '42', image);
+    const { base, port, log } = await startCache(upstream, join(dir, 'single-flight'));
     const pulls = await Promise.all(Array.from({ length: 5 }, () => pull(base, 'mesa/test-gl', '42')));
     const layer = image.layers[0]!;
     for (const result of pulls) {
@@ -120,19 +129,7 @@ describe("the gateway's registries", () => {
     const first = await bigImage(1024 * 1024, 2);
     const second = await bigImage(1024 * 1024, 3);
     await upstream.push('mesa/test-gl', 'latest', first);
-    const log = new EventLog();
-    const port = await freePort();
-    const registries = await GatewayRegistries.start({
-      gateway: GATEWAY,
-      caches: [{ port, upstream: upstream.url }],
-      registries: [],
-      dataDir: join(dir, 'fresh'),
-      credentials: new Map(),
-      report: log.report,
-      tools,
-    });
-    running.push(registries);
-    const base = `http://${GATEWAY}:${port}`;
+    const { base, log } = await startCache(upstream, join(dir, 'fresh'));
     expect((await pull(base, 'mesa/test-gl', 'latest')).digest).toBe(first.manifest.digest);
     await upstream.push('mesa/test-gl', 'latest', second);
     expect((await pull(base, 'mesa/test-gl', 'latest')).digest).toBe(second.manifest.digest);
@@ -150,19 +147,8 @@ describe("the gateway's registries", () => {
     running.push(upstream);
     const image = await bigImage(256 * 1024, 4);
     await upstream.push('private/tests', '1', image);
-    const log = new EventLog();
-    const port = await freePort();
-    const registries = await GatewayRegistries.start({
-      gateway: GATEWAY,
-      caches: [{ port, upstream: upstream.url }],
-      registries: [],
-      dataDir: join(dir, 'login'),
-      credentials: new Map([[upstream.url, login]]),
-      report: log.report,
-      tools,
-    });
-    running.push(registries);
-    const result = await pull(`http://${GATEWAY}:${port}`, 'private/tests', '1');
+    const { base, log } = await startCache(upstream, join(dir, 'login'), new Map([[upstream.url, login]]));
+    const result = await pull(base, 'private/tests', '1');
     expect(sha256(result.layer)).toBe(image.layers[0]!.digest);
     expect(log.text()).toMatch(/upstream .* answers \(with the login of --registry-credentials\)/);
     expect(log.text()).not.toContain(login.password);
@@ -200,22 +186,11 @@ describe("the gateway's registries", () => {
     mkdirSync(small);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', small]);
     running.push({ stop: async () => void execFileSync('umount', ['-l', small]) });
-    const log = new EventLog();
-    const port = await freePort();
-    const registries = await GatewayRegistries.start({
-      gateway: GATEWAY,
-      caches: [{ port, upstream: upstream.url }],
-      registries: [],
-      dataDir: small,
-      credentials: new Map(),
-      report: log.report,
-      tools,
-    });
-    running.push(registries);
+    const { base, log } = await startCache(upstream, small);
     const layer = image.layers[0]!;
     for (let attempt = 0; attempt < 2; attempt++) {
       // A client either gets the whole blob or sees the download fail: never a 200 with other bytes.
-      const outcome = await pull(`http://${GATEWAY}:${port}`, 'mesa/test-gl', 'big').then(
+      const outcome = await pull(base, 'mesa/test-gl', 'big').then(
         (result) => sha256(result.layer),
         (error: unknown) => `failed: ${String(error)}`,
       );
