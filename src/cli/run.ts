@@ -123,10 +123,12 @@ interface RunOptions {
 /** Makes the host's images of --image available to the guest, saying what moved; the registry to stop afterwards and its drop-in archive. */
 async function prepareLocalImages(sources: readonly LocalImageSource[], machineArchitecture: string): Promise<{ images: LocalImages; dropIn: string }> {
   // Loaded here: the registry and its Debian package stay out of every run without --image.
-  const { LocalImages } = await import('../vm/local-images.ts');
+  const { LocalImages, PREFERRED_PORT } = await import('../vm/local-images.ts');
   const started = Date.now();
   process.stderr.write("b2c: --image: starting b2c run's registry (Debian's docker-registry, its storage in the host cache)\n");
   const images = await LocalImages.start(hostCacheDir());
+  if (images.port !== PREFERRED_PORT)
+    process.stderr.write(`b2c: --image: port ${PREFERRED_PORT} is taken (another b2c run?): on ${images.port}, podman sends every layer again\n`);
   try {
     for (const source of sources) {
       const what = source.kind === 'storage' ? source.name : `${source.kind}:${source.path}`;

@@ -28,7 +28,7 @@ export interface LocalImageReport {
  * remembers which blobs a registry has by its address, and pushes to a new
  * address every layer again.
  */
-const PREFERRED_PORT = 5375;
+export const PREFERRED_PORT = 5375;
 
 /** PREFERRED_PORT on 127.0.0.1 if nothing listens there, else any free port. */
 function loopbackPort(): Promise<number> {
