@@ -2,6 +2,7 @@
 
 import { InvalidArgumentError, type Command } from 'commander';
 import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
 import { normalizeMac } from '../mac.ts';
 import { architecture } from '../architectures.ts';
 import { outputNames } from '../image/output-names.ts';
@@ -9,6 +10,7 @@ import { concatenateArchives } from '../vm/initrd.ts';
 import { prepareUefiFirmware, UEFI_ARCHITECTURES, type UefiFirmware } from '../vm/firmware.ts';
 import { bootMachine, checkHostTools, chooseAccelerator, HostToolError } from '../vm/machine.ts';
 import { describeOutcome, exitCodeOf, RUN_EXIT } from '../vm/outcome.ts';
+import { formatRunTimes, runTimes } from '../vm/run-times.ts';
 import { BOARDS, boardFor, type Board } from '../vm/boards.ts';
 import {
   boardProblem,
@@ -207,6 +209,7 @@ Exit status: the pipeline status the machine printed, or
   ${RUN_EXIT.hostProblem}  QEMU could not run (a missing tool or file, named on stderr)`,
     )
     .action(async (words: string[], options: RunOptions, command: Command) => {
+      const commandStarted = Date.now();
       const arch = architecture(options.arch);
       const names = outputNames(arch.debian);
       const spec: VmSpec = {
@@ -296,8 +299,18 @@ Exit status: the pipeline status the machine printed, or
             ? spec.kernel
             : `from the network through ${spec.netboot.firmware === 'uefi' ? "UEFI (Debian's EDK II)" : 'BIOS (SeaBIOS, iPXE)'}`;
         process.stderr.write(`b2c: booting ${what} with ${spec.accel === 'kvm' ? 'KVM' : 'software emulation (TCG)'}\n`);
-        const result = await bootMachine(spec, { timeoutSeconds: options.timeout, output: process.stdout });
+        // The console goes to stdout as it comes, and is kept for the summary of where the time went.
+        let consoleText = '';
+        const output = new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            consoleText += chunk.toString();
+            process.stdout.write(chunk, () => done());
+          },
+        });
+        const preparing = (Date.now() - commandStarted) / 1000;
+        const result = await bootMachine(spec, { timeoutSeconds: options.timeout, output });
         process.stderr.write(`b2c: ${describeOutcome(result.outcome)} (${result.seconds.toFixed(1)} s)\n`);
+        process.stderr.write(`b2c: time: ${formatRunTimes(runTimes(consoleText, preparing, result.seconds))}\n`);
         throw new ExitError(exitCodeOf(result.outcome));
       } catch (error) {
         if (error instanceof HostToolError) throw new ExitError(RUN_EXIT.hostProblem, error.message);

@@ -122,13 +122,16 @@ export class Pipeline {
     const argv = podmanPullArgs(step);
     if (argv === undefined) return { status: 0, runPull: 'missing' };
     let pruned = false;
+    const started = this.system.now();
     for (let attempt = 1; ; attempt++) {
       const result = await this.pullOnce(argv);
       if (result.status === 0) {
         // podman does not sync what it pulled: a power cut during the step would leave its layers recorded but empty on the cache.
         // Only podman's filesystem, and bounded: a hard NFS mount elsewhere must not hold the machine.
         if (this.storageOnCache) await this.system.run(withTimeout(SYNC_SECONDS, ['sync', '-f', CONTAINER_STORAGE]));
-        if (attempt > 1) await this.console.log(`Pulled ${step.image} on try ${attempt} of ${PULL_TRIES}`);
+        // Said on every pull: where a step's time goes (b2c run's summary, a farm's log) starts here.
+        const seconds = ((this.system.now() - started) / 1000).toFixed(1);
+        await this.console.log(`Pulled ${step.image} in ${seconds} s${attempt > 1 ? `, on try ${attempt} of ${PULL_TRIES}` : ''}`);
         return { status: 0, runPull: 'never' };
       }
       const failure: PullFailure = result.stalled ? { kind: 'transient', reason: PULL_STALL_REASON } : classifyPullFailure(result.output);

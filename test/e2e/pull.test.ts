@@ -52,7 +52,7 @@ describe('pulls from a registry that fails', () => {
     expect(result.output).toMatch(
       /Pulling docker:\/\/\S+\/b2c-test\/busybox:1 failed \(try 3 of 5\): podman moved less than 4 KiB in 60 s: the registry stopped answering; trying again/,
     );
-    expect(result.output).toMatch(/Pulled docker:\/\/\S+\/b2c-test\/busybox:1 on try 4 of 5/);
+    expect(result.output).toMatch(/Pulled docker:\/\/\S+\/b2c-test\/busybox:1 in [0-9.]+ s, on try 4 of 5/);
     expect(result.output).toMatch(/Could not pull docker:\/\/\S+\/b2c-test\/not-in-the-registry:1: .*manifest unknown/);
     expect(proxy.seen(/^\/v2\/b2c-test\/busybox\/manifests\//).filter((request) => request.fault === 'status')).toHaveLength(2);
     // A registry that says it does not have the image is asked once: no retry can change its answer.

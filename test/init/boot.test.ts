@@ -154,7 +154,7 @@ describe('the boot', () => {
       expect.arrayContaining([
         'Pulling docker://r/a:1 failed (try 1 of 5): reading manifest 1 in r/a: received unexpected HTTP status: 503 Service Unavailable; trying again in 1 s',
         'Pulling docker://r/a:1 failed (try 2 of 5): reading manifest 1 in r/a: received unexpected HTTP status: 503 Service Unavailable; trying again in 2 s',
-        'Pulled docker://r/a:1 on try 3 of 5',
+        'Pulled docker://r/a:1 in 3.0 s, on try 3 of 5',
       ]),
     );
     const runs = fake.ran('podman', 'run');
@@ -199,7 +199,7 @@ describe('the boot', () => {
     expect(fake.logLines()).toEqual(
       expect.arrayContaining([
         'Pulling docker://r/a:1 failed (try 1 of 5): podman moved less than 4 KiB in 60 s: the registry stopped answering; trying again in 1 s',
-        'Pulled docker://r/a:1 on try 2 of 5',
+        'Pulled docker://r/a:1 in 61.2 s, on try 2 of 5',
       ]),
     );
     expect(fake.ran('podman', 'pull', 'docker://r/slow:1')).toHaveLength(1);
