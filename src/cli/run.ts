@@ -27,6 +27,7 @@ import {
 } from '../vm/qemu.ts';
 import { describeError } from '../errors.ts';
 import { ExitError } from './errors.ts';
+import { B2C_VERSION } from './version.ts';
 import { collect } from './options.ts';
 import { acceleratorMemo, hostCacheDir } from '../host-cache.ts';
 import { parseLocalImage, type LocalImageSource } from '../vm/local-images-plan.ts';
@@ -120,6 +121,7 @@ interface RunOptions {
   firmware?: 'bios' | 'uefi';
   mac?: string;
   image: string[];
+  kernelTree?: string;
 }
 
 /** Makes the host's images of --image available to the guest, saying what moved; the registry to stop afterwards and its drop-in archive. */
@@ -185,6 +187,10 @@ export function registerRunCommand(program: Command): void {
     .option('--netboot', 'boot through the firmware from the network (b2c serve), as a farm machine does: no kernel, initramfs or command line given', false)
     .option('--firmware <bios|uefi>', "with --netboot: SeaBIOS with the card's iPXE, or UEFI (OVMF on amd64, AAVMF on arm64) with its own PXE", firmware)
     .option('--mac <address>', "the first card's MAC address (the others follow it), which a netboot server knows the machine by", macOption)
+    .option(
+      '--kernel-tree <dir>',
+      'a kernel tree built with make: boots its arch/…/boot image with its modules (the image is made for it, and kept while they do not change)',
+    )
     .option(
       '--image <source>',
       "an image of the host's podman storage (localhost/NAME:TAG), docker-archive:PATH[:NAME] or oci-archive:PATH:NAME that the line names; repeatable",
@@ -264,10 +270,22 @@ Exit status: the pipeline status the machine printed, or
       if (imageSources.length > 0 && spec.netboot !== undefined) throw new ExitError(2, '--image goes to a machine b2c run boots itself: leave out --netboot');
       if (imageSources.length > 0 && !spec.nics.some((nic) => nic.kind === 'user'))
         throw new ExitError(2, '--image needs a user network card (--network user, the default): the guest reaches the images through it');
+      if (options.kernelTree !== undefined && (options.kernel !== undefined || options.initrd !== undefined || options.netboot))
+        throw new ExitError(2, '--kernel-tree gives the kernel and the archives: leave out --kernel, --initrd and --netboot');
       let localImages: LocalImages | undefined;
       let concatenated: Awaited<ReturnType<typeof concatenateArchives>> | undefined;
       let uefi: UefiFirmware | undefined;
       try {
+        let treeAddons: string[] = [];
+        if (options.kernelTree !== undefined) {
+          // Loaded here: the image builder stays out of every other b2c run.
+          const { prepareKernelTree } = await import('../vm/kernel-tree.ts');
+          const say = (line: string): void => void process.stderr.write(`b2c: ${line}\n`);
+          const tree = await prepareKernelTree(options.kernelTree, arch, { cacheDir: hostCacheDir(), version: B2C_VERSION, say });
+          spec.kernel = tree.kernel;
+          spec.initrd = tree.initrds[0] as string;
+          treeAddons = tree.initrds.slice(1);
+        }
         checkHostTools(spec);
         if (spec.netboot !== undefined && options.firmware === 'uefi') {
           uefi = await prepareUefiFirmware(arch);
@@ -275,7 +293,7 @@ Exit status: the pipeline status the machine printed, or
         }
         const trixieQemu = spec.board?.board.trixieQemu;
         if (spec.board !== undefined && trixieQemu !== undefined) spec.qemuCommand = await boardQemu(spec.board.board, trixieQemu);
-        const archives = options.addon.map((addon) => resolve(addon));
+        const archives = [...treeAddons, ...options.addon.map((addon) => resolve(addon))];
         if (imageSources.length > 0) {
           const prepared = await prepareLocalImages(imageSources, arch.oci.architecture);
           localImages = prepared.images;

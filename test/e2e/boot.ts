@@ -84,7 +84,8 @@ export function bootB2c(words: string[], options: BootOptions = {}): Promise<Boo
   const runOptions = options.runOptions ?? [];
   const archAt = runOptions.indexOf('--arch');
   const arch = archAt === -1 ? 'amd64' : (runOptions[archAt + 1] ?? 'amd64');
-  const initrd = runOptions.includes('--initrd') || runOptions.includes('--netboot') ? [] : ['--initrd', builtArchive(arch, options.archive)];
+  const ownArchives = ['--initrd', '--netboot', '--kernel-tree'].some((option) => runOptions.includes(option));
+  const initrd = ownArchives ? [] : ['--initrd', builtArchive(arch, options.archive)];
   const args = [
     'bin/b2c.js',
     'run',
