@@ -43,8 +43,10 @@ export interface BuildOptions {
   keyring?: string;
   cacheDir: string;
   outDir: string;
-  /** xz is always written: it is the archive farms fetch. */
+  /** xz is written too: it is the archive farms fetch (unless `developerRun`). */
   compressions: Compression[];
+  /** b2c run's own build of a kernel tree: only `compressions`, no xz archive, which a VM does not need and costs a minute of CPU. */
+  developerRun?: boolean;
   /** Fetch the package lists again even when cached, and build even when nothing changed. */
   refresh: boolean;
   /** Every mtime in the archive. */
@@ -95,7 +97,7 @@ async function buildLocked(system: System, options: BuildOptions, arch: Architec
   const key = buildKey({
     ...source,
     arch: arch.debian,
-    compressions: ['xz', ...options.compressions],
+    compressions: [...farmCompressions(options)],
     addons: options.addons,
     sourceDateEpoch: options.sourceDateEpoch,
     version: options.version,
@@ -118,6 +120,11 @@ async function buildLocked(system: System, options: BuildOptions, arch: Architec
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** The archives a build writes: xz, and those asked for. */
+function farmCompressions(options: BuildOptions): Set<Compression> {
+  return new Set<Compression>([...(options.developerRun === true ? [] : (['xz'] as const)), ...options.compressions]);
 }
 
 /**
@@ -230,7 +237,7 @@ async function buildAnew(
     sizes: {},
     addons: {},
   };
-  const compressions = new Set<Compression>(['xz', ...options.compressions]);
+  const compressions = farmCompressions(options);
   for (const compression of compressions) {
     if (compression === 'none') continue;
     progress.step(`compressing with ${compression}`);

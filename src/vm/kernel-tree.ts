@@ -78,6 +78,7 @@ export async function prepareKernelTree(
         cacheDir,
         outDir: join(work, 'out'),
         compressions: ['none'],
+        developerRun: true,
         refresh: false,
         sourceDateEpoch: 0,
         version,
