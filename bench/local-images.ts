@@ -3,14 +3,13 @@
 
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { replaceSection } from '../src/bench-report/report.ts';
 import { markdownTable } from '../src/bench-report/timeline.ts';
 import { hostCacheDir } from '../src/host-cache.ts';
 import { debianBusybox, incompressibleBytes } from '../src/testbed/images.ts';
 import { LocalRegistry } from '../src/testbed/registry.ts';
+import { writeResultsSection } from './results-file.ts';
 
 const SIZES_MB = [50, 500];
 const MARKER = 'first-line-of-the-step';
@@ -141,9 +140,7 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   process.stdout.write(`${section}\n`);
-  const path = 'bench/RESULTS.md';
-  const report = existsSync(path) ? await readFile(path, 'utf8') : '# b2c benchmark results\n';
-  await writeFile(path, replaceSection(report, section));
+  await writeResultsSection(section);
   rmSync(folder, { recursive: true, force: true });
 }
 

@@ -1,12 +1,10 @@
 // `npm run bench:netboot`: 1, 3 and 6 machines netbooting at once from one `b2c serve` (UEFI, on a test LAN), timed and counted in bytes.
 
 import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { architecture } from '../src/architectures.ts';
 import { bytesByMachine, NETBOOT_HEADER, netbootRow, parseEvents, type NetbootRound } from '../src/bench-report/netboot.ts';
-import { replaceSection } from '../src/bench-report/report.ts';
 import { markdownTable } from '../src/bench-report/timeline.ts';
 import { DebianTools } from '../src/debian/tools.ts';
 import { outputNames } from '../src/image/output-names.ts';
@@ -14,17 +12,11 @@ import { busyboxImage } from '../src/testbed/images.ts';
 import { LAN, TestNetwork } from '../src/testbed/netns.ts';
 import { LocalRegistry } from '../src/testbed/registry.ts';
 import { macOf, netbootOnce } from './netboot-machine.ts';
+import { writeResultsSection } from './results-file.ts';
 
 const ROUNDS = [1, 3, 6];
 const MACHINES = Math.max(...ROUNDS);
 const names = outputNames(architecture('amd64').debian);
-/** Puts the section in bench/RESULTS.md in place of the last one, leaving the rest of the report as `npm run bench` wrote it. */
-async function writeSection(section: string): Promise<void> {
-  const path = 'bench/RESULTS.md';
-  const report = existsSync(path) ? await readFile(path, 'utf8') : '# b2c benchmark results\n';
-  await writeFile(path, replaceSection(report, section));
-}
-
 async function main(): Promise<void> {
   for (const file of [names.kernel, names.initramfs.xz]) {
     if (!existsSync(join('out', file))) throw new Error(`out/${file} is missing: run 'npx b2c build' first`);
@@ -66,7 +58,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n');
     process.stdout.write(`${section}\n`);
-    await writeSection(section);
+    await writeResultsSection(section);
   } finally {
     await lan.destroy();
     await registry.stop();

@@ -2,12 +2,10 @@
 // cold and warm, with nginx's single flight and with docker-registry's proxy alone: the bytes that left the upstream, and the time.
 
 import { existsSync, writeFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { architecture } from '../src/architectures.ts';
 import { bytesSent, REGISTRY_CACHE_HEADER, registryCacheRow, type RegistryCacheRound } from '../src/bench-report/registry-cache.ts';
-import { replaceSection } from '../src/bench-report/report.ts';
 import { markdownTable } from '../src/bench-report/timeline.ts';
 import { DebianTools } from '../src/debian/tools.ts';
 import { outputNames } from '../src/image/output-names.ts';
@@ -17,6 +15,7 @@ import { busyboxImage, debianBusybox, incompressibleBytes } from '../src/testbed
 import { LAN, TestNetwork } from '../src/testbed/netns.ts';
 import { prepareUefiFirmware } from '../src/vm/firmware.ts';
 import { netbootOnce } from './netboot-machine.ts';
+import { writeResultsSection } from './results-file.ts';
 
 const ROUNDS = [1, 3, 6];
 const MODES = ['single flight', 'proxy alone'] as const;
@@ -79,9 +78,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n');
     process.stdout.write(`${section}\n`);
-    const path = 'bench/RESULTS.md';
-    const report = existsSync(path) ? await readFile(path, 'utf8') : '# b2c benchmark results\n';
-    await writeFile(path, replaceSection(report, section));
+    await writeResultsSection(section);
   } finally {
     await lan.destroy();
   }
