@@ -139,7 +139,6 @@ async function main(): Promise<void> {
     markdownTable(['image', 'path', 'run', 'seconds to the first line', 'moved'], rows),
     '',
   ].join('\n');
-  process.stdout.write(`${section}\n`);
   await writeResultsSection(section);
   rmSync(folder, { recursive: true, force: true });
 }

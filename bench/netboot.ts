@@ -57,7 +57,6 @@ async function main(): Promise<void> {
       table,
       '',
     ].join('\n');
-    process.stdout.write(`${section}\n`);
     await writeResultsSection(section);
   } finally {
     await lan.destroy();

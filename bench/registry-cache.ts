@@ -77,7 +77,6 @@ async function main(): Promise<void> {
       markdownTable(REGISTRY_CACHE_HEADER, rounds.map(registryCacheRow)),
       '',
     ].join('\n');
-    process.stdout.write(`${section}\n`);
     await writeResultsSection(section);
   } finally {
     await lan.destroy();
