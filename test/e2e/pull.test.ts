@@ -43,7 +43,9 @@ describe('pulls from a registry that fails', () => {
         step('b2c.container', `sh -c 'echo never-$((6*7))'`, behindDeadPort),
         step('b2c.container', `sh -c 'echo never-$((6*7))'`, throughProxy('big')),
       ],
-      { runOptions: ['--forward', String(proxy.port), '--forward', String(deadPort)] },
+      // Its waits are by design (a minute of stall, four tries of each of two dead registries): about 175 s here with another boot beside
+      // it, which the default bound of 180 s does not leave room for.
+      { runOptions: ['--forward', String(proxy.port), '--forward', String(deadPort)], timeoutSeconds: 420 },
     );
     expectCleanEnd(result, 125);
     expect(result.output.split(/^ran-42\r?$/m)).toHaveLength(2);
