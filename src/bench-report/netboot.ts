@@ -42,23 +42,24 @@ export interface NetbootRound {
 
 const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
-/** One row per round: the slowest and the median machine, and bytes per boot. */
-export function netbootRow(round: NetbootRound): string[] {
-  const done = round.seconds.filter((value): value is number => value !== undefined).sort((a, b) => a - b);
+/**
+ * The cells of machines booted at once: how many reached their status line,
+ * the median and the slowest of those (the lower median of an even count).
+ */
+export function statusLineCells(seconds: ReadonlyArray<number | undefined>): [string, string, string] {
+  const done = seconds.filter((value): value is number => value !== undefined).sort((a, b) => a - b);
   const median = done.length === 0 ? undefined : done[Math.floor((done.length - 1) / 2)];
   const slowest = done.at(-1);
+  return [`${done.length} of ${seconds.length}`, median === undefined ? '–' : median.toFixed(1), slowest === undefined ? '–' : slowest.toFixed(1)];
+}
+
+/** One row per round: the slowest and the median machine, and bytes per boot. */
+export function netbootRow(round: NetbootRound): string[] {
   const perBoot = (pick: (bytes: ServedBytes) => number): string => {
     const values = [...new Set(round.bytes.map(pick))];
     return values.length === 1 ? megabytes(values[0] as number) : values.map(megabytes).join(' – ');
   };
-  return [
-    String(round.machines),
-    `${done.length} of ${round.machines}`,
-    median === undefined ? '–' : median.toFixed(1),
-    slowest === undefined ? '–' : slowest.toFixed(1),
-    perBoot((bytes) => bytes.http),
-    perBoot((bytes) => bytes.tftp),
-  ];
+  return [String(round.machines), ...statusLineCells(round.seconds), perBoot((bytes) => bytes.http), perBoot((bytes) => bytes.tftp)];
 }
 
 export const NETBOOT_HEADER = ['machines at once', 'reached the status line', 'median s to status', 'slowest s to status', 'HTTP per boot', 'TFTP per boot'];

@@ -1,6 +1,7 @@
 // The registry-cache benchmark's arithmetic: the bytes that left the upstream, by its own log, and the table rows of a round.
 
 import { parseMachineRequest } from '../serve/registries-plan.ts';
+import { statusLineCells } from './netboot.ts';
 
 /** Bytes a registry sent for blobs and manifests, by its log's "response completed" lines (GETs only: a HEAD sends no body). */
 export function bytesSent(registryLog: string): number {
@@ -27,17 +28,12 @@ export interface RegistryCacheRound {
 export const REGISTRY_CACHE_HEADER = ['machines', 'gateway', 'cache', 'left the upstream', '× image', 'status lines', 'median s', 'slowest s'];
 
 export function registryCacheRow(round: RegistryCacheRound): string[] {
-  const done = round.seconds.filter((value): value is number => value !== undefined).sort((a, b) => a - b);
-  const median = done.length === 0 ? undefined : done[Math.floor((done.length - 1) / 2)];
-  const slowest = done.at(-1);
   return [
     String(round.machines),
     round.mode,
     round.cache,
     `${(round.upstreamBytes / 1e6).toFixed(1)} MB`,
     (round.upstreamBytes / round.imageBytes).toFixed(2),
-    `${done.length} of ${round.machines}`,
-    median === undefined ? '–' : median.toFixed(1),
-    slowest === undefined ? '–' : slowest.toFixed(1),
+    ...statusLineCells(round.seconds),
   ];
 }

@@ -126,6 +126,8 @@ export function describeRequest(request: RegistryRequest): string {
 
 interface Program {
   name: string;
+  /** The gateway's port a docker-registry answers on; none for nginx. */
+  port?: number;
   child: ChildProcess;
   /** What it said last, for the message if it stops. */
   lastLines: string[];
@@ -142,8 +144,6 @@ export class GatewayRegistries {
   private diskFullSaidAt = 0;
   /** The gateway's port of each cache, by the loopback port of its nginx hop. */
   private readonly cachePortOfHop = new Map<number, number>();
-  /** The gateway's port of each docker-registry, by its name. */
-  private readonly registryPorts = new Map<string, number>();
 
   private constructor(
     private readonly options: GatewayRegistriesOptions,
@@ -182,7 +182,7 @@ export class GatewayRegistries {
   private async startAll(tools: RegistryTools): Promise<void> {
     const { gateway, dataDir } = this.options;
     const hops: UpstreamHopPlan[] = [];
-    const registries: Array<{ name: string; plan: DistributionPlan }> = [];
+    const registries: Array<{ name: string; port: number; plan: DistributionPlan }> = [];
     for (const cache of this.options.caches) {
       const folder = join(dataDir, 'cache', upstreamFolder(cache.upstream));
       const credentials = this.options.credentials.get(cache.upstream);
@@ -193,21 +193,20 @@ export class GatewayRegistries {
         this.cachePortOfHop.set(hop.port, cache.port);
         remote = `http://127.0.0.1:${hop.port}`;
       }
-      this.registryPorts.set(`registry cache ${cache.port}`, cache.port);
       const plan = { listen: `${gateway}:${cache.port}`, storage: join(folder, 'registry'), secret: randomBytes(16).toString('hex') };
       registries.push({
         name: `registry cache ${cache.port}`,
+        port: cache.port,
         plan: { ...plan, upstream: { url: remote, ...(credentials === undefined ? {} : { credentials }) } },
       });
     }
     for (const port of this.options.registries) {
-      this.registryPorts.set(`registry ${port}`, port);
       const plan = { listen: `${gateway}:${port}`, storage: join(dataDir, `registry-${port}`), secret: randomBytes(16).toString('hex') };
-      registries.push({ name: `registry ${port}`, plan });
+      registries.push({ name: `registry ${port}`, port, plan });
     }
     // nginx first: each docker-registry asks its upstream, through nginx, which login it wants as it starts.
     if (hops.length > 0) await this.startNginx(tools, hops);
-    for (const { name, plan } of registries) await this.startRegistry(tools, name, plan);
+    for (const { name, port, plan } of registries) await this.startRegistry(tools, name, port, plan);
     for (const cache of this.options.caches) {
       this.report('registry', `caching ${cache.upstream} on http://${gateway}:${cache.port}: name images docker://${gateway}:${cache.port}/NAME:TAG`);
       await this.probeUpstream(cache.upstream, true);
@@ -220,12 +219,12 @@ export class GatewayRegistries {
     this.options.report({ step, message, ...(client === undefined ? {} : { address: client }) });
   }
 
-  private async startRegistry(tools: RegistryTools, name: string, plan: DistributionPlan): Promise<void> {
+  private async startRegistry(tools: RegistryTools, name: string, port: number, plan: DistributionPlan): Promise<void> {
     await mkdir(plan.storage, { recursive: true });
     const config = join(this.workDir, `${name.replaceAll(' ', '-')}.yml`);
     // The configuration may hold an upstream's password: readable by root only.
     await writeFile(config, distributionConfig(plan), { mode: 0o600 });
-    const program = this.spawnProgram(name, [...tools.registry, 'serve', config]);
+    const program = this.spawnProgram(name, [...tools.registry, 'serve', config], port);
     await this.waitUntil(program, async () => (await fetch(`http://${plan.listen}/v2/`, { signal: AbortSignal.timeout(2000) })).ok);
   }
 
@@ -256,10 +255,10 @@ export class GatewayRegistries {
   }
 
   /** Starts a program in its own process group (a Ctrl-C meant for b2c serve must not stop it first), its output read line by line. */
-  private spawnProgram(name: string, argv: string[]): Program {
+  private spawnProgram(name: string, argv: string[], port?: number): Program {
     const [command = 'false', ...args] = argv;
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const program: Program = { name, child, lastLines: [] };
+    const program: Program = { name, ...(port === undefined ? {} : { port }), child, lastLines: [] };
     this.programs.push(program);
     for (const stream of [child.stdout, child.stderr])
       if (stream !== null) createInterface({ input: stream }).on('line', (line) => this.onOutput(program, line));
@@ -305,7 +304,7 @@ export class GatewayRegistries {
   private onOutput(program: Program, line: string): void {
     program.lastLines.push(line);
     if (program.lastLines.length > 20) program.lastLines.shift();
-    const port = this.registryPorts.get(program.name);
+    const port = program.port;
     const request = port === undefined ? undefined : parseMachineRequest(line);
     if (request !== undefined) {
       if (request.method === 'GET' || request.status >= 400) this.report('registry', `${port}: ${describeRequest(request)}`, request.client);
