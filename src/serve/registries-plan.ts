@@ -143,10 +143,10 @@ export function nameServers(resolvConf: string): string[] {
 }
 
 /**
- * nginx's configuration: one server per cache on 127.0.0.1, blobs by digest
- * through its cache (following a redirect to the upstream's storage itself,
- * so that the bytes are fetched, and kept, once), everything else straight
- * through. Upstreams are named through variables: a name is resolved when it
+ * nginx's configuration: one server per cache on 127.0.0.1, blobs through
+ * its cache, kept by digest whatever repository asked (following a redirect
+ * to the upstream's storage itself, so that the bytes are fetched, and kept,
+ * once), everything else straight through. Upstreams are named through variables: a name is resolved when it
  * is needed, so nginx starts while an upstream is out of reach.
  */
 export function nginxConfig(workDir: string, hops: readonly UpstreamHopPlan[], accessLogPort: number, resolvers: readonly string[]): string {
@@ -167,7 +167,8 @@ export function nginxConfig(workDir: string, hops: readonly UpstreamHopPlan[], a
   const apiTimeouts = ['proxy_connect_timeout 10s;', 'proxy_read_timeout 30s;', 'proxy_send_timeout 30s;'];
   const cache = (hop: UpstreamHopPlan): string[] => [
     `proxy_cache blobs_${hop.port};`,
-    'proxy_cache_key $uri;',
+    // By digest alone: a layer shared by two repositories of the upstream (a farm's images share their base) leaves it once.
+    'proxy_cache_key $blob_digest;',
     // A blob by its digest never changes: kept whatever the upstream's or its storage's caching headers say (a CDN's 302 with a max-age
     // would be kept in its place, an S3 Expires in the past would keep nothing, and the lock would then let each waiter fetch it again).
     'proxy_cache_valid 200 30d;',
@@ -244,6 +245,7 @@ export function nginxConfig(workDir: string, hops: readonly UpstreamHopPlan[], a
     '                             \'"seconds":$request_time}\';',
     `  access_log syslog:server=127.0.0.1:${accessLogPort},tag=b2c,nohostname b2c;`,
     ...zones,
+    '  map $uri $blob_digest { "~/blobs/(?<digest_in_uri>sha256:[0-9a-f]{64})$" $digest_in_uri; default $uri; }',
     ...maps,
     ...servers,
     '}',

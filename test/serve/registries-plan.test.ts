@@ -221,16 +221,17 @@ describe("nginx's configuration", () => {
     }
   });
 
-  it('fetches each blob once, under a lock held as long as the longest fetch, keyed by its path', () => {
+  it('fetches each blob once, under a lock held as long as the longest fetch, keyed by its digest whatever the repository', () => {
     for (const hop of hops) {
       const server = serverOf(config, hop.port);
       for (const location of [server.blobs, server.storage]) {
         expect(location).toContain('proxy_cache_lock on;');
-        expect(location).toContain('proxy_cache_key $uri;');
+        expect(location).toContain('proxy_cache_key $blob_digest;');
         expect(location).toContain(`proxy_cache_lock_timeout ${BLOB_LOCK_SECONDS}s;`);
         expect(location).toContain(`proxy_read_timeout ${BLOB_LOCK_SECONDS}s;`);
       }
     }
+    expect(config).toContain('  map $uri $blob_digest { "~/blobs/(?<digest_in_uri>sha256:[0-9a-f]{64})$" $digest_in_uri; default $uri; }');
   });
 
   it('follows a redirect to the storage itself, without the login', () => {

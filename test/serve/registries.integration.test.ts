@@ -108,7 +108,7 @@ describe("the gateway's registries", () => {
     return { base: `http://${GATEWAY}:${port}`, port, log };
   }
 
-  it('fetches a blob once from the upstream however many machines ask for it at once, and gives each the same bytes', async () => {
+  it('fetches a blob once from the upstream however many machines ask for it at once, and for whatever repository, and gives each the same bytes', async () => {
     const upstream = await LocalRegistry.start();
     running.push(upstream);
     const image = await bigImage(64 * 1024 * 1024, 1);
@@ -125,6 +125,13 @@ describe("the gateway's registries", () => {
     await log.waitFor(new RegExp(`registry +- +${port}: blob ${layer.digest.slice(0, 19)} of mesa/test-gl fetched from the upstream: 67\\.\\d MB`));
     expect(log.text().match(/fetched from the upstream/g)).toHaveLength(1);
     await log.waitForCount(new RegExp(`registry +127\\.0\\.0\\.1 +${port}: GET blob ${layer.digest.slice(0, 19)} of mesa/test-gl: 67\\.\\d MB in`, 'g'), 5);
+    // The same layer in another repository of the upstream, as a farm's images share their base: it does not leave the upstream again.
+    await upstream.push('mesa/test-vk', '42', image);
+    const other = await pull(base, 'mesa/test-vk', '42');
+    expect(sha256(other.layer)).toBe(layer.digest);
+    await log.waitForCount(new RegExp(`registry +127\\.0\\.0\\.1 +${port}: GET blob ${layer.digest.slice(0, 19)} of mesa/test-vk: 67\\.\\d MB in`, 'g'), 1);
+    expect(upstreamBlobGets(upstream, layer.digest)).toBe(1);
+    expect(log.text().match(/fetched from the upstream/g)).toHaveLength(1);
   }, 120_000);
 
   it('gives a tag as the upstream has it now, and while the upstream is down gives what it cached and says the upstream is unreachable', async () => {
