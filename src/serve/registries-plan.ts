@@ -370,6 +370,17 @@ function upstreamName(origin: string): string {
 }
 
 /**
+ * The name of `image` through the gateway's cache at `address`. Docker Hub's
+ * official images need their `library/` there: podman adds it only for
+ * names on docker.io, and the cache is not docker.io.
+ */
+function throughGateway(image: string, registry: string, address: string): string {
+  const scheme = image.startsWith('docker://') ? 'docker://' : '';
+  const path = image.slice(scheme.length + registry.length + 1);
+  return `${scheme}${address}/${registry === 'docker.io' && !path.includes('/') ? `library/${path}` : path}`;
+}
+
+/**
  * A warning for each step of a line whose image names an upstream that
  * b2c serve caches: every machine fetching it directly defeats the cache.
  */
@@ -389,7 +400,7 @@ export function upstreamWarnings(
       const registry = imageRegistry(step.image);
       const cache = registry === undefined ? undefined : byName.get(registry);
       if (registry === undefined || cache === undefined) continue;
-      const local = step.image.replace(registry, `${gateway}:${cache.port}`);
+      const local = throughGateway(step.image, registry, `${gateway}:${cache.port}`);
       warnings.push(`${option} pulls ${step.image} from ${registry} directly, past the gateway's cache of it: name ${local}`);
     }
   }

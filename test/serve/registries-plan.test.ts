@@ -513,6 +513,15 @@ describe('steps that pull past the cache', () => {
     ]);
   });
 
+  it("names Docker Hub's official images with their library/ through the gateway, which podman adds only on docker.io", () => {
+    const config = parseCmdline('b2c.container="docker://docker.io/alpine:3.20 true" b2c.container="docker.io/mesa/ci@sha256:abc true"');
+    expect(config.errors).toEqual([]);
+    expect(upstreamWarnings(config, caches, '10.77.0.1').map((warning) => warning.replace(/.*: name /, ''))).toEqual([
+      'docker://10.77.0.1:8003/library/alpine:3.20',
+      '10.77.0.1:8003/mesa/ci@sha256:abc',
+    ]);
+  });
+
   it('warns of nothing when no upstream is cached', () => {
     const config = parseCmdline('b2c.container="docker://registry.freedesktop.org/mesa/mesa/test:1 true"');
     expect(config.errors).toEqual([]);
