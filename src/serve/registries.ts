@@ -155,7 +155,8 @@ export class GatewayRegistries {
     for (const cache of options.caches) await checkPortFree(options.gateway, cache.port, `--registry-cache ${cache.port}=${cache.upstream}`);
     for (const port of options.registries) await checkPortFree(options.gateway, port, `--registry ${port}`);
     try {
-      await mkdir(options.dataDir, { recursive: true });
+      // Images of an upstream with a login are no local user's business: a folder made here is root's alone (an existing one keeps its mode).
+      await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
     } catch (error) {
       throw new ServeError(`cannot make the registries' folder ${options.dataDir}: ${describeError(error)}`);
     }

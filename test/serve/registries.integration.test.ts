@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,6 +132,8 @@ describe("the gateway's registries", () => {
     await log.waitForCount(new RegExp(`registry +127\\.0\\.0\\.1 +${port}: GET blob ${layer.digest.slice(0, 19)} of mesa/test-vk: 67\\.\\d MB in`, 'g'), 1);
     expect(upstreamBlobGets(upstream, layer.digest)).toBe(1);
     expect(log.text().match(/fetched from the upstream/g)).toHaveLength(1);
+    // The folder it made for the images is root's alone.
+    expect(statSync(join(dir, 'single-flight')).mode & 0o777).toBe(0o700);
   }, 120_000);
 
   it('gives a tag as the upstream has it now, and while the upstream is down gives what it cached and says the upstream is unreachable', async () => {
