@@ -146,8 +146,9 @@ export function nameServers(resolvConf: string): string[] {
  * nginx's configuration: one server per cache on 127.0.0.1, blobs through
  * its cache, kept by digest whatever repository asked (following a redirect
  * to the upstream's storage itself, so that the bytes are fetched, and kept,
- * once), everything else straight through. Upstreams are named through variables: a name is resolved when it
- * is needed, so nginx starts while an upstream is out of reach.
+ * once), everything else straight through. Upstreams are named through
+ * variables: a name is resolved when it is needed, so nginx starts while an
+ * upstream is out of reach.
  */
 export function nginxConfig(workDir: string, hops: readonly UpstreamHopPlan[], accessLogPort: number, resolvers: readonly string[]): string {
   const temp = (name: string): string => `${workDir}/nginx/${name}`;
